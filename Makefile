@@ -1,0 +1,151 @@
+# pcc: one Makefile with explicit object lists (STYLE.md rule 18).
+#   make            build build/pccd, build/pipecat and build/pcc
+#   make run        install what is missing, build, start pccd on SQLite with a demo PAT
+#   make check      install what tests need, build with ASan+UBSan, run every test
+#   make bench      throughput and CLI timings as ratios against baselines (not part of check)
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make format     clang-format the tree
+
+CC      ?= cc
+SAN     ?= 0
+BUILD   ?= build
+ifeq ($(SAN),1)
+BUILD   := build/san
+endif
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -fstack-protector-strong $(WARN) \
+           -MMD -MP
+CPPFLAGS += -D_FORTIFY_SOURCE=2 $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/client cmd/pipecat)
+LDFLAGS ?=
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
+CPPFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS))
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# --- sources ---------------------------------------------------------------------------------
+CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
+             lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c
+STORE_SRC  = lib/store/store.c lib/store/sqlite.c
+HTTP_SRC   = lib/http/server.c
+AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c
+API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c
+CLIENT_SRC = lib/client/client.c lib/client/credfile.c
+PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
+PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
+              cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c
+
+SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
+GEN_SRC = $(BUILD)/gen/sqlite_migrations.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJ   = $(call obj,$(CORE_SRC))
+SERVER_OBJ = $(call obj,$(STORE_SRC) $(HTTP_SRC) $(AUTH_SRC) $(API_SRC)) $(BUILD)/obj/gen/sqlite_migrations.o
+CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
+
+# The CLI links core and client only; it never links store, api or web (DESIGN.md section 3).
+LIBCORE   = $(BUILD)/libpcc-core.a
+LIBSERVER = $(BUILD)/libpcc-server.a
+LIBCLIENT = $(BUILD)/libpcc-client.a
+
+PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lz -lpthread
+PIPECAT_LIBS = -lcurl -ljansson -lsodium -lz
+
+.PHONY: all run check test unit e2e bench fuzz format clean deps deps-test
+all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
+
+V ?= 0
+Q = $(if $(filter 1,$(V)),,@)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/sqlite_migrations.c: $(SQLITE_MIGRATIONS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	{ echo '#include <stddef.h>'; sh scripts/embed.sh sqlite_migrations $(SQLITE_MIGRATIONS); } > $@
+
+$(LIBCORE): $(CORE_OBJ)
+	$(Q)ar rcs $@ $^
+$(LIBSERVER): $(SERVER_OBJ)
+	$(Q)ar rcs $@ $^
+$(LIBCLIENT): $(CLIENT_OBJ)
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/pccd: $(call obj,$(PCCD_SRC)) $(LIBSERVER) $(LIBCORE)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PCCD_LIBS)
+
+$(BUILD)/pipecat: $(call obj,$(PIPECAT_SRC)) $(LIBCLIENT) $(LIBCORE)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PIPECAT_LIBS)
+
+# `pcc` is the same binary; invoked under that name it acts as `pipecat cloud`.
+$(BUILD)/pcc: $(BUILD)/pipecat
+	ln -sf pipecat $@
+
+# --- tests -----------------------------------------------------------------------------------
+UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/*/*_test.c))
+UNIT_BINS  = $(patsubst tests/unit/%,$(BUILD)/tests/%,$(UNIT_TESTS))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
+	    -lcriterion $(PCCD_LIBS) -lcurl
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+
+e2e: all
+	PCC_BIN_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/e2e
+
+deps:
+	sh scripts/deps.sh build
+
+deps-test:
+	sh scripts/deps.sh test
+
+run: deps
+	$(MAKE) all
+	sh scripts/run.sh $(BUILD)
+
+check: deps-test
+	$(MAKE) SAN=1 all unit
+	$(MAKE) SAN=1 e2e
+	$(MAKE) fuzz-smoke
+
+# --- fuzzing ---------------------------------------------------------------------------------
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
+
+build/fuzz/%: fuzz/%_fuzz.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(addprefix -I,lib/core) -o $@ $< $(CORE_SRC) -ljansson -lsodium -lz
+
+fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \
+	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$t fuzz/corpus/$$t; done
+
+# A short run of every target inside `make check`: catches regressions on the seed corpora.
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=15
+
+bench: all
+	sh bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

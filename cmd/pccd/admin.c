@@ -1,0 +1,519 @@
+/* admin.c: pccd's bootstrap subcommands (init, migrate, user, org, token), for operators and
+ * scripts. Secrets go to stdout alone; everything else goes to stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "pccd.h"
+#include "text.h"
+#include "timefmt.h"
+#include "banned.h"
+
+void die_msg(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "pccd %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+void settings_from_env(struct pccd_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->data_dir = env_or("PCCD_DATA", NULL);
+    s->db_url = env_or("PCCD_DATABASE_URL", NULL);
+    s->secret_file = env_or("PCCD_SECRET_FILE", NULL);
+}
+
+int settings_finish(struct pccd_settings *s, const char *cmd)
+{
+    if (!s->data_dir && (!s->db_url || !s->secret_file)) {
+        die_msg(cmd, "no data directory: give --data DIR (or PCCD_DATA), or both --db and "
+                     "--secret-file");
+        return 2;
+    }
+    if (!s->db_url) {
+        snprintf(s->db_default, sizeof s->db_default, "sqlite:%s/pcc.db", s->data_dir);
+        s->db_url = s->db_default;
+    }
+    if (!s->secret_file) {
+        snprintf(s->secret_default, sizeof s->secret_default, "%s/secret", s->data_dir);
+        s->secret_file = s->secret_default;
+    }
+    return 0;
+}
+
+int open_backend(struct pccd_settings *s, struct store **st, struct digest_key *key)
+{
+    char err[512];
+    enum rc rc = auth_key_load(s->secret_file, key, err, sizeof err);
+    if (rc != RC_OK) {
+        fprintf(stderr, "pccd: %s%s\n", err,
+                rc == RC_NOT_FOUND ? " (run `pccd init` first)" : "");
+        return 1;
+    }
+    if ((rc = store_open(s->db_url, st, err, sizeof err)) != RC_OK) {
+        fprintf(stderr, "pccd: cannot open the database: %s\n", err);
+        return 1;
+    }
+    int applied = 0;
+    if ((rc = store_migrate(*st, &applied, err, sizeof err)) != RC_OK) {
+        fprintf(stderr, "pccd: migration failed: %s\n", err);
+        store_close(*st);
+        *st = NULL;
+        return 1;
+    }
+    if (applied)
+        fprintf(stderr, "pccd: applied %d migration(s)\n", applied);
+    return 0;
+}
+
+/* Options every admin command shares; extra holds the command's own. */
+enum { OPT_DATA = 1000, OPT_DB, OPT_SECRET, OPT_HELP };
+#define COMMON_OPTIONS                                                                         \
+    {"data", required_argument, NULL, OPT_DATA}, {"db", required_argument, NULL, OPT_DB},      \
+        {"secret-file", required_argument, NULL, OPT_SECRET},                                  \
+        {"help", no_argument, NULL, OPT_HELP}
+#define COMMON_HELP                                                                            \
+    "  --data DIR          data directory (PCCD_DATA)\n"                                       \
+    "  --db URL            database, sqlite:PATH (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n" \
+    "  --secret-file PATH  server secret (PCCD_SECRET_FILE; default DIR/secret)\n"             \
+    "  --help              show this help\n"
+
+/* Handle a shared option; returns 1 when it was one. */
+static int common_option(int c, struct pccd_settings *s)
+{
+    switch (c) {
+    case OPT_DATA: s->data_dir = optarg; return 1;
+    case OPT_DB: s->db_url = optarg; return 1;
+    case OPT_SECRET: s->secret_file = optarg; return 1;
+    default: return 0;
+    }
+}
+
+static int64_t now(void) { return (int64_t)time(NULL); }
+
+int cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTIONS, {0, 0, 0, 0}};
+    static const char help[] = "usage: pccd init --data DIR\n\n"
+                               "Create DIR (mode 0700) with a server secret (0600) and an "
+                               "initialised database.\nSafe to run again: existing files are "
+                               "kept and pending migrations applied.\n\n" COMMON_HELP;
+    struct pccd_settings s;
+    settings_from_env(&s);
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == OPT_HELP) {
+            fputs(help, stdout);
+            return 0;
+        }
+        if (!common_option(c, &s)) {
+            fputs(help, stderr);
+            return 2;
+        }
+    }
+    if (settings_finish(&s, "init"))
+        return 2;
+    if (s.data_dir && mkdir(s.data_dir, 0700) != 0 && errno != EEXIST) {
+        die_msg("init", "cannot create %s: %s", s.data_dir, strerror(errno));
+        return 1;
+    }
+    char err[512];
+    enum rc rc = auth_key_create(s.secret_file, err, sizeof err);
+    if (rc == RC_CONFLICT)
+        fprintf(stderr, "pccd init: keeping the existing server secret %s\n", s.secret_file);
+    else if (rc != RC_OK) {
+        die_msg("init", "%s", err);
+        return 1;
+    } else
+        fprintf(stderr, "pccd init: created the server secret %s\n", s.secret_file);
+    struct store *st;
+    struct digest_key key;
+    if (open_backend(&s, &st, &key))
+        return 1;
+    sodium_memzero(&key, sizeof key);
+    store_close(st);
+    fprintf(stderr, "pccd init: ready (%s)\n", s.db_url);
+    return 0;
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTIONS, {0, 0, 0, 0}};
+    static const char help[] = "usage: pccd migrate --data DIR\n\n"
+                               "Apply pending database migrations (pccd serve also does this "
+                               "on start).\n\n" COMMON_HELP;
+    struct pccd_settings s;
+    settings_from_env(&s);
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == OPT_HELP) {
+            fputs(help, stdout);
+            return 0;
+        }
+        if (!common_option(c, &s)) {
+            fputs(help, stderr);
+            return 2;
+        }
+    }
+    if (settings_finish(&s, "migrate"))
+        return 2;
+    struct store *st;
+    struct digest_key key;
+    if (open_backend(&s, &st, &key))
+        return 1;
+    sodium_memzero(&key, sizeof key);
+    store_close(st);
+    fprintf(stderr, "pccd migrate: schema is up to date\n");
+    return 0;
+}
+
+/* Find or create the organization slug; *created tells which. */
+static enum rc ensure_org(struct store *st, const char *slug, const char *verbose,
+                          struct store_org *org, int *created)
+{
+    *created = 0;
+    enum rc rc = store_org_by_name(st, slug, org);
+    if (rc != RC_NOT_FOUND)
+        return rc;
+    memset(org, 0, sizeof *org);
+    token_new_id("org_", org->id);
+    store_copy_field(org->name, sizeof org->name, slug);
+    store_copy_field(org->verbose_name, sizeof org->verbose_name, verbose ? verbose : slug);
+    org->created_at = now();
+    rc = store_org_create(st, org);
+    if (rc == RC_OK)
+        *created = 1;
+    return rc;
+}
+
+static int user_add(int argc, char **argv)
+{
+    enum { OPT_EMAIL = 1, OPT_NAME, OPT_ORG, OPT_ORG_NAME, OPT_ROLE };
+    static const struct option opts[] = {COMMON_OPTIONS,
+                                         {"email", required_argument, NULL, OPT_EMAIL},
+                                         {"name", required_argument, NULL, OPT_NAME},
+                                         {"org", required_argument, NULL, OPT_ORG},
+                                         {"org-name", required_argument, NULL, OPT_ORG_NAME},
+                                         {"role", required_argument, NULL, OPT_ROLE},
+                                         {0, 0, 0, 0}};
+    static const char help[] =
+        "usage: pccd user add --data DIR --email EMAIL [--name NAME] [--org SLUG]\n"
+        "                     [--org-name NAME] [--role admin|member]\n\n"
+        "Create a user (or reuse the one with that email) and, with --org, make them a member\n"
+        "of organization SLUG, creating it (named --org-name) if missing. The creator of a new\n"
+        "organization is its admin; joining an existing one uses --role (default member).\n\n"
+        "  --email EMAIL       the user's email address\n"
+        "  --name NAME         display name\n"
+        "  --org SLUG          organization slug: lowercase letters, digits and '-'\n"
+        "  --org-name NAME     the organization's display name (default: the slug)\n"
+        "  --role ROLE         admin or member\n" COMMON_HELP;
+    struct pccd_settings s;
+    settings_from_env(&s);
+    const char *email = NULL, *name = "", *org_slug = NULL, *org_name = NULL, *role = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HELP: fputs(help, stdout); return 0;
+        case OPT_EMAIL: email = optarg; break;
+        case OPT_NAME: name = optarg; break;
+        case OPT_ORG: org_slug = optarg; break;
+        case OPT_ORG_NAME: org_name = optarg; break;
+        case OPT_ROLE: role = optarg; break;
+        default:
+            if (!common_option(c, &s)) {
+                fputs(help, stderr);
+                return 2;
+            }
+        }
+    }
+    if (!email || !text_is_email(email)) {
+        die_msg("user add", email ? "'%s' is not an email address" : "--email is required",
+                email);
+        return 2;
+    }
+    if (org_slug && !text_is_slug(org_slug)) {
+        die_msg("user add", "organization slug '%s' must be 1-63 lowercase letters, digits or "
+                            "'-', starting with a letter or digit", org_slug);
+        return 2;
+    }
+    if (role && strcmp(role, "admin") != 0 && strcmp(role, "member") != 0) {
+        die_msg("user add", "--role must be admin or member");
+        return 2;
+    }
+    if (strlen(name) > 100 || !text_is_clean_utf8(name, strlen(name)) ||
+        (org_name && (strlen(org_name) > 100 || !text_is_clean_utf8(org_name, strlen(org_name))))) {
+        die_msg("user add", "names must be at most 100 characters of text");
+        return 2;
+    }
+    if (settings_finish(&s, "user add"))
+        return 2;
+    struct store *st;
+    struct digest_key key;
+    if (open_backend(&s, &st, &key))
+        return 1;
+    sodium_memzero(&key, sizeof key);
+    int status = 1;
+    struct store_user user;
+    enum rc rc = store_user_by_email(st, email, &user);
+    if (rc == RC_NOT_FOUND) {
+        memset(&user, 0, sizeof user);
+        token_new_id("usr_", user.id);
+        store_copy_field(user.email, sizeof user.email, email);
+        store_copy_field(user.name, sizeof user.name, name);
+        user.created_at = now();
+        rc = store_user_create(st, &user);
+        if (rc == RC_OK)
+            fprintf(stderr, "pccd user add: created user %s (%s)\n", email, user.id);
+    } else if (rc == RC_OK) {
+        fprintf(stderr, "pccd user add: user %s already exists (%s)\n", email, user.id);
+    }
+    if (rc != RC_OK) {
+        die_msg("user add", "cannot create the user: %s", st->last_error);
+        goto out;
+    }
+    if (org_slug) {
+        struct store_org org;
+        int created;
+        if ((rc = ensure_org(st, org_slug, org_name, &org, &created)) != RC_OK) {
+            die_msg("user add", "cannot create the organization: %s", st->last_error);
+            goto out;
+        }
+        const char *r = role ? role : created ? "admin" : "member";
+        if ((rc = store_membership_put(st, user.id, org.id, r, now())) != RC_OK) {
+            die_msg("user add", "cannot add the membership: %s", st->last_error);
+            goto out;
+        }
+        fprintf(stderr, "pccd user add: %s is %s of organization %s%s\n", email, r, org.name,
+                created ? " (created)" : "");
+    }
+    status = 0;
+out:
+    store_close(st);
+    return status;
+}
+
+int cmd_user(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "add") == 0)
+        return user_add(argc - 1, argv + 1);
+    fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+            "usage: pccd user add --data DIR --email EMAIL [--org SLUG] ...\n"
+            "Run `pccd user add --help` for details.\n");
+    return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+}
+
+static int org_daily_key(int argc, char **argv)
+{
+    enum { OPT_ORG = 1, OPT_CLEAR };
+    static const struct option opts[] = {COMMON_OPTIONS,
+                                         {"org", required_argument, NULL, OPT_ORG},
+                                         {"clear", no_argument, NULL, OPT_CLEAR},
+                                         {0, 0, 0, 0}};
+    static const char help[] =
+        "usage: pccd org daily-key --data DIR --org SLUG [--clear] < keyfile\n\n"
+        "Set the organization's Daily API key (read from the first line of standard input, so\n"
+        "it never appears in a process list or shell history), or remove it with --clear.\n\n"
+        "  --org SLUG          the organization\n"
+        "  --clear             remove the key\n" COMMON_HELP;
+    struct pccd_settings s;
+    settings_from_env(&s);
+    const char *slug = NULL;
+    int clear = 0, c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HELP: fputs(help, stdout); return 0;
+        case OPT_ORG: slug = optarg; break;
+        case OPT_CLEAR: clear = 1; break;
+        default:
+            if (!common_option(c, &s)) {
+                fputs(help, stderr);
+                return 2;
+            }
+        }
+    }
+    if (!slug) {
+        die_msg("org daily-key", "--org is required");
+        return 2;
+    }
+    if (settings_finish(&s, "org daily-key"))
+        return 2;
+    char keybuf[STORE_SECRET_SIZE] = "";
+    if (!clear) {
+        if (!fgets(keybuf, sizeof keybuf, stdin)) {
+            die_msg("org daily-key", "no key on standard input");
+            return 2;
+        }
+        keybuf[strcspn(keybuf, "\r\n")] = '\0';
+        if (!*keybuf || !text_is_clean_utf8(keybuf, strlen(keybuf))) {
+            die_msg("org daily-key", "the key must be one line of text");
+            sodium_memzero(keybuf, sizeof keybuf);
+            return 2;
+        }
+    }
+    struct store *st;
+    struct digest_key key;
+    if (open_backend(&s, &st, &key))
+        return 1;
+    sodium_memzero(&key, sizeof key);
+    struct store_org org;
+    int status = 1;
+    enum rc rc = store_org_by_name(st, slug, &org);
+    if (rc == RC_OK)
+        rc = store_org_set_daily_key(st, org.id, keybuf);
+    if (rc == RC_NOT_FOUND)
+        die_msg("org daily-key", "no organization '%s'", slug);
+    else if (rc != RC_OK)
+        die_msg("org daily-key", "%s", st->last_error);
+    else {
+        fprintf(stderr, "pccd org daily-key: %s the Daily API key of %s\n",
+                clear ? "removed" : "set", slug);
+        status = 0;
+    }
+    sodium_memzero(keybuf, sizeof keybuf);
+    store_close(st);
+    return status;
+}
+
+int cmd_org(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "daily-key") == 0)
+        return org_daily_key(argc - 1, argv + 1);
+    int help = argc >= 2 && strcmp(argv[1], "--help") == 0;
+    fprintf(help ? stdout : stderr, "usage: pccd org daily-key --data DIR --org SLUG [--clear]\n");
+    return help ? 0 : 2;
+}
+
+static int token_command(const char *sub, int argc, char **argv)
+{
+    enum { OPT_USER = 1, OPT_NAME, OPT_ID };
+    static const struct option opts[] = {COMMON_OPTIONS,
+                                         {"user", required_argument, NULL, OPT_USER},
+                                         {"name", required_argument, NULL, OPT_NAME},
+                                         {"id", required_argument, NULL, OPT_ID},
+                                         {0, 0, 0, 0}};
+    static const char help[] =
+        "usage: pccd token create --data DIR --user EMAIL --name NAME\n"
+        "       pccd token list   --data DIR --user EMAIL\n"
+        "       pccd token revoke --data DIR --user EMAIL --id TOKEN_ID\n\n"
+        "create prints the new personal access token on standard output, once; it cannot be\n"
+        "shown again. list prints the user's active tokens (never their secrets).\n\n"
+        "  --user EMAIL        the token's owner\n"
+        "  --name NAME         a descriptive name, e.g. the pipeline that uses it\n"
+        "  --id TOKEN_ID       the token to revoke (see list)\n" COMMON_HELP;
+    struct pccd_settings s;
+    settings_from_env(&s);
+    const char *email = NULL, *name = NULL, *id = NULL;
+    char cmdname[32];
+    snprintf(cmdname, sizeof cmdname, "token %s", sub);
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HELP: fputs(help, stdout); return 0;
+        case OPT_USER: email = optarg; break;
+        case OPT_NAME: name = optarg; break;
+        case OPT_ID: id = optarg; break;
+        default:
+            if (!common_option(c, &s)) {
+                fputs(help, stderr);
+                return 2;
+            }
+        }
+    }
+    int creating = strcmp(sub, "create") == 0, revoking = strcmp(sub, "revoke") == 0;
+    if (!email || (creating && !name) || (revoking && !id)) {
+        die_msg(cmdname, "missing option: %s", !email ? "--user" : creating ? "--name" : "--id");
+        return 2;
+    }
+    if (settings_finish(&s, cmdname))
+        return 2;
+    struct store *st;
+    struct digest_key key;
+    if (open_backend(&s, &st, &key))
+        return 1;
+    struct auth auth;
+    int status = 1;
+    if (auth_init(&auth, st, &key, NULL) != RC_OK) {
+        sodium_memzero(&key, sizeof key);
+        store_close(st);
+        return 1;
+    }
+    sodium_memzero(&key, sizeof key);
+    struct store_user user;
+    char err[256];
+    enum rc rc = store_user_by_email(st, email, &user);
+    if (rc != RC_OK) {
+        die_msg(cmdname, rc == RC_NOT_FOUND ? "no user %s (create one with `pccd user add`)"
+                                            : "cannot read user %s", email);
+        goto out;
+    }
+    if (creating) {
+        char secret[TOKEN_BUF_SIZE];
+        struct store_token row;
+        rc = auth_issue_pat(&auth, user.id, name, "admin-cli", secret, &row, err, sizeof err);
+        if (rc != RC_OK) {
+            die_msg(cmdname, "%s", err);
+            goto out;
+        }
+        printf("%s\n", secret);
+        fflush(stdout);
+        sodium_memzero(secret, sizeof secret);
+        fprintf(stderr, "pccd token create: token %s (%s) for %s; it is shown only this once\n",
+                row.id, row.display, email);
+    } else if (revoking) {
+        rc = auth_revoke(&auth, user.id, id, "admin-cli");
+        if (rc != RC_OK) {
+            die_msg(cmdname, rc == RC_NOT_FOUND ? "%s has no active token %s"
+                                                : "cannot revoke for %s token %s", email, id);
+            goto out;
+        }
+        fprintf(stderr, "pccd token revoke: revoked %s\n", id);
+    } else {
+        struct store_token *list = NULL;
+        size_t n = 0;
+        if ((rc = store_tokens_for_user(st, user.id, &list, &n)) != RC_OK) {
+            die_msg(cmdname, "%s", st->last_error);
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char created[TIMEFMT_SIZE];
+            timefmt_iso8601(list[i].created_at, created);
+            fprintf(stderr, "%s  %-24s %s  created %s\n", list[i].id, list[i].display,
+                    list[i].name, created);
+        }
+        store_free_list(list);
+    }
+    status = 0;
+out:
+    auth_release(&auth);
+    store_close(st);
+    return status;
+}
+
+int cmd_token(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "create") == 0 || strcmp(argv[1], "revoke") == 0 ||
+                      strcmp(argv[1], "list") == 0))
+        return token_command(argv[1], argc - 1, argv + 1);
+    int help = argc >= 2 && strcmp(argv[1], "--help") == 0;
+    fprintf(help ? stdout : stderr,
+            "usage: pccd token create|list|revoke --data DIR --user EMAIL ...\n"
+            "Run `pccd token create --help` for details.\n");
+    return help ? 0 : 2;
+}

@@ -1,0 +1,176 @@
+/* serve.c: `pccd serve`: open storage, start the HTTP server, wait for SIGINT/SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api.h"
+#include "http.h"
+#include "log.h"
+#include "pccd.h"
+#include "banned.h"
+
+/* Parse a whole decimal number in [min, max]; 0 on success. */
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s ? s : "", &end, 10);
+    if (!s || !*s || errno || *end || v < min || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static const char help[] =
+    "usage: pccd serve --data DIR [--listen HOST:PORT] [options]\n\n"
+    "Serve the pcc API. Migrations are applied on start. Stops cleanly on SIGINT/SIGTERM.\n\n"
+    "  --listen HOST:PORT    address to listen on (PCCD_LISTEN; default 127.0.0.1:8787;\n"
+    "                        port 0 picks a free port, printed on start)\n"
+    "  --threads N           worker threads (PCCD_THREADS; default: one per CPU)\n"
+    "  --max-connections N   concurrent connections (PCCD_MAX_CONNECTIONS; default 1024)\n"
+    "  --max-per-ip N        concurrent connections per client address (PCCD_MAX_PER_IP;\n"
+    "                        default 256)\n"
+    "  --timeout SECONDS     idle connection timeout (PCCD_TIMEOUT; default 30)\n"
+    "  --auth-fail-limit N   failed authentications per address per minute before it gets\n"
+    "                        429 for a minute (PCCD_AUTH_FAIL_LIMIT; default 30)\n"
+    "  --trust-proxy         take the client address from X-Forwarded-For's last hop\n"
+    "                        (PCCD_TRUST_PROXY=1); only behind your own reverse proxy\n"
+    "  --log-level LEVEL     debug, info, warn or error (PCCD_LOG_LEVEL; default info)\n"
+    "  --data DIR            data directory (PCCD_DATA)\n"
+    "  --db URL              database (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n"
+    "  --secret-file PATH    server secret (PCCD_SECRET_FILE; default DIR/secret)\n"
+    "  --help                show this help\n";
+
+static int parse_level(const char *s, enum log_level *out)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    return -1;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
+           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG };
+    static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
+                                         {"db", required_argument, NULL, OPT_DB},
+                                         {"secret-file", required_argument, NULL, OPT_SECRET},
+                                         {"help", no_argument, NULL, OPT_HELP},
+                                         {"listen", required_argument, NULL, OPT_LISTEN},
+                                         {"threads", required_argument, NULL, OPT_THREADS},
+                                         {"max-connections", required_argument, NULL, OPT_MAXCONN},
+                                         {"max-per-ip", required_argument, NULL, OPT_PERIP},
+                                         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+                                         {"auth-fail-limit", required_argument, NULL, OPT_FAILS},
+                                         {"trust-proxy", no_argument, NULL, OPT_PROXY},
+                                         {"log-level", required_argument, NULL, OPT_LOG},
+                                         {0, 0, 0, 0}};
+    struct pccd_settings s;
+    settings_from_env(&s);
+    const char *listen = getenv("PCCD_LISTEN") && *getenv("PCCD_LISTEN") ? getenv("PCCD_LISTEN")
+                                                                         : "127.0.0.1:8787";
+    /* Settings from the environment first; flags below override them. */
+    struct {
+        const char *env;
+        const char *value;
+    } numeric[] = {{"PCCD_THREADS", NULL}, {"PCCD_MAX_CONNECTIONS", NULL},
+                   {"PCCD_MAX_PER_IP", NULL}, {"PCCD_TIMEOUT", NULL},
+                   {"PCCD_AUTH_FAIL_LIMIT", NULL}, {"PCCD_LOG_LEVEL", NULL}};
+    for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
+        numeric[i].value = getenv(numeric[i].env);
+    const char *proxy_env = getenv("PCCD_TRUST_PROXY");
+    int trust_proxy = proxy_env && strcmp(proxy_env, "1") == 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HELP: fputs(help, stdout); return 0;
+        case OPT_DATA: s.data_dir = optarg; break;
+        case OPT_DB: s.db_url = optarg; break;
+        case OPT_SECRET: s.secret_file = optarg; break;
+        case OPT_LISTEN: listen = optarg; break;
+        case OPT_THREADS: numeric[0].value = optarg; break;
+        case OPT_MAXCONN: numeric[1].value = optarg; break;
+        case OPT_PERIP: numeric[2].value = optarg; break;
+        case OPT_TIMEOUT: numeric[3].value = optarg; break;
+        case OPT_FAILS: numeric[4].value = optarg; break;
+        case OPT_PROXY: trust_proxy = 1; break;
+        case OPT_LOG: numeric[5].value = optarg; break;
+        default: fputs(help, stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        die_msg("serve", "unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    unsigned threads = 0, maxconn = 1024, perip = 256, timeout = 30, fails = 30;
+    enum log_level level = LOG_INFO;
+    if ((numeric[0].value && parse_uint(numeric[0].value, 1, 256, &threads)) ||
+        (numeric[1].value && parse_uint(numeric[1].value, 1, 100000, &maxconn)) ||
+        (numeric[2].value && parse_uint(numeric[2].value, 1, 100000, &perip)) ||
+        (numeric[3].value && parse_uint(numeric[3].value, 1, 3600, &timeout)) ||
+        (numeric[4].value && parse_uint(numeric[4].value, 1, 1000000, &fails)) ||
+        (numeric[5].value && parse_level(numeric[5].value, &level))) {
+        die_msg("serve", "invalid number or level in the options (see pccd serve --help)");
+        return 2;
+    }
+    if (settings_finish(&s, "serve"))
+        return 2;
+    log_init(stderr, level);
+
+    struct api_app app = {.version = PCCD_VERSION};
+    struct digest_key key;
+    if (open_backend(&s, &app.store, &key))
+        return 1;
+    const struct auth_limits limits = {fails, 60, 60};
+    enum rc rc = auth_init(&app.auth, app.store, &key, &limits);
+    sodium_memzero(&key, sizeof key);
+    if (rc != RC_OK) {
+        store_close(app.store);
+        return 1;
+    }
+
+    /* Block the stop signals in every thread; the main thread waits for them below. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct http_config cfg = {.listen = listen, .threads = threads, .max_connections = maxconn,
+                              .max_per_ip = perip, .timeout_seconds = timeout,
+                              .trust_proxy = trust_proxy, .authenticate = api_authenticate,
+                              .app = &app};
+    cfg.routes = api_routes(&cfg.route_count);
+    struct http_server *srv;
+    char err[512];
+    if ((rc = http_server_start(&cfg, &srv, err, sizeof err)) != RC_OK) {
+        die_msg("serve", "%s", err);
+        auth_release(&app.auth);
+        store_close(app.store);
+        return 1;
+    }
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+    fprintf(stderr, "pccd %s listening on http://%s:%u\n", PCCD_VERSION, host,
+            http_server_port(srv));
+    fflush(stderr);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("received signal %d, stopping", sig);
+    http_server_stop(srv);
+    auth_release(&app.auth);
+    store_close(app.store);
+    return 0;
+}

@@ -1,0 +1,195 @@
+/* auth.c: bearer verification, PAT issuance and revocation, and audit records (see auth.h). */
+#include "auth.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "text.h"
+#include "banned.h"
+
+static int64_t system_clock(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+enum rc auth_init(struct auth *a, struct store *st, const struct digest_key *key,
+                  const struct auth_limits *limits)
+{
+    static const struct auth_limits defaults = {30, 60, 60};
+    memset(a, 0, sizeof *a);
+    a->store = st;
+    a->key = *key;
+    a->clock = system_clock;
+    a->throttle = auth_throttle_new(limits ? limits : &defaults);
+    return a->throttle ? RC_OK : RC_NOMEM;
+}
+
+void auth_release(struct auth *a)
+{
+    sodium_memzero(&a->key, sizeof a->key);
+    auth_throttle_free(a->throttle);
+    a->throttle = NULL;
+}
+
+int64_t auth_now(const struct auth *a) { return a->clock(a->clock_ctx); }
+
+void auth_audit(struct auth *a, const char *event, const char *user_id, const char *token_id,
+                const char *org_id, const char *ip, const char *detail)
+{
+    struct store_audit ev = {0};
+    ev.at = auth_now(a);
+    store_copy_field(ev.event, sizeof ev.event, event);
+    store_copy_field(ev.user_id, sizeof ev.user_id, user_id);
+    store_copy_field(ev.token_id, sizeof ev.token_id, token_id);
+    store_copy_field(ev.org_id, sizeof ev.org_id, org_id);
+    store_copy_field(ev.ip, sizeof ev.ip, ip);
+    store_copy_field(ev.detail, sizeof ev.detail, detail ? detail : "{}");
+    enum rc rc = store_audit_append(a->store, &ev);
+    if (rc != RC_OK)
+        log_error("audit: cannot record %s: %s", event, rc_name(rc));
+}
+
+/* Record a failed attempt: count it against ip and audit the reason (never the token). */
+static enum rc reject(struct auth *a, const char *ip, const char *reason,
+                      const struct store_token *tok)
+{
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", reason);
+    auth_throttle_fail(a->throttle, ip ? ip : "", auth_now(a));
+    auth_audit(a, "auth.failed", tok ? tok->user_id : NULL, tok ? tok->id : NULL, NULL, ip,
+               detail);
+    return RC_UNAUTHORIZED;
+}
+
+enum rc auth_verify_bearer(struct auth *a, const char *authorization, const char *ip,
+                           const char *user_agent, struct auth_principal *out,
+                           int *retry_after)
+{
+    int64_t now = auth_now(a);
+    if (!authorization || !*authorization)
+        return RC_UNAUTHORIZED; /* no credential presented: nothing to count or audit */
+    int left = auth_throttle_blocked(a->throttle, ip ? ip : "", now);
+    if (left > 0) {
+        if (retry_after)
+            *retry_after = left;
+        return RC_THROTTLED;
+    }
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return reject(a, ip, "scheme", NULL);
+    const char *token = authorization + 7;
+    while (*token == ' ')
+        token++;
+    size_t len = strnlen(token, TOKEN_MAX_LEN + 1);
+    enum token_kind kind;
+    enum rc rc = token_parse(token, len, &kind);
+    if (rc != RC_OK) /* rejected offline: storage is never touched for malformed tokens */
+        return reject(a, ip, rc == RC_TOKEN_CHECKSUM ? "checksum" : "malformed", NULL);
+    if (kind != TOKEN_KIND_PAT)
+        return reject(a, ip, "kind", NULL);
+
+    char digest[DIGEST_HEX_SIZE];
+    digest_secret(&a->key, token, len, digest);
+    rc = store_token_lookup(a->store, digest, &out->token, &out->user);
+    if (rc == RC_NOT_FOUND)
+        return reject(a, ip, "unknown", NULL);
+    if (rc != RC_OK)
+        return rc;
+    /* The index lookup found the row; confirm in constant time all the same. */
+    if (!digest_equal(digest, out->token.digest))
+        return reject(a, ip, "unknown", NULL);
+    if (out->token.revoked_at)
+        return reject(a, ip, "revoked", &out->token);
+    if (out->token.expires_at && out->token.expires_at <= now)
+        return reject(a, ip, "expired", &out->token);
+
+    /* Coalesced last-use stamp: at most one write per token per interval. */
+    if (now - out->token.last_used_at >= AUTH_LAST_USED_INTERVAL) {
+        rc = store_token_touch(a->store, out->token.id, now, ip, user_agent);
+        if (rc != RC_OK)
+            log_warn("auth: cannot record last use of %s: %s", out->token.id, rc_name(rc));
+        else {
+            out->token.last_used_at = now;
+            store_copy_field(out->token.last_used_ip, sizeof out->token.last_used_ip, ip);
+            store_copy_field(out->token.last_used_agent, sizeof out->token.last_used_agent,
+                             user_agent);
+        }
+    }
+    return RC_OK;
+}
+
+enum rc auth_check_token_name(const char *name, char *err, size_t errlen)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len > AUTH_TOKEN_NAME_MAX) {
+        snprintf(err, errlen, "token name must be 1 to %d characters", AUTH_TOKEN_NAME_MAX);
+        return RC_INVALID;
+    }
+    if (!text_is_clean_utf8(name, len)) {
+        snprintf(err, errlen, "token name must be UTF-8 text without control characters");
+        return RC_INVALID;
+    }
+    return RC_OK;
+}
+
+enum rc auth_issue_pat(struct auth *a, const char *user_id, const char *name, const char *ip,
+                       char token_out[TOKEN_BUF_SIZE], struct store_token *row_out, char *err,
+                       size_t errlen)
+{
+    struct store_token row = {0};
+    struct store_token *list = NULL;
+    size_t count = 0;
+    enum rc rc = auth_check_token_name(name, err, errlen);
+    if (rc != RC_OK)
+        goto out;
+    if ((rc = store_tokens_for_user(a->store, user_id, &list, &count)) != RC_OK) {
+        snprintf(err, errlen, "cannot list tokens");
+        goto out;
+    }
+    if (count >= AUTH_MAX_ACTIVE_TOKENS) {
+        snprintf(err, errlen, "too many active tokens (at most %d): revoke unused ones first",
+                 AUTH_MAX_ACTIVE_TOKENS);
+        rc = RC_FORBIDDEN;
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(list[i].name, name) == 0) {
+            snprintf(err, errlen, "a token named \"%.100s\" already exists", name);
+            rc = RC_CONFLICT;
+            goto out;
+        }
+    token_generate(TOKEN_KIND_PAT, token_out);
+    token_new_id(TOKEN_ID_PREFIX, row.id);
+    store_copy_field(row.user_id, sizeof row.user_id, user_id);
+    row.kind = TOKEN_KIND_PAT;
+    store_copy_field(row.name, sizeof row.name, name);
+    token_display(token_out, TOKEN_LEN, row.display);
+    digest_secret(&a->key, token_out, TOKEN_LEN, row.digest);
+    store_copy_field(row.scopes, sizeof row.scopes, "full");
+    row.created_at = auth_now(a);
+    if ((rc = store_token_insert(a->store, &row)) != RC_OK) {
+        sodium_memzero(token_out, TOKEN_BUF_SIZE);
+        snprintf(err, errlen, "cannot store the token");
+        goto out;
+    }
+    auth_audit(a, "token.created", user_id, row.id, NULL, ip, NULL);
+    if (row_out)
+        *row_out = row;
+out:
+    store_free_list(list);
+    return rc;
+}
+
+enum rc auth_revoke(struct auth *a, const char *user_id, const char *token_id, const char *ip)
+{
+    enum rc rc = store_token_revoke(a->store, user_id, token_id, auth_now(a));
+    if (rc == RC_OK)
+        auth_audit(a, "token.revoked", user_id, token_id, NULL, ip, NULL);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/* http.h: the HTTP server glue over libmicrohttpd: limits, per-request context, a route table
+ * with path parameters, JSON responses, and the one function every error goes out through. */
+#ifndef PCC_HTTP_H
+#define PCC_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "rc.h"
+
+#define HTTP_MAX_BODY_BYTES ((size_t)64 << 10)  /* larger bodies get 413 */
+#define HTTP_MAX_HEADER_BYTES ((size_t)8 << 10) /* larger header blocks get 431 */
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_PATH 1024
+#define HTTP_MAX_EXTRA_HEADERS 8
+
+struct http_request;
+
+/* What a handler fills in. body is a JSON object reference the server takes over; headers are
+ * copied. A handler that leaves body NULL gets {"status": "OK"} so no reply is ever empty. */
+struct http_response {
+    int status;
+    json_t *body;
+    size_t header_count;
+    struct {
+        char name[48];
+        char value[256];
+    } headers[HTTP_MAX_EXTRA_HEADERS];
+};
+
+typedef void (*http_handler)(struct http_request *req, struct http_response *res);
+
+enum http_route_flags {
+    HTTP_ROUTE_PUBLIC = 0,
+    HTTP_ROUTE_AUTH = 1, /* the server's authenticate hook runs first */
+};
+
+struct http_route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/v1/organizations/{org}/daily": {x} matches one segment */
+    http_handler handler;
+    unsigned flags;
+};
+
+/* Runs before every HTTP_ROUTE_AUTH handler; returns RC_OK to go on, or fills res (through
+ * http_error) and returns the failure. */
+typedef enum rc (*http_authenticate_fn)(struct http_request *req, struct http_response *res);
+
+struct http_config {
+    const char *listen;         /* "HOST:PORT"; port 0 picks a free one */
+    unsigned threads;           /* worker threads; 0 = number of CPUs */
+    unsigned max_connections;   /* total concurrent connections */
+    unsigned max_per_ip;        /* concurrent connections from one address */
+    unsigned timeout_seconds;   /* idle connection timeout */
+    int trust_proxy;            /* take the client address from X-Forwarded-For (last hop) */
+    const struct http_route *routes;
+    size_t route_count;
+    http_authenticate_fn authenticate;
+    void *app; /* handed to handlers through http_app() */
+};
+
+struct http_server;
+
+/* Bind and start serving in background threads. *out is freed by http_server_stop.
+ * On failure err says why (bad address, port in use). */
+enum rc http_server_start(const struct http_config *cfg, struct http_server **out, char *err,
+                          size_t errlen);
+/* The bound port (useful after asking for port 0). */
+unsigned http_server_port(const struct http_server *srv);
+/* Stop accepting, finish in-flight requests, join the threads and free; NULL is a no-op. */
+void http_server_stop(struct http_server *srv);
+
+/* Request accessors, valid during the handler. */
+void *http_app(const struct http_request *req);
+const char *http_method(const struct http_request *req);
+const char *http_path(const struct http_request *req);
+/* The value of path parameter {name}, or NULL. */
+const char *http_param(const struct http_request *req, const char *name);
+/* A request header (case-insensitive name) or NULL. */
+const char *http_header(const struct http_request *req, const char *name);
+/* A query-string argument or NULL. */
+const char *http_query(const struct http_request *req, const char *name);
+const char *http_client_ip(const struct http_request *req);
+const char *http_request_id(const struct http_request *req);
+/* The raw body (NUL-terminated, possibly empty). */
+const char *http_body(const struct http_request *req, size_t *len);
+/* A slot for the authenticate hook to leave the caller's identity for handlers; free_fn (may be
+ * NULL) releases it when the request ends. */
+void http_set_principal(struct http_request *req, void *principal, void (*free_fn)(void *));
+void *http_principal(const struct http_request *req);
+
+/* Parse the body as a JSON object that may only contain the allowed fields; on failure the
+ * 400 is already written to res and NULL returned. The caller json_decref()s the result. */
+json_t *http_json_body(struct http_request *req, struct http_response *res,
+                       const char *const allowed[]);
+
+/* Set a JSON reply (takes over the reference to body). */
+void http_reply(struct http_response *res, int status, json_t *body);
+/* The one way errors leave the server: {"error": message, "code": rc's code} with rc's status.
+ * message NULL uses rc's default text. A 5xx never carries the message: it is logged with
+ * the request id instead. */
+void http_error(struct http_request *req, struct http_response *res, enum rc rc,
+                const char *message);
+/* Add a response header. */
+void http_add_header(struct http_response *res, const char *name, const char *value);
+
+#endif

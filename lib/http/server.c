@@ -1,0 +1,491 @@
+/* server.c: libmicrohttpd glue: limits, request lifecycle, routing and JSON replies. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "token.h"
+#include "banned.h"
+
+/* MHD's own per-connection pool; headers beyond HTTP_MAX_HEADER_BYTES but inside this pool get
+ * our JSON 431, larger ones MHD's built-in 431 (it offers no hook to change that body). */
+#define CONNECTION_MEMORY_BYTES ((size_t)128 << 10)
+#define LISTEN_BACKLOG 1024
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct http_config cfg;
+    unsigned port;
+    int fd;
+    char id_prefix[8]; /* random per process, so request ids are unique across restarts */
+    atomic_ulong next_id;
+};
+
+struct http_request {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    char path[HTTP_MAX_PATH];
+    struct buf body;
+    int body_too_large;
+    size_t param_count;
+    const char *param_names[HTTP_MAX_PARAMS];
+    size_t param_name_lens[HTTP_MAX_PARAMS];
+    char param_values[HTTP_MAX_PARAMS][256];
+    char ip[64];
+    char request_id[32];
+    void *principal;
+    void (*principal_free)(void *);
+    struct timespec started;
+};
+
+void *http_app(const struct http_request *req) { return req->srv->cfg.app; }
+const char *http_method(const struct http_request *req) { return req->method; }
+const char *http_path(const struct http_request *req) { return req->path; }
+const char *http_client_ip(const struct http_request *req) { return req->ip; }
+const char *http_request_id(const struct http_request *req) { return req->request_id; }
+void http_set_principal(struct http_request *req, void *principal, void (*free_fn)(void *))
+{
+    req->principal = principal;
+    req->principal_free = free_fn;
+}
+void *http_principal(const struct http_request *req) { return req->principal; }
+
+const char *http_param(const struct http_request *req, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < req->param_count; i++)
+        if (req->param_name_lens[i] == len && memcmp(req->param_names[i], name, len) == 0)
+            return req->param_values[i];
+    return NULL;
+}
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_body(const struct http_request *req, size_t *len)
+{
+    if (len)
+        *len = req->body.len;
+    return buf_str(&req->body);
+}
+
+void http_reply(struct http_response *res, int status, json_t *body)
+{
+    if (res->body)
+        json_decref(res->body);
+    res->status = status;
+    res->body = body;
+}
+
+void http_add_header(struct http_response *res, const char *name, const char *value)
+{
+    if (res->header_count >= HTTP_MAX_EXTRA_HEADERS)
+        return;
+    snprintf(res->headers[res->header_count].name, sizeof res->headers[0].name, "%s", name);
+    snprintf(res->headers[res->header_count].value, sizeof res->headers[0].value, "%s", value);
+    res->header_count++;
+}
+
+void http_error(struct http_request *req, struct http_response *res, enum rc rc,
+                const char *message)
+{
+    int status = rc_http_status(rc);
+    if (status < 400)
+        status = 500;
+    if (status >= 500) {
+        /* Internals stay in the log; the caller gets the request id to quote. */
+        log_error("request %s: %s %s failed: %s (%s)", req ? req->request_id : "-",
+                  req ? req->method : "-", req ? req->path : "-", rc_name(rc),
+                  message ? message : rc_message(rc));
+        char text[128];
+        snprintf(text, sizeof text, "%s (request id %s)", rc_message(rc),
+                 req ? req->request_id : "-");
+        http_reply(res, status,
+                   json_pack("{s:s, s:s}", "error", text, "code", rc_api_code(rc)));
+        return;
+    }
+    http_reply(res, status,
+               json_pack("{s:s, s:s}", "error", message ? message : rc_message(rc), "code",
+                         rc_api_code(rc)));
+}
+
+json_t *http_json_body(struct http_request *req, struct http_response *res,
+                       const char *const allowed[])
+{
+    const char *ctype = http_header(req, "Content-Type");
+    if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+        http_error(req, res, RC_UNSUPPORTED_MEDIA, NULL);
+        return NULL;
+    }
+    char err[256];
+    json_t *obj = NULL;
+    enum rc rc;
+    if (req->body.len == 0) {
+        http_error(req, res, RC_BAD_JSON, "malformed JSON: the request body is empty");
+        return NULL;
+    }
+    if ((rc = json_parse_object(req->body.data, req->body.len, &obj, err, sizeof err)) != RC_OK ||
+        (rc = json_check_fields(obj, allowed, err, sizeof err)) != RC_OK) {
+        json_decref(obj);
+        http_error(req, res, rc, err);
+        return NULL;
+    }
+    return obj;
+}
+
+/* Match path against pattern segment by segment, capturing {name} segments into req. */
+static int route_matches(struct http_request *req, const char *pattern)
+{
+    const char *p = pattern, *s = req->path;
+    size_t nparams = 0;
+    while (*p && *s) {
+        if (*p != '/' || *s != '/')
+            return 0;
+        p++;
+        s++;
+        const char *pend = strchr(p, '/'), *send = strchr(s, '/');
+        size_t plen = pend ? (size_t)(pend - p) : strlen(p);
+        size_t slen = send ? (size_t)(send - s) : strlen(s);
+        if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
+            if (slen == 0 || slen >= sizeof req->param_values[0] || nparams >= HTTP_MAX_PARAMS)
+                return 0;
+            req->param_names[nparams] = p + 1;
+            req->param_name_lens[nparams] = plen - 2;
+            memcpy(req->param_values[nparams], s, slen);
+            req->param_values[nparams][slen] = '\0';
+            nparams++;
+        } else if (plen != slen || memcmp(p, s, plen) != 0) {
+            return 0;
+        }
+        p += plen;
+        s += slen;
+    }
+    if (*p || *s)
+        return 0;
+    req->param_count = nparams;
+    return 1;
+}
+
+static void dispatch(struct http_request *req, struct http_response *res)
+{
+    const struct http_config *cfg = &req->srv->cfg;
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    int path_known = 0;
+    for (size_t i = 0; i < cfg->route_count; i++) {
+        const struct http_route *r = &cfg->routes[i];
+        if (!route_matches(req, r->pattern))
+            continue;
+        path_known = 1;
+        if (strcmp(r->method, method) != 0)
+            continue;
+        if ((r->flags & HTTP_ROUTE_AUTH) && cfg->authenticate &&
+            cfg->authenticate(req, res) != RC_OK)
+            return;
+        r->handler(req, res);
+        return;
+    }
+    if (path_known) {
+        char allow[128] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < cfg->route_count; i++)
+            if (route_matches(req, cfg->routes[i].pattern) && used < sizeof allow)
+                used += (size_t)snprintf(allow + used, sizeof allow - used, "%s%s",
+                                         used ? ", " : "", cfg->routes[i].method);
+        http_add_header(res, "Allow", allow);
+        char msg[160];
+        snprintf(msg, sizeof msg, "method %s not allowed here; allowed: %s", req->method, allow);
+        http_error(req, res, RC_METHOD, msg);
+        return;
+    }
+    http_error(req, res, RC_NOT_FOUND, "no such endpoint");
+}
+
+static enum MHD_Result send_response(struct http_request *req, struct http_response *res)
+{
+    if (!res->body)
+        res->body = json_pack("{s:s}", "status", "OK");
+    char *text = res->body ? json_to_string(res->body) : NULL;
+    if (!text)
+        return MHD_NO;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    for (size_t i = 0; i < res->header_count; i++)
+        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+    enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)res->status, r);
+    MHD_destroy_response(r);
+
+    if (log_enabled(LOG_INFO)) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
+                    (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+        log_info("%s %s %s %d %.2fms ip=%s", req->request_id, req->method, req->path,
+                 res->status, ms, req->ip);
+    }
+    return ok;
+}
+
+static enum MHD_Result respond(struct http_request *req, struct http_response *res)
+{
+    enum MHD_Result ok = send_response(req, res);
+    json_decref(res->body);
+    res->body = NULL;
+    return ok;
+}
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+static void client_address(struct http_request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(req->ip, sizeof req->ip, "unknown");
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->ip,
+                      sizeof req->ip);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->ip,
+                      sizeof req->ip);
+    }
+    if (req->srv->cfg.trust_proxy) {
+        /* Only the hop our own proxy appended can be trusted: the last one. */
+        const char *xff = http_header(req, "X-Forwarded-For");
+        if (xff && *xff) {
+            const char *last = strrchr(xff, ',');
+            last = last ? last + 1 : xff;
+            while (*last == ' ')
+                last++;
+            size_t n = strcspn(last, " ");
+            if (n > 0 && n < sizeof req->ip) {
+                memcpy(req->ip, last, n);
+                req->ip[n] = '\0';
+            }
+        }
+    }
+}
+
+static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
+                                        const char *url, const char *method)
+{
+    struct http_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    req->method = method;
+    clock_gettime(CLOCK_MONOTONIC, &req->started);
+    buf_init(&req->body, HTTP_MAX_BODY_BYTES);
+    snprintf(req->path, sizeof req->path, "%s", url);
+    unsigned long n = atomic_fetch_add(&srv->next_id, 1);
+    snprintf(req->request_id, sizeof req->request_id, "%s%06lx", srv->id_prefix, n);
+    client_address(req);
+    return req;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *srv = cls;
+    struct http_request *req = *con_cls;
+    struct http_response res = {.status = 200};
+
+    if (!req) {
+        req = request_new(srv, conn, url, method);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        size_t header_bytes = strlen(url);
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
+        if (header_bytes > HTTP_MAX_HEADER_BYTES || strlen(url) >= HTTP_MAX_PATH) {
+            http_error(req, &res, RC_HEADERS_TOO_LARGE, NULL);
+            return respond(req, &res);
+        }
+        const char *clen = http_header(req, "Content-Length");
+        if (clen) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(clen, &end, 10);
+            if (errno || *end || n > HTTP_MAX_BODY_BYTES) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "request body too large: at most %zu bytes",
+                         HTTP_MAX_BODY_BYTES);
+                http_error(req, &res, RC_TOO_LARGE, msg);
+                return respond(req, &res);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!req->body_too_large &&
+            buf_add(&req->body, upload_data, *upload_data_size) != RC_OK) {
+            req->body_too_large = 1;
+            buf_release(&req->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->body_too_large)
+        http_error(req, &res, RC_TOO_LARGE, NULL);
+    else
+        dispatch(req, &res);
+    return respond(req, &res);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct http_request *req = *con_cls;
+    if (!req)
+        return;
+    buf_release_secret(&req->body); /* bodies may carry secrets */
+    if (req->principal_free)
+        req->principal_free(req->principal);
+    free(req);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+/* Parse "HOST:PORT" or "[V6]:PORT", bind and listen. */
+static enum rc open_listener(const char *listen_addr, int *fd_out, unsigned *port_out,
+                             char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(listen_addr, ':');
+    if (!colon || colon == listen_addr || (size_t)(colon - listen_addr) >= sizeof host) {
+        snprintf(err, errlen, "listen address \"%s\" must be HOST:PORT", listen_addr);
+        return RC_INVALID;
+    }
+    size_t hlen = (size_t)(colon - listen_addr);
+    memcpy(host, listen_addr, hlen);
+    host[hlen] = '\0';
+    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
+        memmove(host, host + 1, hlen - 2);
+        host[hlen - 2] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (gai != 0) {
+        snprintf(err, errlen, "listen address \"%s\": %s", listen_addr, gai_strerror(gai));
+        return RC_INVALID;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", listen_addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return RC_IO;
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    *fd_out = fd;
+    return RC_OK;
+}
+
+enum rc http_server_start(const struct http_config *cfg, struct http_server **out, char *err,
+                          size_t errlen)
+{
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return RC_NOMEM;
+    srv->cfg = *cfg;
+    token_random_base62(srv->id_prefix, 6);
+    enum rc rc = open_listener(cfg->listen, &srv->fd, &srv->port, err, errlen);
+    if (rc != RC_OK) {
+        free(srv);
+        return rc;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->threads ? cfg->threads : (cpus > 0 ? (unsigned)cpus : 2);
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        MHD_OPTION_LISTEN_SOCKET, srv->fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections ? cfg->max_connections : 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->max_per_ip ? cfg->max_per_ip : 256u, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->timeout_seconds ? cfg->timeout_seconds : 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s", cfg->listen);
+        close(srv->fd);
+        free(srv);
+        return RC_IO;
+    }
+    *out = srv;
+    return RC_OK;
+}
+
+unsigned http_server_port(const struct http_server *srv) { return srv->port; }
+
+void http_server_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    close(srv->fd);
+    free(srv);
+}

@@ -1,0 +1,15 @@
+/* store_backend.h: what backends share privately: constructors and small helpers. */
+#ifndef PCC_STORE_BACKEND_H
+#define PCC_STORE_BACKEND_H
+
+#include "store.h"
+
+/* Open (creating if missing) the SQLite database at path. */
+enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
+
+
+/* The migrations built into the binary (generated from migrations/<backend>/NNNN_*.sql). */
+extern const char *const sqlite_migrations[];
+extern const char *const sqlite_migrations_names[];
+
+#endif
