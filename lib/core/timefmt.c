@@ -14,8 +14,11 @@ void timefmt_iso8601(int64_t epoch, char out[TIMEFMT_SIZE])
         snprintf(out, TIMEFMT_SIZE, "1970-01-01T00:00:00.000Z");
         return;
     }
-    snprintf(out, TIMEFMT_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    /* The modulos bound every field, so the output provably fits (years past 9999 wrap). */
+    snprintf(out, TIMEFMT_SIZE, "%04u-%02u-%02uT%02u:%02u:%02u.000Z",
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+             (unsigned)tm.tm_sec % 100u);
 }
 
 static int digits(const char *s, size_t n, int *out)
