@@ -17,7 +17,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -fstack-protector-strong $(WARN) \
            -MMD -MP
-CPPFLAGS += -D_FORTIFY_SOURCE=2 $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/client cmd/pipecat)
+CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/client cmd/pipecat)
 LDFLAGS ?=
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
@@ -28,7 +28,7 @@ endif
 # --- sources ---------------------------------------------------------------------------------
 CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
              lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c
-STORE_SRC  = lib/store/store.c lib/store/sqlite.c
+STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c
 HTTP_SRC   = lib/http/server.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c
 API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c
@@ -38,11 +38,12 @@ PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
-GEN_SRC = $(BUILD)/gen/sqlite_migrations.c
+PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ   = $(call obj,$(CORE_SRC))
-SERVER_OBJ = $(call obj,$(STORE_SRC) $(HTTP_SRC) $(AUTH_SRC) $(API_SRC)) $(BUILD)/obj/gen/sqlite_migrations.o
+SERVER_OBJ = $(call obj,$(STORE_SRC) $(HTTP_SRC) $(AUTH_SRC) $(API_SRC)) \
+             $(BUILD)/obj/gen/sqlite_migrations.o $(BUILD)/obj/gen/pg_migrations.o
 CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
 
 # The CLI links core and client only; it never links store, api or web (DESIGN.md section 3).
@@ -50,7 +51,7 @@ LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
 
-PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lz -lpthread
+PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -lcurl -ljansson -lsodium -lz
 
 .PHONY: all run check test unit e2e bench fuzz format clean deps deps-test
@@ -69,9 +70,13 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# SQL migrations are compiled into pccd, so a deployment is one binary.
 $(BUILD)/gen/sqlite_migrations.c: $(SQLITE_MIGRATIONS) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	{ echo '#include <stddef.h>'; sh scripts/embed.sh sqlite_migrations $(SQLITE_MIGRATIONS); } > $@
+	$(Q){ echo '#include <stddef.h>'; sh scripts/embed.sh sqlite_migrations $(SQLITE_MIGRATIONS); } > $@
+$(BUILD)/gen/pg_migrations.c: $(PG_MIGRATIONS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q){ echo '#include <stddef.h>'; sh scripts/embed.sh pg_migrations $(PG_MIGRATIONS); } > $@
 
 $(LIBCORE): $(CORE_OBJ)
 	$(Q)ar rcs $@ $^
@@ -98,11 +103,14 @@ UNIT_BINS  = $(patsubst tests/unit/%,$(BUILD)/tests/%,$(UNIT_TESTS))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
 	    -lcriterion $(PCCD_LIBS) -lcurl
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+	@echo "== $(BUILD)/tests/store/store_test on PostgreSQL"
+	sh scripts/pg-test.sh $(BUILD)/tests/store/store_test --jobs 2
 
 e2e: all
 	PCC_BIN_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/e2e

@@ -149,7 +149,9 @@ int cmd_init(int argc, char **argv)
         return 1;
     sodium_memzero(&key, sizeof key);
     store_close(st);
-    fprintf(stderr, "pccd init: ready (%s)\n", s.db_url);
+    /* Not the URL itself: a PostgreSQL URL can carry a password. */
+    fprintf(stderr, "pccd init: ready (%s)\n",
+            strncmp(s.db_url, "postgres", 8) == 0 ? "PostgreSQL" : s.db_url);
     return 0;
 }
 

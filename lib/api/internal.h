@@ -29,6 +29,7 @@ void api_list_tokens(struct http_request *req, struct http_response *res);
 void api_create_token(struct http_request *req, struct http_response *res);
 void api_revoke_token(struct http_request *req, struct http_response *res);
 void api_token_self(struct http_request *req, struct http_response *res);
+void api_revoke_self(struct http_request *req, struct http_response *res);
 void api_health(struct http_request *req, struct http_response *res);
 
 #endif

@@ -11,6 +11,7 @@ static const struct http_route routes[] = {
     {"POST", "/v1/users/me/tokens", api_create_token, HTTP_ROUTE_AUTH},
     {"DELETE", "/v1/users/me/tokens/{id}", api_revoke_token, HTTP_ROUTE_AUTH},
     {"GET", "/v1/tokens/self", api_token_self, HTTP_ROUTE_AUTH},
+    {"DELETE", "/v1/tokens/self", api_revoke_self, HTTP_ROUTE_AUTH},
 };
 
 const struct http_route *api_routes(size_t *count)

@@ -57,9 +57,9 @@ out:
     json_decref(body);
 }
 
-void api_revoke_token(struct http_request *req, struct http_response *res)
+/* Revoke token id of the caller and answer; shared by DELETE .../tokens/{id} and .../self. */
+static void revoke(struct http_request *req, struct http_response *res, const char *id)
 {
-    const char *id = http_param(req, "id");
     enum rc rc = auth_revoke(&APP(req)->auth, CALLER(req)->user.id, id, http_client_ip(req));
     if (rc == RC_NOT_FOUND) {
         char msg[128];
@@ -81,4 +81,14 @@ void api_token_self(struct http_request *req, struct http_response *res)
     json_object_set_new(reply, "owner",
                         json_pack("{s:s, s:s}", "userId", p->user.id, "email", p->user.email));
     http_reply(res, 200, reply);
+}
+
+void api_revoke_token(struct http_request *req, struct http_response *res)
+{
+    revoke(req, res, http_param(req, "id"));
+}
+
+void api_revoke_self(struct http_request *req, struct http_response *res)
+{
+    revoke(req, res, CALLER(req)->token.id);
 }

@@ -24,12 +24,13 @@
     X(Q_ORG_BY_NAME, "SELECT id, name, verbose_name, daily_api_key, created_at, '' "           \
                      "FROM organizations WHERE name = $1")                                     \
     X(Q_ORG_SET_DAILY, "UPDATE organizations SET daily_api_key = $2 WHERE id = $1")            \
-    X(Q_MEMBER_PUT, "INSERT INTO memberships (user_id, org_id, role, created_at) "             \
-                    "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, org_id) "                   \
+    X(Q_MEMBER_PUT, "INSERT INTO memberships (user_id, org_id, role, created_at, position) "   \
+                    "VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 "          \
+                    "FROM memberships WHERE user_id = $1)) ON CONFLICT (user_id, org_id) "     \
                     "DO UPDATE SET role = excluded.role")                                      \
     X(Q_ORGS_FOR_USER, "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, "  \
                        "m.role FROM memberships m JOIN organizations o ON o.id = m.org_id "    \
-                       "WHERE m.user_id = $1 ORDER BY m.created_at, o.name")                   \
+                       "WHERE m.user_id = $1 ORDER BY m.position, o.name")                   \
     X(Q_ORG_FOR_MEMBER, "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, " \
                         "m.role FROM memberships m JOIN organizations o ON o.id = m.org_id "   \
                         "WHERE m.user_id = $1 AND o.name = $2")                                \
@@ -593,6 +594,15 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
     }
     current = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
+    int known = 0;
+    while (sqlite_migrations[known])
+        known++;
+    if (current > known) {
+        snprintf(err, errlen, "the database is at schema version %d but this pccd knows only %d: "
+                 "run a newer pccd", current, known);
+        rc = RC_STORE;
+        goto out;
+    }
     for (int v = current; sqlite_migrations[v]; v++) {
         if ((rc = exec_sql(c->db, sqlite_migrations[v], err, errlen)) != RC_OK)
             goto out;

@@ -16,8 +16,7 @@ enum rc store_open(const char *url, struct store **out, char *err, size_t errlen
         return RC_INVALID;
     }
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        snprintf(err, errlen, "the PostgreSQL backend is not built yet");
-        return RC_NOT_IMPLEMENTED;
+        return store_pg_open(url, out, err, errlen);
     }
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
     return store_sqlite_open(path, out, err, errlen);

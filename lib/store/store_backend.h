@@ -8,8 +8,13 @@
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
 
 
+/* Connect to the PostgreSQL database at url ("postgres://..."). */
+enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen);
+
 /* The migrations built into the binary (generated from migrations/<backend>/NNNN_*.sql). */
 extern const char *const sqlite_migrations[];
 extern const char *const sqlite_migrations_names[];
+extern const char *const pg_migrations[];
+extern const char *const pg_migrations_names[];
 
 #endif

@@ -214,12 +214,12 @@ Test(store, token_org_binding)
     snprintf(t.user_id, sizeof t.user_id, "%s", u.id);
     snprintf(t.name, sizeof t.name, "bound");
     snprintf(t.display, sizeof t.display, "pcc_pat_x...y");
-    snprintf(t.digest, sizeof t.digest, "%s", "ab12");
+    unique(t.digest, sizeof t.digest, "ab12");
     snprintf(t.scopes, sizeof t.scopes, "read");
     snprintf(t.org_id, sizeof t.org_id, "%s", o.id);
     t.expires_at = 1800000000;
     cr_assert_eq(store_token_insert(st, &t), RC_OK, "%s", st->last_error);
-    cr_assert_eq(store_token_lookup(st, "ab12", &got, &owner), RC_OK);
+    cr_assert_eq(store_token_lookup(st, t.digest, &got, &owner), RC_OK);
     cr_assert_str_eq(got.org_id, o.id);
     cr_assert_str_eq(got.scopes, "read");
     cr_assert_eq(got.expires_at, 1800000000);

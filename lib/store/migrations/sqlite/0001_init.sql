@@ -19,6 +19,7 @@ CREATE TABLE memberships (
     org_id      TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     role        TEXT NOT NULL CHECK (role IN ('admin', 'member')),
     created_at  BIGINT NOT NULL,
+    position    INTEGER NOT NULL DEFAULT 0, -- join order per user: the first is the default org
     PRIMARY KEY (user_id, org_id)
 );
 CREATE INDEX memberships_org ON memberships(org_id);

@@ -1,0 +1,358 @@
+/* cmd_auth.c: `auth use-pat`, `auth whoami`, `auth status`, `auth logout`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "token.h"
+#include "banned.h"
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        sodium_memzero(s, strlen(s));
+        free(s);
+    }
+}
+
+/* Trim ASCII spaces around s in place (pasted tokens often carry a newline or blank). */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int is_pat(const char *token) { return token && strncmp(token, "pcc_pat_", 8) == 0; }
+
+/* Parse options shared by commands that take only -o; returns 0, or an exit code. */
+static int parse_org_only(struct cli *cli, int argc, char **argv, const char **org, int allow_org)
+{
+    static const struct option opts[] = {{"organization", required_argument, NULL, 'o'},
+                                         {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, allow_org ? "+o:" : "+", opts, NULL)) != -1) {
+        if (c == 'o' && allow_org) {
+            *org = optarg;
+            continue;
+        }
+        out_error(cli, "unknown option '%s' (see --help)", argv[optind - 1]);
+        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
+{
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1])) {
+        out_error(cli, "usage: %s auth use-pat [TOKEN] (see --help)", cli->prog);
+        return EXIT_USAGE;
+    }
+    char *raw = NULL;
+    if (argc == 2) {
+        out_warn(cli, "passing the token as an argument leaks it to your shell history and "
+                      "process list; pipe it instead: echo \"$TOKEN\" | %s auth use-pat",
+                 cli->prog);
+        raw = strdup(argv[1]);
+    } else if (isatty(STDIN_FILENO)) {
+        raw = prompt_hidden("Personal Access Token: ");
+    } else {
+        raw = read_stdin_line();
+    }
+    struct session s;
+    int status = EXIT_FAIL;
+    memset(&s, 0, sizeof s);
+    char *token = raw ? trim(raw) : NULL;
+    if (!token || !*token) {
+        out_error(cli, "No token provided.");
+        goto out;
+    }
+    if (!is_pat(token)) {
+        out_error(cli, "Invalid token format: a personal access token starts with pcc_pat_. "
+                       "Create one in the dashboard under Account Settings -> Personal Access "
+                       "Tokens.");
+        goto out;
+    }
+    enum rc rc = token_check_pat_offline(token, strlen(token));
+    if (rc == RC_TOKEN_CHECKSUM) {
+        out_error(cli, "this token looks mistyped: its checksum does not match. Copy it again.");
+        goto out;
+    }
+    if (rc != RC_OK) {
+        out_error(cli, "Invalid token format: it contains spaces or control characters.");
+        goto out;
+    }
+    if ((status = session_open(cli, &s, 0)) != EXIT_OK)
+        goto out;
+    status = EXIT_FAIL;
+    client_set_token(s.client, token);
+
+    /* Validate before anything is written. */
+    char err[512];
+    struct client_reply reply;
+    rc = client_request(s.client, "GET", "/v1/organizations", NULL, &reply, err, sizeof err);
+    if (rc != RC_OK) {
+        out_error(cli, "%s", err);
+        goto out;
+    }
+    if (reply.status != 200) {
+        if (reply.status == 401)
+            out_error(cli, "Invalid or expired token: %s rejected it. Nothing was stored.",
+                      client_host(s.client));
+        else
+            out_error(cli, "%s (HTTP %ld from %s). Nothing was stored.",
+                      client_reply_error(&reply), reply.status, client_host(s.client));
+        client_reply_release(&reply);
+        goto out;
+    }
+    json_t *orgs = json_object_get(reply.body, "organizations");
+    if (!json_is_array(orgs) || json_array_size(orgs) == 0) {
+        out_error(cli, "Token is valid but account has no associated namespace (organization). "
+                       "Ask an organization admin to add you.");
+        client_reply_release(&reply);
+        goto out;
+    }
+    /* Keep the current org when it is one of the user's; else take the first. */
+    const char *current = getenv("PIPECAT_ORG");
+    if (!current || !*current)
+        current = credfile_get(s.file, "org");
+    const char *chosen = NULL;
+    size_t i;
+    json_t *o;
+    json_array_foreach(orgs, i, o) {
+        const char *name = json_string_value(json_object_get(o, "name"));
+        if (name && current && strcmp(name, current) == 0)
+            chosen = name;
+    }
+    if (!chosen)
+        chosen = json_string_value(json_object_get(json_array_get(orgs, 0), "name"));
+    char org[128];
+    snprintf(org, sizeof org, "%s", chosen ? chosen : "");
+    client_reply_release(&reply);
+
+    if (credfile_set_token(s.file, token) != RC_OK ||
+        credfile_set_refresh_token(s.file, "") != RC_OK ||
+        credfile_set_token_expires_at(s.file, 0) != RC_OK ||
+        credfile_set_active_org(s.file, org) != RC_OK) {
+        out_error(cli, "out of memory");
+        goto out;
+    }
+    if ((status = session_save(&s)) != EXIT_OK)
+        goto out;
+    if (cli->json) {
+        out_json(json_pack("{s:b, s:s, s:s, s:s}", "authenticated", 1, "authMethod", "PAT",
+                           "organization", org, "configPath", s.config_path));
+    } else {
+        printf("Authenticated via PAT. Active organization: %s\n", org);
+        out_note(cli, "Credentials stored in %s", s.config_path);
+    }
+    const char *env = getenv("PIPECAT_TOKEN");
+    if (env && *env && strcmp(env, token) != 0)
+        out_warn(cli, "PIPECAT_TOKEN is set and takes precedence over the stored token.");
+    status = EXIT_OK;
+out:
+    wipe_free(raw);
+    session_close(&s);
+    return status;
+}
+
+/* The org entry named slug in orgs, or NULL. */
+static json_t *find_org(json_t *orgs, const char *slug)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(orgs, i, o) {
+        const char *name = json_string_value(json_object_get(o, "name"));
+        if (name && strcmp(name, slug) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* Show only the start of a secret: "abcd... (32 characters)". */
+static void mask_secret(const char *secret, char *out, size_t size)
+{
+    size_t n = strlen(secret);
+    if (n <= 8)
+        snprintf(out, size, "**** (%zu characters)", n);
+    else
+        snprintf(out, size, "%.4s... (%zu characters)", secret, n);
+}
+
+int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
+{
+    const char *flag_org = NULL;
+    int status = parse_org_only(cli, argc, argv, &flag_org, 1);
+    if (status != EXIT_OK)
+        return status;
+    struct session s;
+    if ((status = session_open(cli, &s, 1)) != EXIT_OK)
+        goto out;
+    struct client_reply user;
+    if ((status = session_call(&s, "GET", "/v1/users", NULL, &user)) != EXIT_OK)
+        goto out;
+    json_t *u = json_object_get(user.body, "user");
+    const char *email =
+        json_string_value(json_object_get(json_array_get(json_object_get(u, "emails"), 0),
+                                          "emailAddress"));
+    const char *user_id = json_string_value(json_object_get(u, "userId"));
+    char who[320], email_copy[320];
+    snprintf(who, sizeof who, "%s", email ? email : user_id ? user_id : "unknown");
+    snprintf(email_copy, sizeof email_copy, "%s", email ? email : "");
+    client_reply_release(&user); /* email and user_id point into it */
+
+    json_t *orgs;
+    if ((status = session_resolve_org(&s, flag_org)) != EXIT_OK || !(orgs = session_orgs(&s))) {
+        status = EXIT_FAIL;
+        goto out;
+    }
+    json_t *org = find_org(orgs, s.org);
+    if (!org) {
+        out_error(cli, "organization '%s' is not one of yours: choose one with `%s "
+                       "organizations select`", s.org, cli->prog);
+        status = EXIT_FAIL;
+        goto out;
+    }
+    char org_label[300];
+    snprintf(org_label, sizeof org_label, "%s (%s)",
+             json_string_value(json_object_get(org, "verboseName")), s.org);
+
+    char path[512], seg[256];
+    client_escape_segment(s.org, seg, sizeof seg);
+    snprintf(path, sizeof path, "/v1/organizations/%s/daily", seg);
+    struct client_reply daily;
+    if ((status = session_call(&s, "GET", path, NULL, &daily)) != EXIT_OK)
+        goto out;
+    const char *key = json_string_value(json_object_get(daily.body, "apiKey"));
+    char masked[64] = "N/A";
+    if (key && *key)
+        mask_secret(key, masked, sizeof masked);
+    const char *method = is_pat(s.token) ? "PAT" : "OAuth";
+    if (cli->json) {
+        out_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "user", who, "email",
+                           email_copy, "organization", s.org, "organizationName",
+                           json_string_value(json_object_get(org, "verboseName")), "authMethod",
+                           method, "tokenSource", session_token_source(&s), "apiHost",
+                           client_host(s.client), "dailyApiKeyConfigured", key && *key));
+    } else {
+        out_field(cli, "User", who);
+        out_field(cli, "Active Organization", org_label);
+        out_field(cli, "Auth Method", method);
+        out_field(cli, "Token Source", session_token_source(&s));
+        out_field(cli, "Daily API Key", masked);
+    }
+    client_reply_release(&daily);
+out:
+    session_close(&s);
+    return status;
+}
+
+int cmd_auth_status(struct cli *cli, int argc, char **argv)
+{
+    const char *unused = NULL;
+    int status = parse_org_only(cli, argc, argv, &unused, 0);
+    if (status != EXIT_OK)
+        return status;
+    struct session s;
+    if ((status = session_open(cli, &s, 1)) != EXIT_OK)
+        goto out;
+    struct client_reply self;
+    if ((status = session_call(&s, "GET", "/v1/tokens/self", NULL, &self)) != EXIT_OK)
+        goto out;
+    json_t *owner = json_object_get(self.body, "owner");
+    const char *email = json_string_value(json_object_get(owner, "email"));
+    const char *name = json_string_value(json_object_get(self.body, "name"));
+    const char *display = json_string_value(json_object_get(self.body, "display"));
+    char expires[64];
+    out_when(json_object_get(self.body, "expiresAt"), expires, sizeof expires);
+    if (cli->json) {
+        out_json(json_pack("{s:b, s:s, s:s, s:s, s:O, s:O, s:O}", "authenticated", 1, "email",
+                           email ? email : "", "tokenSource", session_token_source(&s),
+                           "apiHost", client_host(s.client), "token",
+                           json_object_get(self.body, "id"), "tokenName",
+                           json_object_get(self.body, "name"), "expiresAt",
+                           json_object_get(self.body, "expiresAt")));
+    } else {
+        printf("Authenticated as %s on %s\n", email ? email : "?", client_host(s.client));
+        char tok[300];
+        snprintf(tok, sizeof tok, "%s (%s)", name ? name : "?", display ? display : "?");
+        out_field(cli, "Token", tok);
+        out_field(cli, "Token Source", session_token_source(&s));
+        out_field(cli, "Expires", strcmp(expires, "never") == 0 ? "never" : expires);
+    }
+    client_reply_release(&self);
+out:
+    session_close(&s);
+    return status;
+}
+
+int cmd_auth_logout(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"revoke", no_argument, NULL, 'r'}, {0, 0, 0, 0}};
+    int revoke = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c == 'r') {
+            revoke = 1;
+            continue;
+        }
+        out_error(cli, "unknown option '%s' (see --help)", argv[optind - 1]);
+        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    struct session s;
+    int status = session_open(cli, &s, revoke);
+    if (status != EXIT_OK)
+        goto out;
+    int revoked = 0;
+    if (revoke) {
+        struct client_reply r;
+        if ((status = session_call(&s, "DELETE", "/v1/tokens/self", NULL, &r)) != EXIT_OK) {
+            out_note(cli, "Local credentials were kept, since the token could not be revoked.");
+            goto out;
+        }
+        client_reply_release(&r);
+        revoked = 1;
+    }
+    char err[512];
+    if (credfile_remove_file(s.config_path, err, sizeof err) != RC_OK) {
+        out_error(cli, "cannot remove %s: %s", s.config_path, err);
+        status = EXIT_FAIL;
+        goto out;
+    }
+    const char *env = getenv("PIPECAT_TOKEN");
+    int env_set = env && *env;
+    if (cli->json) {
+        out_json(json_pack("{s:b, s:b, s:s}", "loggedOut", 1, "revoked", revoked, "configPath",
+                           s.config_path));
+    } else {
+        printf("Local credentials removed (%s).\n", s.config_path);
+        if (revoked)
+            printf("The token was revoked on %s.\n", client_host(s.client));
+        else if (s.token && is_pat(s.token))
+            printf("The personal access token stays valid until it is revoked: run `%s auth "
+                   "logout --revoke`, `%s tokens revoke ID`, or delete it in the dashboard.\n",
+                   cli->prog, cli->prog);
+    }
+    if (env_set && !revoked)
+        out_warn(cli, "PIPECAT_TOKEN is still set in your environment; unset it too.");
+    status = EXIT_OK;
+out:
+    session_close(&s);
+    return status;
+}

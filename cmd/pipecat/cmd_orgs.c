@@ -1,0 +1,153 @@
+/* cmd_orgs.c: `organizations list` and `organizations select`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "banned.h"
+
+static int parse_org_flag(struct cli *cli, int argc, char **argv, const char **org)
+{
+    static const struct option opts[] = {{"organization", required_argument, NULL, 'o'},
+                                         {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+        if (c == 'o') {
+            *org = optarg;
+            continue;
+        }
+        out_error(cli, c == ':' || optopt == 'o' ? "option -o needs an organization name"
+                                                 : "unknown option '%s' (see --help)",
+                  argv[optind - 1]);
+        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+int cmd_orgs_list(struct cli *cli, int argc, char **argv)
+{
+    const char *flag_org = NULL;
+    int status = parse_org_flag(cli, argc, argv, &flag_org);
+    if (status != EXIT_OK)
+        return status;
+    struct session s;
+    json_t *orgs;
+    if ((status = session_open(cli, &s, 1)) != EXIT_OK)
+        goto out;
+    if (!(orgs = session_orgs(&s)) || (status = session_resolve_org(&s, flag_org)) != EXIT_OK) {
+        status = EXIT_FAIL;
+        goto out;
+    }
+    if (cli->json) {
+        out_json(json_pack("{s:O, s:s}", "organizations", orgs, "active", s.org));
+        goto out;
+    }
+    size_t n = json_array_size(orgs);
+    if (n == 0) {
+        printf("No organizations: ask an organization admin to add you.\n");
+        goto out;
+    }
+    const char **cells = calloc(n * 3, sizeof *cells);
+    char(*names)[160] = calloc(n, sizeof *names);
+    if (!cells || !names) {
+        free(cells);
+        free(names);
+        status = EXIT_FAIL;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(orgs, i);
+        const char *slug = json_string_value(json_object_get(o, "name"));
+        slug = slug ? slug : "";
+        snprintf(names[i], sizeof names[i], "%s%s", slug,
+                 strcmp(slug, s.org) == 0 ? " (active)" : "");
+        const char *verbose = json_string_value(json_object_get(o, "verboseName"));
+        const char *role = json_string_value(json_object_get(o, "role"));
+        cells[i * 3] = names[i];
+        cells[i * 3 + 1] = verbose ? verbose : "";
+        cells[i * 3 + 2] = role ? role : "";
+    }
+    static const char *const headers[] = {"NAME", "ORGANIZATION", "ROLE"};
+    out_table(cli, 3, headers, cells, n);
+    free(cells);
+    free(names);
+out:
+    session_close(&s);
+    return status;
+}
+
+int cmd_orgs_select(struct cli *cli, int argc, char **argv)
+{
+    const char *flag_org = NULL;
+    int status = parse_org_flag(cli, argc, argv, &flag_org);
+    if (status != EXIT_OK)
+        return status;
+    if (!flag_org && !isatty(STDIN_FILENO)) {
+        out_error(cli, "no organization given and no terminal to ask on: pass -o ORG");
+        return EXIT_USAGE;
+    }
+    struct session s;
+    json_t *orgs;
+    char *answer = NULL;
+    if ((status = session_open(cli, &s, 1)) != EXIT_OK)
+        goto out;
+    status = EXIT_FAIL;
+    if (!(orgs = session_orgs(&s)))
+        goto out;
+    size_t n = json_array_size(orgs);
+    const char *chosen = NULL;
+    if (flag_org) {
+        for (size_t i = 0; i < n; i++) {
+            const char *name = json_string_value(json_object_get(json_array_get(orgs, i), "name"));
+            if (name && strcmp(name, flag_org) == 0)
+                chosen = name;
+        }
+        if (!chosen) {
+            out_error(cli, "organization '%s' not found among yours (see `%s organizations "
+                           "list`)", flag_org, cli->prog);
+            goto out;
+        }
+    } else {
+        if (n == 0) {
+            out_error(cli, "you belong to no organization");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = json_array_get(orgs, i);
+            fprintf(stderr, "  %zu) %s (%s)\n", i + 1,
+                    json_string_value(json_object_get(o, "verboseName")),
+                    json_string_value(json_object_get(o, "name")));
+        }
+        fprintf(stderr, "Select an organization [1-%zu]: ", n);
+        fflush(stderr);
+        answer = read_stdin_line();
+        char *end = NULL;
+        long pick = answer ? strtol(answer, &end, 10) : 0;
+        if (!answer || end == answer || *end || pick < 1 || (size_t)pick > n) {
+            out_error(cli, "no valid choice made; nothing changed");
+            goto out;
+        }
+        chosen = json_string_value(json_object_get(json_array_get(orgs, (size_t)pick - 1), "name"));
+    }
+    if (credfile_set_active_org(s.file, chosen) != RC_OK || session_save(&s) != EXIT_OK)
+        goto out;
+    if (cli->json)
+        out_json(json_pack("{s:s}", "active", chosen));
+    else
+        printf("Current organization set to %s\n", chosen);
+    const char *env = getenv("PIPECAT_ORG");
+    if (env && *env && strcmp(env, chosen) != 0)
+        out_warn(cli, "PIPECAT_ORG=%s is set and takes precedence over this choice.", env);
+    status = EXIT_OK;
+out:
+    free(answer);
+    session_close(&s);
+    return status;
+}

@@ -1,0 +1,194 @@
+/* session.c: where the CLI's credentials and organization come from (environment, then the
+ * credentials file, then the API), and API calls with errors turned into next steps. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "token.h"
+#include "banned.h"
+
+static const char *env_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static void default_config_path(char *out, size_t size)
+{
+    const char *explicit_path = env_nonempty("PIPECAT_CONFIG_PATH");
+    if (explicit_path) {
+        snprintf(out, size, "%s", explicit_path);
+        return;
+    }
+    const char *home = env_nonempty("HOME");
+    if (!home) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw ? pw->pw_dir : "/";
+    }
+    snprintf(out, size, "%s/.config/pipecatcloud/pipecatcloud.toml", home);
+}
+
+const char *session_token_source(const struct session *s)
+{
+    switch (s->source) {
+    case TOKEN_SOURCE_ENV: return "PIPECAT_TOKEN";
+    case TOKEN_SOURCE_FILE: return s->config_path;
+    default: return "none";
+    }
+}
+
+int session_open(struct cli *cli, struct session *s, int need_token)
+{
+    memset(s, 0, sizeof *s);
+    s->cli = cli;
+    default_config_path(s->config_path, sizeof s->config_path);
+    s->api_host = env_nonempty("PIPECAT_API_HOST");
+    if (!s->api_host)
+        s->api_host = DEFAULT_API_HOST;
+
+    char err[512];
+    int repaired = 0;
+    if (credfile_load(s->config_path, &s->file, &repaired, err, sizeof err) != RC_OK) {
+        out_error(cli, "cannot use the credentials file %s: %s", s->config_path, err);
+        out_note(cli, "Fix the file, or remove it with `%s auth logout`.", cli->prog);
+        return EXIT_FAIL;
+    }
+    if (repaired)
+        out_warn(cli, "%s was readable by other users; its permissions were reset to 0600. "
+                      "Consider revoking the token it holds if others could read it.",
+                 s->config_path);
+
+    if ((s->token = env_nonempty("PIPECAT_TOKEN")))
+        s->source = TOKEN_SOURCE_ENV;
+    else if ((s->token = credfile_get(s->file, "token")) && *s->token)
+        s->source = TOKEN_SOURCE_FILE;
+    else if ((s->token = credfile_org_get(s->file, "token")) && *s->token)
+        s->source = TOKEN_SOURCE_FILE;
+    else
+        s->token = NULL;
+
+    if (!s->token && need_token) {
+        out_error(cli, "not logged in: set PIPECAT_TOKEN, or run `%s auth use-pat`",
+                  cli->prog);
+        return EXIT_FAIL;
+    }
+    if (s->token && strncmp(s->token, "pcc_pat_", 8) == 0) {
+        enum rc rc = token_check_pat_offline(s->token, strlen(s->token));
+        if (rc != RC_OK) {
+            out_error(cli, "the token from %s %s", session_token_source(s),
+                      rc == RC_TOKEN_CHECKSUM
+                          ? "looks mistyped: its checksum does not match. Copy it again."
+                          : "is malformed: it contains whitespace or control characters.");
+            return EXIT_FAIL;
+        }
+    }
+    char agent[64];
+    snprintf(agent, sizeof agent, "pcc-cli/%s", PCC_CLI_VERSION);
+    enum rc rc = client_new(s->api_host, agent, &s->client);
+    if (rc != RC_OK) {
+        out_error(cli, "PIPECAT_API_HOST '%s' is not an http:// or https:// URL", s->api_host);
+        return EXIT_USAGE;
+    }
+    if (client_set_token(s->client, s->token) != RC_OK)
+        return EXIT_FAIL;
+    return EXIT_OK;
+}
+
+void session_close(struct session *s)
+{
+    client_free(s->client);
+    credfile_free(s->file);
+    json_decref(s->orgs);
+    memset(s, 0, sizeof *s);
+}
+
+int session_call(struct session *s, const char *method, const char *path, const json_t *body,
+                 struct client_reply *reply)
+{
+    struct cli *cli = s->cli;
+    char err[512];
+    enum rc rc = client_request(s->client, method, path, body, reply, err, sizeof err);
+    if (rc == RC_NETWORK) {
+        out_error(cli, "%s", err);
+        out_note(cli, "Is the server running? PIPECAT_API_HOST selects it (now %s).",
+                 client_host(s->client));
+        return EXIT_FAIL;
+    }
+    if (rc != RC_OK) {
+        out_error(cli, "%s", err);
+        return EXIT_FAIL;
+    }
+    if (reply->status >= 200 && reply->status < 300)
+        return EXIT_OK;
+    if (reply->status == 401) {
+        out_error(cli, "token rejected by %s (invalid, expired or revoked): run `%s auth "
+                       "use-pat` with a valid personal access token%s",
+                  client_host(s->client), cli->prog,
+                  s->source == TOKEN_SOURCE_ENV ? " (or fix PIPECAT_TOKEN)" : "");
+    } else if (reply->status == 429) {
+        out_error(cli, "%s: too many failed attempts from this address; wait a minute and "
+                       "retry", client_host(s->client));
+    } else {
+        out_error(cli, "%s (HTTP %ld from %s)", client_reply_error(reply), reply->status,
+                  client_host(s->client));
+    }
+    client_reply_release(reply);
+    return EXIT_FAIL;
+}
+
+json_t *session_orgs(struct session *s)
+{
+    if (s->orgs)
+        return s->orgs;
+    struct client_reply reply;
+    if (session_call(s, "GET", "/v1/organizations", NULL, &reply) != EXIT_OK)
+        return NULL;
+    json_t *list = json_object_get(reply.body, "organizations");
+    if (!json_is_array(list)) {
+        out_error(s->cli, "unexpected answer from %s: no organizations list",
+                  client_host(s->client));
+        client_reply_release(&reply);
+        return NULL;
+    }
+    s->orgs = json_incref(list);
+    client_reply_release(&reply);
+    return s->orgs;
+}
+
+int session_resolve_org(struct session *s, const char *flag_org)
+{
+    const char *org = flag_org;
+    if (!org)
+        org = env_nonempty("PIPECAT_ORG");
+    if (!org) {
+        org = credfile_get(s->file, "org");
+        if (org && !*org)
+            org = NULL;
+    }
+    if (!org) {
+        json_t *orgs = session_orgs(s);
+        if (!orgs)
+            return EXIT_FAIL;
+        org = json_string_value(json_object_get(json_array_get(orgs, 0), "name"));
+        if (!org) {
+            out_error(s->cli, "your account has no organization: ask an organization admin to "
+                              "add you");
+            return EXIT_FAIL;
+        }
+    }
+    snprintf(s->org, sizeof s->org, "%s", org);
+    return EXIT_OK;
+}
+
+int session_save(struct session *s)
+{
+    char err[512];
+    if (credfile_save(s->file, err, sizeof err) != RC_OK) {
+        out_error(s->cli, "cannot write the credentials file %s: %s", s->config_path, err);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
