@@ -27,7 +27,8 @@ endif
 
 # --- sources ---------------------------------------------------------------------------------
 CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
-             lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c
+             lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c \
+             lib/core/httpparse.c
 STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c
 HTTP_SRC   = lib/http/server.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c
@@ -52,7 +53,7 @@ LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
 
 PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
-PIPECAT_LIBS = -lcurl -ljansson -lsodium -lz
+PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
 .PHONY: all run check test unit e2e bench fuzz format clean deps deps-test
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
@@ -105,7 +106,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
-	    -lcriterion $(PCCD_LIBS) -lcurl
+	    -lcriterion $(PCCD_LIBS) -ldl
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done

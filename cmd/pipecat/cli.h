@@ -53,6 +53,9 @@ char *prompt_hidden(const char *prompt);
 char *read_stdin_line(void);
 /* An ISO timestamp as "YYYY-MM-DD HH:MM UTC", or "never" for null. Returns buf. */
 const char *out_when(const json_t *iso, char *buf, size_t size);
+/* Report what getopt_long (run with a ':'-led optstring and opterr = 0) returned in c: a
+ * missing value (':') or an unknown option ('?'). Returns EXIT_USAGE. */
+int out_bad_option(struct cli *cli, int c, char **argv);
 /* Whether a help flag (-h/--help) is among argv[1..]. */
 int wants_help(int argc, char **argv);
 
@@ -69,7 +72,11 @@ struct session {
     struct client *client;
     char org[128];              /* resolved organization slug */
     json_t *orgs;               /* cached GET /v1/organizations list */
+    int quiet_not_found;        /* session_call returns SESSION_NOT_FOUND on 404, silently */
 };
+
+/* What session_call returns for a 404 when quiet_not_found is set: the command words it. */
+#define SESSION_NOT_FOUND (-1)
 
 /* Load settings and credentials. need_token: fail (message printed) when there is no token.
  * Returns 0 or an exit code. Release with session_close. */

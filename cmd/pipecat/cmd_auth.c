@@ -39,13 +39,13 @@ static int parse_org_only(struct cli *cli, int argc, char **argv, const char **o
                                          {0, 0, 0, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, allow_org ? "+o:" : "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, allow_org ? "+:o:" : "+:", allow_org ? opts : opts + 1,
+                            NULL)) != -1) {
         if (c == 'o' && allow_org) {
             *org = optarg;
             continue;
         }
-        out_error(cli, "unknown option '%s' (see --help)", argv[optind - 1]);
-        return EXIT_USAGE;
+        return out_bad_option(cli, c, argv);
     }
     if (optind < argc) {
         out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
@@ -303,13 +303,12 @@ int cmd_auth_logout(struct cli *cli, int argc, char **argv)
     static const struct option opts[] = {{"revoke", no_argument, NULL, 'r'}, {0, 0, 0, 0}};
     int revoke = 0, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         if (c == 'r') {
             revoke = 1;
             continue;
         }
-        out_error(cli, "unknown option '%s' (see --help)", argv[optind - 1]);
-        return EXIT_USAGE;
+        return out_bad_option(cli, c, argv);
     }
     if (optind < argc) {
         out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);

@@ -14,15 +14,12 @@ static int parse_org_flag(struct cli *cli, int argc, char **argv, const char **o
                                          {0, 0, 0, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
         if (c == 'o') {
             *org = optarg;
             continue;
         }
-        out_error(cli, c == ':' || optopt == 'o' ? "option -o needs an organization name"
-                                                 : "unknown option '%s' (see --help)",
-                  argv[optind - 1]);
-        return EXIT_USAGE;
+        return out_bad_option(cli, c, argv);
     }
     if (optind < argc) {
         out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);

@@ -75,15 +75,12 @@ int cmd_tokens_create(struct cli *cli, int argc, char **argv)
     const char *name = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:n:", opts, NULL)) != -1) {
         if (c == 'n') {
             name = optarg;
             continue;
         }
-        out_error(cli, optopt == 'n' ? "option --name needs a value"
-                                     : "unknown option '%s' (see --help)",
-                  argv[optind - 1]);
-        return EXIT_USAGE;
+        return out_bad_option(cli, c, argv);
     }
     if (optind < argc) {
         out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
@@ -129,6 +126,13 @@ int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
         out_error(cli, "usage: %s tokens revoke ID (see `%s tokens list`)", cli->prog, cli->prog);
         return EXIT_USAGE;
     }
+    if (strncmp(argv[1], "pcc_", 4) == 0) {
+        /* A pasted secret: never send it anywhere or echo it back. */
+        out_error(cli, "that is a token itself, not its id: find the id (tok_...) with `%s "
+                       "tokens list`. The token was shown on your screen: revoke it.",
+                  cli->prog);
+        return EXIT_USAGE;
+    }
     struct session s;
     struct client_reply r = {0};
     char seg[256], path[320];
@@ -138,8 +142,15 @@ int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
     }
     snprintf(path, sizeof path, "/v1/users/me/tokens/%s", seg);
     int status;
-    if ((status = session_open(cli, &s, 1)) != EXIT_OK ||
-        (status = session_call(&s, "DELETE", path, NULL, &r)) != EXIT_OK)
+    if ((status = session_open(cli, &s, 1)) != EXIT_OK)
+        goto out;
+    s.quiet_not_found = 1;
+    if ((status = session_call(&s, "DELETE", path, NULL, &r)) == SESSION_NOT_FOUND) {
+        out_error(cli, "you have no active token with id '%s' (see `%s tokens list`)", argv[1],
+                  cli->prog);
+        status = EXIT_FAIL;
+    }
+    if (status != EXIT_OK)
         goto out;
     if (cli->json)
         out_json(json_pack("{s:s, s:b}", "id", argv[1], "revoked", 1));

@@ -131,9 +131,10 @@ int main(int argc, char **argv)
             return EXIT_OK;
         }
         if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: pipecat cloud GROUP COMMAND [OPTIONS]\n\n"
-                   "The Pipecat command-line client. Its `cloud` commands manage Pipecat Cloud\n"
-                   "(or a self-hosted pccd). Run `pipecat cloud --help`.\n");
+            fprintf(i >= argc ? stderr : stdout,
+                    "usage: pipecat cloud GROUP COMMAND [OPTIONS]\n\n"
+                    "The Pipecat command-line client. Its `cloud` commands manage Pipecat Cloud\n"
+                    "(or a self-hosted pccd). Run `pipecat cloud --help`.\n");
             return i >= argc ? EXIT_USAGE : EXIT_OK;
         }
         if (strcmp(argv[i], "cloud") != 0) {

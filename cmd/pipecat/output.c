@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -152,6 +153,18 @@ const char *out_when(const json_t *iso, char *buf, size_t size)
     /* "YYYY-MM-DDTHH:MM" -> "YYYY-MM-DD HH:MM UTC" */
     snprintf(buf, size, "%.10s %.5s UTC", s, s + 11);
     return buf;
+}
+
+int out_bad_option(struct cli *cli, int c, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (c == ':')
+        out_error(cli, "option %s needs a value (see --help)", arg);
+    else if (optopt && arg[0] == '-' && arg[1] != '-')
+        out_error(cli, "unknown option '-%c' (see --help)", optopt);
+    else
+        out_error(cli, "unknown option '%s' (see --help)", arg);
+    return EXIT_USAGE;
 }
 
 int wants_help(int argc, char **argv)

@@ -123,6 +123,10 @@ int session_call(struct session *s, const char *method, const char *path, const 
     }
     if (reply->status >= 200 && reply->status < 300)
         return EXIT_OK;
+    if (reply->status == 404 && s->quiet_not_found) {
+        client_reply_release(reply);
+        return SESSION_NOT_FOUND;
+    }
     if (reply->status == 401) {
         out_error(cli, "token rejected by %s (invalid, expired or revoked): run `%s auth "
                        "use-pat` with a valid personal access token%s",

@@ -62,9 +62,8 @@ static void revoke(struct http_request *req, struct http_response *res, const ch
 {
     enum rc rc = auth_revoke(&APP(req)->auth, CALLER(req)->user.id, id, http_client_ip(req));
     if (rc == RC_NOT_FOUND) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "no active token with id '%.48s'", id);
-        http_error(req, res, RC_NOT_FOUND, msg);
+        /* The id is not echoed: people paste secrets where ids belong. */
+        http_error(req, res, RC_NOT_FOUND, "no active token of yours has that id");
         return;
     }
     if (rc != RC_OK) {

@@ -1,4 +1,4 @@
-/* client.h: the pcc API client for the CLI: one reused libcurl handle, JSON in and out, and
+/* client.h: the pcc API client for the CLI: one kept-alive connection, JSON in and out, and
  * errors mapped to enum rc. It never prints, exits or reads the environment. */
 #ifndef PCC_CLIENT_H
 #define PCC_CLIENT_H

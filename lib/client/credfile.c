@@ -31,8 +31,7 @@ struct credfile {
 };
 
 /* The only top-level keys that may hold values; every other one must be a table. */
-static const char *const top_level_values[] = {"token", "org", "refresh_token",
-                                               "token_expires_at"};
+static const char *const top_level_values[] = {"token", "org", "refresh_token", "token_expires_at"};
 
 static bool is_top_level_value(const char *key)
 {
@@ -241,8 +240,7 @@ enum rc credfile_set_active_org(struct credfile *cf, const char *org)
     return toml_ensure_table(cf->doc, org, &section);
 }
 
-enum rc credfile_org_set(struct credfile *cf, const char *org, const char *key,
-                         const char *value)
+enum rc credfile_org_set(struct credfile *cf, const char *org, const char *key, const char *value)
 {
     struct toml_table *section;
     enum rc rc;
@@ -301,8 +299,7 @@ static enum rc ensure_dir(const char *dir, char *err, size_t errlen)
         return RC_IO;
     }
     if (errno != ENOENT) {
-        set_err(err, errlen, "cannot use the configuration directory %s: %s", dir,
-                strerror(errno));
+        set_err(err, errlen, "cannot use the configuration directory %s: %s", dir, strerror(errno));
         return RC_IO;
     }
     enum rc rc = make_dirs(dir, err, errlen);
@@ -354,8 +351,9 @@ enum rc credfile_save(struct credfile *cf, char *err, size_t errlen)
         err[0] = '\0';
     const char *slash = strrchr(cf->path, '/');
     if (!slash) {
-        set_err(err, errlen, "cannot create the configuration directory: the path has no "
-                             "directory component");
+        set_err(err, errlen,
+                "cannot create the configuration directory: the path has no "
+                "directory component");
         rc = RC_INVALID;
         goto out;
     }

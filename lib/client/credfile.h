@@ -44,8 +44,7 @@ enum rc credfile_set_token_expires_at(struct credfile *cf, double epoch_seconds)
 enum rc credfile_set_active_org(struct credfile *cf, const char *org);
 /* Set key = value in the [org] table, appending the table if missing; value NULL removes
  * the key. RC_INVALID for an empty org, RC_CONFLICT if org names a non-table key. */
-enum rc credfile_org_set(struct credfile *cf, const char *org, const char *key,
-                         const char *value);
+enum rc credfile_org_set(struct credfile *cf, const char *org, const char *key, const char *value);
 
 /* Write the whole document back to the path it was loaded from: temp file
  * .pipecatcloud_XXXXXX.tmp (0600) in the same directory, fsync, rename, fsync the directory.

@@ -27,7 +27,8 @@
     X(RC_TOKEN_FORMAT, "token is not a pcc token", 401, "401")                       \
     X(RC_TOKEN_CHECKSUM, "token checksum mismatch: it looks mistyped", 401, "401")   \
     X(RC_NETWORK, "could not reach the server", 0, "0")                              \
-    X(RC_PROTOCOL, "unexpected answer from the server", 0, "0")
+    X(RC_PROTOCOL, "unexpected answer from the server", 0, "0")                      \
+    X(RC_INCOMPLETE, "more input needed", 0, "0")
 
 enum rc {
 #define RC_ENUM(name, msg, status, code) name,

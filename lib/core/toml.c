@@ -76,9 +76,7 @@ static void table_free(struct toml_table *t);
 static void value_release(struct toml_value *v)
 {
     switch (v->type) {
-    case TOML_STRING:
-        wipe_free(v->u.s);
-        break;
+    case TOML_STRING: wipe_free(v->u.s); break;
     case TOML_ARRAY:
         if (v->u.a) {
             for (size_t i = 0; i < v->u.a->len; i++)
@@ -87,11 +85,8 @@ static void value_release(struct toml_value *v)
             free(v->u.a);
         }
         break;
-    case TOML_TABLE:
-        table_free(v->u.t);
-        break;
-    default:
-        break;
+    case TOML_TABLE: table_free(v->u.t); break;
+    default: break;
     }
     v->type = TOML_NONE;
 }
@@ -216,8 +211,8 @@ static bool utf8_valid(const char *s)
 
 static bool is_bare_char(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 static bool is_bare_key(const char *k)
@@ -351,9 +346,7 @@ static void write_value(struct writer *w, const struct toml_value *v)
 {
     char num[64];
     switch (v->type) {
-    case TOML_STRING:
-        write_string(w, v->u.s);
-        break;
+    case TOML_STRING: write_string(w, v->u.s); break;
     case TOML_INT:
         snprintf(num, sizeof(num), "%" PRId64, v->u.i);
         w_adds(w, num);
@@ -362,9 +355,7 @@ static void write_value(struct writer *w, const struct toml_value *v)
         format_double(v->u.f, num, sizeof(num));
         w_adds(w, num);
         break;
-    case TOML_BOOL:
-        w_adds(w, v->u.b ? "true" : "false");
-        break;
+    case TOML_BOOL: w_adds(w, v->u.b ? "true" : "false"); break;
     case TOML_ARRAY:
         /* toml.dumps: "[ a, b,]", and "[]" when empty */
         w_add(w, "[", 1);
@@ -430,8 +421,7 @@ static unsigned header_distance(const struct toml_table *t)
  * re-read of the output creates them in, so the output is a fixed point. toml.dumps keeps the
  * insertion order instead, and so reorders such files on every rewrite until it reaches the
  * same fixed point; for every file it writes stably, the two agree. */
-static enum rc sections_add_children(struct sections *s, const struct toml_table *t,
-                                     size_t parent)
+static enum rc sections_add_children(struct sections *s, const struct toml_table *t, size_t parent)
 {
     size_t n = 0, added = 0;
     unsigned *dist;
@@ -866,8 +856,8 @@ static enum rc decode_string(struct parser *ps, enum str_kind kind, const char *
                 cp = cp << 4 | (uint32_t)h;
             }
             if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                rc = perr(ps, "escape \\%c%.*s is not a Unicode scalar value", e, digits,
-                          ps->p + 2);
+                rc =
+                    perr(ps, "escape \\%c%.*s is not a Unicode scalar value", e, digits, ps->p + 2);
                 goto out;
             }
             if (cp == 0) {
@@ -913,8 +903,8 @@ static enum rc parse_string(struct parser *ps, bool allow_ml, char **out)
 {
     char q = *ps->p;
     bool ml = at(ps, 1, q) && at(ps, 2, q);
-    enum str_kind kind = q == '"' ? (ml ? STR_ML_BASIC : STR_BASIC)
-                                  : (ml ? STR_ML_LITERAL : STR_LITERAL);
+    enum str_kind kind =
+        q == '"' ? (ml ? STR_ML_BASIC : STR_BASIC) : (ml ? STR_ML_LITERAL : STR_LITERAL);
     const char *body_end = NULL, *after = NULL;
     enum rc rc;
 
@@ -985,8 +975,7 @@ static bool scan_digits(const char *s, size_t n, size_t *i, int base, char *clea
         char c = s[*i];
         int v = hexval(c);
         if (c == '_') {
-            if (!prev_digit || *i + 1 >= n || hexval(s[*i + 1]) < 0 ||
-                hexval(s[*i + 1]) >= base)
+            if (!prev_digit || *i + 1 >= n || hexval(s[*i + 1]) < 0 || hexval(s[*i + 1]) >= base)
                 return false;
             prev_digit = false;
             continue;
@@ -1023,11 +1012,10 @@ static enum rc parse_number(struct parser *ps, struct toml_value *out)
     const char *tok = ps->p;
     size_t n = 0;
     while (tok + n < ps->end &&
-           (is_bare_char((unsigned char)tok[n]) || tok[n] == '+' || tok[n] == '.' ||
-            tok[n] == ':'))
+           (is_bare_char((unsigned char)tok[n]) || tok[n] == '+' || tok[n] == '.' || tok[n] == ':'))
         n++;
     int len = (int)(n < 64 ? n : 64); /* for messages */
-    size_t lead = 0; /* leading digits, to recognise 1979-05-27 and 07:32:00 */
+    size_t lead = 0;                  /* leading digits, to recognise 1979-05-27 and 07:32:00 */
     while (lead < n && tok[lead] >= '0' && tok[lead] <= '9')
         lead++;
     if ((lead == 4 && n > 4 && tok[4] == '-') || (lead == 2 && n > 2 && tok[2] == ':'))
@@ -1062,8 +1050,8 @@ static enum rc parse_number(struct parser *ps, struct toml_value *out)
     }
     size_t int_start = i;
     if (!scan_digits(tok, n, &i, 10, clean, &cn))
-        return perr(ps, "invalid %s %.*s", tok[0] == 'i' || tok[0] == 'n' ? "value" : "number",
-                    len, tok);
+        return perr(ps, "invalid %s %.*s", tok[0] == 'i' || tok[0] == 'n' ? "value" : "number", len,
+                    tok);
     if (tok[int_start] == '0' && i - int_start > 1)
         return perr(ps, "leading zeros are not allowed in %.*s", len, tok);
     if (i < n && tok[i] == '.') {
@@ -1233,11 +1221,10 @@ static enum rc parse_value(struct parser *ps, unsigned table_depth, struct toml_
     }
     if (c == '[' || c == '{') {
         if (ps->depth >= TOML_MAX_DEPTH)
-            return perr(ps, "arrays and inline tables nested more than %d deep",
-                        TOML_MAX_DEPTH);
+            return perr(ps, "arrays and inline tables nested more than %d deep", TOML_MAX_DEPTH);
         ps->depth++;
-        rc = c == '[' ? parse_array(ps, table_depth, out)
-                      : parse_inline_table(ps, table_depth, out);
+        rc =
+            c == '[' ? parse_array(ps, table_depth, out) : parse_inline_table(ps, table_depth, out);
         ps->depth--;
         return rc;
     }
@@ -1317,8 +1304,7 @@ static enum rc parse_keyval(struct parser *ps, struct toml_table *t)
     skip_ws(ps);
     if (!at(ps, 0, '=')) {
         rc = perr(ps, "expected '=' after key %s, found %s",
-                  show_key(keys[n - 1], shown, sizeof(shown)),
-                  show_here(ps, here, sizeof(here)));
+                  show_key(keys[n - 1], shown, sizeof(shown)), show_here(ps, here, sizeof(here)));
         goto out;
     }
     ps->p++;
@@ -1390,8 +1376,8 @@ static enum rc parse_header(struct parser *ps)
         }
         t = ev->u.t;
         if (t->flags & TABLE_SEALED) {
-            rc = perr(ps, "inline table %s cannot be extended", show_path(keys, i + 1, shown,
-                                                                           sizeof(shown)));
+            rc = perr(ps, "inline table %s cannot be extended",
+                      show_path(keys, i + 1, shown, sizeof(shown)));
             goto out;
         }
         if (!last)
@@ -1413,8 +1399,7 @@ out:
     return rc;
 }
 
-enum rc toml_parse(const char *text, size_t len, struct toml_table **out, char *err,
-                   size_t errlen)
+enum rc toml_parse(const char *text, size_t len, struct toml_table **out, char *err, size_t errlen)
 {
     struct parser ps = {text, text + len, 1, 0, NULL, NULL, err, errlen};
     enum rc rc = RC_OK;
@@ -1610,8 +1595,7 @@ enum rc toml_set_bool(struct toml_table *t, const char *key, bool value)
     return set_value(t, key, (struct toml_value){TOML_BOOL, {.b = value}});
 }
 
-enum rc toml_set_strings(struct toml_table *t, const char *key, const char *const *items,
-                         size_t n)
+enum rc toml_set_strings(struct toml_table *t, const char *key, const char *const *items, size_t n)
 {
     struct toml_value v = {TOML_ARRAY, {.a = calloc(1, sizeof(struct toml_array))}};
     enum rc rc = RC_OK;

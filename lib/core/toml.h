@@ -33,8 +33,7 @@ struct toml_array;
  * caller frees with toml_free. RC_PARSE with "line N: ..." in err on malformed input,
  * RC_TOO_LARGE past TOML_MAX_SIZE, RC_NOMEM. Dates/times, arrays of tables and "\u0000" are
  * rejected as unsupported. */
-enum rc toml_parse(const char *text, size_t len, struct toml_table **out, char *err,
-                   size_t errlen);
+enum rc toml_parse(const char *text, size_t len, struct toml_table **out, char *err, size_t errlen);
 /* A new empty root table (free with toml_free), or NULL when memory runs out. */
 struct toml_table *toml_new(void);
 /* Free a root and everything below it, wiping every key and string first; NULL is a no-op.
@@ -82,8 +81,7 @@ enum rc toml_set_double(struct toml_table *t, const char *key, double value);
 /* As toml_set_string, for a boolean. */
 enum rc toml_set_bool(struct toml_table *t, const char *key, bool value);
 /* As toml_set_string, for an array of copies of the n strings in items. */
-enum rc toml_set_strings(struct toml_table *t, const char *key, const char *const *items,
-                         size_t n);
+enum rc toml_set_strings(struct toml_table *t, const char *key, const char *const *items, size_t n);
 /* Remove key (wiping its strings); returns whether it was there. */
 bool toml_remove(struct toml_table *t, const char *key);
 /* Point *out at the sub-table under key, appending an empty one if absent. RC_CONFLICT if key

@@ -21,8 +21,9 @@
 #include "banned.h"
 
 /* MHD's own per-connection pool; headers beyond HTTP_MAX_HEADER_BYTES but inside this pool get
- * our JSON 431, larger ones MHD's built-in 431 (it offers no hook to change that body). */
-#define CONNECTION_MEMORY_BYTES ((size_t)128 << 10)
+ * our JSON 431, larger ones MHD's built-in 431 (it offers no hook to change that body). MHD
+ * zeroes the pool between requests, so it is kept small: it costs time on every request. */
+#define CONNECTION_MEMORY_BYTES ((size_t)32 << 10)
 #define LISTEN_BACKLOG 1024
 
 struct http_server {
@@ -45,6 +46,7 @@ struct http_request {
     const char *param_names[HTTP_MAX_PARAMS];
     size_t param_name_lens[HTTP_MAX_PARAMS];
     char param_values[HTTP_MAX_PARAMS][256];
+    char log_path[HTTP_MAX_PATH]; /* path with anything token-shaped redacted, for logs */
     char ip[64];
     char request_id[32];
     void *principal;
@@ -116,7 +118,7 @@ void http_error(struct http_request *req, struct http_response *res, enum rc rc,
     if (status >= 500) {
         /* Internals stay in the log; the caller gets the request id to quote. */
         log_error("request %s: %s %s failed: %s (%s)", req ? req->request_id : "-",
-                  req ? req->method : "-", req ? req->path : "-", rc_name(rc),
+                  req ? req->method : "-", req ? req->log_path : "-", rc_name(rc),
                   message ? message : rc_message(rc));
         char text[128];
         snprintf(text, sizeof text, "%s (request id %s)", rc_message(rc),
@@ -134,7 +136,9 @@ json_t *http_json_body(struct http_request *req, struct http_response *res,
                        const char *const allowed[])
 {
     const char *ctype = http_header(req, "Content-Type");
-    if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+    /* The media type exactly (parameters such as charset may follow): not application/jsonp. */
+    if (ctype && (strncasecmp(ctype, "application/json", 16) != 0 ||
+                  (ctype[16] && ctype[16] != ';' && ctype[16] != ' ' && ctype[16] != '\t'))) {
         http_error(req, res, RC_UNSUPPORTED_MEDIA, NULL);
         return NULL;
     }
@@ -248,7 +252,7 @@ static enum MHD_Result send_response(struct http_request *req, struct http_respo
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
                     (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
-        log_info("%s %s %s %d %.2fms ip=%s", req->request_id, req->method, req->path,
+        log_info("%s %s %s %d %.2fms ip=%s", req->request_id, req->method, req->log_path,
                  res->status, ms, req->ip);
     }
     return ok;
@@ -302,6 +306,33 @@ static void client_address(struct http_request *req)
     }
 }
 
+/* Copy path for the log with every token-shaped run ("pcc_xxx_" + characters) cut to its
+ * prefix: a token pasted into a URL must not reach the log. */
+static void redact_path(const char *path, char *out, size_t size)
+{
+    size_t j = 0;
+    for (size_t i = 0; path[i] && j + 1 < size;) {
+        if (strncmp(path + i, "pcc_", 4) == 0 && path[i + 4] && path[i + 5] && path[i + 6] &&
+            path[i + 7] == '_') {
+            size_t keep = 8 < size - 1 - j ? 8 : size - 1 - j;
+            memcpy(out + j, path + i, keep);
+            j += keep;
+            i += 8;
+            while (path[i] && path[i] != '/')
+                i++;
+            const char *mark = "[redacted]";
+            size_t mlen = strlen(mark);
+            if (j + mlen < size) {
+                memcpy(out + j, mark, mlen);
+                j += mlen;
+            }
+            continue;
+        }
+        out[j++] = path[i++];
+    }
+    out[j] = '\0';
+}
+
 static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
                                         const char *url, const char *method)
 {
@@ -314,6 +345,7 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
     clock_gettime(CLOCK_MONOTONIC, &req->started);
     buf_init(&req->body, HTTP_MAX_BODY_BYTES);
     snprintf(req->path, sizeof req->path, "%s", url);
+    redact_path(req->path, req->log_path, sizeof req->log_path);
     unsigned long n = atomic_fetch_add(&srv->next_id, 1);
     snprintf(req->request_id, sizeof req->request_id, "%s%06lx", srv->id_prefix, n);
     client_address(req);

@@ -1,15 +1,19 @@
 # test_api.py: the pccd JSON API over real HTTP: shapes the reference client reads, the
 # uniform 401, token lifecycle, input validation, limits, audit, throttling, durability.
+import http.client
 import json
 import re
+import signal
 import stat
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import (ALICE, ISO_RE, Server, bad_checksum_token, display_of, raw_http,
-                      token_checksum_ok, well_formed_token)
+from conftest import (ALICE, BIN_DIR, ISO_RE, TIMEOUT, assert_no_sanitizer_report,
+                      bad_checksum_token, display_of, raw_http, token_checksum_ok,
+                      well_formed_token)
 
 TOKENS = "/v1/users/me/tokens"
 UNAUTHORIZED = {"error": "Unauthorized / token invalid, expired or revoked", "code": "401"}
@@ -32,6 +36,15 @@ def assert_token_object(obj, name=None):
     assert obj["lastUsedAt"] is None or ISO_RE.match(obj["lastUsedAt"]), obj
     assert obj["lastUsedIp"] is None or isinstance(obj["lastUsedIp"], str)
     assert obj["lastUsedUserAgent"] is None or isinstance(obj["lastUsedUserAgent"], str)
+
+
+def rejected_post(srv, **kw):
+    """POST a token creation that must be refused, on a shared server: should the server
+    wrongly accept it, the token is revoked again so that other tests are not affected."""
+    r = srv.request("POST", TOKENS, **kw)
+    if r.status == 201:
+        srv.request("DELETE", f"{TOKENS}/{r.body['id']}")
+    return r
 
 
 def list_tokens(srv, token="__default__"):
@@ -146,16 +159,31 @@ def test_wrong_method_is_405_with_allow(shared_server, method, path, allowed):
 
 def test_body_over_64k_is_413(shared_server):
     body = json.dumps({"name": "x" * (65 * 1024)})
-    r = shared_server.request("POST", TOKENS, body=body,
-                              headers={"Content-Type": "application/json"})
+    r = rejected_post(shared_server, body=body,
+                      headers={"Content-Type": "application/json"})
     assert r.status == 413, r
+
+
+def test_chunked_body_over_64k_is_413(shared_server):
+    # No Content-Length to reject up front: the cap must hold while the body streams in.
+    conn = http.client.HTTPConnection("127.0.0.1", shared_server.port, timeout=TIMEOUT)
+    try:
+        conn.request("POST", TOKENS, body=(b"x" * 1024 for _ in range(100)),
+                     headers={"Authorization": f"Bearer {shared_server.token}",
+                              "Content-Type": "application/json"}, encode_chunked=True)
+        resp = conn.getresponse()
+        status, ctype, body = resp.status, resp.getheader("Content-Type"), resp.read()
+    finally:
+        conn.close()
+    assert status == 413, body
+    assert ctype == "application/json" and json.loads(body)["code"] == "413"
 
 
 def test_body_just_under_64k_is_read_and_validated(shared_server):
     # A large but allowed body is read and rejected for its content, not its size.
     body = json.dumps({"name": "x" * (60 * 1024)})
-    r = shared_server.request("POST", TOKENS, body=body,
-                              headers={"Content-Type": "application/json"})
+    r = rejected_post(shared_server, body=body,
+                      headers={"Content-Type": "application/json"})
     assert r.status == 400, r
     assert "name" in r.body["error"]
 
@@ -163,6 +191,12 @@ def test_body_just_under_64k_is_read_and_validated(shared_server):
 def test_header_block_over_8k_is_431_json(shared_server):
     r = shared_server.get("/v1/users", headers={"X-Filler": "a" * (9 * 1024)})
     assert r.status == 431, r
+    many = {f"X-Filler-{i}": "b" * 100 for i in range(100)}
+    r = shared_server.get("/v1/users", headers=many)
+    assert r.status == 431, r
+    # a normal-sized header block is fine
+    r = shared_server.get("/v1/users", headers={"X-Filler": "a" * (6 * 1024)})
+    assert r.status == 200, r
 
 
 def test_huge_header_block_is_431(shared_server):
@@ -174,28 +208,28 @@ def test_huge_header_block_is_431(shared_server):
 
 
 def test_malformed_json_names_line_and_column(shared_server):
-    r = shared_server.request("POST", TOKENS, body='{\n  "name": "a"\n  "b": 1\n}',
-                              headers={"Content-Type": "application/json"})
+    r = rejected_post(shared_server, body='{\n  "name": "a"\n  "b": 1\n}',
+                      headers={"Content-Type": "application/json"})
     assert r.status == 400, r
     assert re.match(r"malformed JSON at line 3, column \d+: .+", r.body["error"]), r.body
 
 
 @pytest.mark.parametrize("body", ["", "[]", '"name"', "null", "42", "{\"name\": \"a\"} x"])
 def test_non_object_or_empty_body_is_400(shared_server, body):
-    r = shared_server.request("POST", TOKENS, body=body,
-                              headers={"Content-Type": "application/json"})
+    r = rejected_post(shared_server, body=body,
+                      headers={"Content-Type": "application/json"})
     assert r.status == 400, (body, r)
 
 
 def test_unknown_field_is_400_naming_it(shared_server):
-    r = shared_server.request("POST", TOKENS, json_body={"name": "a", "colour": "blue"})
+    r = rejected_post(shared_server, json_body={"name": "a", "colour": "blue"})
     assert r.status == 400, r
     assert 'unknown field "colour"' in r.body["error"], r.body
 
 
 def test_duplicate_key_is_400(shared_server):
-    r = shared_server.request("POST", TOKENS, body='{"name": "a", "name": "b"}',
-                              headers={"Content-Type": "application/json"})
+    r = rejected_post(shared_server, body='{"name": "a", "name": "b"}',
+                      headers={"Content-Type": "application/json"})
     assert r.status == 400, r
     assert "name" in r.body["error"], r.body
 
@@ -203,16 +237,16 @@ def test_duplicate_key_is_400(shared_server):
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x" * 101}, {"name": "a\u0001b"},
                                   {"name": "line\nbreak"}, {"name": 7}, {"name": None}])
 def test_invalid_token_name_is_400_naming_the_field(shared_server, body):
-    r = shared_server.request("POST", TOKENS, json_body=body)
+    r = rejected_post(shared_server, json_body=body)
     assert r.status == 400, (body, r)
     assert "name" in r.body["error"], r.body
 
 
 @pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded",
-                                   "multipart/form-data; boundary=x"])
+                                   "multipart/form-data; boundary=x", "application/jsonp"])
 def test_non_json_content_type_is_415(shared_server, ctype):
-    r = shared_server.request("POST", TOKENS, body='{"name": "ct"}',
-                              headers={"Content-Type": ctype})
+    r = rejected_post(shared_server, body='{"name": "ct"}',
+                      headers={"Content-Type": ctype})
     assert r.status == 415, (ctype, r)
 
 
@@ -449,6 +483,20 @@ def test_audit_records_created_revoked_and_failed_without_secrets(server):
         assert s not in server.stderr and s[8:40] not in server.stderr
 
 
+def test_secret_pasted_into_a_path_is_not_logged(server):
+    # A user who confuses a token's secret with its id (`DELETE .../tokens/<secret>`) must not
+    # get the secret written to the server log: the log shows paths, so it must redact it.
+    tok = server.create_token("pasted")
+    r = server.request("DELETE", f"{TOKENS}/{tok['token']}")
+    assert r.status == 404, r
+    r = server.get(f"/v1/organizations/{tok['token']}/daily")
+    assert r.status == 404, r
+    server.sync_log()
+    assert tok["token"] not in server.stderr, "pccd logged a token secret taken from the path"
+    assert tok["token"][8:40] not in server.stderr
+    assert server.get("/v1/users", token=tok["token"]).status == 200
+
+
 # --- throttling -----------------------------------------------------------------------------
 
 
@@ -467,6 +515,38 @@ def test_failed_auth_throttling_engages(make_server):
     r = srv.get("/v1/users")
     assert r.status == 429, r
     assert r.header("Retry-After")
+
+
+def test_x_forwarded_for_does_not_evade_throttling(make_server):
+    srv = make_server(serve_args=["--auth-fail-limit", "3"])
+    for i in range(3):
+        r = srv.get("/v1/users", token=well_formed_token(),
+                    headers={"X-Forwarded-For": f"203.0.113.{i}"})
+        assert r.status == 401, r
+    r = srv.get("/v1/users", headers={"X-Forwarded-For": "203.0.113.99"})
+    assert r.status == 429, r
+
+
+def test_trust_proxy_throttles_per_forwarded_address(make_server):
+    srv = make_server(serve_args=["--auth-fail-limit", "2", "--trust-proxy"])
+    attacker = {"X-Forwarded-For": "198.51.100.7, 203.0.113.1"}
+    for _ in range(2):
+        assert srv.get("/v1/users", token="bad", headers=attacker).status == 401
+    assert srv.get("/v1/users", headers=attacker).status == 429
+    # another client behind the same proxy is unaffected and recorded by its own address
+    other = {"X-Forwarded-For": "203.0.113.2", "User-Agent": "other-client"}
+    tok = srv.create_token("behind-proxy")
+    assert srv.get("/v1/users", token=tok["token"], headers=other).status == 200
+    deadline = time.time() + 5
+    while True:
+        used = {t["id"]: t for t in list_tokens(srv)}[tok["id"]]
+        if used["lastUsedIp"] is not None or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert used["lastUsedIp"] == "203.0.113.2", used
+    assert used["lastUsedUserAgent"] == "other-client", used
+    failed = audit_rows(srv, "auth.failed")
+    assert {row["ip"] for row in failed} == {"203.0.113.1"}, failed
 
 
 def test_successes_do_not_count_towards_throttling(make_server):
@@ -541,3 +621,82 @@ def test_init_again_keeps_existing_tokens(server):
     server.admin("init")
     server.start()
     assert server.get("/v1/users").status == 200
+
+
+def test_acknowledged_writes_survive_kill_9_under_load(server):
+    """kill -9 while many clients create tokens: every creation that was answered 201 works
+    after a restart, and the database is healthy."""
+    acknowledged, lock, stop = [], threading.Lock(), threading.Event()
+
+    def worker(t):
+        i = 0
+        while not stop.is_set():
+            try:
+                r = server.request("POST", TOKENS, json_body={"name": f"load-{t}-{i}"},
+                                   check_json=False, timeout=5)
+            except (OSError, http.client.HTTPException):
+                return  # the server is gone
+            if r.status == 201:
+                with lock:
+                    acknowledged.append(r.body)
+            i += 1
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for t in ts:
+        t.start()
+    deadline = time.time() + 30
+    while len(acknowledged) < 40 and time.time() < deadline:
+        time.sleep(0.01)
+    server.proc.kill()  # mid-flight: requests are still arriving
+    stop.set()
+    for t in ts:
+        t.join(30)
+    server.proc.wait(30)
+    server._finish()
+    assert len(acknowledged) >= 40
+    server.start()
+    health = server.get("/healthz", token=None)
+    assert health.status == 200 and health.body["database"] == "ok"
+    active = {t["id"] for t in list_tokens(server)}
+    lost = [a["id"] for a in acknowledged if a["id"] not in active]
+    assert not lost, f"{len(lost)} acknowledged tokens lost after kill -9"
+    for a in acknowledged[::5]:
+        assert server.get("/v1/users", token=a["token"]).status == 200
+
+
+# --- the server process ---------------------------------------------------------------------
+
+
+def test_sigint_stops_cleanly(server):
+    tok = server.create_token("before-sigint")
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(TIMEOUT) == 0
+    server._finish()
+    server.start()
+    assert server.get("/v1/users", token=tok["token"]).status == 200
+
+
+def test_port_in_use_is_a_clear_error(server):
+    p = subprocess.run([str(BIN_DIR / "pccd"), "serve", "--data", str(server.data), "--listen",
+                        f"127.0.0.1:{server.port}"], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert p.returncode != 0
+    assert f"127.0.0.1:{server.port}" in p.stderr, p.stderr
+    assert server.get("/healthz", token=None).status == 200  # the running one is unharmed
+
+
+def test_serve_without_init_says_what_to_do(tmp_path):
+    p = subprocess.run([str(BIN_DIR / "pccd"), "serve", "--data", str(tmp_path / "none"),
+                        "--listen", "127.0.0.1:0"], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert p.returncode != 0
+    assert "pccd init" in p.stderr, p.stderr
+    assert_no_sanitizer_report(p.stderr, "pccd serve")
+
+
+def test_admin_token_create_for_unknown_user_fails(server):
+    p = server.admin("token", "create", "--user", "nobody@example.com", "--name", "x",
+                     check=False)
+    assert p.returncode != 0
+    assert p.stdout == ""
+    assert "nobody@example.com" in p.stderr

@@ -13,8 +13,8 @@ import time
 import pytest
 import toml
 
-from conftest import (ALICE, BIN_DIR, bad_checksum_token, display_of, free_port,
-                      token_checksum_ok, well_formed_token)
+from conftest import (ALICE, BIN_DIR, Cli, assert_no_sanitizer_report, bad_checksum_token,
+                      display_of, free_port, token_checksum_ok, well_formed_token)
 
 REFERENCE_KEYS = {"token", "org", "refresh_token", "token_expires_at"}
 
@@ -109,6 +109,9 @@ def test_help_options_are_documented(shared_cli):
 
 
 @pytest.mark.parametrize("args", [
+    [],
+    ["cloud"],
+    ["cloud", "auth"],
     ["bogus"],
     ["cloud", "bogus"],
     ["cloud", "auth", "bogus"],
@@ -122,6 +125,21 @@ def test_help_options_are_documented(shared_cli):
 def test_usage_errors_exit_2(shared_cli, args):
     p = shared_cli(*args, env={"PIPECAT_TOKEN": shared_cli.server.token})
     assert_usage_error(p)
+
+
+@pytest.mark.parametrize("args", [
+    ["auth", "whoami", "-o"],
+    ["organizations", "list", "-o"],
+    ["organizations", "select", "-o"],
+    ["organizations", "list", "--organization"],
+])
+def test_option_without_value_is_named_as_such(shared_cli, args):
+    # -o is a documented option of these commands: the error must not call it unknown.
+    assert "-o" in shared_cli.cloud(*args[:2], "--help").stdout
+    p = shared_cli.cloud(*args, env={"PIPECAT_TOKEN": shared_cli.server.token})
+    assert_usage_error(p)
+    assert "-o" in p.stderr, p.stderr
+    assert "unknown" not in p.stderr.lower(), p.stderr
 
 
 def test_usage_error_sends_no_request(shared_cli):
@@ -243,6 +261,7 @@ def test_use_pat_hidden_prompt_on_a_terminal(cli):
             os.waitpid(pid, 0)
         os.close(fd)
     text = out.decode(errors="replace")
+    assert_no_sanitizer_report(text, "pipecat cloud auth use-pat (terminal)")
     assert os.WEXITSTATUS(status) == 0, text
     assert cli.server.token not in text, "the token was echoed"
     assert "Authenticated via PAT. Active organization: acme" in text
@@ -393,11 +412,17 @@ def test_rewrites_are_atomic(cli):
     t = threading.Thread(target=reader)
     t.start()
     try:
+        previous = os.stat(cli.config_path).st_ino
         for i in range(50):
             org = "aardvark" if i % 2 == 0 else "acme"
             p = cli.cloud("organizations", "select", "-o", org)
             assert p.returncode == 0, p
             assert read_config(cli)["org"] == org
+            # replaced by a rename of a new file (which exists beside the old one, so its
+            # inode differs), never rewritten in place where a reader could see half of it
+            inode = os.stat(cli.config_path).st_ino
+            assert inode != previous, "the credentials file was rewritten in place"
+            previous = inode
     finally:
         stop.set()
         t.join(30)
@@ -708,6 +733,17 @@ def test_tokens_list(cli):
     assert second["token"] not in j.stdout
 
 
+def test_tokens_revoke_given_a_secret_instead_of_an_id(cli):
+    # A common slip: passing the token itself. It must not end up in the server's log (the
+    # harness checks the log at teardown) nor be echoed into CI logs by the CLI.
+    tok = cli.server.create_token("slip")
+    p = cli.cloud("tokens", "revoke", tok["token"], env={"PIPECAT_TOKEN": cli.server.token})
+    assert p.returncode in (1, 2), p  # refused (as a usage error), never a success
+    assert tok["token"] not in p.stdout + p.stderr, p
+    cli.server.sync_log()
+    assert tok["token"] not in cli.server.stderr, "pccd logged the secret from the path"
+
+
 def test_tokens_revoke(cli):
     env = {"PIPECAT_TOKEN": cli.server.token}
     victim = cli.server.create_token("victim")
@@ -719,5 +755,79 @@ def test_tokens_revoke(cli):
     assert again.returncode == 1, again
     unknown = cli.cloud("tokens", "revoke", "tok_doesnotexist", env=env)
     assert unknown.returncode == 1, unknown
-    assert "tok_doesnotexist" in unknown.stderr
+    assert unknown.stdout == ""
+    assert "id" in unknown.stderr, unknown.stderr
     assert cli.server.get("/v1/users").status == 200
+
+
+# --- server-side throttling as the CLI user sees it -----------------------------------------
+
+
+def test_throttled_address_gets_a_clear_message(make_server, tmp_path):
+    srv = make_server(serve_args=["--auth-fail-limit", "1"])
+    cli = Cli(srv, tmp_path / "home")
+    assert cli.cloud("auth", "status", env={"PIPECAT_TOKEN": well_formed_token()}).returncode == 1
+    for args in (["auth", "status"], ["tokens", "list"]):
+        p = cli.cloud(*args, env={"PIPECAT_TOKEN": srv.token})
+        assert p.returncode == 1, p
+        assert "too many" in p.stderr.lower(), p.stderr
+        assert "rejected" not in p.stderr, "a throttled valid token is not a rejected one"
+    p = cli.cloud("auth", "use-pat", stdin=srv.token + "\n")
+    assert p.returncode == 1, p
+    assert "too many" in p.stderr.lower(), p.stderr
+    assert not cli.config_path.exists()
+
+
+# --- larger and non-ASCII data through the CLI's HTTP client --------------------------------
+
+
+def test_tokens_list_with_many_tokens(cli):
+    # About 100 KB of JSON: more than any small fixed buffer in the client would hold.
+    count = 250
+    errors = []
+
+    def create(start):
+        for i in range(start, count, 8):
+            r = cli.server.request("POST", "/v1/users/me/tokens",
+                                   json_body={"name": f"bulk-{i:04d}-" + "n" * 60})
+            if r.status != 201:
+                errors.append(r)
+
+    ts = [threading.Thread(target=create, args=(k,)) for k in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    assert not errors, errors[:3]
+    env = {"PIPECAT_TOKEN": cli.server.token}
+    j = cli.cloud("tokens", "list", "--json", env=env)
+    assert j.returncode == 0, j.stderr
+    data = json.loads(j.stdout)
+    assert len(data["tokens"]) == count + 1
+    assert sorted(t["name"] for t in data["tokens"] if t["name"].startswith("bulk-")) == \
+        [f"bulk-{i:04d}-" + "n" * 60 for i in range(count)]
+    p = cli.cloud("tokens", "list", env=env)
+    assert p.returncode == 0, p.stderr
+    assert sum(1 for line in p.stdout.splitlines() if "bulk-" in line) == count
+
+
+def test_non_ascii_token_name_round_trips(cli):
+    name = "déploiement ✓ 東京"
+    env = {"PIPECAT_TOKEN": cli.server.token}
+    p = cli.cloud("tokens", "create", "--name", name, "--json", env=env)
+    assert p.returncode == 0, p
+    assert json.loads(p.stdout)["name"] == name
+    assert name in [t["name"] for t in cli.server.get("/v1/users/me/tokens").body["tokens"]]
+    listed = cli.cloud("tokens", "list", env=env)
+    assert name in listed.stdout, listed.stdout
+    j = cli.cloud("tokens", "list", "--json", env=env)
+    assert name in [t["name"] for t in json.loads(j.stdout)["tokens"]]
+
+
+def test_api_host_by_name(shared_cli):
+    # Users write localhost; it may resolve to ::1 first while pccd listens on 127.0.0.1.
+    url = f"http://localhost:{shared_cli.server.port}"
+    p = shared_cli.cloud("auth", "status", env={"PIPECAT_TOKEN": shared_cli.server.token,
+                                                "PIPECAT_API_HOST": url})
+    assert p.returncode == 0, p
+    assert url in p.stdout

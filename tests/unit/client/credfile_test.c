@@ -408,8 +408,7 @@ Test(credfile, failed_write_keeps_the_old_file_and_no_temp_file)
     const char *old = "token = \"old\"\n";
     write_file(path, old, 0600);
     struct credfile *cf = load_ok(path, NULL);
-    cr_assert_eq(credfile_set_token(cf, "a-token-long-enough-to-pass-the-file-size-limit"),
-                 RC_OK);
+    cr_assert_eq(credfile_set_token(cf, "a-token-long-enough-to-pass-the-file-size-limit"), RC_OK);
     /* files may not grow past 16 bytes in this process: the temp file write fails */
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit lim = {16, 16};

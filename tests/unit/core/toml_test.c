@@ -29,6 +29,7 @@ struct expect {
     double f;
 };
 
+/* clang-format off */
 #define S(p, v) {p, TOML_STRING, v, 0, 0}
 #define I(p, v) {p, TOML_INT, NULL, v, 0}
 #define F(p, v) {p, TOML_FLOAT, NULL, 0, v}
@@ -36,6 +37,7 @@ struct expect {
 #define A(p, n, joined) {p, TOML_ARRAY, joined, n, 0}
 #define T(p) {p, TOML_TABLE, NULL, 0, 0}
 #define NONE(p) {p, TOML_NONE, NULL, 0, 0}
+/* clang-format on */
 
 static struct toml_table *parse_ok(const char *text, size_t len)
 {
@@ -66,8 +68,7 @@ static char *read_file(const char *path, size_t *len)
 }
 
 /* Walk path's tables; *key is set to the last component (in a static buffer). */
-static const struct toml_table *walk(const struct toml_table *t, const char *path,
-                                     const char **key)
+static const struct toml_table *walk(const struct toml_table *t, const char *path, const char **key)
 {
     static char part[256];
     for (;;) {
@@ -107,8 +108,8 @@ static void check(const struct toml_table *root, const struct expect *e, const c
         if (isnan(e->f))
             cr_assert(isnan(fv), "%s: %s", what, e->path);
         else
-            cr_assert(fv == e->f && signbit(fv) == signbit(e->f), "%s: %s = %.17g", what,
-                      e->path, fv);
+            cr_assert(fv == e->f && signbit(fv) == signbit(e->f), "%s: %s = %.17g", what, e->path,
+                      fv);
         break;
     case TOML_BOOL:
         cr_assert_eq(toml_get_bool(t, key, &bv), RC_OK);
@@ -124,14 +125,12 @@ static void check(const struct toml_table *root, const struct expect *e, const c
         for (size_t k = 0; k < toml_array_len(a); k++) {
             const char *s = toml_array_string(a, k);
             cr_assert_not_null(s, "%s: %s[%zu] is not a string", what, e->path, k);
-            used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s", k ? "|" : "",
-                                     s);
+            used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s", k ? "|" : "", s);
         }
         cr_assert_str_eq(joined, e->str, "%s: %s", what, e->path);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -297,8 +296,7 @@ Test(toml, setters_produce_python_layout)
     cr_assert_not_null(root);
     /* insertion order deliberately puts the table first: values are still written first */
     cr_assert_eq(toml_ensure_table(root, "acme", &acme), RC_OK);
-    cr_assert_eq(toml_set_string(root, "token", "pcc_pat_0123456789abcdef0123456789abcdef"),
-                 RC_OK);
+    cr_assert_eq(toml_set_string(root, "token", "pcc_pat_0123456789abcdef0123456789abcdef"), RC_OK);
     cr_assert_eq(toml_set_string(root, "org", "acme"), RC_OK);
     cr_assert_eq(toml_set_string(root, "refresh_token", ""), RC_OK);
     cr_assert_eq(toml_set_int(root, "token_expires_at", 0), RC_OK);
@@ -427,24 +425,32 @@ struct valid_case {
 static const struct valid_case valid_cases[] = {
     {"empty document", "", {NONE("a")}},
     {"only comments and blank lines", "# hello\n\n   \t\n# bye", {NONE("a")}},
-    {"comments after values", "a = 1 # one\n[t] # table\nb = \"#\" # hash\n",
+    {"comments after values",
+     "a = 1 # one\n[t] # table\nb = \"#\" # hash\n",
      {I("a", 1), S("t/b", "#")}},
-    {"CRLF line endings", "a = 1\r\n[t]\r\nb = '''\r\nx\r\ny'''\r\n",
+    {"CRLF line endings",
+     "a = 1\r\n[t]\r\nb = '''\r\nx\r\ny'''\r\n",
      {I("a", 1), S("t/b", "x\ny")}},
-    {"UTF-8 byte order mark", "\xEF\xBB\xBF" "a = 1\n", {I("a", 1)}},
+    {"UTF-8 byte order mark",
+     "\xEF\xBB\xBF"
+     "a = 1\n",
+     {I("a", 1)}},
     {"no final newline", "a = true", {B("a", 1)}},
-    {"whitespace around everything", "  a\t=\t1  \n [ t . \"u v\" ] \n b=2",
+    {"whitespace around everything",
+     "  a\t=\t1  \n [ t . \"u v\" ] \n b=2",
      {I("a", 1), I("t/u v/b", 2)}},
     {"basic string escapes",
      "a = \"\\b\\t\\n\\f\\r\\\"\\\\\"\nb = \"\\u00e9\\u20AC\\U0001F600\"\n",
      {S("a", "\b\t\n\f\r\"\\"), S("b", "\u00e9\u20ac\U0001F600")}},
-    {"literal strings", "a = 'C:\\temp\\x'\nb = ''\nc = '\"q\"'\n",
+    {"literal strings",
+     "a = 'C:\\temp\\x'\nb = ''\nc = '\"q\"'\n",
      {S("a", "C:\\temp\\x"), S("b", ""), S("c", "\"q\"")}},
     {"multi-line basic strings",
      "a = \"\"\"\nline 1\nline 2\"\"\"\nb = \"\"\"one \\\n   two \\\n\n  three\"\"\"\n"
      "c = \"\"\"q\"\"\"\"\"\nd = \"\"\"\"q\"\"\"\n",
      {S("a", "line 1\nline 2"), S("b", "one two three"), S("c", "q\"\""), S("d", "\"q")}},
-    {"multi-line literal strings", "a = '''\nraw \\n text\n'''\nb = '''it''s'''\n",
+    {"multi-line literal strings",
+     "a = '''\nraw \\n text\n'''\nb = '''it''s'''\n",
      {S("a", "raw \\n text\n"), S("b", "it''s")}},
     {"tab inside strings", "a = \"x\ty\"\nb = 'x\ty'\n", {S("a", "x\ty"), S("b", "x\ty")}},
     {"integer forms",
@@ -456,24 +462,32 @@ static const struct valid_case valid_cases[] = {
      "a = +1.5\nb = -0.0\nc = 1e10\nd = 1E-2\ne = 6.02_2e+2_3\nf = 0e0\ng = 3_1.4_1\n",
      {F("a", 1.5), F("b", -0.0), F("c", 1e10), F("d", 0.01), F("e", 6.022e23), F("f", 0.0),
       F("g", 31.41)}},
-    {"special floats", "a = inf\nb = +inf\nc = -inf\nd = nan\ne = -nan\nf = 1e999\n",
+    {"special floats",
+     "a = inf\nb = +inf\nc = -inf\nd = nan\ne = -nan\nf = 1e999\n",
      {F("a", INFINITY), F("b", INFINITY), F("c", -INFINITY), F("d", NAN), F("e", NAN),
       F("f", INFINITY)}},
-    {"arrays", "a = [\n  \"x\", # first\n  'y',\n\n  \"\"\"z\"\"\", # trailing comma\n]\n"
-               "b = [ [1, 2], [\"mixed\", 1.5, true], [] ]\nc = []\n",
+    {"arrays",
+     "a = [\n  \"x\", # first\n  'y',\n\n  \"\"\"z\"\"\", # trailing comma\n]\n"
+     "b = [ [1, 2], [\"mixed\", 1.5, true], [] ]\nc = []\n",
      {A("a", 3, "x|y|z"), A("b", 3, NULL), A("c", 0, "")}},
-    {"inline tables", "a = {}\nb = { x = 1, y.z = \"s\", \"q k\" = { n = true } }\n",
+    {"inline tables",
+     "a = {}\nb = { x = 1, y.z = \"s\", \"q k\" = { n = true } }\n",
      {T("a"), I("b/x", 1), S("b/y/z", "s"), B("b/q k/n", 1)}},
-    {"dotted keys", "a.b.c = 1\na.b.d = 2\n\"x.y\".z = 3\n[t]\nu.v = 4\n",
+    {"dotted keys",
+     "a.b.c = 1\na.b.d = 2\n\"x.y\".z = 3\n[t]\nu.v = 4\n",
      {I("a/b/c", 1), I("a/b/d", 2), I("x.y/z", 3), I("t/u/v", 4)}},
-    {"headers in any order", "[a.b.c]\nx = 1\n[a]\ny = 2\n[a.b]\nz = 3\n[a.q]\n",
+    {"headers in any order",
+     "[a.b.c]\nx = 1\n[a]\ny = 2\n[a.b]\nz = 3\n[a.q]\n",
      {I("a/b/c/x", 1), I("a/y", 2), I("a/b/z", 3), T("a/q")}},
-    {"sub-table under a dotted-key table", "[f]\napple.color = 'red'\n[f.apple.texture]\n"
-                                           "smooth = true\n",
+    {"sub-table under a dotted-key table",
+     "[f]\napple.color = 'red'\n[f.apple.texture]\n"
+     "smooth = true\n",
      {S("f/apple/color", "red"), B("f/apple/texture/smooth", 1)}},
-    {"quoted and literal keys", "\"\" = 1\n'lit key' = 2\n\"\\u00e9\" = 3\n'a.b' = 4\n",
+    {"quoted and literal keys",
+     "\"\" = 1\n'lit key' = 2\n\"\\u00e9\" = 3\n'a.b' = 4\n",
      {I("", 1), I("lit key", 2), I("\u00e9", 3), I("a.b", 4)}},
-    {"bare keys that look like numbers or words", "1234 = 1\ntrue = 2\ninf = 3\n-_- = 4\n",
+    {"bare keys that look like numbers or words",
+     "1234 = 1\ntrue = 2\ninf = 3\n-_- = 4\n",
      {I("1234", 1), I("true", 2), I("inf", 3), I("-_-", 4)}},
 };
 
@@ -552,9 +566,9 @@ static const struct invalid_case invalid_cases[] = {
     {"a = \"x\ry\"\n", 0, "line 1: unterminated string"},
     {"# c\x01mment\n", 0, "line 1: control character 0x01 in comment"},
     {"a = 1\nb = \"\xC3\x28\"\n", 0, "line 2: invalid UTF-8"},
-    {"a = \"\xED\xA0\x80\"\n", 0, "line 1: invalid UTF-8"},        /* encoded surrogate */
-    {"a = \"\xC0\xAF\"\n", 0, "line 1: invalid UTF-8"},            /* overlong */
-    {"a = \"\xF4\x90\x80\x80\"\n", 0, "line 1: invalid UTF-8"},    /* above U+10FFFF */
+    {"a = \"\xED\xA0\x80\"\n", 0, "line 1: invalid UTF-8"},     /* encoded surrogate */
+    {"a = \"\xC0\xAF\"\n", 0, "line 1: invalid UTF-8"},         /* overlong */
+    {"a = \"\xF4\x90\x80\x80\"\n", 0, "line 1: invalid UTF-8"}, /* above U+10FFFF */
     {"a = \"x\0y\"\n", 10, "line 1: control character 0x00 in string"},
     {"a = 1\0\n", 7, "line 1: expected end of line after the value, found byte 0x00"},
     {"a = \"abc", 0, "line 1: unterminated string"},
@@ -798,7 +812,10 @@ Test(toml, setters_reject_invalid_utf8_and_depth)
 Test(toml, control_characters_are_escaped_so_they_read_back)
 {
     /* Python's toml 0.10.2 garbles these ("\x01" becomes "x01"); we escape them properly. */
-    const char *value = "a\x01" "b\x1f" "c\x7f" "d\b\f\"\\\t\n\r";
+    const char *value = "a\x01"
+                        "b\x1f"
+                        "c\x7f"
+                        "d\b\f\"\\\t\n\r";
     struct toml_table *root = toml_new();
     cr_assert_eq(toml_set_string(root, "k\x02", value), RC_OK);
     size_t len;
