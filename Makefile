@@ -134,11 +134,13 @@ check: deps-test
 # --- fuzzing ---------------------------------------------------------------------------------
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
-FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) \
+              -Wno-unknown-warning-option
 
 build/fuzz/%: fuzz/%_fuzz.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(addprefix -I,lib/core) -o $@ $< $(CORE_SRC) -ljansson -lsodium -lz
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) $(addprefix -I,lib/core) -o $@ $< $(CORE_SRC) -ljansson -lsodium -lz
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \

@@ -142,11 +142,12 @@ int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
     snprintf(org, sizeof org, "%s", chosen ? chosen : "");
     client_reply_release(&reply);
 
-    if (credfile_set_token(s.file, token) != RC_OK ||
-        credfile_set_refresh_token(s.file, "") != RC_OK ||
-        credfile_set_token_expires_at(s.file, 0) != RC_OK ||
-        credfile_set_active_org(s.file, org) != RC_OK) {
-        out_error(cli, "out of memory");
+    /* In the reference client's order: token, org, refresh_token, token_expires_at. */
+    if ((rc = credfile_set_token(s.file, token)) != RC_OK ||
+        (rc = credfile_set_active_org(s.file, org)) != RC_OK ||
+        (rc = credfile_set_refresh_token(s.file, "")) != RC_OK ||
+        (rc = credfile_set_token_expires_at(s.file, 0)) != RC_OK) {
+        out_error(cli, "cannot update the credentials: %s", rc_message(rc));
         goto out;
     }
     if ((status = session_save(&s)) != EXIT_OK)

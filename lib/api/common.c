@@ -65,7 +65,7 @@ enum rc api_member_org(struct http_request *req, struct http_response *res,
 enum rc api_authenticate(struct http_request *req, struct http_response *res)
 {
     struct api_app *app = APP(req);
-    struct auth_principal *p = calloc(1, sizeof *p);
+    struct auth_principal *p = malloc(sizeof *p); /* filled by auth_verify_bearer */
     if (!p) {
         http_error(req, res, RC_NOMEM, NULL);
         return RC_NOMEM;
