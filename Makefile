@@ -55,7 +55,7 @@ LIBCLIENT = $(BUILD)/libpcc-client.a
 PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e bench fuzz format clean deps deps-test
+.PHONY: all run check test unit e2e bench fuzz format clean deps deps-test install
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -152,6 +152,12 @@ fuzz-smoke:
 
 bench: all
 	sh bench/run.sh $(BUILD)
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/pccd $(BUILD)/pipecat $(DESTDIR)$(PREFIX)/bin/
+	ln -sf pipecat $(DESTDIR)$(PREFIX)/bin/pcc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -330,6 +330,7 @@ int cmd_auth_logout(struct cli *cli, int argc, char **argv)
         revoked = 1;
     }
     char err[512];
+    int had_file = access(s.config_path, F_OK) == 0;
     if (credfile_remove_file(s.config_path, err, sizeof err) != RC_OK) {
         out_error(cli, "cannot remove %s: %s", s.config_path, err);
         status = EXIT_FAIL;
@@ -338,10 +339,13 @@ int cmd_auth_logout(struct cli *cli, int argc, char **argv)
     const char *env = getenv("PIPECAT_TOKEN");
     int env_set = env && *env;
     if (cli->json) {
-        out_json(json_pack("{s:b, s:b, s:s}", "loggedOut", 1, "revoked", revoked, "configPath",
-                           s.config_path));
+        out_json(json_pack("{s:b, s:b, s:b, s:s}", "loggedOut", 1, "revoked", revoked,
+                           "removedFile", had_file, "configPath", s.config_path));
     } else {
-        printf("Local credentials removed (%s).\n", s.config_path);
+        if (had_file)
+            printf("Local credentials removed (%s).\n", s.config_path);
+        else
+            printf("No local credentials to remove (%s does not exist).\n", s.config_path);
         if (revoked)
             printf("The token was revoked on %s.\n", client_host(s.client));
         else if (s.token && is_pat(s.token))

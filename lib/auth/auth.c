@@ -135,6 +135,10 @@ enum rc auth_check_token_name(const char *name, char *err, size_t errlen)
         snprintf(err, errlen, "token name must be UTF-8 text without control characters");
         return RC_INVALID;
     }
+    if (name[0] == ' ' || name[len - 1] == ' ') {
+        snprintf(err, errlen, "token name must not start or end with a space");
+        return RC_INVALID;
+    }
     return RC_OK;
 }
 

@@ -40,8 +40,11 @@ enum rc json_parse_object(const char *data, size_t len, json_t **out, char *err,
     json_error_t jerr;
     json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
+        /* jansson names its own flag here; say what is wrong with the input instead. */
+        const char *why = strstr(jerr.text, "JSON_ALLOW_NUL") ? "\\u0000 is not allowed in strings"
+                                                               : jerr.text;
         snprintf(err, errlen, "malformed JSON at line %d, column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
+                 jerr.column, why);
         return RC_BAD_JSON;
     }
     if (!json_is_object(v)) {
