@@ -144,7 +144,9 @@ build/fuzz/%: fuzz/%_fuzz.c $(CORE_SRC)
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \
-	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$t fuzz/corpus/$$t; done
+	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$t fuzz/corpus/$$t \
+	        > build/fuzz/$$t.log 2>&1 || { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	    echo "  fuzz $$t: $$(grep -E '^Done' build/fuzz/$$t.log)"; done
 
 # A short run of every target inside `make check`: catches regressions on the seed corpora.
 fuzz-smoke:
