@@ -31,12 +31,18 @@ CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib
              lib/core/httpparse.c
 STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c
 HTTP_SRC   = lib/http/server.c
-AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c
-API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c
+AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
+             lib/auth/seal.c
+API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c \
+             lib/api/regions.c lib/api/apikeys.c lib/api/secrets.c lib/api/services.c \
+             lib/api/public.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
-              cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c
+              cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c \
+              cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
+              cmd/pipecat/cmd_keys.c cmd/pipecat/cmd_props.c cmd/pipecat/cmd_secrets.c \
+              cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
 PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))
@@ -55,7 +61,7 @@ LIBCLIENT = $(BUILD)/libpcc-client.a
 PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e bench fuzz format clean deps deps-test install
+.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -116,6 +122,11 @@ unit: $(UNIT_BINS)
 e2e: all
 	PCC_BIN_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/e2e
 
+# The same suite on PostgreSQL, in a private cluster started and stopped around the run (one
+# database per test server), plus the multi-node tests that only run there.
+e2e-pg: all
+	sh scripts/pg-test.sh env PCC_BIN_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/e2e
+
 deps:
 	sh scripts/deps.sh build
 
@@ -129,6 +140,7 @@ run: deps
 check: deps-test
 	$(MAKE) SAN=1 all unit
 	$(MAKE) SAN=1 e2e
+	$(MAKE) SAN=1 e2e-pg
 	$(MAKE) fuzz-smoke
 
 # --- fuzzing ---------------------------------------------------------------------------------

@@ -1,23 +1,35 @@
 #!/bin/sh
 # run.sh BUILD_DIR: `make bench`. Measures, in one run on this machine:
 #  1. authenticated throughput and p99 latency of GET /v1/organizations with a valid PAT and
-#     100,000 tokens in the database, against nginx serving a static 200 (the baseline);
+#     100,000 tokens in the database, against nginx serving a static 200 (the baseline), on
+#     SQLite and on PostgreSQL (a private cluster from scripts/pg-test.sh, same data);
 #  2. wall time and peak RSS of `pipecat cloud auth whoami` against the running pccd, against
 #     one `curl` request (the baseline).
 # Prints absolute figures and ratios. Not part of `make check`: timings are never asserted.
 set -eu
 bin=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-sh "$here/../scripts/deps.sh" bench
+if [ -z "${PCC_BENCH_PG:-}" ]; then
+    sh "$here/../scripts/deps.sh" bench
+    # The whole run inside a private PostgreSQL cluster, started and removed by pg-test.sh.
+    if [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb \
+        >/dev/null 2>&1; then
+        PCC_BENCH_PG=1 exec sh "$here/../scripts/pg-test.sh" sh "$0" "$@"
+    fi
+    echo "bench: no PostgreSQL server binaries (apt-get install postgresql): SQLite only" >&2
+    PCC_BENCH_PG=none
+fi
 DURATION=${BENCH_SECONDS:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 TOKENS=${BENCH_TOKENS:-100000}
 
 work=$(mktemp -d)
 pccd_pid=""
+pg_pid=""
 nginx_pid=""
 cleanup() {
     [ -n "$pccd_pid" ] && kill "$pccd_pid" 2>/dev/null || true
+    [ -n "$pg_pid" ] && kill "$pg_pid" 2>/dev/null || true
     [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$work"
@@ -48,6 +60,37 @@ COMMIT;
 SQL
 count=$(sqlite3 "$data/pcc.db" "SELECT count(*) FROM tokens")
 
+# The same installation on PostgreSQL: its own database and secret, the same volume of tokens.
+pg_port=""
+if [ "$PCC_BENCH_PG" = 1 ]; then
+    psql() { "$PCC_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PCC_PG_PORT" \
+        -U postgres "$@"; }
+    psql -d postgres -c "CREATE DATABASE pcc_bench"
+    pg_url="postgres://postgres@127.0.0.1:$PCC_PG_PORT/pcc_bench"
+    pg_data="$work/pg-data"
+    "$bin/pccd" init --data "$pg_data" --db "$pg_url" 2>/dev/null
+    "$bin/pccd" user add --data "$pg_data" --db "$pg_url" --email bench@example.com \
+        --org bench 2>/dev/null
+    pg_token=$("$bin/pccd" token create --data "$pg_data" --db "$pg_url" \
+        --user bench@example.com --name bench 2>/dev/null)
+    psql -d pcc_bench <<SQL
+BEGIN;
+INSERT INTO users (id, email, name, created_at)
+SELECT 'usr_bench' || i, 'bench' || i || '@example.com', '', 0 FROM generate_series(1, 1000) i;
+INSERT INTO tokens (id, user_id, kind, name, display, digest, created_at)
+SELECT 'tok_bench' || i, 'usr_bench' || (1 + i % 1000), 0, 'bench ' || i, 'pcc_pat_x...y',
+       md5(random()::text || i) || md5(i::text || random()::text), 0
+FROM generate_series(1, $TOKENS - 1) i;
+COMMIT;
+ANALYZE;
+SQL
+    pg_count=$(psql -d pcc_bench -c "SELECT count(*) FROM tokens")
+    pg_port=$(free_port)
+    "$bin/pccd" serve --data "$pg_data" --db "$pg_url" --listen "127.0.0.1:$pg_port" \
+        --log-level warn 2>"$work/pccd-pg.log" &
+    pg_pid=$!
+fi
+
 port=$(free_port)
 "$bin/pccd" serve --data "$data" --listen "127.0.0.1:$port" --log-level warn 2>"$work/pccd.log" &
 pccd_pid=$!
@@ -63,6 +106,19 @@ done
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/v1/organizations")
 [ "$status" = 200 ] || { echo "bench: the PAT was not accepted ($status)" >&2; exit 1; }
+if [ -n "$pg_port" ]; then
+    for _ in $(seq 50); do
+        curl -fsS "http://127.0.0.1:$pg_port/healthz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $pg_token" \
+        "http://127.0.0.1:$pg_port/v1/organizations")
+    [ "$status" = 200 ] || {
+        echo "bench: the PAT was not accepted on PostgreSQL ($status)" >&2
+        cat "$work/pccd-pg.log" >&2
+        exit 1
+    }
+fi
 
 # wrk prints "Requests/sec: N" and, with --latency, a "99% X{us,ms,s}" line.
 run_wrk() {
@@ -83,6 +139,18 @@ set -- $(run_wrk -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/or
 pccd_rps=$1
 pccd_p99=$2
 pccd_errors=$3
+pg_rps=0 pg_p99=0 pg_errors=-
+if [ -n "$pg_port" ]; then
+    echo "== the same on PostgreSQL: $pg_count tokens in the database"
+    set -- $(run_wrk -H "Authorization: Bearer $pg_token" \
+        "http://127.0.0.1:$pg_port/v1/organizations")
+    pg_rps=$1
+    pg_p99=$2
+    pg_errors=$3
+    kill "$pg_pid" 2>/dev/null || true
+    wait "$pg_pid" 2>/dev/null || true
+    pg_pid=""
+fi
 
 # whoami: 30 runs each, median wall time; peak RSS from GNU time.
 export PIPECAT_API_HOST="http://127.0.0.1:$port" PIPECAT_TOKEN="$token" HOME="$work/home"
@@ -99,12 +167,13 @@ curl_kb=$(/usr/bin/time -f %M curl -s -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/v1/users" 2>&1 >/dev/null | tail -1)
 
 python3 - "$nginx_rps" "$pccd_rps" "$nginx_p99" "$pccd_p99" "$pccd_errors" "$whoami_ms" \
-    "$curl_ms" "$whoami_kb" "$curl_kb" <<'PY'
+    "$curl_ms" "$whoami_kb" "$curl_kb" "$pg_rps" "$pg_p99" "$pg_errors" <<'PY'
 import sys
 nginx_rps, pccd_rps, nginx_p99, pccd_p99 = map(float, sys.argv[1:5])
 errors = sys.argv[5]
 whoami_ms, curl_ms = float(sys.argv[6]), float(sys.argv[7])
 whoami_kb, curl_kb = int(sys.argv[8]), int(sys.argv[9])
+pg_rps, pg_p99, pg_errors = float(sys.argv[10]), float(sys.argv[11]), sys.argv[12]
 def verdict(ok): return "ok" if ok else "MISSED"
 print()
 print(f"{'measure':44} {'pcc':>12} {'baseline':>12} {'ratio':>8}  target")
@@ -113,6 +182,16 @@ print(f"{'GET /v1/organizations req/s (vs nginx)':44} {pccd_rps:12.0f} {nginx_rp
 print(f"{'p99 latency ms at 64 connections':44} {pccd_p99:12.2f} {nginx_p99:12.2f} "
       f"{pccd_p99 / max(nginx_p99, 1e-3):8.2f}  < 5 ms {verdict(pccd_p99 < 5)}")
 print(f"{'non-2xx answers during the pccd run':44} {errors:>12}")
+if pg_rps:
+    print(f"{'PostgreSQL: req/s (vs pccd on SQLite)':44} {pg_rps:12.0f} {pccd_rps:12.0f} "
+          f"{pg_rps / pccd_rps:8.2f}")
+    print(f"{'PostgreSQL: req/s (vs nginx)':44} {pg_rps:12.0f} {nginx_rps:12.0f} "
+          f"{pg_rps / nginx_rps:8.2f}")
+    print(f"{'PostgreSQL: p99 latency ms (vs SQLite)':44} {pg_p99:12.2f} {pccd_p99:12.2f} "
+          f"{pg_p99 / max(pccd_p99, 1e-3):8.2f}")
+    print(f"{'non-2xx answers during the PostgreSQL run':44} {pg_errors:>12}")
+else:
+    print(f"{'PostgreSQL':44} {'not run: install postgresql':>26}")
 print(f"{'whoami median wall ms (vs one curl request)':44} {whoami_ms:12.2f} {curl_ms:12.2f} "
       f"{whoami_ms / curl_ms:8.2f}  < 10 ms {verdict(whoami_ms < 10)}")
 print(f"{'whoami peak RSS MiB (vs curl)':44} {whoami_kb / 1024:12.2f} {curl_kb / 1024:12.2f} "

@@ -42,6 +42,9 @@ static const char help[] =
     "  --trust-proxy         take the client address from X-Forwarded-For's last hop\n"
     "                        (PCCD_TRUST_PROXY=1); only behind your own reverse proxy\n"
     "  --log-level LEVEL     debug, info, warn or error (PCCD_LOG_LEVEL; default info)\n"
+    "  --regions LIST        regions agents and secret sets can live in, comma-separated\n"
+    "                        CODE[=Display Name] entries; the first is the default region\n"
+    "                        (PCCD_REGIONS; default us-west,us-east,eu-central,ap-south)\n"
     "  --data DIR            data directory (PCCD_DATA)\n"
     "  --db URL              database (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n"
     "  --secret-file PATH    server secret (PCCD_SECRET_FILE; default DIR/secret)\n"
@@ -61,7 +64,7 @@ static int parse_level(const char *s, enum log_level *out)
 int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
-           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG };
+           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},
@@ -74,6 +77,7 @@ int cmd_serve(int argc, char **argv)
                                          {"auth-fail-limit", required_argument, NULL, OPT_FAILS},
                                          {"trust-proxy", no_argument, NULL, OPT_PROXY},
                                          {"log-level", required_argument, NULL, OPT_LOG},
+                                         {"regions", required_argument, NULL, OPT_REGIONS},
                                          {0, 0, 0, 0}};
     struct pccd_settings s;
     settings_from_env(&s);
@@ -88,6 +92,7 @@ int cmd_serve(int argc, char **argv)
                    {"PCCD_AUTH_FAIL_LIMIT", NULL}, {"PCCD_LOG_LEVEL", NULL}};
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
         numeric[i].value = getenv(numeric[i].env);
+    const char *regions = getenv("PCCD_REGIONS");
     const char *proxy_env = getenv("PCCD_TRUST_PROXY");
     int trust_proxy = proxy_env && strcmp(proxy_env, "1") == 0;
     int c;
@@ -105,6 +110,7 @@ int cmd_serve(int argc, char **argv)
         case OPT_FAILS: numeric[4].value = optarg; break;
         case OPT_PROXY: trust_proxy = 1; break;
         case OPT_LOG: numeric[5].value = optarg; break;
+        case OPT_REGIONS: regions = optarg; break;
         default: fputs(help, stderr); return 2;
         }
     }
@@ -123,11 +129,16 @@ int cmd_serve(int argc, char **argv)
         die_msg("serve", "invalid number or level in the options (see pccd serve --help)");
         return 2;
     }
+    struct api_app app = {.version = PCCD_VERSION};
+    char err[512];
+    if (api_regions_parse(regions, app.regions, &app.region_count, err, sizeof err) != RC_OK) {
+        die_msg("serve", "--regions: %s", err);
+        return 2;
+    }
     if (settings_finish(&s, "serve"))
         return 2;
     log_init(stderr, level);
 
-    struct api_app app = {.version = PCCD_VERSION};
     struct digest_key key;
     if (open_backend(&s, &app.store, &key))
         return 1;
@@ -150,10 +161,10 @@ int cmd_serve(int argc, char **argv)
     struct http_config cfg = {.listen = listen, .threads = threads, .max_connections = maxconn,
                               .max_per_ip = perip, .timeout_seconds = timeout,
                               .trust_proxy = trust_proxy, .authenticate = api_authenticate,
+                              .authenticate_public_key = api_authenticate_public_key,
                               .app = &app};
     cfg.routes = api_routes(&cfg.route_count);
     struct http_server *srv;
-    char err[512];
     if ((rc = http_server_start(&cfg, &srv, err, sizeof err)) != RC_OK) {
         die_msg("serve", "%s", err);
         auth_release(&app.auth);

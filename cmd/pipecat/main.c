@@ -14,6 +14,12 @@
 #define H_JSON "  --json                   print machine-readable JSON on stdout\n"
 #define H_ORG "  -o, --organization ORG   act on ORG instead of the active organization\n"
 #define H_HELP "  -h, --help               show this help\n"
+#define H_CONFIG                                                                              \
+    "  --config-file FILE       the deploy file to read the agent name from (default\n"      \
+    "                           $PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)\n"
+#define H_KEY_ID                                                                              \
+    "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"    \
+    "pick from a list (terminal only).\n"
 
 const struct command cli_commands[] = {
     {"auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
@@ -60,7 +66,186 @@ const struct command cli_commands[] = {
     {"tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
      "usage: %s tokens revoke ID\n\n"
      "Revoke the token with id ID (see `tokens list`). It stops working at once.\n" H_OPTS
+     H_JSON H_HELP},    {"organizations", "default-region", cmd_orgs_default_region,
+     "show or set the organization's default region",
+     "usage: %s organizations default-region [REGION] [-o ORG]\n\n"
+     "Without REGION, show the organization's default region and the regions available.\n"
+     "With REGION, make it the default: agents and secret sets created without --region are\n"
+     "placed there. Needs the admin role.\n" H_OPTS H_ORG H_JSON H_HELP},
+    {"organizations keys", "list", cmd_keys_list, "list the organization's API keys",
+     "usage: %s organizations keys list [-o ORG]\n\n"
+     "List the organization's API keys: name, id, key, creation time and status. Public keys\n"
+     "(pk_...) are shown in full, as they are meant to ship inside client apps; private keys\n"
+     "only by their display form. Your default key for `agent start` is marked.\n" H_OPTS H_ORG
      H_JSON H_HELP},
+    {"organizations keys", "create", cmd_keys_create, "create an API key",
+     "usage: %s organizations keys create [-n NAME] [-d] [-t TYPE] [-o ORG]\n\n"
+     "Create a public API key (pk_...), the credential of `agent start` and of client apps.\n"
+     "Without --name the name is asked for (terminal only). With --default the key becomes\n"
+     "this organization's default in the credentials file; on a terminal you are asked.\n"
+     "--type private creates a private key (sk_...) for the management API instead: it is\n"
+     "printed once, alone on standard output. Needs the admin role.\n" H_OPTS
+     "  -n, --name NAME          a descriptive name for the key\n"
+     "  -d, --default            make it this organization's default key\n"
+     "  -t, --type TYPE          public (default) or private\n" H_ORG H_JSON H_HELP},
+    {"organizations keys", "revoke", cmd_keys_revoke, "revoke an API key",
+     "usage: %s organizations keys revoke [KEY_ID] [-o ORG]\n\n"
+     "Revoke an API key: it stops working at once and stays listed as revoked. If it was\n"
+     "your default key, the default is removed from the credentials file. Needs the admin\n"
+     "role.\n" H_KEY_ID H_OPTS H_ORG H_JSON H_HELP},
+    {"organizations keys", "delete", cmd_keys_delete, NULL,
+     "usage: %s organizations keys delete [KEY_ID] [-o ORG]\n\n"
+     "Deprecated: use `organizations keys revoke`, which this runs.\n" H_OPTS H_ORG H_JSON
+     H_HELP},
+    {"organizations keys", "use", cmd_keys_use, "make an API key the default for agent start",
+     "usage: %s organizations keys use [KEY_ID] [-o ORG]\n\n"
+     "Make an API key this organization's default for `agent start`: its key and name are\n"
+     "stored as default_public_key and default_public_key_name in the organization's table\n"
+     "of the credentials file.\n" H_KEY_ID H_OPTS H_ORG H_JSON H_HELP},
+    {"organizations properties", "list", cmd_props_list, "show the organization's properties",
+     "usage: %s organizations properties list [-o ORG]\n\n"
+     "Show the organization's properties and their current values.\n" H_OPTS H_ORG H_JSON
+     H_HELP},
+    {"organizations properties", "schema", cmd_props_schema,
+     "describe the properties that can be set",
+     "usage: %s organizations properties schema [-o ORG]\n\n"
+     "Describe every organization property: type, current value, default, whether it can be\n"
+     "changed, what it means and the values it accepts.\n" H_OPTS H_ORG H_JSON H_HELP},
+    {"organizations properties", "set", cmd_props_set, "set an organization property",
+     "usage: %s organizations properties set NAME VALUE [-o ORG]\n\n"
+     "Set property NAME to VALUE, for example\n"
+     "    pipecat cloud organizations properties set defaultRegion eu-central\n"
+     "See `organizations properties schema` for the names and values. Needs the admin role.\n"
+     H_OPTS H_ORG H_JSON H_HELP},
+    {"regions", "list", cmd_regions_list, "list the regions agents can run in",
+     "usage: %s regions list [-o ORG]\n\n"
+     "List the regions agents and secret sets can be placed in: code and name.\n" H_OPTS H_ORG
+     H_JSON H_HELP},
+    {"secrets", "set", cmd_secrets_set, "create a secret set or set keys in it",
+     "usage: %s secrets set NAME [KEY=VALUE ...] [-f FILE] [-r REGION] [-s] [-o ORG]\n\n"
+     "Create secret set NAME, or add or replace keys in it (one request per key). Values come\n"
+     "from KEY=VALUE arguments or from FILE: one KEY=VALUE per line, # comments and blank lines\n"
+     "ignored, surrounding double quotes stripped. A VALUE of - is read from standard input\n"
+     "(a hidden prompt on a terminal), which keeps it out of shell history:\n"
+     "    printf %%s \"$OPENAI_KEY\" | pipecat cloud secrets set my-secrets OPENAI_API_KEY=- -s\n"
+     "Keys are 1-64 characters of A-Z a-z 0-9 _ -. A preview shows each key with at most the\n"
+     "first 4 characters of its value and asks to confirm, again before replacing existing\n"
+     "keys; --skip answers yes and is needed without a terminal. Agents see new values after\n"
+     "a redeploy.\n" H_OPTS
+     "  -f, --file FILE          read KEY=VALUE lines from FILE (not with KEY=VALUE arguments)\n"
+     "  -r, --region REGION      region of a new set (default: the organization's default)\n"
+     "  -s, --skip               do not ask for confirmation\n" H_ORG H_JSON H_HELP},
+    {"secrets", "list", cmd_secrets_list, "list secret sets, or the keys of one",
+     "usage: %s secrets list [NAME] [-s] [-r REGION] [-o ORG]\n\n"
+     "Without NAME, list the secret sets and image pull secrets: name, region and type. With\n"
+     "NAME, list the key names of that set. Values are never shown.\n" H_OPTS
+     "  -s, --sets               only secret sets (leave out image pull secrets)\n"
+     "  -r, --region REGION      only those in REGION\n" H_ORG H_JSON H_HELP},
+    {"secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
+     "usage: %s secrets unset NAME KEY [-s] [-o ORG]\n\n"
+     "Remove KEY from secret set NAME. Asks to confirm unless --skip (needed without a\n"
+     "terminal).\n" H_OPTS "  -s, --skip               do not ask for confirmation\n" H_ORG
+     H_JSON H_HELP},
+    {"secrets", "delete", cmd_secrets_delete, "delete a secret set",
+     "usage: %s secrets delete NAME [-s] [-o ORG]\n\n"
+     "Delete secret set (or image pull secret) NAME with all its keys. Asks to confirm unless\n"
+     "--skip (needed without a terminal).\n" H_OPTS
+     "  -s, --skip               do not ask for confirmation\n" H_ORG H_JSON H_HELP},
+    {"secrets", "image-pull-secret", cmd_secrets_image_pull_secret,
+     "store registry credentials for pulling images",
+     "usage: %s secrets image-pull-secret NAME HOST [USER:PASS] [OPTIONS]\n\n"
+     "Store the credentials for pulling images from registry HOST as image pull secret NAME;\n"
+     "`deploy --credentials NAME` uses it. The credentials come from the USER:PASS argument,\n"
+     "from prompts for user name and (hidden) password on a terminal, or else from the first\n"
+     "line of standard input:\n"
+     "    echo \"$REGISTRY_USER:$REGISTRY_TOKEN\" | pipecat cloud secrets image-pull-secret \\\n"
+     "        ghcr ghcr.io -s\n"
+     "They are sent base64-encoded; with --encode they are sent as given (already base64).\n"
+     "Replacing an existing one asks to confirm unless --skip.\n" H_OPTS
+     "  -e, --encode             the credentials are already base64-encoded: send as given\n"
+     "  -r, --region REGION      region of the secret (default: the organization's default)\n"
+     "  -s, --skip               do not ask for confirmation\n" H_ORG H_JSON H_HELP},
+    {"agent", "list", cmd_agent_list, "list the organization's agents",
+     "usage: %s agent list [-r REGION] [-o ORG]\n\n"
+     "List the organization's agents: name, region, id, active deployment, creation and\n"
+     "update time.\n" H_OPTS "  -r, --region REGION      only agents in REGION\n" H_ORG H_JSON
+     H_HELP},
+    {"agent", "status", cmd_agent_status, "show an agent's deployment status",
+     "usage: %s agent status NAME [-o ORG]\n\n"
+     "Show agent NAME: readiness, image, profile, scaling, session count, revisions, health,\n"
+     "conditions and errors. Exits 0 when the agent exists, ready or not.\n" H_OPTS H_ORG
+     H_JSON H_HELP},
+    {"agent", "deployments", cmd_agent_deployments, "list an agent's deployments",
+     "usage: %s agent deployments NAME [-o ORG]\n\n"
+     "List the deployments of agent NAME: id, node type, image, creation and update time.\n"
+     H_OPTS H_ORG H_JSON H_HELP},
+    {"agent", "logs", cmd_agent_logs, "show an agent's logs",
+     "usage: %s agent logs NAME [OPTIONS]\n\n"
+     "Show the logs of agent NAME, one entry per line (timestamp, then the message).\n" H_OPTS
+     "  -l, --level LEVEL        only entries of LEVEL: DEBUG, INFO, WARNING, ERROR, CRITICAL\n"
+     "  -f, --format FORMAT      TEXT (default), or JSON: one {\"timestamp\", \"log\"} per line\n"
+     "  -n, --limit LIMIT        how many entries to fetch, 1-10000 (default 100)\n"
+     "  -d, --deployment ID      only entries of deployment ID\n"
+     "  -s, --session-id ID      only entries of session ID\n" H_ORG H_JSON H_HELP},
+    {"agent", "sessions", cmd_agent_sessions, "list an agent's sessions, or show one",
+     "usage: %s agent sessions [NAME] [-i SESSION_ID] [--config-file FILE] [-o ORG]\n\n"
+     "List the sessions of agent NAME with a summary (count, durations, bot start times, cold\n"
+     "starts), or with --id show one session in detail. NAME defaults to agent_name in the\n"
+     "deploy file.\n" H_OPTS "  -i, --id SESSION_ID      show this session only\n" H_CONFIG
+     H_ORG H_JSON H_HELP},
+    {"agent", "delete", cmd_agent_delete, "delete an agent",
+     "usage: %s agent delete NAME [-f] [-o ORG]\n\n"
+     "Delete agent NAME and its deployments. Active sessions are not interrupted. Asks to\n"
+     "confirm unless --force (needed without a terminal).\n" H_OPTS
+     "  -f, --force              do not ask for confirmation\n" H_ORG H_JSON H_HELP},
+    {"agent", "start", cmd_agent_start, "start a session of an agent",
+     "usage: %s agent start [NAME] [-k KEY] [-d JSON] [-D [-p JSON]] [-f] [-o ORG]\n\n"
+     "Start a session of agent NAME (default: agent_name in the deploy file) through the\n"
+     "public start endpoint, authenticated with a public API key: --api-key, else the\n"
+     "organization's default key (see `organizations keys use`). The agent must be ready.\n"
+     "Asks to confirm unless --force (needed without a terminal).\n" H_OPTS
+     "  -k, --api-key KEY        the public API key (pk_...) to start with\n"
+     "  -d, --data JSON          JSON passed to the bot as its body\n"
+     "  -D, --use-daily          create a Daily room for the session\n"
+     "  -p, --daily-properties JSON\n"
+     "                           Daily room properties (with --use-daily)\n"
+     "  -f, --force              do not ask for confirmation\n" H_CONFIG H_ORG H_JSON H_HELP},
+    {"agent", "stop", cmd_agent_stop, "stop a session of an agent",
+     "usage: %s agent stop [NAME] -s SESSION_ID [-f] [-o ORG]\n\n"
+     "Stop session SESSION_ID of agent NAME (default: agent_name in the deploy file). Asks to\n"
+     "confirm unless --force (needed without a terminal).\n" H_OPTS
+     "  -s, --session-id ID      the session to stop (required)\n"
+     "  -f, --force              do not ask for confirmation\n" H_CONFIG H_ORG H_JSON H_HELP},
+    {"", "deploy", cmd_deploy, "deploy an agent image, or update a deployed agent",
+     "usage: %s deploy [AGENT_NAME] [IMAGE] [OPTIONS]\n\n"
+     "Create agent AGENT_NAME running IMAGE (repository:tag), or update it. Arguments and\n"
+     "options override the deploy file, pcc-deploy.toml (see --config-file). Before anything\n"
+     "changes, the plan is shown and confirmed; --yes answers yes and is needed without a\n"
+     "terminal:\n"
+     "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
+     "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
+     "exits 0, or 1 if it failed or is not ready within --timeout.\n" H_OPTS
+     "  --config-file FILE       the deploy file (default $PIPECAT_DEPLOY_CONFIG_PATH, else\n"
+     "                           ./pcc-deploy.toml if it exists)\n"
+     "  -c, --credentials NAME   image pull secret for a private registry\n"
+     "  -nc, --no-credentials    the image is public: deploy without --credentials\n"
+     "  -s, --secrets NAME       secret set passed to the agent as environment variables\n"
+     "  -r, --region REGION      region of a new agent (default: the organization's default)\n"
+     "  -min, --min-agents N     agents kept running, at least 0 (default 0)\n"
+     "  -max, --max-agents N     upper bound of agents, at least 1 and at least --min-agents\n"
+     "  -p, --profile PROFILE    agent profile: agent-1x (default), agent-2x, agent-3x\n"
+     "  --max-session-duration SECONDS\n"
+     "                           longest session, 60-14400 (default 7200)\n"
+     "  --krisp-viva-audio-filter FILTER\n"
+     "                           enable Krisp VIVA noise filtering: tel or pro\n"
+     "  -krisp, --enable-krisp   enable Krisp noise cancellation (deprecated)\n"
+     "  -b, --build-id ID        deploy a cloud build instead of IMAGE\n"
+     "  -d, --build-dir DIR, --dockerfile FILE\n"
+     "                           cloud builds from source: not supported by this client\n"
+     "  -f, --force              make a new deployment even if nothing changed (implies --yes)\n"
+     "  -y, --yes                do not ask for confirmation\n"
+     "  --timeout SECONDS        how long to wait for readiness (default 600)\n" H_ORG H_JSON
+     H_HELP},
 };
 const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];
 
@@ -69,18 +254,69 @@ static const struct {
     const char *summary;
 } groups[] = {
     {"auth", "authenticate the CLI: personal access tokens, whoami, status, logout"},
-    {"organizations", "list and select organizations"},
+    {"organizations", "list and select organizations, their API keys and properties"},
+    {"organizations keys", "manage the organization's API keys"},
+    {"organizations properties", "show and set the organization's properties"},
     {"tokens", "manage your personal access tokens"},
+    {"regions", "list the regions agents can run in"},
+    {"secrets", "manage secret sets and image pull secrets"},
+    {"agent", "inspect, start, stop and delete deployed agents"},
 };
 #define GROUP_COUNT (sizeof groups / sizeof groups[0])
+
+/* The direct subgroups and commands of group path ("" is the top level), as help lists. */
+static size_t list_width(const char *path)
+{
+    size_t width = *path ? 10 : 15, plen = strlen(path);
+    for (size_t i = 0; i < GROUP_COUNT; i++) {
+        const char *g = groups[i].name;
+        if (!*path && !strchr(g, ' ') && strlen(g) > width)
+            width = strlen(g) + 1;
+        if (*path && strncmp(g, path, plen) == 0 && g[plen] == ' ' &&
+            strlen(g + plen + 1) >= width)
+            width = strlen(g + plen + 1) + 1;
+    }
+    for (size_t i = 0; i < cli_command_count; i++)
+        if (cli_commands[i].summary && strcmp(cli_commands[i].group, path) == 0 &&
+            strlen(cli_commands[i].name) >= width)
+            width = strlen(cli_commands[i].name) + 1;
+    return width;
+}
+
+static void list_entries(FILE *f, const char *path)
+{
+    size_t plen = strlen(path);
+    int width = (int)list_width(path);
+    int any = 0;
+    for (size_t i = 0; i < cli_command_count; i++) {
+        const struct command *c = &cli_commands[i];
+        if (!c->summary || strcmp(c->group, path) != 0)
+            continue;
+        if (!any++)
+            fprintf(f, "commands:\n");
+        fprintf(f, "  %-*s %s\n", width, c->name, c->summary);
+    }
+    int groups_listed = 0;
+    for (size_t i = 0; i < GROUP_COUNT; i++) {
+        const char *g = groups[i].name, *shown;
+        if (!*path)
+            shown = strchr(g, ' ') ? NULL : g;
+        else
+            shown = strncmp(g, path, plen) == 0 && g[plen] == ' ' ? g + plen + 1 : NULL;
+        if (!shown)
+            continue;
+        if (!groups_listed++)
+            fprintf(f, "%sgroups:\n", any ? "\n" : "");
+        fprintf(f, "  %-*s %s\n", width, shown, groups[i].summary);
+    }
+}
 
 static void usage_root(FILE *f, const struct cli *cli)
 {
     fprintf(f, "usage: %s GROUP COMMAND [OPTIONS]\n\n"
-               "Pipecat Cloud command-line client (pcc %s).\n\ngroups:\n",
+               "Pipecat Cloud command-line client (pcc %s).\n\n",
             cli->prog, PCC_CLI_VERSION);
-    for (size_t i = 0; i < GROUP_COUNT; i++)
-        fprintf(f, "  %-15s %s\n", groups[i].name, groups[i].summary);
+    list_entries(f, "");
     fprintf(f, "\nEnvironment: PIPECAT_API_HOST (server, default %s), PIPECAT_TOKEN,\n"
                "PIPECAT_ORG, PIPECAT_CONFIG_PATH (credentials file). Run `%s GROUP --help`.\n",
             DEFAULT_API_HOST, cli->prog);
@@ -88,10 +324,8 @@ static void usage_root(FILE *f, const struct cli *cli)
 
 static void usage_group(FILE *f, const struct cli *cli, const char *group)
 {
-    fprintf(f, "usage: %s %s COMMAND [OPTIONS]\n\ncommands:\n", cli->prog, group);
-    for (size_t i = 0; i < cli_command_count; i++)
-        if (strcmp(cli_commands[i].group, group) == 0)
-            fprintf(f, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    fprintf(f, "usage: %s %s COMMAND [OPTIONS]\n\n", cli->prog, group);
+    list_entries(f, group);
     fprintf(f, "\nRun `%s %s COMMAND --help` for a command's options.\n", cli->prog, group);
 }
 
@@ -173,26 +407,40 @@ int main(int argc, char **argv)
         printf("pipecat (pcc) %s\n", PCC_CLI_VERSION);
         return EXIT_OK;
     }
-    if (!is_group(args[0])) {
-        fprintf(stderr, "Error: unknown command group '%s'\n\n", args[0]);
-        usage_root(stderr, &cli);
-        return EXIT_USAGE;
-    }
-    if (nargs == 1 || strcmp(args[1], "--help") == 0 || strcmp(args[1], "-h") == 0) {
-        usage_group(nargs == 1 ? stderr : stdout, &cli, args[0]);
-        return nargs == 1 ? EXIT_USAGE : EXIT_OK;
-    }
-    for (size_t k = 0; k < cli_command_count; k++) {
-        const struct command *c = &cli_commands[k];
-        if (strcmp(c->group, args[0]) != 0 || strcmp(c->name, args[1]) != 0)
-            continue;
-        if (wants_help(nargs - 1, args + 1)) {
-            printf(c->help, cli.prog);
+    /* Walk down nested groups ("organizations keys") to a command. */
+    char path[128] = "";
+    for (int k = 0;; k++) {
+        if (k >= nargs) {
+            usage_group(stderr, &cli, path);
+            return EXIT_USAGE;
+        }
+        if (k > 0 && (strcmp(args[k], "--help") == 0 || strcmp(args[k], "-h") == 0)) {
+            usage_group(stdout, &cli, path);
             return EXIT_OK;
         }
-        return c->run(&cli, nargs - 1, args + 1);
+        for (size_t c = 0; c < cli_command_count; c++) {
+            const struct command *cmd = &cli_commands[c];
+            if (strcmp(cmd->group, path) != 0 || strcmp(cmd->name, args[k]) != 0)
+                continue;
+            if (wants_help(nargs - k, args + k)) {
+                printf(cmd->help, cli.prog);
+                return EXIT_OK;
+            }
+            return cmd->run(&cli, nargs - k, args + k);
+        }
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? " " : "", args[k]);
+        if (is_group(sub)) {
+            snprintf(path, sizeof path, "%s", sub);
+            continue;
+        }
+        if (!*path) {
+            fprintf(stderr, "Error: unknown command group '%s'\n\n", args[k]);
+            usage_root(stderr, &cli);
+        } else {
+            fprintf(stderr, "Error: unknown command '%s %s'\n\n", path, args[k]);
+            usage_group(stderr, &cli, path);
+        }
+        return EXIT_USAGE;
     }
-    fprintf(stderr, "Error: unknown command '%s %s'\n\n", args[0], args[1]);
-    usage_group(stderr, &cli, args[0]);
-    return EXIT_USAGE;
 }

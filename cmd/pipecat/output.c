@@ -127,16 +127,18 @@ char *prompt_hidden(const char *prompt)
 {
     struct termios old, quiet;
     int tty = tcgetattr(STDIN_FILENO, &old) == 0;
-    fputs(prompt, stderr);
-    fflush(stderr);
+    /* Echo goes off before the prompt appears, so nothing typed after the prompt is flushed
+     * or shown; restoring must not discard what follows the answer either. */
     if (tty) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
     }
+    fputs(prompt, stderr);
+    fflush(stderr);
     char *line = read_stdin_line();
     if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
         fputc('\n', stderr);
     }
     return line;
@@ -144,7 +146,11 @@ char *prompt_hidden(const char *prompt)
 
 const char *out_when(const json_t *iso, char *buf, size_t size)
 {
-    const char *s = json_string_value(iso);
+    return out_when_text(json_string_value(iso), buf, size);
+}
+
+const char *out_when_text(const char *s, char *buf, size_t size)
+{
     int64_t t;
     if (!s || timefmt_parse(s, strlen(s), &t) != RC_OK) {
         snprintf(buf, size, "%s", s ? s : "never");

@@ -124,6 +124,7 @@ int session_call(struct session *s, const char *method, const char *path, const 
     if (reply->status >= 200 && reply->status < 300)
         return EXIT_OK;
     if (reply->status == 404 && s->quiet_not_found) {
+        snprintf(s->not_found, sizeof s->not_found, "%s", client_reply_error(reply));
         client_reply_release(reply);
         return SESSION_NOT_FOUND;
     }

@@ -50,7 +50,11 @@ enum rc api_member_org(struct http_request *req, struct http_response *res,
                        struct store_org *out)
 {
     const char *name = http_param(req, "org");
-    enum rc rc = store_org_for_member(APP(req)->store, CALLER(req)->user.id, name, out);
+    const struct auth_principal *caller = CALLER(req);
+    enum rc rc = store_org_for_member(APP(req)->store, caller->user.id, name, out);
+    /* A token bound to one organization sees no other. */
+    if (rc == RC_OK && caller->token.org_id[0] && strcmp(caller->token.org_id, out->id) != 0)
+        rc = RC_NOT_FOUND;
     if (rc == RC_NOT_FOUND) {
         /* Same answer whether the org is missing or merely not the caller's. */
         char msg[160];
@@ -59,6 +63,73 @@ enum rc api_member_org(struct http_request *req, struct http_response *res,
     } else if (rc != RC_OK) {
         api_store_error(req, res, rc);
     }
+    return rc;
+}
+
+enum rc api_require_admin(struct http_request *req, struct http_response *res,
+                          const struct store_org *org, const char *what)
+{
+    if (strcmp(org->role, "admin") == 0)
+        return RC_OK;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s needs the admin role in organization '%s'; you are a %s", what,
+             org->name, org->role);
+    http_error(req, res, RC_FORBIDDEN, msg);
+    return RC_FORBIDDEN;
+}
+
+void api_audit(struct http_request *req, const char *event, const char *org_id, json_t *detail)
+{
+    const struct auth_principal *caller = CALLER(req);
+    char *text = detail ? json_to_string(detail) : NULL;
+    auth_audit(&APP(req)->auth, event, caller->user.id, caller->token.id, org_id,
+               http_client_ip(req), text);
+    free(text);
+    json_decref(detail);
+}
+
+void api_reply(struct http_request *req, struct http_response *res, int status, json_t *body)
+{
+    if (!body) {
+        http_error(req, res, RC_NOMEM, NULL);
+        return;
+    }
+    http_reply(res, status, body);
+}
+
+/* The 401/429/5xx of a failed authentication, whichever credential it was. */
+static void authentication_failed(struct http_request *req, struct http_response *res, enum rc rc,
+                                  int retry_after)
+{
+    if (rc == RC_THROTTLED) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", retry_after);
+        http_add_header(res, "Retry-After", secs);
+        http_error(req, res, RC_THROTTLED, NULL);
+    } else if (rc == RC_UNAUTHORIZED) {
+        http_add_header(res, "WWW-Authenticate", "Bearer realm=\"pcc\"");
+        http_error(req, res, RC_UNAUTHORIZED, NULL);
+    } else {
+        api_store_error(req, res, rc);
+    }
+}
+
+enum rc api_authenticate_public_key(struct http_request *req, struct http_response *res)
+{
+    struct store_api_key *key = malloc(sizeof *key); /* filled by auth_verify_public_key */
+    if (!key) {
+        http_error(req, res, RC_NOMEM, NULL);
+        return RC_NOMEM;
+    }
+    int retry_after = 0;
+    enum rc rc = auth_verify_public_key(&APP(req)->auth, http_header(req, "Authorization"),
+                                        http_client_ip(req), key, &retry_after);
+    if (rc == RC_OK) {
+        http_set_principal(req, key, free);
+        return RC_OK;
+    }
+    free(key);
+    authentication_failed(req, res, rc, retry_after);
     return rc;
 }
 
@@ -79,17 +150,7 @@ enum rc api_authenticate(struct http_request *req, struct http_response *res)
         return RC_OK;
     }
     free(p);
-    if (rc == RC_THROTTLED) {
-        char secs[16];
-        snprintf(secs, sizeof secs, "%d", retry_after);
-        http_add_header(res, "Retry-After", secs);
-        http_error(req, res, RC_THROTTLED, NULL);
-    } else if (rc == RC_UNAUTHORIZED) {
-        http_add_header(res, "WWW-Authenticate", "Bearer realm=\"pcc\"");
-        http_error(req, res, RC_UNAUTHORIZED, NULL);
-    } else {
-        api_store_error(req, res, rc);
-    }
+    authentication_failed(req, res, rc, retry_after);
     return rc;
 }
 

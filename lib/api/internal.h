@@ -21,6 +21,54 @@ enum rc api_member_org(struct http_request *req, struct http_response *res,
                        struct store_org *out);
 /* Write a storage failure as a 5xx (503 when the database is unreachable). */
 void api_store_error(struct http_request *req, struct http_response *res, enum rc rc);
+/* RC_OK when the caller is an admin of org; otherwise a 403 naming the role and what it is
+ * needed for (e.g. "creating API keys") is in res and RC_FORBIDDEN returned. */
+enum rc api_require_admin(struct http_request *req, struct http_response *res,
+                          const struct store_org *org, const char *what);
+/* Audit event for the caller (user, token, address) in org; detail (consumed, may be NULL) is a
+ * JSON object that must never hold a secret value. */
+void api_audit(struct http_request *req, const char *event, const char *org_id, json_t *detail);
+/* Set a JSON reply from a jansson builder; a NULL body (allocation failed) becomes a 500. */
+void api_reply(struct http_request *req, struct http_response *res, int status, json_t *body);
+
+/* Regions (regions.c). The configured regions (the defaults when none were configured). */
+const struct api_region *api_regions(struct api_app *app, size_t *count);
+/* 1 when code is a configured region. */
+int api_region_known(struct api_app *app, const char *code);
+/* The organization's default region: its defaultRegion property when that is still a
+ * configured region, else the first configured region. out holds STORE_REGION_SIZE bytes. */
+enum rc api_default_region(struct api_app *app, const struct store_org *org,
+                           char out[STORE_REGION_SIZE]);
+/* The optional ?region= filter: NULL when absent; a configured region; or NULL with a 400 in
+ * res and *failed set. */
+const char *api_region_filter(struct http_request *req, struct http_response *res, int *failed);
+/* The 400 for an unknown region in field (e.g. "region"), listing the configured ones. */
+void api_unknown_region(struct http_request *req, struct http_response *res, const char *field,
+                        const char *code);
+
+void api_list_regions(struct http_request *req, struct http_response *res);
+void api_get_properties(struct http_request *req, struct http_response *res);
+void api_get_properties_schema(struct http_request *req, struct http_response *res);
+void api_patch_properties(struct http_request *req, struct http_response *res);
+void api_list_api_keys(struct http_request *req, struct http_response *res);
+void api_create_api_key(struct http_request *req, struct http_response *res);
+void api_revoke_api_key(struct http_request *req, struct http_response *res);
+void api_list_secret_sets(struct http_request *req, struct http_response *res);
+void api_get_secret_set(struct http_request *req, struct http_response *res);
+void api_put_secret(struct http_request *req, struct http_response *res);
+void api_delete_secret(struct http_request *req, struct http_response *res);
+void api_delete_secret_set(struct http_request *req, struct http_response *res);
+void api_list_services(struct http_request *req, struct http_response *res);
+void api_create_service(struct http_request *req, struct http_response *res);
+void api_update_service(struct http_request *req, struct http_response *res);
+void api_get_service(struct http_request *req, struct http_response *res);
+void api_delete_service(struct http_request *req, struct http_response *res);
+void api_service_logs(struct http_request *req, struct http_response *res);
+void api_service_deployments(struct http_request *req, struct http_response *res);
+void api_service_sessions(struct http_request *req, struct http_response *res);
+void api_service_session(struct http_request *req, struct http_response *res);
+void api_public_start(struct http_request *req, struct http_response *res);
+void api_builds_unavailable(struct http_request *req, struct http_response *res);
 
 void api_get_user(struct http_request *req, struct http_response *res);
 void api_list_orgs(struct http_request *req, struct http_response *res);

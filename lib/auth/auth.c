@@ -124,6 +124,64 @@ enum rc auth_verify_bearer(struct auth *a, const char *authorization, const char
     return RC_OK;
 }
 
+/* Record a failed attempt with an API key: counted and audited like a PAT failure. */
+static enum rc reject_api_key(struct auth *a, const char *ip, const char *reason,
+                              const struct store_api_key *key)
+{
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"reason\":\"%s\",\"credential\":\"apikey\"}", reason);
+    auth_throttle_fail(a->throttle, ip ? ip : "", auth_now(a));
+    auth_audit(a, "auth.failed", NULL, key ? key->id : NULL, key ? key->org_id : NULL, ip,
+               detail);
+    return RC_UNAUTHORIZED;
+}
+
+enum rc auth_verify_public_key(struct auth *a, const char *authorization, const char *ip,
+                               struct store_api_key *out, int *retry_after)
+{
+    int64_t now = auth_now(a);
+    if (!authorization || !*authorization)
+        return RC_UNAUTHORIZED; /* no credential presented: nothing to count or audit */
+    int left = auth_throttle_blocked(a->throttle, ip ? ip : "", now);
+    if (left > 0) {
+        if (retry_after)
+            *retry_after = left;
+        return RC_THROTTLED;
+    }
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return reject_api_key(a, ip, "scheme", NULL);
+    const char *key = authorization + 7;
+    while (*key == ' ')
+        key++;
+    size_t len = strnlen(key, TOKEN_MAX_LEN + 1);
+    enum auth_apikey_kind kind;
+    enum rc rc = auth_apikey_parse(key, len, &kind);
+    if (rc != RC_OK) /* rejected offline: storage is never touched for malformed keys */
+        return reject_api_key(a, ip, rc == RC_TOKEN_CHECKSUM ? "checksum" : "malformed", NULL);
+    if (kind != AUTH_APIKEY_PUBLIC)
+        return reject_api_key(a, ip, "kind", NULL);
+
+    char digest[DIGEST_HEX_SIZE];
+    digest_secret(&a->key, key, len, digest);
+    rc = store_api_key_lookup(a->store, digest, out);
+    if (rc == RC_NOT_FOUND)
+        return reject_api_key(a, ip, "unknown", NULL);
+    if (rc != RC_OK)
+        return rc;
+    if (!digest_equal(digest, out->digest) || strcmp(out->kind, "public") != 0)
+        return reject_api_key(a, ip, "unknown", NULL);
+    if (out->revoked_at)
+        return reject_api_key(a, ip, "revoked", out);
+    if (now - out->last_used_at >= AUTH_LAST_USED_INTERVAL) {
+        rc = store_api_key_touch(a->store, out->id, now);
+        if (rc != RC_OK)
+            log_warn("auth: cannot record last use of %s: %s", out->id, rc_name(rc));
+        else
+            out->last_used_at = now;
+    }
+    return RC_OK;
+}
+
 enum rc auth_check_token_name(const char *name, char *err, size_t errlen)
 {
     size_t len = name ? strlen(name) : 0;

@@ -78,6 +78,62 @@ enum rc auth_revoke(struct auth *a, const char *user_id, const char *token_id, c
 void auth_audit(struct auth *a, const char *event, const char *user_id, const char *token_id,
                 const char *org_id, const char *ip, const char *detail);
 
+/* --- API keys (apikey.c): "pk_" / "sk_" + 32 base62 random + 6 base62 CRC-32 ------------- */
+
+#define AUTH_APIKEY_PREFIX_LEN 3
+#define AUTH_APIKEY_LEN (AUTH_APIKEY_PREFIX_LEN + TOKEN_RANDOM_LEN + TOKEN_CHECKSUM_LEN) /* 41 */
+#define AUTH_APIKEY_BUF_SIZE (AUTH_APIKEY_LEN + 1)
+#define AUTH_APIKEY_NAME_MAX 100
+#define AUTH_MAX_API_KEYS 100 /* active keys per organization */
+
+enum auth_apikey_kind {
+    AUTH_APIKEY_PUBLIC, /* pk_: starts sessions of its organization's agents; listed in full */
+    AUTH_APIKEY_PRIVATE /* sk_: stored as a digest only, shown once */
+};
+
+/* "public" or "private". */
+const char *auth_apikey_kind_name(enum auth_apikey_kind kind);
+/* Check that (s, len) has an API key's shape (prefix, length, base62, checksum) without
+ * touching storage. RC_OK and *kind set, RC_TOKEN_FORMAT or RC_TOKEN_CHECKSUM. */
+enum rc auth_apikey_parse(const char *s, size_t len, enum auth_apikey_kind *kind);
+
+/* Create an API key of kind named name for org_id on behalf of user_id, store it (a public key
+ * with its value, a private one as its digest only) and audit "apikey.created". key_out gets
+ * the key (the caller wipes it after showing it once); row_out the stored row. RC_INVALID for
+ * a bad name, RC_FORBIDDEN past AUTH_MAX_API_KEYS active keys, with err saying why. */
+enum rc auth_issue_api_key(struct auth *a, const char *org_id, const char *user_id,
+                           enum auth_apikey_kind kind, const char *name, const char *ip,
+                           char key_out[AUTH_APIKEY_BUF_SIZE], struct store_api_key *row_out,
+                           char *err, size_t errlen);
+
+/* Revoke org_id's key key_id softly (the row stays, marked revoked) and audit
+ * "apikey.revoked". RC_NOT_FOUND unless it is an active key of that organization. */
+enum rc auth_revoke_api_key(struct auth *a, const char *org_id, const char *key_id,
+                            const char *user_id, const char *ip);
+
+/* Verify an Authorization header carrying a public key ("Bearer pk_..."), as auth_verify_bearer
+ * does PATs: the same throttle, constant-time comparison, audit of failures and uniform
+ * RC_UNAUTHORIZED (also for private and revoked keys). RC_OK fills out with the key's row. */
+enum rc auth_verify_public_key(struct auth *a, const char *authorization, const char *ip,
+                               struct store_api_key *out, int *retry_after);
+
+/* --- secret values at rest (seal.c) -------------------------------------------------------- */
+
+/* Secret values are encrypted with crypto_secretbox under a key derived from the server
+ * secret for this purpose alone (crypto_kdf context "pccsecrt"), a random nonce per value. */
+#define AUTH_SEAL_CONTEXT "pccsecrt"
+#define AUTH_SEAL_NONCE_HEX_SIZE 49 /* 24 nonce bytes in hex, plus NUL */
+
+/* Encrypt (value, len): nonce_hex gets the fresh nonce, *cipher_hex a new hex string of the
+ * ciphertext (the caller free()s it). RC_NOMEM. */
+enum rc auth_seal(const struct auth *a, const void *value, size_t len,
+                  char nonce_hex[AUTH_SEAL_NONCE_HEX_SIZE], char **cipher_hex);
+/* Decrypt what auth_seal produced: *value_out is a new NUL-terminated buffer of *len_out bytes
+ * that the caller wipes (sodium_memzero) and frees. RC_INVALID when it does not authenticate
+ * (another server secret, or altered data). */
+enum rc auth_unseal(const struct auth *a, const char *nonce_hex, const char *cipher_hex,
+                    char **value_out, size_t *len_out);
+
 /* Server secret file: DIGEST_KEY_LEN random bytes, hex-encoded, mode 0600. create fails with
  * RC_CONFLICT if path exists. load refuses a file others can read (RC_FORBIDDEN). */
 enum rc auth_key_create(const char *path, char *err, size_t errlen);

@@ -203,6 +203,11 @@ const char *credfile_org_get(const struct credfile *cf, const char *key)
     return org ? toml_get_string(toml_get_table(cf->doc, org), key) : NULL;
 }
 
+const char *credfile_org_get_in(const struct credfile *cf, const char *org, const char *key)
+{
+    return org && *org ? toml_get_string(toml_get_table(cf->doc, org), key) : NULL;
+}
+
 enum rc credfile_set_token(struct credfile *cf, const char *token)
 {
     if (!token || !*token)

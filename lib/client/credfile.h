@@ -30,6 +30,9 @@ bool credfile_token_expires_at(const struct credfile *cf, double *out);
 /* A string from the table named by the file's own `org` (e.g. "default_public_key"), or NULL
  * if there is no org, no such table or no such string. */
 const char *credfile_org_get(const struct credfile *cf, const char *key);
+/* A string from the table named org (whatever the file's own `org` is), or NULL if there is no
+ * such table or string: what a command run with -o ORG reads, e.g. ORG's default_public_key. */
+const char *credfile_org_get_in(const struct credfile *cf, const char *org, const char *key);
 
 /* Set token; NULL or "" leaves it unchanged, as the reference client does. RC_INVALID (not
  * UTF-8), RC_NOMEM. */

@@ -23,6 +23,10 @@
     X(RC_INTERNAL, "internal error", 500, "500")                                     \
     X(RC_NOT_IMPLEMENTED, "not implemented", 501, "501")                             \
     X(RC_UNAVAILABLE, "service unavailable", 503, "503")                             \
+    X(RC_NO_RUNTIME, "no agent runtime is attached to this pccd, so agents cannot be started", \
+      503, "503")                                                                    \
+    X(RC_NO_BUILDS, "cloud builds are not available on this pccd: deploy a pushed IMAGE:TAG", \
+      501, "501")                                                                    \
     X(RC_PARSE, "parse error", 400, "400")                                           \
     X(RC_TOKEN_FORMAT, "token is not a pcc token", 401, "401")                       \
     X(RC_TOKEN_CHECKSUM, "token checksum mismatch: it looks mistyped", 401, "401")   \

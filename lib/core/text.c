@@ -71,3 +71,58 @@ int text_is_email(const char *s)
             return 0;
     return 1;
 }
+
+static int is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+static int is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+/* [a-z0-9] then [-a-z0-9], not ending in '-', 1..max bytes. */
+static int is_dns_label(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > max || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!is_lower_alnum(s[i]) && s[i] != '-')
+            return 0;
+    return 1;
+}
+
+int text_is_service_name(const char *s) { return is_dns_label(s, TEXT_SERVICE_NAME_MAX); }
+
+int text_is_region_code(const char *s) { return is_dns_label(s, TEXT_REGION_CODE_MAX); }
+
+int text_is_secret_key(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > TEXT_SECRET_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+            return 0;
+    return 1;
+}
+
+int text_is_secret_set_name(const char *s)
+{
+    size_t len = strlen(s);
+    return text_is_secret_key(s) && is_alnum(s[0]) && is_alnum(s[len - 1]);
+}
+
+int text_is_image_ref(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > TEXT_IMAGE_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    /* The tag belongs to the last path component: "host:5000/name" has none. */
+    const char *last = strrchr(s, '/');
+    last = last ? last + 1 : s;
+    const char *digest = strchr(last, '@');
+    const char *tag = strchr(last, ':');
+    if (digest)
+        return digest > last && digest[1] != '\0' && strchr(digest, ':') != NULL;
+    return tag && tag > last && tag[1] != '\0' && !strchr(tag + 1, ':');
+}

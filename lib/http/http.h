@@ -35,7 +35,8 @@ typedef void (*http_handler)(struct http_request *req, struct http_response *res
 
 enum http_route_flags {
     HTTP_ROUTE_PUBLIC = 0,
-    HTTP_ROUTE_AUTH = 1, /* the server's authenticate hook runs first */
+    HTTP_ROUTE_AUTH = 1,       /* the server's authenticate hook runs first */
+    HTTP_ROUTE_PUBLIC_KEY = 2, /* the authenticate_public_key hook runs first (API keys) */
 };
 
 struct http_route {
@@ -45,8 +46,8 @@ struct http_route {
     unsigned flags;
 };
 
-/* Runs before every HTTP_ROUTE_AUTH handler; returns RC_OK to go on, or fills res (through
- * http_error) and returns the failure. */
+/* Runs before every HTTP_ROUTE_AUTH (or HTTP_ROUTE_PUBLIC_KEY) handler; returns RC_OK to go
+ * on, or fills res (through http_error) and returns the failure. */
 typedef enum rc (*http_authenticate_fn)(struct http_request *req, struct http_response *res);
 
 struct http_config {
@@ -59,6 +60,7 @@ struct http_config {
     const struct http_route *routes;
     size_t route_count;
     http_authenticate_fn authenticate;
+    http_authenticate_fn authenticate_public_key; /* for HTTP_ROUTE_PUBLIC_KEY routes */
     void *app; /* handed to handlers through http_app() */
 };
 

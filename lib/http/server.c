@@ -206,6 +206,15 @@ static void dispatch(struct http_request *req, struct http_response *res)
         if ((r->flags & HTTP_ROUTE_AUTH) && cfg->authenticate &&
             cfg->authenticate(req, res) != RC_OK)
             return;
+        if (r->flags & HTTP_ROUTE_PUBLIC_KEY) {
+            /* Fail closed: a key route without its hook is never served unauthenticated. */
+            if (!cfg->authenticate_public_key) {
+                http_error(req, res, RC_UNAUTHORIZED, NULL);
+                return;
+            }
+            if (cfg->authenticate_public_key(req, res) != RC_OK)
+                return;
+        }
         r->handler(req, res);
         return;
     }
@@ -306,18 +315,35 @@ static void client_address(struct http_request *req)
     }
 }
 
-/* Copy path for the log with every token-shaped run ("pcc_xxx_" + characters) cut to its
+/* Length of the credential prefix at p ("pcc_xxx_", or "pk_"/"sk_" before an API key's 32 or
+ * more base62 characters), or 0 when none starts there. */
+static size_t credential_prefix(const char *p)
+{
+    if (strncmp(p, "pcc_", 4) == 0 && p[4] && p[5] && p[6] && p[7] == '_')
+        return 8;
+    if (strncmp(p, "pk_", 3) == 0 || strncmp(p, "sk_", 3) == 0) {
+        size_t n = 0;
+        while (n < 32 && ((p[3 + n] >= '0' && p[3 + n] <= '9') ||
+                          (p[3 + n] >= 'a' && p[3 + n] <= 'z') ||
+                          (p[3 + n] >= 'A' && p[3 + n] <= 'Z')))
+            n++;
+        return n == 32 ? 3 : 0;
+    }
+    return 0;
+}
+
+/* Copy path for the log with every credential-shaped run ("pcc_xxx_" or an API key) cut to its
  * prefix: a token pasted into a URL must not reach the log. */
 static void redact_path(const char *path, char *out, size_t size)
 {
     size_t j = 0;
     for (size_t i = 0; path[i] && j + 1 < size;) {
-        if (strncmp(path + i, "pcc_", 4) == 0 && path[i + 4] && path[i + 5] && path[i + 6] &&
-            path[i + 7] == '_') {
-            size_t keep = 8 < size - 1 - j ? 8 : size - 1 - j;
+        size_t prefix = credential_prefix(path + i);
+        if (prefix) {
+            size_t keep = prefix < size - 1 - j ? prefix : size - 1 - j;
             memcpy(out + j, path + i, keep);
             j += keep;
-            i += 8;
+            i += prefix;
             while (path[i] && path[i] != '/')
                 i++;
             const char *mark = "[redacted]";

@@ -19,7 +19,7 @@
 
 #define CONNECT_TIMEOUT "5"        /* seconds, unless the URL sets connect_timeout */
 #define RECONNECT_INTERVAL_MS 1000 /* while the database is down: at most one attempt per this */
-#define MAX_PARAMS 10
+#define MAX_PARAMS 16
 /* The advisory lock that serialises migrations across nodes; its key is "pcc" in ASCII. */
 #define MIGRATION_LOCK_SQL "SELECT pg_advisory_xact_lock(7365475)"
 
@@ -72,7 +72,80 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
       "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")                                      \
     X(Q_AUDIT_FOR_USER, READ,                                                                  \
       "SELECT id, at, event, user_id, token_id, org_id, ip, detail FROM audit_events "         \
-      "WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
+      "WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")                              \
+    PLATFORM_SQL_TABLE(X)
+
+/* The statements of the platform tables (migration 0002): the texts of sqlite.c. */
+#define PLATFORM_SQL_TABLE(X)                                                                  \
+    X(Q_PROPERTIES_FOR_ORG, READ,                                                              \
+      "SELECT name, value, updated_at FROM org_properties WHERE org_id = $1 ORDER BY name")    \
+    X(Q_PROPERTY_PUT, WRITE,                                                                   \
+      "INSERT INTO org_properties (org_id, name, value, updated_at) VALUES ($1, $2, $3, $4) "  \
+      "ON CONFLICT (org_id, name) DO UPDATE SET value = EXCLUDED.value, "                      \
+      "updated_at = EXCLUDED.updated_at")                                                      \
+    X(Q_APIKEY_INSERT, WRITE,                                                                  \
+      "INSERT INTO api_keys (id, org_id, kind, name, public_value, display, digest, created_by, " \
+      "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")                               \
+    X(Q_APIKEY_LOOKUP, READ, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE digest = $1")      \
+    X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
+      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, id")     \
+    X(Q_APIKEY_REVOKE, WRITE,                                                                  \
+      "UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at = 0")  \
+    X(Q_APIKEY_TOUCH, WRITE, "UPDATE api_keys SET last_used_at = $2 WHERE id = $1")            \
+    X(Q_SETS_FOR_ORG, READ,                                                                    \
+      "SELECT " SET_COLUMNS " FROM secret_sets WHERE org_id = $1 AND ($2 = '' OR region = $2) " \
+      "ORDER BY name")                                                                         \
+    X(Q_SET_BY_NAME, READ,                                                                     \
+      "SELECT " SET_COLUMNS " FROM secret_sets WHERE org_id = $1 AND name = $2")               \
+    X(Q_SET_INSERT, WRITE,                                                                     \
+      "INSERT INTO secret_sets (" SET_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "     \
+      "ON CONFLICT (org_id, name) DO NOTHING")                                                 \
+    X(Q_SET_TOUCH, WRITE, "UPDATE secret_sets SET host = $2, updated_at = $3 WHERE id = $1")   \
+    X(Q_SET_DELETE, WRITE, "DELETE FROM secret_sets WHERE org_id = $1 AND name = $2")          \
+    X(Q_SECRET_PUT, WRITE,                                                                     \
+      "INSERT INTO secrets (set_id, name, nonce, ciphertext, created_at, updated_at) "         \
+      "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (set_id, name) DO UPDATE SET "              \
+      "nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext, "                             \
+      "updated_at = EXCLUDED.updated_at")                                                      \
+    X(Q_SECRET_NAMES, READ,                                                                    \
+      "SELECT " SECRET_COLUMNS " FROM secrets WHERE set_id = $1 ORDER BY name")                \
+    X(Q_SECRET_GET, READ,                                                                      \
+      "SELECT " SECRET_COLUMNS ", ciphertext FROM secrets WHERE set_id = $1 AND name = $2")    \
+    X(Q_SECRET_DELETE, WRITE, "DELETE FROM secrets WHERE set_id = $1 AND name = $2")           \
+    X(Q_SERVICE_INSERT, WRITE,                                                                 \
+      "INSERT INTO services (" SERVICE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)") \
+    X(Q_SERVICE_UPDATE, WRITE,                                                                 \
+      "UPDATE services SET min_agents = $2, max_agents = $3, active_deployment_id = $4, "      \
+      "updated_at = $5 WHERE id = $1")                                                         \
+    X(Q_SERVICE_BY_NAME, READ,                                                                 \
+      "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 AND name = $2")              \
+    X(Q_SERVICES_FOR_ORG, READ,                                                                \
+      "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 "                            \
+      "AND ($2 = '' OR region = $2) ORDER BY name")                                            \
+    X(Q_SERVICE_DELETE, WRITE, "DELETE FROM services WHERE org_id = $1 AND name = $2")         \
+    X(Q_DEPLOYMENT_INSERT, WRITE,                                                              \
+      "INSERT INTO deployments (" DEPLOYMENT_COLUMNS ") VALUES ($1, $2, "                      \
+      "(SELECT coalesce(max(revision), 0) + 1 FROM deployments WHERE service_id = $2), $3, $4, " \
+      "$5, $6, $7, $8, $9, $10, $11, $12, $13)")                                               \
+    X(Q_DEPLOYMENT_REVISION, READ, "SELECT revision FROM deployments WHERE id = $1")           \
+    X(Q_DEPLOYMENT_BY_ID, READ,                                                                \
+      "SELECT " DEPLOYMENT_COLUMNS " FROM deployments WHERE service_id = $1 AND id = $2")      \
+    X(Q_DEPLOYMENTS_FOR_SERVICE, READ,                                                         \
+      "SELECT " DEPLOYMENT_COLUMNS " FROM deployments WHERE service_id = $1 "                  \
+      "ORDER BY revision DESC")
+
+#define APIKEY_COLUMNS                                                                         \
+    "id, org_id, kind, name, public_value, display, digest, created_by, created_at, "          \
+    "last_used_at, revoked_at"
+#define SET_COLUMNS "id, org_id, name, kind, region, host, created_at, updated_at"
+#define SECRET_COLUMNS "set_id, name, nonce, created_at, updated_at"
+#define SERVICE_COLUMNS                                                                        \
+    "id, org_id, name, region, min_agents, max_agents, active_deployment_id, created_at, "     \
+    "updated_at"
+#define DEPLOYMENT_COLUMNS                                                                     \
+    "id, service_id, revision, image, build_id, secret_set, image_pull_secret_set, "           \
+    "agent_profile, krisp_viva_filter, enable_krisp, websocket_auth, max_session_duration, "   \
+    "created_by, created_at"
 
 #define TOKEN_COLUMNS                                                                          \
     "t.id, t.user_id, t.kind, t.name, t.display, t.digest, t.scopes, coalesce(t.org_id, ''), " \
@@ -847,6 +920,460 @@ static enum rc transaction(struct pg_store *s, tx_body body, void *arg)
     }
 }
 
+/* --- platform tables: properties, API keys, secrets, services ------------------------------ */
+
+/* Run q on c inside a transaction body; *out (may be NULL: result dropped) on RC_OK. A lost
+ * connection is left for transaction() to notice. */
+static enum rc tx_query(struct pg_store *s, struct conn *c, enum query q, const struct params *p,
+                        PGresult **out)
+{
+    PGresult *r = NULL;
+    bool sent, broken;
+    enum rc rc = conn_run(s, c, q, p, &r, &sent, &broken);
+    if (rc == RC_OK && out)
+        *out = r;
+    else
+        PQclear(r);
+    return rc;
+}
+
+/* Like tx_query for a statement that changes rows: RC_NOT_FOUND when it changed none. */
+static enum rc tx_change(struct pg_store *s, struct conn *c, enum query q, const struct params *p)
+{
+    PGresult *r = NULL;
+    enum rc rc = tx_query(s, c, q, p, &r);
+    if (rc == RC_OK && strtol(PQcmdTuples(r), NULL, 10) == 0)
+        rc = RC_NOT_FOUND;
+    PQclear(r);
+    return rc;
+}
+
+/* Run q, which changes rows; RC_NOT_FOUND when it changed none. */
+static enum rc run_changing(struct pg_store *s, enum query q, const struct params *p)
+{
+    int changes = 0;
+    enum rc rc = run(s, q, p, &changes);
+    return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
+}
+
+static void read_property(const PGresult *r, int row, void *out)
+{
+    struct store_property *p = out;
+    col(r, row, 0, p->name, sizeof p->name);
+    col(r, row, 1, p->value, sizeof p->value);
+    p->updated_at = col_int(r, row, 2);
+}
+
+static void read_api_key(const PGresult *r, int row, void *out)
+{
+    struct store_api_key *k = out;
+    col(r, row, 0, k->id, sizeof k->id);
+    col(r, row, 1, k->org_id, sizeof k->org_id);
+    col(r, row, 2, k->kind, sizeof k->kind);
+    col(r, row, 3, k->name, sizeof k->name);
+    col(r, row, 4, k->public_value, sizeof k->public_value);
+    col(r, row, 5, k->display, sizeof k->display);
+    col(r, row, 6, k->digest, sizeof k->digest);
+    col(r, row, 7, k->created_by, sizeof k->created_by);
+    k->created_at = col_int(r, row, 8);
+    k->last_used_at = col_int(r, row, 9);
+    k->revoked_at = col_int(r, row, 10);
+}
+
+static void read_secret_set(const PGresult *r, int row, void *out)
+{
+    struct store_secret_set *set = out;
+    col(r, row, 0, set->id, sizeof set->id);
+    col(r, row, 1, set->org_id, sizeof set->org_id);
+    col(r, row, 2, set->name, sizeof set->name);
+    col(r, row, 3, set->kind, sizeof set->kind);
+    col(r, row, 4, set->region, sizeof set->region);
+    col(r, row, 5, set->host, sizeof set->host);
+    set->created_at = col_int(r, row, 6);
+    set->updated_at = col_int(r, row, 7);
+}
+
+static void read_secret(const PGresult *r, int row, void *out)
+{
+    struct store_secret *sec = out;
+    col(r, row, 0, sec->set_id, sizeof sec->set_id);
+    col(r, row, 1, sec->name, sizeof sec->name);
+    col(r, row, 2, sec->nonce, sizeof sec->nonce);
+    sec->created_at = col_int(r, row, 3);
+    sec->updated_at = col_int(r, row, 4);
+}
+
+static void read_service(const PGresult *r, int row, void *out)
+{
+    struct store_service *svc = out;
+    col(r, row, 0, svc->id, sizeof svc->id);
+    col(r, row, 1, svc->org_id, sizeof svc->org_id);
+    col(r, row, 2, svc->name, sizeof svc->name);
+    col(r, row, 3, svc->region, sizeof svc->region);
+    svc->min_agents = (int)col_int(r, row, 4);
+    svc->max_agents = (int)col_int(r, row, 5);
+    col(r, row, 6, svc->active_deployment_id, sizeof svc->active_deployment_id);
+    svc->created_at = col_int(r, row, 7);
+    svc->updated_at = col_int(r, row, 8);
+}
+
+static void read_deployment(const PGresult *r, int row, void *out)
+{
+    struct store_deployment *d = out;
+    col(r, row, 0, d->id, sizeof d->id);
+    col(r, row, 1, d->service_id, sizeof d->service_id);
+    d->revision = (int)col_int(r, row, 2);
+    col(r, row, 3, d->image, sizeof d->image);
+    col(r, row, 4, d->build_id, sizeof d->build_id);
+    col(r, row, 5, d->secret_set, sizeof d->secret_set);
+    col(r, row, 6, d->image_pull_secret_set, sizeof d->image_pull_secret_set);
+    col(r, row, 7, d->agent_profile, sizeof d->agent_profile);
+    col(r, row, 8, d->krisp_viva_filter, sizeof d->krisp_viva_filter);
+    d->enable_krisp = (int)col_int(r, row, 9);
+    col(r, row, 10, d->websocket_auth, sizeof d->websocket_auth);
+    d->max_session_duration = (int)col_int(r, row, 11);
+    col(r, row, 12, d->created_by, sizeof d->created_by);
+    d->created_at = col_int(r, row, 13);
+}
+
+/* Run a query for at most one row and hand it to reader; RC_NOT_FOUND when there is none. */
+static enum rc fetch_row(struct pg_store *s, enum query q, const struct params *p,
+                         void (*reader)(const PGresult *, int, void *), void *out)
+{
+    PGresult *r = NULL;
+    enum rc rc = fetch_one(s, q, p, &r);
+    if (rc == RC_OK)
+        reader(r, 0, out);
+    PQclear(r);
+    return rc;
+}
+
+/* Parameters (org_id, name) or (id, name): the key of most lookups below. */
+static struct params two_texts(const char *a, const char *b)
+{
+    struct params p = {0};
+    add_text(&p, a);
+    add_text(&p, b);
+    return p;
+}
+
+static enum rc s_org_properties(struct store *st_, const char *org_id,
+                                struct store_property **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, org_id);
+    return fetch_all(s, Q_PROPERTIES_FOR_ORG, &p, sizeof **list, read_property, (void **)list,
+                     count);
+}
+
+static enum rc s_org_property_put(struct store *st_, const char *org_id, const char *name,
+                                  const char *value, int64_t now)
+{
+    SELF;
+    struct params p = two_texts(org_id, name);
+    add_text(&p, value);
+    add_int(&p, now);
+    return run(s, Q_PROPERTY_PUT, &p, NULL);
+}
+
+static enum rc s_api_key_insert(struct store *st_, const struct store_api_key *k)
+{
+    SELF;
+    struct params p = two_texts(k->id, k->org_id);
+    add_text(&p, k->kind);
+    add_text(&p, k->name);
+    add_text(&p, k->public_value);
+    add_text(&p, k->display);
+    add_text(&p, k->digest);
+    add_text(&p, k->created_by);
+    add_int(&p, k->created_at);
+    return run(s, Q_APIKEY_INSERT, &p, NULL);
+}
+
+static enum rc s_api_key_lookup(struct store *st_, const char *digest, struct store_api_key *out)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, digest);
+    return fetch_row(s, Q_APIKEY_LOOKUP, &p, read_api_key, out);
+}
+
+static enum rc s_api_keys_for_org(struct store *st_, const char *org_id,
+                                  struct store_api_key **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, org_id);
+    return fetch_all(s, Q_APIKEYS_FOR_ORG, &p, sizeof **list, read_api_key, (void **)list,
+                     count);
+}
+
+static enum rc s_api_key_revoke(struct store *st_, const char *org_id, const char *key_id,
+                                int64_t now)
+{
+    SELF;
+    struct params p = two_texts(org_id, key_id);
+    add_int(&p, now);
+    return run_changing(s, Q_APIKEY_REVOKE, &p);
+}
+
+static enum rc s_api_key_touch(struct store *st_, const char *key_id, int64_t now)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, key_id);
+    add_int(&p, now);
+    return run(s, Q_APIKEY_TOUCH, &p, NULL);
+}
+
+static enum rc s_secret_sets_for_org(struct store *st_, const char *org_id, const char *region,
+                                     struct store_secret_set **list, size_t *count)
+{
+    SELF;
+    struct params p = two_texts(org_id, region ? region : "");
+    return fetch_all(s, Q_SETS_FOR_ORG, &p, sizeof **list, read_secret_set, (void **)list,
+                     count);
+}
+
+static enum rc s_secret_set_by_name(struct store *st_, const char *org_id, const char *name,
+                                    struct store_secret_set *out)
+{
+    SELF;
+    struct params p = two_texts(org_id, name);
+    return fetch_row(s, Q_SET_BY_NAME, &p, read_secret_set, out);
+}
+
+struct secret_put_args {
+    struct store_secret_set *set;
+    const struct store_secret *secret;
+    const char *ciphertext;
+};
+
+static enum rc secret_put_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    struct secret_put_args *a = arg;
+    const struct store_secret_set *set = a->set;
+    struct store_secret_set stored;
+    PGresult *r = NULL;
+    struct params p = two_texts(set->id, set->org_id);
+    add_text(&p, set->name);
+    add_text(&p, set->kind);
+    add_text(&p, set->region);
+    add_text(&p, set->host);
+    add_int(&p, set->created_at);
+    add_int(&p, set->updated_at);
+    enum rc rc = tx_query(s, c, Q_SET_INSERT, &p, NULL);
+    if (rc != RC_OK)
+        goto out;
+    p = two_texts(set->org_id, set->name);
+    if ((rc = tx_query(s, c, Q_SET_BY_NAME, &p, &r)) != RC_OK)
+        goto out;
+    if (PQntuples(r) != 1) {
+        rc = RC_NOT_FOUND; /* deleted between the insert and the read: cannot happen in one tx */
+        goto out;
+    }
+    read_secret_set(r, 0, &stored);
+    if (strcmp(stored.kind, set->kind) != 0 || strcmp(stored.region, set->region) != 0) {
+        *a->set = stored;
+        rc = RC_CONFLICT;
+        goto out;
+    }
+    store_copy_field(stored.host, sizeof stored.host, set->host);
+    stored.updated_at = set->updated_at;
+    p = two_texts(stored.id, stored.host);
+    add_int(&p, stored.updated_at);
+    if ((rc = tx_query(s, c, Q_SET_TOUCH, &p, NULL)) != RC_OK)
+        goto out;
+    p = two_texts(stored.id, a->secret->name);
+    add_text(&p, a->secret->nonce);
+    add_text(&p, a->ciphertext);
+    add_int(&p, a->secret->updated_at);
+    if ((rc = tx_query(s, c, Q_SECRET_PUT, &p, NULL)) != RC_OK)
+        goto out;
+    *a->set = stored;
+out:
+    PQclear(r);
+    return rc;
+}
+
+static enum rc s_secret_put(struct store *st_, struct store_secret_set *set,
+                            const struct store_secret *secret, const char *ciphertext)
+{
+    SELF;
+    struct secret_put_args a = {set, secret, ciphertext};
+    return transaction(s, secret_put_body, &a);
+}
+
+static enum rc s_secret_names(struct store *st_, const char *set_id, struct store_secret **list,
+                              size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, set_id);
+    return fetch_all(s, Q_SECRET_NAMES, &p, sizeof **list, read_secret, (void **)list, count);
+}
+
+static enum rc s_secret_get(struct store *st_, const char *set_id, const char *name,
+                            struct store_secret *out, char **ciphertext)
+{
+    SELF;
+    struct params p = two_texts(set_id, name);
+    PGresult *r = NULL;
+    *ciphertext = NULL;
+    enum rc rc = fetch_one(s, Q_SECRET_GET, &p, &r);
+    if (rc == RC_OK) {
+        read_secret(r, 0, out);
+        if (!(*ciphertext = strdup(PQgetvalue(r, 0, 5))))
+            rc = RC_NOMEM;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name)
+{
+    SELF;
+    struct params p = two_texts(set_id, name);
+    return run_changing(s, Q_SECRET_DELETE, &p);
+}
+
+static enum rc s_secret_set_delete(struct store *st_, const char *org_id, const char *name)
+{
+    SELF;
+    struct params p = two_texts(org_id, name);
+    return run_changing(s, Q_SET_DELETE, &p);
+}
+
+/* Insert dep as the service's next revision on c and read back the revision it got. */
+static enum rc tx_deployment_insert(struct pg_store *s, struct conn *c,
+                                    struct store_deployment *d)
+{
+    PGresult *r = NULL;
+    struct params p = two_texts(d->id, d->service_id);
+    add_text(&p, d->image);
+    add_text(&p, d->build_id);
+    add_text(&p, d->secret_set);
+    add_text(&p, d->image_pull_secret_set);
+    add_text(&p, d->agent_profile);
+    add_text(&p, d->krisp_viva_filter);
+    add_int(&p, d->enable_krisp);
+    add_text(&p, d->websocket_auth);
+    add_int(&p, d->max_session_duration);
+    add_text(&p, d->created_by);
+    add_int(&p, d->created_at);
+    enum rc rc = tx_query(s, c, Q_DEPLOYMENT_INSERT, &p, NULL);
+    if (rc != RC_OK)
+        return rc;
+    p = (struct params){0};
+    add_text(&p, d->id);
+    if ((rc = tx_query(s, c, Q_DEPLOYMENT_REVISION, &p, &r)) == RC_OK)
+        d->revision = PQntuples(r) == 1 ? (int)col_int(r, 0, 0) : 0;
+    PQclear(r);
+    return rc;
+}
+
+struct service_write_args {
+    const struct store_service *svc;
+    struct store_deployment *dep;
+};
+
+static enum rc service_create_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    struct service_write_args *a = arg;
+    const struct store_service *svc = a->svc;
+    struct params p = two_texts(svc->id, svc->org_id);
+    add_text(&p, svc->name);
+    add_text(&p, svc->region);
+    add_int(&p, svc->min_agents);
+    add_int(&p, svc->max_agents);
+    add_text(&p, svc->active_deployment_id);
+    add_int(&p, svc->created_at);
+    add_int(&p, svc->updated_at);
+    enum rc rc = tx_query(s, c, Q_SERVICE_INSERT, &p, NULL);
+    return rc == RC_OK ? tx_deployment_insert(s, c, a->dep) : rc;
+}
+
+static enum rc s_service_create(struct store *st_, struct store_service *svc,
+                                struct store_deployment *dep)
+{
+    SELF;
+    store_copy_field(dep->service_id, sizeof dep->service_id, svc->id);
+    store_copy_field(svc->active_deployment_id, sizeof svc->active_deployment_id, dep->id);
+    struct service_write_args a = {svc, dep};
+    return transaction(s, service_create_body, &a);
+}
+
+/* The service row first: a service deleted meanwhile is RC_NOT_FOUND, not a foreign-key
+ * conflict of the deployment; and its row lock makes concurrent deploys of one service take
+ * turns, so each reads the revision the previous one wrote. */
+static enum rc service_update_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    struct service_write_args *a = arg;
+    struct params p = {0};
+    add_text(&p, a->svc->id);
+    add_int(&p, a->svc->min_agents);
+    add_int(&p, a->svc->max_agents);
+    add_text(&p, a->dep ? a->dep->id : a->svc->active_deployment_id);
+    add_int(&p, a->svc->updated_at);
+    enum rc rc = tx_change(s, c, Q_SERVICE_UPDATE, &p);
+    if (rc == RC_OK && a->dep)
+        rc = tx_deployment_insert(s, c, a->dep);
+    return rc;
+}
+
+static enum rc s_service_update(struct store *st_, const struct store_service *svc,
+                                struct store_deployment *dep)
+{
+    SELF;
+    if (dep)
+        store_copy_field(dep->service_id, sizeof dep->service_id, svc->id);
+    struct service_write_args a = {svc, dep};
+    return transaction(s, service_update_body, &a);
+}
+
+static enum rc s_service_by_name(struct store *st_, const char *org_id, const char *name,
+                                 struct store_service *out)
+{
+    SELF;
+    struct params p = two_texts(org_id, name);
+    return fetch_row(s, Q_SERVICE_BY_NAME, &p, read_service, out);
+}
+
+static enum rc s_services_for_org(struct store *st_, const char *org_id, const char *region,
+                                  struct store_service **list, size_t *count)
+{
+    SELF;
+    struct params p = two_texts(org_id, region ? region : "");
+    return fetch_all(s, Q_SERVICES_FOR_ORG, &p, sizeof **list, read_service, (void **)list,
+                     count);
+}
+
+static enum rc s_service_delete(struct store *st_, const char *org_id, const char *name)
+{
+    SELF;
+    struct params p = two_texts(org_id, name);
+    return run_changing(s, Q_SERVICE_DELETE, &p);
+}
+
+static enum rc s_deployment_by_id(struct store *st_, const char *service_id, const char *id,
+                                  struct store_deployment *out)
+{
+    SELF;
+    struct params p = two_texts(service_id, id);
+    return fetch_row(s, Q_DEPLOYMENT_BY_ID, &p, read_deployment, out);
+}
+
+static enum rc s_deployments_for_service(struct store *st_, const char *service_id,
+                                         struct store_deployment **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, service_id);
+    return fetch_all(s, Q_DEPLOYMENTS_FOR_SERVICE, &p, sizeof **list, read_deployment,
+                     (void **)list, count);
+}
+
 struct migrate_state {
     int applied;
 };
@@ -944,6 +1471,27 @@ static const struct store_ops pg_ops = {
     .token_count = s_token_count,
     .audit_append = s_audit_append,
     .audit_for_user = s_audit_for_user,
+    .org_properties = s_org_properties,
+    .org_property_put = s_org_property_put,
+    .api_key_insert = s_api_key_insert,
+    .api_key_lookup = s_api_key_lookup,
+    .api_keys_for_org = s_api_keys_for_org,
+    .api_key_revoke = s_api_key_revoke,
+    .api_key_touch = s_api_key_touch,
+    .secret_sets_for_org = s_secret_sets_for_org,
+    .secret_set_by_name = s_secret_set_by_name,
+    .secret_put = s_secret_put,
+    .secret_names = s_secret_names,
+    .secret_get = s_secret_get,
+    .secret_delete = s_secret_delete,
+    .secret_set_delete = s_secret_set_delete,
+    .service_create = s_service_create,
+    .service_update = s_service_update,
+    .service_by_name = s_service_by_name,
+    .services_for_org = s_services_for_org,
+    .service_delete = s_service_delete,
+    .deployment_by_id = s_deployment_by_id,
+    .deployments_for_service = s_deployments_for_service,
 };
 
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

@@ -51,7 +51,72 @@
                       "detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")                           \
     X(Q_AUDIT_FOR_USER, "SELECT id, at, event, user_id, token_id, org_id, ip, detail "         \
                         "FROM audit_events WHERE user_id = $1 AND id < $2 "                    \
-                        "ORDER BY id DESC LIMIT $3")
+                        "ORDER BY id DESC LIMIT $3")                                           \
+    PLATFORM_SQL_TABLE(X)
+
+/* The statements of the platform tables (migration 0002); pg.c carries the same texts. */
+#define PLATFORM_SQL_TABLE(X)                                                                  \
+    X(Q_PROPERTIES_FOR_ORG, "SELECT name, value, updated_at FROM org_properties "              \
+                            "WHERE org_id = $1 ORDER BY name")                                 \
+    X(Q_PROPERTY_PUT, "INSERT INTO org_properties (org_id, name, value, updated_at) "          \
+                      "VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, name) "                    \
+                      "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at") \
+    X(Q_APIKEY_INSERT, "INSERT INTO api_keys (id, org_id, kind, name, public_value, display, " \
+                       "digest, created_by, created_at) "                                      \
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")                          \
+    X(Q_APIKEY_LOOKUP, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE digest = $1")            \
+    X(Q_APIKEYS_FOR_ORG, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 "          \
+                         "ORDER BY created_at, id")                                            \
+    X(Q_APIKEY_REVOKE, "UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 "    \
+                       "AND revoked_at = 0")                                                   \
+    X(Q_APIKEY_TOUCH, "UPDATE api_keys SET last_used_at = $2 WHERE id = $1")                   \
+    X(Q_SETS_FOR_ORG, "SELECT " SET_COLUMNS " FROM secret_sets WHERE org_id = $1 "             \
+                      "AND ($2 = '' OR region = $2) ORDER BY name")                            \
+    X(Q_SET_BY_NAME, "SELECT " SET_COLUMNS " FROM secret_sets WHERE org_id = $1 AND name = $2") \
+    X(Q_SET_INSERT, "INSERT INTO secret_sets (" SET_COLUMNS ") "                               \
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "                                 \
+                    "ON CONFLICT (org_id, name) DO NOTHING")                                   \
+    X(Q_SET_TOUCH, "UPDATE secret_sets SET host = $2, updated_at = $3 WHERE id = $1")          \
+    X(Q_SET_DELETE, "DELETE FROM secret_sets WHERE org_id = $1 AND name = $2")                 \
+    X(Q_SECRET_PUT, "INSERT INTO secrets (set_id, name, nonce, ciphertext, created_at, "       \
+                    "updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (set_id, name) "  \
+                    "DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, " \
+                    "updated_at = excluded.updated_at")                                        \
+    X(Q_SECRET_NAMES, "SELECT " SECRET_COLUMNS " FROM secrets WHERE set_id = $1 ORDER BY name") \
+    X(Q_SECRET_GET, "SELECT " SECRET_COLUMNS ", ciphertext FROM secrets "                      \
+                    "WHERE set_id = $1 AND name = $2")                                         \
+    X(Q_SECRET_DELETE, "DELETE FROM secrets WHERE set_id = $1 AND name = $2")                  \
+    X(Q_SERVICE_INSERT, "INSERT INTO services (" SERVICE_COLUMNS ") "                          \
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")                         \
+    X(Q_SERVICE_UPDATE, "UPDATE services SET min_agents = $2, max_agents = $3, "               \
+                        "active_deployment_id = $4, updated_at = $5 WHERE id = $1")            \
+    X(Q_SERVICE_BY_NAME, "SELECT " SERVICE_COLUMNS " FROM services "                           \
+                         "WHERE org_id = $1 AND name = $2")                                    \
+    X(Q_SERVICES_FOR_ORG, "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 "        \
+                          "AND ($2 = '' OR region = $2) ORDER BY name")                        \
+    X(Q_SERVICE_DELETE, "DELETE FROM services WHERE org_id = $1 AND name = $2")                \
+    X(Q_DEPLOYMENT_INSERT, "INSERT INTO deployments (" DEPLOYMENT_COLUMNS ") VALUES ($1, $2, " \
+                           "(SELECT coalesce(max(revision), 0) + 1 FROM deployments "          \
+                           "WHERE service_id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, "    \
+                           "$12, $13)")                                                        \
+    X(Q_DEPLOYMENT_REVISION, "SELECT revision FROM deployments WHERE id = $1")                 \
+    X(Q_DEPLOYMENT_BY_ID, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments "                    \
+                          "WHERE service_id = $1 AND id = $2")                                 \
+    X(Q_DEPLOYMENTS_FOR_SERVICE, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments "             \
+                                 "WHERE service_id = $1 ORDER BY revision DESC")
+
+#define APIKEY_COLUMNS                                                                         \
+    "id, org_id, kind, name, public_value, display, digest, created_by, created_at, "          \
+    "last_used_at, revoked_at"
+#define SET_COLUMNS "id, org_id, name, kind, region, host, created_at, updated_at"
+#define SECRET_COLUMNS "set_id, name, nonce, created_at, updated_at"
+#define SERVICE_COLUMNS                                                                        \
+    "id, org_id, name, region, min_agents, max_agents, active_deployment_id, created_at, "     \
+    "updated_at"
+#define DEPLOYMENT_COLUMNS                                                                     \
+    "id, service_id, revision, image, build_id, secret_set, image_pull_secret_set, "           \
+    "agent_profile, krisp_viva_filter, enable_krisp, websocket_auth, max_session_duration, "   \
+    "created_by, created_at"
 
 #define TOKEN_COLUMNS                                                                          \
     "t.id, t.user_id, t.kind, t.name, t.display, t.digest, t.scopes, coalesce(t.org_id, ''), " \
@@ -562,6 +627,481 @@ static enum rc s_audit_for_user(struct store *st_, const char *user_id, int64_t 
     return fetch_all(s, c, st, sizeof **list, audit_reader, (void **)list, count);
 }
 
+/* --- platform tables: properties, API keys, secrets, services ------------------------------ */
+
+/* Run body between BEGIN IMMEDIATE and COMMIT on this thread's connection (the one every
+ * statement of the body uses); ROLLBACK when any step fails. IMMEDIATE takes the write lock
+ * first, so a read inside the body is not invalidated by another writer. */
+static enum rc transaction(struct sqlite_store *s, enum rc (*body)(struct sqlite_store *, void *),
+                           void *arg)
+{
+    struct conn *c;
+    enum rc rc = get_conn(s, &c);
+    if (rc != RC_OK)
+        return rc;
+    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, c, "begin");
+    rc = body(s, arg);
+    if (rc == RC_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = fail(s, c, "commit");
+    if (rc != RC_OK && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static void read_property(sqlite3_stmt *st, struct store_property *p)
+{
+    col(st, 0, p->name, sizeof p->name);
+    col(st, 1, p->value, sizeof p->value);
+    p->updated_at = sqlite3_column_int64(st, 2);
+}
+
+static void read_api_key(sqlite3_stmt *st, struct store_api_key *k)
+{
+    col(st, 0, k->id, sizeof k->id);
+    col(st, 1, k->org_id, sizeof k->org_id);
+    col(st, 2, k->kind, sizeof k->kind);
+    col(st, 3, k->name, sizeof k->name);
+    col(st, 4, k->public_value, sizeof k->public_value);
+    col(st, 5, k->display, sizeof k->display);
+    col(st, 6, k->digest, sizeof k->digest);
+    col(st, 7, k->created_by, sizeof k->created_by);
+    k->created_at = sqlite3_column_int64(st, 8);
+    k->last_used_at = sqlite3_column_int64(st, 9);
+    k->revoked_at = sqlite3_column_int64(st, 10);
+}
+
+static void read_secret_set(sqlite3_stmt *st, struct store_secret_set *set)
+{
+    col(st, 0, set->id, sizeof set->id);
+    col(st, 1, set->org_id, sizeof set->org_id);
+    col(st, 2, set->name, sizeof set->name);
+    col(st, 3, set->kind, sizeof set->kind);
+    col(st, 4, set->region, sizeof set->region);
+    col(st, 5, set->host, sizeof set->host);
+    set->created_at = sqlite3_column_int64(st, 6);
+    set->updated_at = sqlite3_column_int64(st, 7);
+}
+
+static void read_secret(sqlite3_stmt *st, struct store_secret *sec)
+{
+    col(st, 0, sec->set_id, sizeof sec->set_id);
+    col(st, 1, sec->name, sizeof sec->name);
+    col(st, 2, sec->nonce, sizeof sec->nonce);
+    sec->created_at = sqlite3_column_int64(st, 3);
+    sec->updated_at = sqlite3_column_int64(st, 4);
+}
+
+static void read_service(sqlite3_stmt *st, struct store_service *svc)
+{
+    col(st, 0, svc->id, sizeof svc->id);
+    col(st, 1, svc->org_id, sizeof svc->org_id);
+    col(st, 2, svc->name, sizeof svc->name);
+    col(st, 3, svc->region, sizeof svc->region);
+    svc->min_agents = sqlite3_column_int(st, 4);
+    svc->max_agents = sqlite3_column_int(st, 5);
+    col(st, 6, svc->active_deployment_id, sizeof svc->active_deployment_id);
+    svc->created_at = sqlite3_column_int64(st, 7);
+    svc->updated_at = sqlite3_column_int64(st, 8);
+}
+
+static void read_deployment(sqlite3_stmt *st, struct store_deployment *d)
+{
+    col(st, 0, d->id, sizeof d->id);
+    col(st, 1, d->service_id, sizeof d->service_id);
+    d->revision = sqlite3_column_int(st, 2);
+    col(st, 3, d->image, sizeof d->image);
+    col(st, 4, d->build_id, sizeof d->build_id);
+    col(st, 5, d->secret_set, sizeof d->secret_set);
+    col(st, 6, d->image_pull_secret_set, sizeof d->image_pull_secret_set);
+    col(st, 7, d->agent_profile, sizeof d->agent_profile);
+    col(st, 8, d->krisp_viva_filter, sizeof d->krisp_viva_filter);
+    d->enable_krisp = sqlite3_column_int(st, 9);
+    col(st, 10, d->websocket_auth, sizeof d->websocket_auth);
+    d->max_session_duration = sqlite3_column_int(st, 11);
+    col(st, 12, d->created_by, sizeof d->created_by);
+    d->created_at = sqlite3_column_int64(st, 13);
+}
+
+static void property_reader(sqlite3_stmt *st, void *row) { read_property(st, row); }
+static void api_key_reader(sqlite3_stmt *st, void *row) { read_api_key(st, row); }
+static void secret_set_reader(sqlite3_stmt *st, void *row) { read_secret_set(st, row); }
+static void secret_reader(sqlite3_stmt *st, void *row) { read_secret(st, row); }
+static void service_reader(sqlite3_stmt *st, void *row) { read_service(st, row); }
+static void deployment_reader(sqlite3_stmt *st, void *row) { read_deployment(st, row); }
+
+/* Run a statement that changes rows; RC_NOT_FOUND when it changed none. */
+static enum rc run_changing(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st)
+{
+    int changes = 0;
+    enum rc rc = run(s, c, st, &changes);
+    return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
+}
+
+static enum rc s_org_properties(struct store *st_, const char *org_id,
+                                struct store_property **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_PROPERTIES_FOR_ORG);
+    bind_text(st, 1, org_id);
+    return fetch_all(s, c, st, sizeof **list, property_reader, (void **)list, count);
+}
+
+static enum rc s_org_property_put(struct store *st_, const char *org_id, const char *name,
+                                  const char *value, int64_t now)
+{
+    SELF;
+    PREPARE(Q_PROPERTY_PUT);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, name);
+    bind_text(st, 3, value);
+    bind_int64(st, 4, now);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_api_key_insert(struct store *st_, const struct store_api_key *k)
+{
+    SELF;
+    PREPARE(Q_APIKEY_INSERT);
+    bind_text(st, 1, k->id);
+    bind_text(st, 2, k->org_id);
+    bind_text(st, 3, k->kind);
+    bind_text(st, 4, k->name);
+    bind_text(st, 5, k->public_value);
+    bind_text(st, 6, k->display);
+    bind_text(st, 7, k->digest);
+    bind_text(st, 8, k->created_by);
+    bind_int64(st, 9, k->created_at);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_api_key_lookup(struct store *st_, const char *digest, struct store_api_key *out)
+{
+    SELF;
+    PREPARE(Q_APIKEY_LOOKUP);
+    bind_text(st, 1, digest);
+    FETCH_ONE(s, c, st, read_api_key(st, out));
+    return rc;
+}
+
+static enum rc s_api_keys_for_org(struct store *st_, const char *org_id,
+                                  struct store_api_key **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_APIKEYS_FOR_ORG);
+    bind_text(st, 1, org_id);
+    return fetch_all(s, c, st, sizeof **list, api_key_reader, (void **)list, count);
+}
+
+static enum rc s_api_key_revoke(struct store *st_, const char *org_id, const char *key_id,
+                                int64_t now)
+{
+    SELF;
+    PREPARE(Q_APIKEY_REVOKE);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, key_id);
+    bind_int64(st, 3, now);
+    return run_changing(s, c, st);
+}
+
+static enum rc s_api_key_touch(struct store *st_, const char *key_id, int64_t now)
+{
+    SELF;
+    PREPARE(Q_APIKEY_TOUCH);
+    bind_text(st, 1, key_id);
+    bind_int64(st, 2, now);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_secret_sets_for_org(struct store *st_, const char *org_id, const char *region,
+                                     struct store_secret_set **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_SETS_FOR_ORG);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, region ? region : "");
+    return fetch_all(s, c, st, sizeof **list, secret_set_reader, (void **)list, count);
+}
+
+static enum rc s_secret_set_by_name(struct store *st_, const char *org_id, const char *name,
+                                    struct store_secret_set *out)
+{
+    SELF;
+    PREPARE(Q_SET_BY_NAME);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, name);
+    FETCH_ONE(s, c, st, read_secret_set(st, out));
+    return rc;
+}
+
+static enum rc set_insert_if_missing(struct sqlite_store *s, const struct store_secret_set *set)
+{
+    PREPARE(Q_SET_INSERT);
+    bind_text(st, 1, set->id);
+    bind_text(st, 2, set->org_id);
+    bind_text(st, 3, set->name);
+    bind_text(st, 4, set->kind);
+    bind_text(st, 5, set->region);
+    bind_text(st, 6, set->host);
+    bind_int64(st, 7, set->created_at);
+    bind_int64(st, 8, set->updated_at);
+    return run(s, c, st, NULL);
+}
+
+static enum rc set_touch(struct sqlite_store *s, const char *set_id, const char *host,
+                         int64_t now)
+{
+    PREPARE(Q_SET_TOUCH);
+    bind_text(st, 1, set_id);
+    bind_text(st, 2, host);
+    bind_int64(st, 3, now);
+    return run(s, c, st, NULL);
+}
+
+static enum rc secret_upsert(struct sqlite_store *s, const struct store_secret *sec,
+                             const char *set_id, const char *ciphertext)
+{
+    PREPARE(Q_SECRET_PUT);
+    bind_text(st, 1, set_id);
+    bind_text(st, 2, sec->name);
+    bind_text(st, 3, sec->nonce);
+    bind_text(st, 4, ciphertext);
+    bind_int64(st, 5, sec->updated_at);
+    return run(s, c, st, NULL);
+}
+
+struct secret_put_args {
+    struct store_secret_set *set;
+    const struct store_secret *secret;
+    const char *ciphertext;
+};
+
+static enum rc secret_put_body(struct sqlite_store *s, void *arg)
+{
+    struct secret_put_args *a = arg;
+    struct store_secret_set stored;
+    enum rc rc = set_insert_if_missing(s, a->set);
+    if (rc == RC_OK)
+        rc = s_secret_set_by_name(&s->base, a->set->org_id, a->set->name, &stored);
+    if (rc != RC_OK)
+        return rc;
+    if (strcmp(stored.kind, a->set->kind) != 0 || strcmp(stored.region, a->set->region) != 0) {
+        *a->set = stored;
+        return RC_CONFLICT;
+    }
+    store_copy_field(stored.host, sizeof stored.host, a->set->host);
+    stored.updated_at = a->set->updated_at;
+    if ((rc = set_touch(s, stored.id, stored.host, stored.updated_at)) != RC_OK ||
+        (rc = secret_upsert(s, a->secret, stored.id, a->ciphertext)) != RC_OK)
+        return rc;
+    *a->set = stored;
+    return RC_OK;
+}
+
+static enum rc s_secret_put(struct store *st_, struct store_secret_set *set,
+                            const struct store_secret *secret, const char *ciphertext)
+{
+    SELF;
+    struct secret_put_args a = {set, secret, ciphertext};
+    return transaction(s, secret_put_body, &a);
+}
+
+static enum rc s_secret_names(struct store *st_, const char *set_id, struct store_secret **list,
+                              size_t *count)
+{
+    SELF;
+    PREPARE(Q_SECRET_NAMES);
+    bind_text(st, 1, set_id);
+    return fetch_all(s, c, st, sizeof **list, secret_reader, (void **)list, count);
+}
+
+static enum rc s_secret_get(struct store *st_, const char *set_id, const char *name,
+                            struct store_secret *out, char **ciphertext)
+{
+    SELF;
+    PREPARE(Q_SECRET_GET);
+    bind_text(st, 1, set_id);
+    bind_text(st, 2, name);
+    *ciphertext = NULL;
+    FETCH_ONE(s, c, st, (read_secret(st, out),
+                         *ciphertext = strdup((const char *)sqlite3_column_text(st, 5)
+                                                  ? (const char *)sqlite3_column_text(st, 5)
+                                                  : "")));
+    if (rc == RC_OK && !*ciphertext)
+        rc = RC_NOMEM;
+    return rc;
+}
+
+static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name)
+{
+    SELF;
+    PREPARE(Q_SECRET_DELETE);
+    bind_text(st, 1, set_id);
+    bind_text(st, 2, name);
+    return run_changing(s, c, st);
+}
+
+static enum rc s_secret_set_delete(struct store *st_, const char *org_id, const char *name)
+{
+    SELF;
+    PREPARE(Q_SET_DELETE);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, name);
+    return run_changing(s, c, st);
+}
+
+static enum rc service_insert(struct sqlite_store *s, const struct store_service *svc)
+{
+    PREPARE(Q_SERVICE_INSERT);
+    bind_text(st, 1, svc->id);
+    bind_text(st, 2, svc->org_id);
+    bind_text(st, 3, svc->name);
+    bind_text(st, 4, svc->region);
+    bind_int64(st, 5, svc->min_agents);
+    bind_int64(st, 6, svc->max_agents);
+    bind_text(st, 7, svc->active_deployment_id);
+    bind_int64(st, 8, svc->created_at);
+    bind_int64(st, 9, svc->updated_at);
+    return run(s, c, st, NULL);
+}
+
+static enum rc deployment_insert_row(struct sqlite_store *s, const struct store_deployment *d)
+{
+    PREPARE(Q_DEPLOYMENT_INSERT);
+    bind_text(st, 1, d->id);
+    bind_text(st, 2, d->service_id);
+    bind_text(st, 3, d->image);
+    bind_text(st, 4, d->build_id);
+    bind_text(st, 5, d->secret_set);
+    bind_text(st, 6, d->image_pull_secret_set);
+    bind_text(st, 7, d->agent_profile);
+    bind_text(st, 8, d->krisp_viva_filter);
+    bind_int64(st, 9, d->enable_krisp);
+    bind_text(st, 10, d->websocket_auth);
+    bind_int64(st, 11, d->max_session_duration);
+    bind_text(st, 12, d->created_by);
+    bind_int64(st, 13, d->created_at);
+    return run(s, c, st, NULL);
+}
+
+/* Insert dep as the service's next revision and read back the revision it got. */
+static enum rc deployment_insert(struct sqlite_store *s, struct store_deployment *d)
+{
+    enum rc inserted = deployment_insert_row(s, d);
+    if (inserted != RC_OK)
+        return inserted;
+    PREPARE(Q_DEPLOYMENT_REVISION);
+    bind_text(st, 1, d->id);
+    FETCH_ONE(s, c, st, d->revision = sqlite3_column_int(st, 0));
+    return rc;
+}
+
+struct service_write_args {
+    const struct store_service *svc;
+    struct store_deployment *dep;
+};
+
+static enum rc service_create_body(struct sqlite_store *s, void *arg)
+{
+    struct service_write_args *a = arg;
+    enum rc rc = service_insert(s, a->svc);
+    return rc == RC_OK ? deployment_insert(s, a->dep) : rc;
+}
+
+static enum rc s_service_create(struct store *st_, struct store_service *svc,
+                                struct store_deployment *dep)
+{
+    SELF;
+    store_copy_field(dep->service_id, sizeof dep->service_id, svc->id);
+    store_copy_field(svc->active_deployment_id, sizeof svc->active_deployment_id, dep->id);
+    struct service_write_args a = {svc, dep};
+    return transaction(s, service_create_body, &a);
+}
+
+static enum rc service_update_row(struct sqlite_store *s, const struct store_service *svc,
+                                  const char *active_deployment_id)
+{
+    PREPARE(Q_SERVICE_UPDATE);
+    bind_text(st, 1, svc->id);
+    bind_int64(st, 2, svc->min_agents);
+    bind_int64(st, 3, svc->max_agents);
+    bind_text(st, 4, active_deployment_id);
+    bind_int64(st, 5, svc->updated_at);
+    return run_changing(s, c, st);
+}
+
+/* The service row first: a service deleted meanwhile is RC_NOT_FOUND, not a foreign-key
+ * conflict of the deployment. */
+static enum rc service_update_body(struct sqlite_store *s, void *arg)
+{
+    struct service_write_args *a = arg;
+    const char *active = a->dep ? a->dep->id : a->svc->active_deployment_id;
+    enum rc rc = service_update_row(s, a->svc, active);
+    if (rc == RC_OK && a->dep)
+        rc = deployment_insert(s, a->dep);
+    return rc;
+}
+
+static enum rc s_service_update(struct store *st_, const struct store_service *svc,
+                                struct store_deployment *dep)
+{
+    SELF;
+    if (dep)
+        store_copy_field(dep->service_id, sizeof dep->service_id, svc->id);
+    struct service_write_args a = {svc, dep};
+    return transaction(s, service_update_body, &a);
+}
+
+static enum rc s_service_by_name(struct store *st_, const char *org_id, const char *name,
+                                 struct store_service *out)
+{
+    SELF;
+    PREPARE(Q_SERVICE_BY_NAME);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, name);
+    FETCH_ONE(s, c, st, read_service(st, out));
+    return rc;
+}
+
+static enum rc s_services_for_org(struct store *st_, const char *org_id, const char *region,
+                                  struct store_service **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_SERVICES_FOR_ORG);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, region ? region : "");
+    return fetch_all(s, c, st, sizeof **list, service_reader, (void **)list, count);
+}
+
+static enum rc s_service_delete(struct store *st_, const char *org_id, const char *name)
+{
+    SELF;
+    PREPARE(Q_SERVICE_DELETE);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, name);
+    return run_changing(s, c, st);
+}
+
+static enum rc s_deployment_by_id(struct store *st_, const char *service_id, const char *id,
+                                  struct store_deployment *out)
+{
+    SELF;
+    PREPARE(Q_DEPLOYMENT_BY_ID);
+    bind_text(st, 1, service_id);
+    bind_text(st, 2, id);
+    FETCH_ONE(s, c, st, read_deployment(st, out));
+    return rc;
+}
+
+static enum rc s_deployments_for_service(struct store *st_, const char *service_id,
+                                         struct store_deployment **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_DEPLOYMENTS_FOR_SERVICE);
+    bind_text(st, 1, service_id);
+    return fetch_all(s, c, st, sizeof **list, deployment_reader, (void **)list, count);
+}
+
 /* Apply every built-in migration newer than the recorded version, each in one transaction,
  * under an exclusive lock so two processes starting at once apply each migration once. */
 static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errlen)
@@ -660,6 +1200,27 @@ static const struct store_ops sqlite_ops = {
     .token_count = s_token_count,
     .audit_append = s_audit_append,
     .audit_for_user = s_audit_for_user,
+    .org_properties = s_org_properties,
+    .org_property_put = s_org_property_put,
+    .api_key_insert = s_api_key_insert,
+    .api_key_lookup = s_api_key_lookup,
+    .api_keys_for_org = s_api_keys_for_org,
+    .api_key_revoke = s_api_key_revoke,
+    .api_key_touch = s_api_key_touch,
+    .secret_sets_for_org = s_secret_sets_for_org,
+    .secret_set_by_name = s_secret_set_by_name,
+    .secret_put = s_secret_put,
+    .secret_names = s_secret_names,
+    .secret_get = s_secret_get,
+    .secret_delete = s_secret_delete,
+    .secret_set_delete = s_secret_set_delete,
+    .service_create = s_service_create,
+    .service_update = s_service_update,
+    .service_by_name = s_service_by_name,
+    .services_for_org = s_services_for_org,
+    .service_delete = s_service_delete,
+    .deployment_by_id = s_deployment_by_id,
+    .deployments_for_service = s_deployments_for_service,
 };
 
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)

@@ -1,6 +1,6 @@
 /* store.h: the storage interface. Handlers and auth code see only these row structs and calls;
- * SQL lives in the backends (sqlite.c, and pg.c later). Every backend passes one conformance
- * suite (tests/unit/store/). All calls are safe from several threads at once. */
+ * SQL lives in the backends (sqlite.c, pg.c). Every backend passes one conformance suite
+ * (tests/unit/store/). All calls are safe from several threads at once. */
 #ifndef PCC_STORE_H
 #define PCC_STORE_H
 
@@ -21,6 +21,18 @@
 #define STORE_SECRET_SIZE 256   /* org settings such as the Daily API key */
 #define STORE_EVENT_SIZE 48
 #define STORE_DETAIL_SIZE 512
+#define STORE_REGION_SIZE 32      /* region codes: [a-z0-9-], at most 31 bytes */
+#define STORE_KIND_SIZE 24        /* "public" | "private", "secret" | "imagePullSecret" */
+#define STORE_PROPERTY_NAME_SIZE 48
+#define STORE_PROPERTY_VALUE_SIZE 128
+#define STORE_APIKEY_SIZE 48      /* a full pk_ key: "pk_" + 32 base62 + 6 base62 checksum */
+#define STORE_SET_NAME_SIZE 72    /* secret set names: at most 64 bytes accepted */
+#define STORE_SECRET_NAME_SIZE 72 /* secret key names: at most 64 bytes accepted */
+#define STORE_NONCE_HEX_SIZE 64   /* a hex secretbox nonce (48 digits) */
+#define STORE_HOST_SIZE 256       /* an image registry host */
+#define STORE_SERVICE_NAME_SIZE 64 /* service names: at most 54 bytes accepted */
+#define STORE_IMAGE_SIZE 520      /* image references: at most 512 bytes accepted */
+#define STORE_SHORT_SIZE 16       /* agent profiles, filters, websocket auth modes */
 
 struct store_user {
     char id[ID_BUF_SIZE];
@@ -68,6 +80,82 @@ struct store_audit {
     char detail[STORE_DETAIL_SIZE];
 };
 
+/* One organization property (e.g. defaultRegion) that was set explicitly. */
+struct store_property {
+    char name[STORE_PROPERTY_NAME_SIZE];
+    char value[STORE_PROPERTY_VALUE_SIZE];
+    int64_t updated_at;
+};
+
+/* An organization API key. Private keys exist here only as their digest; public keys also keep
+ * their value, because the reference client lists them in full and reuses them. */
+struct store_api_key {
+    char id[ID_BUF_SIZE];
+    char org_id[ID_BUF_SIZE];
+    char kind[STORE_KIND_SIZE];                 /* "public" | "private" */
+    char name[STORE_NAME_SIZE];
+    char public_value[STORE_APIKEY_SIZE];       /* the full pk_ key; "" for private keys */
+    char display[TOKEN_DISPLAY_SIZE];           /* "pk_abcd...wxyz" */
+    char digest[DIGEST_HEX_SIZE];
+    char created_by[ID_BUF_SIZE];               /* the user who created it */
+    int64_t created_at;
+    int64_t last_used_at; /* 0: never */
+    int64_t revoked_at;   /* 0: active */
+};
+
+/* A named set of secrets, or an image pull secret, living in one region. */
+struct store_secret_set {
+    char id[ID_BUF_SIZE];
+    char org_id[ID_BUF_SIZE];
+    char name[STORE_SET_NAME_SIZE];
+    char kind[STORE_KIND_SIZE]; /* "secret" | "imagePullSecret" */
+    char region[STORE_REGION_SIZE];
+    char host[STORE_HOST_SIZE]; /* image pull secrets: the registry host; else "" */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/* One key of a secret set. The value is stored only encrypted: nonce here, the hex ciphertext
+ * passed beside the row (rows in lists hold no pointers). */
+struct store_secret {
+    char set_id[ID_BUF_SIZE];
+    char name[STORE_SECRET_NAME_SIZE];
+    char nonce[STORE_NONCE_HEX_SIZE];
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/* A service (agent): its identity, region and scaling; the configuration lives in deployments. */
+struct store_service {
+    char id[ID_BUF_SIZE];
+    char org_id[ID_BUF_SIZE];
+    char name[STORE_SERVICE_NAME_SIZE];
+    char region[STORE_REGION_SIZE];
+    int min_agents;
+    int max_agents;
+    char active_deployment_id[ID_BUF_SIZE];
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/* One revision of a service's configuration; never changed once written. */
+struct store_deployment {
+    char id[ID_BUF_SIZE];
+    char service_id[ID_BUF_SIZE];
+    int revision; /* 1, 2, ... per service; assigned by the store */
+    char image[STORE_IMAGE_SIZE];
+    char build_id[ID_BUF_SIZE];
+    char secret_set[STORE_SET_NAME_SIZE];            /* "" when none */
+    char image_pull_secret_set[STORE_SET_NAME_SIZE]; /* "" when none */
+    char agent_profile[STORE_SHORT_SIZE];
+    char krisp_viva_filter[STORE_SHORT_SIZE]; /* "" when disabled */
+    int enable_krisp;
+    char websocket_auth[STORE_SHORT_SIZE];
+    int max_session_duration; /* seconds */
+    char created_by[ID_BUF_SIZE];
+    int64_t created_at;
+};
+
 struct store;
 
 /* The operations a backend implements. Return codes: RC_OK; RC_NOT_FOUND when the row does not
@@ -107,6 +195,66 @@ struct store_ops {
     enum rc (*audit_append)(struct store *st, struct store_audit *ev);
     enum rc (*audit_for_user)(struct store *st, const char *user_id, int64_t before_id,
                               size_t limit, struct store_audit **list, size_t *count);
+
+    /* Organization properties that were set, by name; put inserts or replaces one. */
+    enum rc (*org_properties)(struct store *st, const char *org_id, struct store_property **list,
+                              size_t *count);
+    enum rc (*org_property_put)(struct store *st, const char *org_id, const char *name,
+                                const char *value, int64_t now);
+
+    /* API keys: insert (RC_CONFLICT on a digest already stored), look up by digest (revoked
+     * keys too), list an organization's keys oldest first (revoked too), revoke softly
+     * (RC_NOT_FOUND unless the key is the org's and active), stamp the last use. */
+    enum rc (*api_key_insert)(struct store *st, const struct store_api_key *key);
+    enum rc (*api_key_lookup)(struct store *st, const char *digest, struct store_api_key *out);
+    enum rc (*api_keys_for_org)(struct store *st, const char *org_id,
+                                struct store_api_key **list, size_t *count);
+    enum rc (*api_key_revoke)(struct store *st, const char *org_id, const char *key_id,
+                              int64_t now);
+    enum rc (*api_key_touch)(struct store *st, const char *key_id, int64_t now);
+
+    /* Secret sets of an organization by name (region "" for every region). */
+    enum rc (*secret_sets_for_org)(struct store *st, const char *org_id, const char *region,
+                                   struct store_secret_set **list, size_t *count);
+    enum rc (*secret_set_by_name)(struct store *st, const char *org_id, const char *name,
+                                  struct store_secret_set *out);
+    /* In one transaction: create set (by org_id and name) if missing, else check that the
+     * stored one has set's kind and region (RC_CONFLICT otherwise, nothing written) and update
+     * its host and updated_at; then insert or replace the secret (name, nonce, ciphertext hex).
+     * On RC_OK and RC_CONFLICT, *set holds the stored row. */
+    enum rc (*secret_put)(struct store *st, struct store_secret_set *set,
+                          const struct store_secret *secret, const char *ciphertext);
+    /* The keys of a set, by name, without values. */
+    enum rc (*secret_names)(struct store *st, const char *set_id, struct store_secret **list,
+                            size_t *count);
+    /* One key with its ciphertext (*ciphertext: hex, the caller free()s it). */
+    enum rc (*secret_get)(struct store *st, const char *set_id, const char *name,
+                          struct store_secret *out, char **ciphertext);
+    enum rc (*secret_delete)(struct store *st, const char *set_id, const char *name);
+    /* Delete a set with all its keys; RC_NOT_FOUND when the org has no set of that name. */
+    enum rc (*secret_set_delete)(struct store *st, const char *org_id, const char *name);
+
+    /* Services and deployments. create writes the service and its first deployment (revision
+     * 1, made active) in one transaction; RC_CONFLICT when the org has a service of that name.
+     * update (one transaction) adds dep as the next revision when dep is not NULL and writes
+     * the service's scaling, active deployment and updated_at; RC_NOT_FOUND when it is gone.
+     * Both fill dep->service_id and dep->revision. */
+    enum rc (*service_create)(struct store *st, struct store_service *svc,
+                              struct store_deployment *dep);
+    enum rc (*service_update)(struct store *st, const struct store_service *svc,
+                              struct store_deployment *dep);
+    enum rc (*service_by_name)(struct store *st, const char *org_id, const char *name,
+                               struct store_service *out);
+    /* An organization's services by name (region "" for every region). */
+    enum rc (*services_for_org)(struct store *st, const char *org_id, const char *region,
+                                struct store_service **list, size_t *count);
+    /* Delete a service with its deployments; RC_NOT_FOUND when there is none of that name. */
+    enum rc (*service_delete)(struct store *st, const char *org_id, const char *name);
+    enum rc (*deployment_by_id)(struct store *st, const char *service_id, const char *id,
+                                struct store_deployment *out);
+    /* A service's deployments, newest first. */
+    enum rc (*deployments_for_service)(struct store *st, const char *service_id,
+                                       struct store_deployment **list, size_t *count);
 };
 
 struct store {
@@ -144,5 +292,27 @@ void store_free_list(void *list);
 #define store_token_count(st, ...) ((st)->ops->token_count((st), __VA_ARGS__))
 #define store_audit_append(st, ...) ((st)->ops->audit_append((st), __VA_ARGS__))
 #define store_audit_for_user(st, ...) ((st)->ops->audit_for_user((st), __VA_ARGS__))
+#define store_org_properties(st, ...) ((st)->ops->org_properties((st), __VA_ARGS__))
+#define store_org_property_put(st, ...) ((st)->ops->org_property_put((st), __VA_ARGS__))
+#define store_api_key_insert(st, ...) ((st)->ops->api_key_insert((st), __VA_ARGS__))
+#define store_api_key_lookup(st, ...) ((st)->ops->api_key_lookup((st), __VA_ARGS__))
+#define store_api_keys_for_org(st, ...) ((st)->ops->api_keys_for_org((st), __VA_ARGS__))
+#define store_api_key_revoke(st, ...) ((st)->ops->api_key_revoke((st), __VA_ARGS__))
+#define store_api_key_touch(st, ...) ((st)->ops->api_key_touch((st), __VA_ARGS__))
+#define store_secret_sets_for_org(st, ...) ((st)->ops->secret_sets_for_org((st), __VA_ARGS__))
+#define store_secret_set_by_name(st, ...) ((st)->ops->secret_set_by_name((st), __VA_ARGS__))
+#define store_secret_put(st, ...) ((st)->ops->secret_put((st), __VA_ARGS__))
+#define store_secret_names(st, ...) ((st)->ops->secret_names((st), __VA_ARGS__))
+#define store_secret_get(st, ...) ((st)->ops->secret_get((st), __VA_ARGS__))
+#define store_secret_delete(st, ...) ((st)->ops->secret_delete((st), __VA_ARGS__))
+#define store_secret_set_delete(st, ...) ((st)->ops->secret_set_delete((st), __VA_ARGS__))
+#define store_service_create(st, ...) ((st)->ops->service_create((st), __VA_ARGS__))
+#define store_service_update(st, ...) ((st)->ops->service_update((st), __VA_ARGS__))
+#define store_service_by_name(st, ...) ((st)->ops->service_by_name((st), __VA_ARGS__))
+#define store_services_for_org(st, ...) ((st)->ops->services_for_org((st), __VA_ARGS__))
+#define store_service_delete(st, ...) ((st)->ops->service_delete((st), __VA_ARGS__))
+#define store_deployment_by_id(st, ...) ((st)->ops->deployment_by_id((st), __VA_ARGS__))
+#define store_deployments_for_service(st, ...)                                                 \
+    ((st)->ops->deployments_for_service((st), __VA_ARGS__))
 
 #endif

@@ -1,7 +1,9 @@
 # conftest.py: harness for the end-to-end tests: real pccd and pipecat binaries over real HTTP
-# on loopback, a fresh data directory and HOME per test, no mocks.
+# on loopback, a fresh data directory and HOME per test, no mocks. Under scripts/pg-test.sh
+# (PCC_TEST_DB_URL set) every server runs on its own database in that PostgreSQL cluster.
 import binascii
 import http.client
+import itertools
 import json
 import os
 import re
@@ -13,6 +15,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,83 @@ ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 ALICE = "alice@example.com"
 TIMEOUT = 30
+
+# --- backend --------------------------------------------------------------------------------
+
+PG_URL = os.environ.get("PCC_TEST_DB_URL") or None
+BACKEND = "postgresql" if PG_URL else "sqlite"
+sqlite_only = pytest.mark.skipif(
+    BACKEND != "sqlite", reason="about SQLite's database file; this run is on PostgreSQL")
+postgres_only = pytest.mark.skipif(
+    BACKEND != "postgresql",
+    reason="needs PostgreSQL: run under scripts/pg-test.sh (make e2e-pg)")
+
+
+def pytest_report_header(config):
+    if PG_URL:
+        parts = urllib.parse.urlsplit(PG_URL)
+        return (f"pcc backend: PostgreSQL at {parts.hostname}:{parts.port} "
+                f"(one database per server), binaries from {BIN_DIR}")
+    return f"pcc backend: SQLite (one file per server), binaries from {BIN_DIR}"
+
+
+class Postgres:
+    """The private cluster started by scripts/pg-test.sh, driven with its own psql as user
+    postgres over loopback TCP (trust authentication)."""
+
+    def __init__(self, url):
+        self.url = url
+        self.port = os.environ.get("PCC_PG_PORT") or str(urllib.parse.urlsplit(url).port)
+        self.bin = Path(os.environ.get("PCC_PG_BIN") or "/usr/lib/postgresql/15/bin")
+        self.ctl = os.environ.get("PCC_PG_CTL")
+        self._names = itertools.count()
+
+    def url_for(self, database):
+        parts = urllib.parse.urlsplit(self.url)
+        return urllib.parse.urlunsplit(parts._replace(path="/" + database))
+
+    def psql(self, sql, database="postgres", variables=None):
+        """Run sql (read from stdin, so :'name' variables are interpolated); stdout."""
+        argv = [str(self.bin / "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+                "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
+                "-f", "-"]
+        for k, v in (variables or {}).items():
+            argv += ["-v", f"{k}={v}"]
+        p = subprocess.run(argv, input=sql, capture_output=True, text=True, timeout=TIMEOUT)
+        assert p.returncode == 0, f"psql failed ({p.returncode}): {p.stderr}\n{sql}"
+        return p.stdout
+
+    def create_database(self, template=None):
+        """A new database (empty, or a copy of template); returns its name."""
+        name = f"pcc_e2e_{os.getpid()}_{next(self._names)}"
+        sql = f"CREATE DATABASE {name}"
+        if template:
+            # FILE_COPY: a plain copy of the template's files, several times faster than the
+            # default WAL_LOG strategy for these small databases.
+            sql += f" TEMPLATE {template} STRATEGY FILE_COPY"
+        self.psql(sql + ";")
+        return name
+
+    def drop_database(self, name):
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+
+    def query(self, database, sql, params=()):
+        """Rows of sql as dicts (column order kept); ? placeholders take params in order."""
+        pieces = sql.strip().rstrip(";").split("?")
+        assert len(pieces) == len(params) + 1, "one parameter per ? placeholder"
+        variables, text = {}, pieces[0]
+        for i, (value, rest) in enumerate(zip(params, pieces[1:])):
+            if value is None:
+                text += "NULL" + rest
+            else:
+                variables[f"p{i}"] = str(value)
+                text += f":'p{i}'" + rest
+        out = self.psql(f"SELECT coalesce(json_agg(q), '[]') FROM ({text}) q;\n", database,
+                        variables)
+        return json.loads(out)
+
+
+PG = Postgres(PG_URL) if PG_URL else None
 
 # --- tokens ---------------------------------------------------------------------------------
 
@@ -201,11 +281,14 @@ def run_checked(argv, what, stdin=None, env=None, check=True):
 
 
 class Server:
-    """A pccd data directory plus (while running) a `pccd serve` process on a free port."""
+    """A pccd data directory (the server secret; on SQLite the database file too) plus (while
+    running) a `pccd serve` process on a free port. db_name: its PostgreSQL database, if any."""
 
-    def __init__(self, data, serve_args=()):
+    def __init__(self, data, serve_args=(), db_name=None):
         self.data = Path(data)
         self.serve_args = list(serve_args)
+        self.db_name = db_name
+        self.db_url = PG.url_for(db_name) if db_name else None
         self.proc = None
         self.url = None
         self.port = None
@@ -213,12 +296,17 @@ class Server:
         self.logs = []  # stderr of every serve process, one string each
         self._lines = None
         self._reader = None
+        self._listening = None
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PCCD_")}
 
-    # admin subcommands on this data dir
+    def storage_args(self):
+        """--data DIR, plus --db URL on PostgreSQL: what every pccd command of this server takes."""
+        return ["--data", str(self.data)] + (["--db", self.db_url] if self.db_url else [])
+
+    # admin subcommands on this data dir (and database)
     def admin(self, *args, stdin=None, check=True):
-        """Run `pccd ARGS --data DIR`; with check, it must exit 0."""
-        return run_checked([str(BIN_DIR / "pccd"), *args, "--data", str(self.data)],
+        """Run `pccd ARGS --data DIR [--db URL]`; with check, it must exit 0."""
+        return run_checked([str(BIN_DIR / "pccd"), *args, *self.storage_args()],
                            "pccd " + " ".join(args[:2]), stdin=stdin, env=self.env, check=check)
 
     def user_add(self, email, org=None, org_name=None, role=None):
@@ -256,26 +344,36 @@ class Server:
 
     # serve
     def start(self):
+        self.spawn()
+        return self.wait_listening()
+
+    def spawn(self):
+        """Start `pccd serve` without waiting for it (wait_listening does): lets a test start
+        several servers at the same moment."""
         assert self.proc is None
         self._lines = []
         self.proc = subprocess.Popen(
-            [str(BIN_DIR / "pccd"), "serve", "--data", str(self.data), "--listen",
+            [str(BIN_DIR / "pccd"), "serve", *self.storage_args(), "--listen",
              "127.0.0.1:0", *self.serve_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True, env=self.env)
-        listening = threading.Event()
+        self._listening = threading.Event()
 
-        def read(stream, lines):
+        def read(stream, lines, listening):
             for line in stream:
                 lines.append(line)
                 if LISTEN_RE.search(line):
                     listening.set()
             listening.set()
 
-        self._reader = threading.Thread(target=read, args=(self.proc.stderr, self._lines),
+        self._reader = threading.Thread(target=read,
+                                        args=(self.proc.stderr, self._lines, self._listening),
                                         daemon=True)
         self._reader.start()
-        assert listening.wait(TIMEOUT), "pccd did not start listening"
+        return self
+
+    def wait_listening(self):
+        assert self._listening.wait(TIMEOUT), "pccd did not start listening"
         m = next((LISTEN_RE.search(line) for line in self._lines if LISTEN_RE.search(line)),
                  None)
         assert m, f"pccd serve did not print its address:\n{self.stderr}"
@@ -339,7 +437,19 @@ class Server:
         raise AssertionError("the server did not log a request")
 
     def db(self):
+        """A read-only sqlite3 connection to the database file (SQLite only; see query)."""
+        assert not self.db_name, "this server runs on PostgreSQL: use query()"
         return sqlite3.connect(f"file:{self.data / 'pcc.db'}?mode=ro", uri=True, timeout=10)
+
+    def query(self, sql, params=()):
+        """Read the server's database on either backend: rows of sql as dicts keyed by column
+        name, in order; ? placeholders take params. SQL common to SQLite and PostgreSQL."""
+        if self.db_name:
+            return PG.query(self.db_name, sql, params)
+        with self.db() as db:
+            cur = db.execute(sql, tuple(params))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def check_logs(self):
         log = self.stderr
@@ -358,11 +468,13 @@ _TEMPLATE = {}
 
 
 def bootstrapped_template(tmp_path_factory):
-    """A data directory made once per session by the real admin commands (init, user add,
-    token create); per-test servers start from a copy of it, which is much faster than running
-    the admin commands again for every test (several seconds in total under ASan)."""
+    """A data directory (and on PostgreSQL a template database) made once per session by the
+    real admin commands (init, user add, token create); per-test servers start from a copy of
+    it, which is much faster than running the admin commands again for every test (several
+    seconds in total under ASan)."""
     if "server" not in _TEMPLATE:
-        s = Server(tmp_path_factory.mktemp("template") / "d")
+        s = Server(tmp_path_factory.mktemp("template") / "d",
+                   db_name=PG.create_database() if PG else None)
         s.bootstrap()
         _TEMPLATE["server"] = s
     return _TEMPLATE["server"]
@@ -372,19 +484,35 @@ class ServerFactory:
     def __init__(self, tmp_path_factory):
         self.tmp = tmp_path_factory
         self.servers = []
+        self.databases = []
 
-    def __call__(self, serve_args=(), bootstrap=True, start=True, fresh=False):
-        """A new server on its own data directory. bootstrap: with alice, acme and one PAT,
-        copied from the session's template (fresh: made by the admin commands for this
-        server, with its own server secret)."""
-        s = Server(self.tmp.mktemp("data") / "d", serve_args)
+    def __call__(self, serve_args=(), bootstrap=True, start=True, fresh=False, share=None):
+        """A new server on its own data directory (and on PostgreSQL its own database).
+        bootstrap: with alice, acme and one PAT, copied from the session's template (fresh:
+        made by the admin commands for this server, with its own server secret). share:
+        another node of that server's installation instead: same database, and a data
+        directory holding only a copy of its server secret, as an operator deploys it."""
+        data = self.tmp.mktemp("data") / "d"
+        if share is not None:
+            assert share.db_name, "several nodes on one database need PostgreSQL"
+            s = Server(data, serve_args, db_name=share.db_name)
+            data.mkdir(mode=0o700)
+            shutil.copy2(share.data / "secret", data / "secret")
+            s.token = share.token
+        else:
+            db_name = None
+            if PG:
+                t = bootstrapped_template(self.tmp) if bootstrap and not fresh else None
+                db_name = PG.create_database(template=t.db_name if t else None)
+                self.databases.append(db_name)
+            s = Server(data, serve_args, db_name=db_name)
+            if bootstrap and fresh:
+                s.bootstrap()
+            elif bootstrap:
+                t = bootstrapped_template(self.tmp)
+                shutil.copytree(t.data, s.data, copy_function=shutil.copy2)
+                s.token = t.token
         self.servers.append(s)
-        if bootstrap and fresh:
-            s.bootstrap()
-        elif bootstrap:
-            t = bootstrapped_template(self.tmp)
-            shutil.copytree(t.data, s.data, copy_function=shutil.copy2)
-            s.token = t.token
         if start:
             s.start()
         return s
@@ -397,6 +525,11 @@ class ServerFactory:
                     s.stop()
                 s.check_logs()
             except AssertionError as e:  # report every server, not only the first
+                errors.append(str(e))
+        for name in self.databases:
+            try:
+                PG.drop_database(name)
+            except AssertionError as e:
                 errors.append(str(e))
         assert not errors, "\n".join(errors)
 

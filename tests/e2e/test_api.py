@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import (ALICE, BIN_DIR, ISO_RE, TIMEOUT, assert_no_sanitizer_report,
-                      bad_checksum_token, display_of, raw_http, token_checksum_ok,
+                      bad_checksum_token, display_of, raw_http, sqlite_only, token_checksum_ok,
                       well_formed_token)
 
 TOKENS = "/v1/users/me/tokens"
@@ -55,16 +55,9 @@ def list_tokens(srv, token="__default__"):
 
 
 def audit_rows(srv, event=None):
-    with srv.db() as db:
-        db.row_factory = dict_factory
-        if event:
-            return db.execute("SELECT * FROM audit_events WHERE event = ? ORDER BY id",
-                              (event,)).fetchall()
-        return db.execute("SELECT * FROM audit_events ORDER BY id").fetchall()
-
-
-def dict_factory(cursor, row):
-    return {d[0]: v for d, v in zip(cursor.description, row)}
+    if event:
+        return srv.query("SELECT * FROM audit_events WHERE event = ? ORDER BY id", (event,))
+    return srv.query("SELECT * FROM audit_events ORDER BY id")
 
 
 # --- read-only, one server per module -------------------------------------------------------
@@ -261,8 +254,16 @@ def test_data_dir_and_files_are_private(make_server):
     data = srv.data
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "secret").stat().st_mode) == 0o600
-    assert stat.S_IMODE((data / "pcc.db").stat().st_mode) == 0o600
     for f in data.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
+
+
+@sqlite_only
+def test_sqlite_database_files_are_private(make_server):
+    srv = make_server(fresh=True)
+    assert srv.get("/v1/users").status == 200
+    assert stat.S_IMODE((srv.data / "pcc.db").stat().st_mode) == 0o600
+    for f in srv.data.glob("pcc.db*"):  # the WAL and shared-memory files too
         assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
 
 
@@ -677,7 +678,7 @@ def test_sigint_stops_cleanly(server):
 
 
 def test_port_in_use_is_a_clear_error(server):
-    p = subprocess.run([str(BIN_DIR / "pccd"), "serve", "--data", str(server.data), "--listen",
+    p = subprocess.run([str(BIN_DIR / "pccd"), "serve", *server.storage_args(), "--listen",
                         f"127.0.0.1:{server.port}"], capture_output=True, text=True,
                        timeout=TIMEOUT)
     assert p.returncode != 0

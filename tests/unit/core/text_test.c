@@ -58,6 +58,69 @@ Test(text, emails)
     cr_expect_not(text_is_email("a b@example.com"));
 }
 
+struct name_case {
+    const char *s;
+    int service, set, key, region, image;
+};
+
+/* One row per input: whether each platform validator accepts it. */
+static const struct name_case name_cases[] = {
+    /* s                      svc set key reg img */
+    {"a", 1, 1, 1, 1, 0},
+    {"my-agent", 1, 1, 1, 1, 0},
+    {"my-agent-", 0, 0, 1, 0, 0},
+    {"-agent", 0, 0, 1, 0, 0},
+    {"My-Agent", 0, 1, 1, 0, 0},
+    {"my_agent", 0, 1, 1, 0, 0},
+    {"_key", 0, 0, 1, 0, 0},
+    {"API_KEY", 0, 1, 1, 0, 0},
+    {"a.b", 0, 0, 0, 0, 0},
+    {"a b", 0, 0, 0, 0, 0},
+    {"", 0, 0, 0, 0, 0},
+    {"repo/agent:1.0", 0, 0, 0, 0, 1},
+    {"agent:latest", 0, 0, 0, 0, 1},
+    {"registry.example.com:5000/team/agent:v2", 0, 0, 0, 0, 1},
+    {"registry.example.com:5000/team/agent", 0, 0, 0, 0, 0},
+    {"repo/agent", 0, 0, 0, 0, 0},
+    {"repo/agent:", 0, 0, 0, 0, 0},
+    {":tag", 0, 0, 0, 0, 0},
+    {"repo/agent@sha256:abc123", 0, 0, 0, 0, 1},
+    {"repo/agent:1 0", 0, 0, 0, 0, 0},
+};
+
+Test(text, platform_names_table)
+{
+    for (size_t i = 0; i < sizeof name_cases / sizeof name_cases[0]; i++) {
+        const struct name_case *c = &name_cases[i];
+        cr_expect_eq(text_is_service_name(c->s), c->service, "service name '%s'", c->s);
+        cr_expect_eq(text_is_secret_set_name(c->s), c->set, "set name '%s'", c->s);
+        cr_expect_eq(text_is_secret_key(c->s), c->key, "key name '%s'", c->s);
+        cr_expect_eq(text_is_region_code(c->s), c->region, "region '%s'", c->s);
+        cr_expect_eq(text_is_image_ref(c->s), c->image, "image '%s'", c->s);
+    }
+}
+
+/* s filled with n letters 'a'. */
+static const char *letters(char *s, size_t n)
+{
+    memset(s, 'a', n);
+    s[n] = '\0';
+    return s;
+}
+
+Test(text, platform_name_lengths)
+{
+    char s[80];
+    cr_expect(text_is_service_name(letters(s, 54)));
+    cr_expect_not(text_is_service_name(letters(s, 55)));
+    cr_expect(text_is_secret_key(letters(s, 64)));
+    cr_expect(text_is_secret_set_name(letters(s, 64)));
+    cr_expect_not(text_is_secret_key(letters(s, 65)));
+    cr_expect_not(text_is_secret_set_name(letters(s, 65)));
+    cr_expect(text_is_region_code(letters(s, 31)));
+    cr_expect_not(text_is_region_code(letters(s, 32)));
+}
+
 Test(buf, cap_is_enforced_and_contents_kept)
 {
     struct buf b;

@@ -300,3 +300,383 @@ Test(store, concurrent_writers_lose_nothing)
     cr_assert_eq(n, THREADS * 25);
     store_free_list(list);
 }
+
+/* --- platform tables: properties, API keys, secrets, services ------------------------------ */
+
+static struct store_api_key make_api_key(const char *org_id, const char *kind, const char *name)
+{
+    struct store_api_key k = {0};
+    token_new_id("key_", k.id);
+    snprintf(k.org_id, sizeof k.org_id, "%s", org_id);
+    snprintf(k.kind, sizeof k.kind, "%s", kind);
+    snprintf(k.name, sizeof k.name, "%s", name);
+    if (strcmp(kind, "public") == 0)
+        unique(k.public_value, sizeof k.public_value, "pk_");
+    snprintf(k.display, sizeof k.display, "%.2s_abcd...wxyz", kind[0] == 'p' && kind[1] == 'u'
+                                                                   ? "pk"
+                                                                   : "sk");
+    unique(k.digest, sizeof k.digest, "d1g");
+    snprintf(k.created_by, sizeof k.created_by, "usr_creator");
+    static int64_t clock_tick = 1700001000; /* distinct times: lists are ordered by them */
+    k.created_at = clock_tick++;
+    cr_assert_eq(store_api_key_insert(st, &k), RC_OK, "%s", st->last_error);
+    return k;
+}
+
+Test(store, org_properties_put_and_replace)
+{
+    struct store_org o = make_org(), other = make_org();
+    struct store_property *list = NULL;
+    size_t n = 99;
+    cr_assert_eq(store_org_properties(st, o.id, &list, &n), RC_OK);
+    cr_assert_eq(n, 0, "nothing set yet");
+    store_free_list(list);
+    cr_assert_eq(store_org_property_put(st, o.id, "defaultRegion", "eu-central", 10), RC_OK);
+    cr_assert_eq(store_org_property_put(st, o.id, "defaultRegion", "us-east", 20), RC_OK);
+    cr_assert_eq(store_org_property_put(st, other.id, "defaultRegion", "ap-south", 30), RC_OK);
+    cr_assert_eq(store_org_properties(st, o.id, &list, &n), RC_OK);
+    cr_assert_eq(n, 1, "a second put replaces the value");
+    cr_assert_str_eq(list[0].name, "defaultRegion");
+    cr_assert_str_eq(list[0].value, "us-east");
+    cr_assert_eq(list[0].updated_at, 20);
+    store_free_list(list);
+    cr_assert_eq(store_org_property_put(st, "org_missing", "defaultRegion", "x", 1), RC_CONFLICT,
+                 "the organization must exist");
+}
+
+Test(store, api_keys_lookup_list_and_soft_revoke)
+{
+    struct store_org o = make_org(), other = make_org();
+    struct store_api_key pub = make_api_key(o.id, "public", "web app");
+    struct store_api_key priv = make_api_key(o.id, "private", "ci");
+    make_api_key(other.id, "public", "elsewhere");
+
+    struct store_api_key got;
+    cr_assert_eq(store_api_key_lookup(st, pub.digest, &got), RC_OK);
+    cr_assert_str_eq(got.id, pub.id);
+    cr_assert_str_eq(got.org_id, o.id);
+    cr_assert_str_eq(got.kind, "public");
+    cr_assert_str_eq(got.public_value, pub.public_value);
+    cr_assert_str_eq(got.created_by, "usr_creator");
+    cr_assert_eq(got.revoked_at, 0);
+    cr_assert_eq(store_api_key_lookup(st, priv.digest, &got), RC_OK);
+    cr_assert_str_eq(got.public_value, "", "private keys keep no value");
+    cr_assert_eq(store_api_key_lookup(st, "00", &got), RC_NOT_FOUND);
+
+    struct store_api_key dup = pub;
+    token_new_id("key_", dup.id);
+    cr_assert_eq(store_api_key_insert(st, &dup), RC_CONFLICT, "digests are unique");
+    dup = pub;
+    token_new_id("key_", dup.id);
+    unique(dup.digest, sizeof dup.digest, "d1g");
+    snprintf(dup.kind, sizeof dup.kind, "secret");
+    cr_assert_eq(store_api_key_insert(st, &dup), RC_CONFLICT, "kind is public or private");
+
+    cr_assert_eq(store_api_key_touch(st, pub.id, 1700002000), RC_OK);
+    /* Only the owning organization revokes, and only once; the row stays. */
+    cr_assert_eq(store_api_key_revoke(st, other.id, pub.id, 1700003000), RC_NOT_FOUND);
+    cr_assert_eq(store_api_key_revoke(st, o.id, pub.id, 1700003000), RC_OK);
+    cr_assert_eq(store_api_key_revoke(st, o.id, pub.id, 1700004000), RC_NOT_FOUND);
+    cr_assert_eq(store_api_key_lookup(st, pub.digest, &got), RC_OK);
+    cr_assert_eq(got.revoked_at, 1700003000);
+    cr_assert_eq(got.last_used_at, 1700002000, "audit fields survive revocation");
+
+    struct store_api_key *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_api_keys_for_org(st, o.id, &list, &n), RC_OK);
+    cr_assert_eq(n, 2, "revoked keys are still listed");
+    cr_assert_str_eq(list[0].id, pub.id, "oldest first");
+    cr_assert_eq(list[0].revoked_at, 1700003000);
+    cr_assert_str_eq(list[1].id, priv.id);
+    store_free_list(list);
+}
+
+static struct store_secret_set new_set(const char *org_id, const char *name, const char *kind,
+                                       const char *region, int64_t now)
+{
+    struct store_secret_set set = {0};
+    token_new_id("set_", set.id);
+    snprintf(set.org_id, sizeof set.org_id, "%s", org_id);
+    snprintf(set.name, sizeof set.name, "%s", name);
+    snprintf(set.kind, sizeof set.kind, "%s", kind);
+    snprintf(set.region, sizeof set.region, "%s", region);
+    set.created_at = set.updated_at = now;
+    return set;
+}
+
+static struct store_secret new_secret(const char *name, int64_t now)
+{
+    struct store_secret sec = {0};
+    snprintf(sec.name, sizeof sec.name, "%s", name);
+    unique(sec.nonce, sizeof sec.nonce, "n0nce");
+    sec.created_at = sec.updated_at = now;
+    return sec;
+}
+
+Test(store, secret_sets_upsert_keys_and_keep_kind_and_region)
+{
+    struct store_org o = make_org(), other = make_org();
+    struct store_secret_set set = new_set(o.id, "prod", "secret", "us-west", 100);
+    const char *first_id = NULL;
+    char id[ID_BUF_SIZE];
+    struct store_secret a = new_secret("API_KEY", 100);
+    cr_assert_eq(store_secret_put(st, &set, &a, "c1phe4"), RC_OK, "%s", st->last_error);
+    snprintf(id, sizeof id, "%s", set.id);
+    first_id = id;
+
+    /* A second key goes into the same set; the set's id survives, updated_at moves. */
+    struct store_secret_set again = new_set(o.id, "prod", "secret", "us-west", 200);
+    struct store_secret b = new_secret("OTHER", 200);
+    cr_assert_eq(store_secret_put(st, &again, &b, "beef"), RC_OK, "%s", st->last_error);
+    cr_assert_str_eq(again.id, first_id);
+    cr_assert_eq(again.created_at, 100);
+    cr_assert_eq(again.updated_at, 200);
+
+    /* Replacing a key keeps one row with the new value. */
+    struct store_secret a2 = new_secret("API_KEY", 300);
+    again = new_set(o.id, "prod", "secret", "us-west", 300);
+    cr_assert_eq(store_secret_put(st, &again, &a2, "f00d"), RC_OK);
+    struct store_secret got;
+    char *cipher = NULL;
+    cr_assert_eq(store_secret_get(st, first_id, "API_KEY", &got, &cipher), RC_OK);
+    cr_assert_str_eq(cipher, "f00d");
+    cr_assert_str_eq(got.nonce, a2.nonce);
+    cr_assert_eq(got.created_at, 100);
+    cr_assert_eq(got.updated_at, 300);
+    free(cipher);
+    cr_assert_eq(store_secret_get(st, first_id, "MISSING", &got, &cipher), RC_NOT_FOUND);
+    cr_assert_null(cipher);
+
+    /* Another kind or region for the set: refused, nothing written, the stored row returned. */
+    struct store_secret_set wrong = new_set(o.id, "prod", "imagePullSecret", "us-west", 400);
+    struct store_secret c = new_secret("THIRD", 400);
+    cr_assert_eq(store_secret_put(st, &wrong, &c, "00"), RC_CONFLICT);
+    cr_assert_str_eq(wrong.kind, "secret");
+    wrong = new_set(o.id, "prod", "secret", "eu-central", 400);
+    cr_assert_eq(store_secret_put(st, &wrong, &c, "00"), RC_CONFLICT);
+    cr_assert_str_eq(wrong.region, "us-west");
+    cr_assert_eq(wrong.updated_at, 300, "the refused put changed nothing");
+
+    struct store_secret *names = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_secret_names(st, first_id, &names, &n), RC_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(names[0].name, "API_KEY");
+    cr_assert_str_eq(names[1].name, "OTHER");
+    store_free_list(names);
+
+    /* The same name in another organization is another set. */
+    struct store_secret_set theirs = new_set(other.id, "prod", "imagePullSecret", "eu-central", 1);
+    snprintf(theirs.host, sizeof theirs.host, "registry.example.com");
+    struct store_secret auth = new_secret("auth", 1);
+    cr_assert_eq(store_secret_put(st, &theirs, &auth, "aa"), RC_OK);
+    cr_assert_str_neq(theirs.id, first_id);
+    struct store_secret_set byname;
+    cr_assert_eq(store_secret_set_by_name(st, other.id, "prod", &byname), RC_OK);
+    cr_assert_str_eq(byname.host, "registry.example.com");
+    cr_assert_str_eq(byname.kind, "imagePullSecret");
+    cr_assert_eq(store_secret_set_by_name(st, o.id, "nope", &byname), RC_NOT_FOUND);
+
+    struct store_secret_set east = new_set(o.id, "east-only", "secret", "us-east", 5);
+    struct store_secret e = new_secret("K", 5);
+    cr_assert_eq(store_secret_put(st, &east, &e, "01"), RC_OK);
+    struct store_secret_set *sets = NULL;
+    cr_assert_eq(store_secret_sets_for_org(st, o.id, "", &sets, &n), RC_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(sets[0].name, "east-only", "by name");
+    cr_assert_str_eq(sets[1].name, "prod");
+    store_free_list(sets);
+    cr_assert_eq(store_secret_sets_for_org(st, o.id, "us-west", &sets, &n), RC_OK);
+    cr_assert_eq(n, 1, "filtered by region");
+    cr_assert_str_eq(sets[0].name, "prod");
+    store_free_list(sets);
+
+    cr_assert_eq(store_secret_delete(st, first_id, "OTHER"), RC_OK);
+    cr_assert_eq(store_secret_delete(st, first_id, "OTHER"), RC_NOT_FOUND);
+    cr_assert_eq(store_secret_set_delete(st, other.id, "east-only"), RC_NOT_FOUND,
+                 "another organization's set");
+    cr_assert_eq(store_secret_set_delete(st, o.id, "prod"), RC_OK);
+    cr_assert_eq(store_secret_set_delete(st, o.id, "prod"), RC_NOT_FOUND);
+    cr_assert_eq(store_secret_names(st, first_id, &names, &n), RC_OK);
+    cr_assert_eq(n, 0, "a deleted set takes its keys along");
+    store_free_list(names);
+    cr_assert_eq(store_secret_set_by_name(st, other.id, "prod", &byname), RC_OK);
+}
+
+static struct store_service new_service(const char *org_id, const char *name, const char *region)
+{
+    struct store_service svc = {0};
+    token_new_id("svc_", svc.id);
+    snprintf(svc.org_id, sizeof svc.org_id, "%s", org_id);
+    snprintf(svc.name, sizeof svc.name, "%s", name);
+    snprintf(svc.region, sizeof svc.region, "%s", region);
+    svc.min_agents = 0;
+    svc.max_agents = 5;
+    svc.created_at = svc.updated_at = 1000;
+    return svc;
+}
+
+static struct store_deployment new_deployment(const char *image, int64_t now)
+{
+    struct store_deployment d = {0};
+    token_new_id("dep_", d.id);
+    snprintf(d.image, sizeof d.image, "%s", image);
+    snprintf(d.secret_set, sizeof d.secret_set, "prod");
+    snprintf(d.agent_profile, sizeof d.agent_profile, "agent-1x");
+    snprintf(d.krisp_viva_filter, sizeof d.krisp_viva_filter, "tel");
+    snprintf(d.websocket_auth, sizeof d.websocket_auth, "token");
+    d.max_session_duration = 7200;
+    d.enable_krisp = 1;
+    snprintf(d.created_by, sizeof d.created_by, "usr_x");
+    d.created_at = now;
+    return d;
+}
+
+Test(store, services_deploy_revisions_in_transactions)
+{
+    struct store_org o = make_org(), other = make_org();
+    struct store_service svc = new_service(o.id, "my-agent", "us-west");
+    struct store_deployment d1 = new_deployment("repo/agent:1", 1000);
+    cr_assert_eq(store_service_create(st, &svc, &d1), RC_OK, "%s", st->last_error);
+    cr_assert_eq(d1.revision, 1);
+    cr_assert_str_eq(d1.service_id, svc.id);
+    cr_assert_str_eq(svc.active_deployment_id, d1.id);
+
+    struct store_service got;
+    cr_assert_eq(store_service_by_name(st, o.id, "my-agent", &got), RC_OK);
+    cr_assert_str_eq(got.id, svc.id);
+    cr_assert_str_eq(got.region, "us-west");
+    cr_assert_eq(got.max_agents, 5);
+    cr_assert_str_eq(got.active_deployment_id, d1.id);
+    cr_assert_eq(store_service_by_name(st, other.id, "my-agent", &got), RC_NOT_FOUND);
+
+    /* A second create of the name fails as a whole: no stray deployment is left behind. */
+    struct store_service dup = new_service(o.id, "my-agent", "us-east");
+    struct store_deployment dd = new_deployment("repo/agent:dup", 1001);
+    cr_assert_eq(store_service_create(st, &dup, &dd), RC_CONFLICT);
+    struct store_deployment dgot;
+    cr_assert_eq(store_deployment_by_id(st, dup.id, dd.id, &dgot), RC_NOT_FOUND);
+
+    /* An update with a new deployment: the next revision becomes active. */
+    struct store_deployment d2 = new_deployment("repo/agent:2", 2000);
+    svc.max_agents = 7;
+    svc.updated_at = 2000;
+    cr_assert_eq(store_service_update(st, &svc, &d2), RC_OK, "%s", st->last_error);
+    cr_assert_eq(d2.revision, 2);
+    cr_assert_eq(store_service_by_name(st, o.id, "my-agent", &got), RC_OK);
+    cr_assert_str_eq(got.active_deployment_id, d2.id);
+    cr_assert_eq(got.max_agents, 7);
+    cr_assert_eq(got.updated_at, 2000);
+    cr_assert_eq(got.created_at, 1000);
+
+    /* Scaling only: no new deployment. */
+    got.min_agents = 1;
+    got.updated_at = 3000;
+    cr_assert_eq(store_service_update(st, &got, NULL), RC_OK);
+    cr_assert_eq(store_service_by_name(st, o.id, "my-agent", &got), RC_OK);
+    cr_assert_eq(got.min_agents, 1);
+    cr_assert_str_eq(got.active_deployment_id, d2.id);
+
+    cr_assert_eq(store_deployment_by_id(st, svc.id, d1.id, &dgot), RC_OK);
+    cr_assert_str_eq(dgot.image, "repo/agent:1");
+    cr_assert_str_eq(dgot.secret_set, "prod");
+    cr_assert_str_eq(dgot.image_pull_secret_set, "");
+    cr_assert_str_eq(dgot.krisp_viva_filter, "tel");
+    cr_assert_str_eq(dgot.websocket_auth, "token");
+    cr_assert_eq(dgot.max_session_duration, 7200);
+    cr_assert_eq(dgot.enable_krisp, 1);
+    cr_assert_eq(dgot.created_at, 1000);
+    struct store_deployment *deps = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_deployments_for_service(st, svc.id, &deps, &n), RC_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(deps[0].revision, 2, "newest first");
+    cr_assert_str_eq(deps[1].id, d1.id);
+    store_free_list(deps);
+
+    struct store_service east = new_service(o.id, "another", "us-east");
+    struct store_deployment d3 = new_deployment("repo/other:1", 1);
+    cr_assert_eq(store_service_create(st, &east, &d3), RC_OK);
+    struct store_service *list = NULL;
+    cr_assert_eq(store_services_for_org(st, o.id, "", &list, &n), RC_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(list[0].name, "another", "by name");
+    store_free_list(list);
+    cr_assert_eq(store_services_for_org(st, o.id, "us-west", &list, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(list[0].name, "my-agent");
+    store_free_list(list);
+
+    cr_assert_eq(store_service_delete(st, other.id, "my-agent"), RC_NOT_FOUND);
+    cr_assert_eq(store_service_delete(st, o.id, "my-agent"), RC_OK);
+    cr_assert_eq(store_service_delete(st, o.id, "my-agent"), RC_NOT_FOUND);
+    cr_assert_eq(store_deployments_for_service(st, svc.id, &deps, &n), RC_OK);
+    cr_assert_eq(n, 0, "a deleted service takes its deployments along");
+    store_free_list(deps);
+    /* An update of a deleted service writes nothing. */
+    struct store_deployment d4 = new_deployment("repo/agent:4", 4000);
+    cr_assert_eq(store_service_update(st, &svc, &d4), RC_NOT_FOUND);
+    cr_assert_eq(store_deployment_by_id(st, svc.id, d4.id, &dgot), RC_NOT_FOUND);
+    /* The name is free again. */
+    struct store_service again = new_service(o.id, "my-agent", "eu-central");
+    struct store_deployment d5 = new_deployment("repo/agent:5", 5000);
+    cr_assert_eq(store_service_create(st, &again, &d5), RC_OK);
+    cr_assert_eq(d5.revision, 1);
+}
+
+struct deployer_arg {
+    struct store_service svc;
+    int index;
+    int ok;
+    int conflicts;
+    int failures;
+};
+
+static void *deployer(void *p)
+{
+    struct deployer_arg *a = p;
+    for (int i = 0; i < 10; i++) {
+        char image[64];
+        snprintf(image, sizeof image, "repo/agent:%d-%d", a->index, i);
+        struct store_deployment d = new_deployment(image, 1);
+        enum rc rc = store_service_update(st, &a->svc, &d);
+        if (rc == RC_OK)
+            a->ok++;
+        else if (rc == RC_CONFLICT)
+            a->conflicts++;
+        else
+            a->failures++;
+    }
+    return NULL;
+}
+
+Test(store, concurrent_deploys_get_distinct_revisions)
+{
+    struct store_org o = make_org();
+    struct store_service svc = new_service(o.id, "busy", "us-west");
+    struct store_deployment first = new_deployment("repo/busy:0", 1);
+    cr_assert_eq(store_service_create(st, &svc, &first), RC_OK);
+    enum { THREADS = 6 };
+    pthread_t th[THREADS];
+    struct deployer_arg args[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        args[i] = (struct deployer_arg){svc, i, 0, 0, 0};
+        pthread_create(&th[i], NULL, deployer, &args[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(args[i].failures, 0, "thread %d", i);
+        ok += args[i].ok;
+    }
+    struct store_deployment *deps = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_deployments_for_service(st, svc.id, &deps, &n), RC_OK);
+    cr_assert_eq(n, (size_t)ok + 1, "every acknowledged deploy is stored, nothing else");
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(deps[i].revision, (int)(n - i), "revisions are dense and distinct");
+    struct store_service got;
+    cr_assert_eq(store_service_by_name(st, o.id, "busy", &got), RC_OK);
+    cr_assert_str_eq(got.active_deployment_id, deps[0].id, "the newest revision is active");
+    store_free_list(deps);
+}

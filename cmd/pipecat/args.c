@@ -1,0 +1,214 @@
+/* args.c: command-line options of the platform commands (a small table-driven parser that
+ * also takes the reference client's multi-letter short forms such as -min), and the prompts
+ * that are only ever shown on a terminal. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "banned.h"
+
+static const struct opt *find_long(const struct opt *opts, const char *name, size_t len)
+{
+    for (const struct opt *o = opts; o->long_name || o->short_name || o->alias; o++)
+        if (o->long_name && strlen(o->long_name) == len && memcmp(o->long_name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static const struct opt *find_alias(const struct opt *opts, const char *arg)
+{
+    for (const struct opt *o = opts; o->long_name || o->short_name || o->alias; o++)
+        if (o->alias && strcmp(o->alias, arg) == 0)
+            return o;
+    return NULL;
+}
+
+static const struct opt *find_short(const struct opt *opts, char c)
+{
+    for (const struct opt *o = opts; o->long_name || o->short_name || o->alias; o++)
+        if (o->short_name && o->short_name == c)
+            return o;
+    return NULL;
+}
+
+static void take(const struct opt *o, const char *value)
+{
+    if (o->value)
+        *o->value = value;
+    if (o->flag)
+        *o->flag = 1;
+}
+
+int args_parse(struct cli *cli, int argc, char **argv, const struct opt *opts, const char **pos,
+               int max_pos, int *npos)
+{
+    int n = 0, only_positional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const struct opt *o;
+        if (only_positional || a[0] != '-' || a[1] == '\0') {
+            if (n >= max_pos) {
+                out_error(cli, "unexpected argument '%s' (see --help)", a);
+                return EXIT_USAGE;
+            }
+            pos[n++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_positional = 1;
+            continue;
+        }
+        if ((o = find_alias(opts, a)) != NULL) {
+            if (o->takes_value) {
+                if (i + 1 >= argc) {
+                    out_error(cli, "option %s needs a value (see --help)", a);
+                    return EXIT_USAGE;
+                }
+                take(o, argv[++i]);
+            } else {
+                take(o, NULL);
+            }
+            continue;
+        }
+        if (a[1] == '-') {
+            const char *name = a + 2, *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            if (!(o = find_long(opts, name, len))) {
+                out_error(cli, "unknown option '%.*s' (see --help)", (int)(len + 2), a);
+                return EXIT_USAGE;
+            }
+            if (!o->takes_value) {
+                if (eq) {
+                    out_error(cli, "option --%s takes no value (see --help)", o->long_name);
+                    return EXIT_USAGE;
+                }
+                take(o, NULL);
+            } else if (eq) {
+                take(o, eq + 1);
+            } else if (i + 1 < argc) {
+                take(o, argv[++i]);
+            } else {
+                out_error(cli, "option %s needs a value (see --help)", a);
+                return EXIT_USAGE;
+            }
+            continue;
+        }
+        /* A cluster of short options: -fy, -n5, -n 5. */
+        for (const char *p = a + 1; *p; p++) {
+            if (!(o = find_short(opts, *p))) {
+                out_error(cli, "unknown option '-%c' (see --help)", *p);
+                return EXIT_USAGE;
+            }
+            if (!o->takes_value) {
+                take(o, NULL);
+                continue;
+            }
+            if (p[1]) {
+                take(o, p + 1);
+            } else if (i + 1 < argc) {
+                take(o, argv[++i]);
+            } else {
+                out_error(cli, "option -%c needs a value (see --help)", *p);
+                return EXIT_USAGE;
+            }
+            break;
+        }
+    }
+    *npos = n;
+    return EXIT_OK;
+}
+
+int args_parse_org(struct cli *cli, int argc, char **argv, const char **org, const char **pos,
+                   int max_pos, int *npos)
+{
+    const struct opt opts[] = {{'o', "organization", NULL, 1, org, NULL}, {0}};
+    return args_parse(cli, argc, argv, opts, pos, max_pos, npos);
+}
+
+int args_int(struct cli *cli, const char *option, const char *text, long min, long max,
+             long *out)
+{
+    char *end = NULL;
+    long v = text && *text ? strtol(text, &end, 10) : 0;
+    if (!text || !*text || *end || v < min || v > max) {
+        if (max == LONG_MAX)
+            out_error(cli, "%s must be a whole number of at least %ld, not '%s'", option, min,
+                      text ? text : "");
+        else
+            out_error(cli, "%s must be a whole number from %ld to %ld, not '%s'", option, min,
+                      max, text ? text : "");
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return EXIT_OK;
+}
+
+/* --- prompts ------------------------------------------------------------------------------ */
+
+int stdin_is_terminal(void) { return isatty(STDIN_FILENO); }
+
+char *ask_line(const char *prompt)
+{
+    fputs(prompt, stderr);
+    fflush(stderr);
+    return read_stdin_line();
+}
+
+int ask_yes_no(const char *question, int default_yes)
+{
+    char prompt[600];
+    snprintf(prompt, sizeof prompt, "%s [%s]: ", question, default_yes ? "Y/n" : "y/N");
+    char *answer = ask_line(prompt);
+    int yes = default_yes;
+    if (!answer) {
+        yes = 0;
+    } else if (answer[0]) {
+        yes = strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
+              strcmp(answer, "yes") == 0 || strcmp(answer, "Yes") == 0 ||
+              strcmp(answer, "YES") == 0;
+    }
+    free(answer);
+    return yes;
+}
+
+int ask_confirm(struct cli *cli, const char *question, int default_yes, const char *flag)
+{
+    if (!stdin_is_terminal()) {
+        out_error(cli, "%s: no terminal to confirm on; pass %s to proceed without asking",
+                  question, flag);
+        return EXIT_USAGE;
+    }
+    if (!ask_yes_no(question, default_yes)) {
+        out_note(cli, "Aborted: nothing was changed.");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int ask_pick(struct cli *cli, const char *title, const char *const *labels, size_t n,
+             const char *instead, size_t *choice)
+{
+    if (!stdin_is_terminal()) {
+        out_error(cli, "%s: no terminal to choose on; pass %s", title, instead);
+        return EXIT_USAGE;
+    }
+    fprintf(stderr, "%s:\n", title);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "  %zu) %s\n", i + 1, labels[i]);
+    char prompt[64];
+    snprintf(prompt, sizeof prompt, "Choose [1-%zu]: ", n);
+    char *answer = ask_line(prompt);
+    char *end = NULL;
+    long pick = answer ? strtol(answer, &end, 10) : 0;
+    int ok = answer && end != answer && !*end && pick >= 1 && (size_t)pick <= n;
+    free(answer);
+    if (!ok) {
+        out_error(cli, "no valid choice made; nothing was changed");
+        return EXIT_FAIL;
+    }
+    *choice = (size_t)pick - 1;
+    return EXIT_OK;
+}
