@@ -17,7 +17,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -fstack-protector-strong $(WARN) \
            -MMD -MP
-CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/client cmd/pipecat)
+CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/web lib/client cmd/pipecat)
 LDFLAGS ?=
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
@@ -28,29 +28,35 @@ endif
 # --- sources ---------------------------------------------------------------------------------
 CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
              lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c \
-             lib/core/httpparse.c
+             lib/core/httpparse.c lib/core/form.c
 STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c
 HTTP_SRC   = lib/http/server.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
-             lib/auth/seal.c
+             lib/auth/seal.c lib/auth/tokens.c
 API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c \
              lib/api/regions.c lib/api/apikeys.c lib/api/secrets.c lib/api/services.c \
-             lib/api/public.c
+             lib/api/public.c lib/api/audit.c lib/api/orgtokens.c
+WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
+             lib/web/orgs.c lib/web/routes.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
               cmd/pipecat/cmd_keys.c cmd/pipecat/cmd_props.c cmd/pipecat/cmd_secrets.c \
-              cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c
+              cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c \
+              cmd/pipecat/cmd_orgtokens.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
 PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ   = $(call obj,$(CORE_SRC))
-SERVER_OBJ = $(call obj,$(STORE_SRC) $(HTTP_SRC) $(AUTH_SRC) $(API_SRC)) \
-             $(BUILD)/obj/gen/sqlite_migrations.o $(BUILD)/obj/gen/pg_migrations.o
+SERVER_OBJ = $(call obj,$(STORE_SRC) $(HTTP_SRC) $(AUTH_SRC) $(API_SRC) $(WEB_SRC)) \
+             $(BUILD)/obj/gen/sqlite_migrations.o $(BUILD)/obj/gen/pg_migrations.o \
+             $(BUILD)/obj/gen/web_files.o
+# The dashboard's templates and static assets (web/), embedded like the migrations.
+WEB_FILES = $(sort $(wildcard web/templates/*.html web/static/*))
 CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
 
 # The CLI links core and client only; it never links store, api or web (DESIGN.md section 3).
@@ -61,7 +67,7 @@ LIBCLIENT = $(BUILD)/libpcc-client.a
 PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install
+.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -84,6 +90,9 @@ $(BUILD)/gen/sqlite_migrations.c: $(SQLITE_MIGRATIONS) scripts/embed.sh
 $(BUILD)/gen/pg_migrations.c: $(PG_MIGRATIONS) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	$(Q){ echo '#include <stddef.h>'; sh scripts/embed.sh pg_migrations $(PG_MIGRATIONS); } > $@
+$(BUILD)/gen/web_files.c: $(WEB_FILES) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q){ echo '#include <stddef.h>'; sh scripts/embed.sh web_files $(WEB_FILES); } > $@
 
 $(LIBCORE): $(CORE_OBJ)
 	$(Q)ar rcs $@ $^
@@ -137,11 +146,13 @@ run: deps
 	$(MAKE) all
 	sh scripts/run.sh $(BUILD)
 
+# The pytest runs come last so the log ends with their summaries.
 check: deps-test
 	$(MAKE) SAN=1 all unit
+	$(MAKE) fuzz-smoke
+	$(MAKE) SAN=1 browser
 	$(MAKE) SAN=1 e2e
 	$(MAKE) SAN=1 e2e-pg
-	$(MAKE) fuzz-smoke
 
 # --- fuzzing ---------------------------------------------------------------------------------
 FUZZ_SECONDS ?= 60
@@ -161,6 +172,16 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	    echo "  fuzz $$t: $$(grep -E '^Done' build/fuzz/$$t.log)"; done
 
 # A short run of every target inside `make check`: catches regressions on the seed corpora.
+# --- browser tests: playwright-core (pinned in package-lock.json) driving Debian's chromium ----
+# npm ci runs only when node_modules is missing or older than the lockfile; no browser is ever
+# downloaded (playwright-core has none; PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD for good measure).
+node_modules/.package-lock.json: package.json package-lock.json
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+browser: all node_modules/.package-lock.json
+	PCC_BIN_DIR=$(abspath $(BUILD)) node --test tests/browser/
+
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=15
 

@@ -6,8 +6,8 @@ set -eu
 build="gcc make pkg-config libc6-dev zlib1g-dev libmicrohttpd-dev libjansson-dev libsodium-dev
        libsqlite3-dev libcurl4-openssl-dev libpq-dev"
 test="$build libcriterion-dev python3 python3-pytest python3-toml sqlite3 clang postgresql
-      libclang-rt-14-dev"
-bench="$build wrk nginx-light hyperfine sqlite3 time procps python3 curl"
+      libclang-rt-14-dev chromium"
+bench="$build wrk nginx-light hyperfine sqlite3 time procps python3 curl postgresql"
 
 case "${1:-build}" in
 build) want=$build ;;
@@ -17,6 +17,11 @@ bench) want=$bench ;;
 esac
 
 missing=""
+# The browser tests need node and npm. A machine that already has them (from any source, e.g.
+# NodeSource, whose nodejs conflicts with Debian's npm) keeps its own; otherwise Debian's.
+if [ "${1:-build}" = test ] && ! { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }; then
+    want="$want nodejs npm"
+fi
 for pkg in $want; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $pkg"

@@ -17,6 +17,8 @@ token=$("$bin/pccd" token create --data "$data" --user demo@example.com \
 cat <<TXT
 
   pcc is starting: API on $url (data in $data/, SQLite)
+  Dashboard: $url/ (sign-up is open: create an account, then a token under
+  Personal access tokens)
 
   A personal access token for demo@example.com, organization "demo" (shown only now):
 
@@ -31,4 +33,4 @@ cat <<TXT
   Stop with Ctrl-C. Tokens: pipecat cloud tokens list | create --name NAME | revoke ID
 
 TXT
-exec "$bin/pccd" serve --data "$data" --listen "$listen"
+exec "$bin/pccd" serve --data "$data" --listen "$listen" --signup "${PCCD_SIGNUP:-open}"

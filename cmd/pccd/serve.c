@@ -1,15 +1,19 @@
 /* serve.c: `pccd serve`: open storage, start the HTTP server, wait for SIGINT/SIGTERM. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "api.h"
+#include "web.h"
 #include "http.h"
 #include "log.h"
 #include "pccd.h"
@@ -25,6 +29,25 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
         return -1;
     *out = (unsigned)v;
     return 0;
+}
+
+/* Tests only: the clock of every auth decision is the real time plus the offset in seconds
+ * written in this file (read on every call), so tests can move time without sleeping. */
+static int64_t test_clock(void *ctx)
+{
+    const char *path = ctx;
+    int64_t offset = 0;
+    char text[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (n > 0) {
+            text[n] = '\0';
+            offset = strtoll(text, NULL, 10);
+        }
+    }
+    return (int64_t)time(NULL) + offset;
 }
 
 static const char help[] =
@@ -45,9 +68,14 @@ static const char help[] =
     "  --regions LIST        regions agents and secret sets can live in, comma-separated\n"
     "                        CODE[=Display Name] entries; the first is the default region\n"
     "                        (PCCD_REGIONS; default us-west,us-east,eu-central,ap-south)\n"
+    "  --signup open|closed  whether anyone can create a dashboard account at /signup\n"
+    "                        (PCCD_SIGNUP; default closed)\n"
     "  --data DIR            data directory (PCCD_DATA)\n"
     "  --db URL              database (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n"
     "  --secret-file PATH    server secret (PCCD_SECRET_FILE; default DIR/secret)\n"
+    "  --test-clock-file PATH  FOR TESTS ONLY: shift the clock of token expiry, rotation and\n"
+    "                        throttling by the seconds written in PATH; refused unless\n"
+    "                        PCCD_ALLOW_TEST_CLOCK=1 is set too\n"
     "  --help                show this help\n";
 
 static int parse_level(const char *s, enum log_level *out)
@@ -64,7 +92,7 @@ static int parse_level(const char *s, enum log_level *out)
 int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
-           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS };
+           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS, OPT_TEST_CLOCK };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},
@@ -78,6 +106,9 @@ int cmd_serve(int argc, char **argv)
                                          {"trust-proxy", no_argument, NULL, OPT_PROXY},
                                          {"log-level", required_argument, NULL, OPT_LOG},
                                          {"regions", required_argument, NULL, OPT_REGIONS},
+                                         {"signup", required_argument, NULL, 'S'},
+                                         {"test-clock-file", required_argument, NULL,
+                                          OPT_TEST_CLOCK},
                                          {0, 0, 0, 0}};
     struct pccd_settings s;
     settings_from_env(&s);
@@ -93,8 +124,11 @@ int cmd_serve(int argc, char **argv)
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
         numeric[i].value = getenv(numeric[i].env);
     const char *regions = getenv("PCCD_REGIONS");
+    const char *signup = getenv("PCCD_SIGNUP") && *getenv("PCCD_SIGNUP") ? getenv("PCCD_SIGNUP")
+                                                                         : "closed";
     const char *proxy_env = getenv("PCCD_TRUST_PROXY");
     int trust_proxy = proxy_env && strcmp(proxy_env, "1") == 0;
+    const char *test_clock_file = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -111,11 +145,18 @@ int cmd_serve(int argc, char **argv)
         case OPT_PROXY: trust_proxy = 1; break;
         case OPT_LOG: numeric[5].value = optarg; break;
         case OPT_REGIONS: regions = optarg; break;
+        case 'S': signup = optarg; break;
+        case OPT_TEST_CLOCK: test_clock_file = optarg; break;
         default: fputs(help, stderr); return 2;
         }
     }
     if (optind < argc) {
         die_msg("serve", "unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    const char *allow_clock = getenv("PCCD_ALLOW_TEST_CLOCK");
+    if (test_clock_file && !(allow_clock && strcmp(allow_clock, "1") == 0)) {
+        die_msg("serve", "--test-clock-file is for tests only: it needs PCCD_ALLOW_TEST_CLOCK=1");
         return 2;
     }
     unsigned threads = 0, maxconn = 1024, perip = 256, timeout = 30, fails = 30;
@@ -135,6 +176,16 @@ int cmd_serve(int argc, char **argv)
         die_msg("serve", "--regions: %s", err);
         return 2;
     }
+    if (strcmp(signup, "open") != 0 && strcmp(signup, "closed") != 0) {
+        die_msg("serve", "--signup must be open or closed, not '%s'", signup);
+        return 2;
+    }
+    struct web web;
+    if (web_init(&web, strcmp(signup, "open") == 0) != RC_OK) {
+        die_msg("serve", "the dashboard's assets are missing from this build");
+        return 1;
+    }
+    app.web = &web;
     if (settings_finish(&s, "serve"))
         return 2;
     log_init(stderr, level);
@@ -148,6 +199,11 @@ int cmd_serve(int argc, char **argv)
     if (rc != RC_OK) {
         store_close(app.store);
         return 1;
+    }
+    if (test_clock_file) {
+        app.auth.clock = test_clock;
+        app.auth.clock_ctx = (void *)test_clock_file;
+        log_warn("serve: the clock is driven by the test file %s", test_clock_file);
     }
 
     /* Block the stop signals in every thread; the main thread waits for them below. */
@@ -163,10 +219,23 @@ int cmd_serve(int argc, char **argv)
                               .trust_proxy = trust_proxy, .authenticate = api_authenticate,
                               .authenticate_public_key = api_authenticate_public_key,
                               .app = &app};
-    cfg.routes = api_routes(&cfg.route_count);
+    /* The JSON API's routes, then the dashboard's. */
+    size_t api_count, web_count;
+    const struct http_route *api = api_routes(&api_count), *pages = web_routes(&web_count);
+    struct http_route *routes = calloc(api_count + web_count, sizeof *routes);
+    if (!routes) {
+        auth_release(&app.auth);
+        store_close(app.store);
+        return 1;
+    }
+    memcpy(routes, api, api_count * sizeof *routes);
+    memcpy(routes + api_count, pages, web_count * sizeof *routes);
+    cfg.routes = routes;
+    cfg.route_count = api_count + web_count;
     struct http_server *srv;
     if ((rc = http_server_start(&cfg, &srv, err, sizeof err)) != RC_OK) {
         die_msg("serve", "%s", err);
+        free(routes);
         auth_release(&app.auth);
         store_close(app.store);
         return 1;
@@ -181,6 +250,7 @@ int cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     log_info("received signal %d, stopping", sig);
     http_server_stop(srv);
+    free(routes);
     auth_release(&app.auth);
     store_close(app.store);
     return 0;

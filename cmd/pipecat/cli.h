@@ -78,6 +78,7 @@ struct session {
     json_t *orgs;               /* cached GET /v1/organizations list */
     int quiet_not_found;        /* session_call returns SESSION_NOT_FOUND on 404, silently */
     char not_found[256];        /* the server's message of that 404 */
+    int expiry_warned;          /* the "token expires soon" warning was shown this run */
 };
 
 /* What session_call returns for a 404 when quiet_not_found is set: the command words it. */
@@ -199,6 +200,17 @@ int cmd_orgs_select(struct cli *cli, int argc, char **argv);
 int cmd_tokens_list(struct cli *cli, int argc, char **argv);
 int cmd_tokens_create(struct cli *cli, int argc, char **argv);
 int cmd_tokens_revoke(struct cli *cli, int argc, char **argv);
+int cmd_tokens_rotate(struct cli *cli, int argc, char **argv);
+/* Print a tokens array as a table (cmd_tokens.c); with_owner adds the owner's email. */
+void tokens_table(struct cli *cli, json_t *tokens, int with_owner);
+int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv);
+int cmd_audit_list(struct cli *cli, int argc, char **argv);
+int cmd_org_tokens_list(struct cli *cli, int argc, char **argv);
+int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv);
+int cmd_org_token_policy(struct cli *cli, int argc, char **argv);
+int cmd_sa_create(struct cli *cli, int argc, char **argv);
+int cmd_sa_list(struct cli *cli, int argc, char **argv);
+int cmd_sa_delete(struct cli *cli, int argc, char **argv);
 
 int cmd_keys_list(struct cli *cli, int argc, char **argv);
 int cmd_keys_create(struct cli *cli, int argc, char **argv);

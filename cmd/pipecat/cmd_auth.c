@@ -209,8 +209,11 @@ int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
         json_string_value(json_object_get(json_array_get(json_object_get(u, "emails"), 0),
                                           "emailAddress"));
     const char *user_id = json_string_value(json_object_get(u, "userId"));
-    char who[320], email_copy[320];
+    char who[320], email_copy[320], expires[64];
     snprintf(who, sizeof who, "%s", email ? email : user_id ? user_id : "unknown");
+    /* Every authenticated answer says when the token expires (no header: never). */
+    out_when_text(user.token_expiration[0] ? user.token_expiration : NULL, expires,
+                  sizeof expires);
     snprintf(email_copy, sizeof email_copy, "%s", email ? email : "");
     client_reply_release(&user); /* email and user_id point into it */
 
@@ -242,16 +245,22 @@ int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
         mask_secret(key, masked, sizeof masked);
     const char *method = is_pat(s.token) ? "PAT" : "OAuth";
     if (cli->json) {
-        out_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "user", who, "email",
-                           email_copy, "organization", s.org, "organizationName",
-                           json_string_value(json_object_get(org, "verboseName")), "authMethod",
-                           method, "tokenSource", session_token_source(&s), "apiHost",
-                           client_host(s.client), "dailyApiKeyConfigured", key && *key));
+        json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "user", who, "email",
+                                email_copy, "organization", s.org, "organizationName",
+                                json_string_value(json_object_get(org, "verboseName")),
+                                "authMethod", method, "tokenSource", session_token_source(&s),
+                                "apiHost", client_host(s.client), "dailyApiKeyConfigured",
+                                key && *key);
+        json_object_set_new(out, "tokenExpiresAt",
+                            daily.token_expiration[0] ? json_string(daily.token_expiration)
+                                                      : json_null());
+        out_json(out);
     } else {
         out_field(cli, "User", who);
         out_field(cli, "Active Organization", org_label);
         out_field(cli, "Auth Method", method);
         out_field(cli, "Token Source", session_token_source(&s));
+        out_field(cli, "Token Expires", expires);
         out_field(cli, "Daily API Key", masked);
     }
     client_reply_release(&daily);
@@ -279,12 +288,14 @@ int cmd_auth_status(struct cli *cli, int argc, char **argv)
     char expires[64];
     out_when(json_object_get(self.body, "expiresAt"), expires, sizeof expires);
     if (cli->json) {
-        out_json(json_pack("{s:b, s:s, s:s, s:s, s:O, s:O, s:O}", "authenticated", 1, "email",
-                           email ? email : "", "tokenSource", session_token_source(&s),
+        out_json(json_pack("{s:b, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "authenticated", 1,
+                           "email", email ? email : "", "tokenSource", session_token_source(&s),
                            "apiHost", client_host(s.client), "token",
                            json_object_get(self.body, "id"), "tokenName",
                            json_object_get(self.body, "name"), "expiresAt",
-                           json_object_get(self.body, "expiresAt")));
+                           json_object_get(self.body, "expiresAt"), "scopes",
+                           json_object_get(self.body, "scopes"), "organization",
+                           json_object_get(self.body, "organization")));
     } else {
         printf("Authenticated as %s on %s\n", email ? email : "?", client_host(s.client));
         char tok[300];
@@ -292,6 +303,17 @@ int cmd_auth_status(struct cli *cli, int argc, char **argv)
         out_field(cli, "Token", tok);
         out_field(cli, "Token Source", session_token_source(&s));
         out_field(cli, "Expires", strcmp(expires, "never") == 0 ? "never" : expires);
+        char scopes[128] = "";
+        size_t used = 0, i;
+        json_t *v;
+        json_array_foreach(json_object_get(self.body, "scopes"), i, v) {
+            if (used < sizeof scopes)
+                used += (size_t)snprintf(scopes + used, sizeof scopes - used, "%s%s",
+                                         used ? ", " : "", json_string_value(v));
+        }
+        out_field(cli, "Scopes", scopes);
+        const char *bound = json_string_value(json_object_get(self.body, "organization"));
+        out_field(cli, "Organization", bound ? bound : "any of yours (unbound)");
     }
     client_reply_release(&self);
 out:

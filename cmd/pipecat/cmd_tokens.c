@@ -1,101 +1,203 @@
-/* cmd_tokens.c: `tokens list`, `tokens create`, `tokens revoke`: pcc's own PAT management. */
-#include <getopt.h>
+/* cmd_tokens.c: `tokens list|create|revoke|rotate|report-leaked`: pcc's own PAT management,
+ * for the caller's tokens or (with --service-account) those of an organization's service
+ * account. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
 #include "banned.h"
 
-static int no_args(struct cli *cli, int argc, char **argv)
+#define TOKENS_PATH "/v1/users/me/tokens"
+#define REPORT_MAX 100
+
+/* The tokens collection: the caller's, or service account sa's in the session's org. */
+static int tokens_path(struct session *s, const char *sa, char *out, size_t size)
 {
-    if (argc > 1) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[1]);
-        return EXIT_USAGE;
+    if (!sa) {
+        snprintf(out, size, "%s", TOKENS_PATH);
+        return EXIT_OK;
     }
-    return EXIT_OK;
+    return org_path(s, out, size, "service-accounts", sa, "tokens", NULL);
+}
+
+/* Open the session: with a service account the organization must be resolved too. */
+static int open_for(struct cli *cli, struct session *s, const char *sa, const char *org)
+{
+    return sa || org ? platform_open(cli, s, org) : session_open(cli, s, 1);
+}
+
+/* "read, deploy" from a token object's scopes array, into buf. */
+static const char *scopes_text(const json_t *t, char *buf, size_t size)
+{
+    size_t used = 0, i;
+    json_t *v;
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(t, "scopes"), i, v) {
+        if (used < size)
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "",
+                                     json_string_value(v) ? json_string_value(v) : "?");
+    }
+    return buf;
+}
+
+/* Print a tokens array as a table; with_owner adds the owner column (organization view). */
+void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
+{
+    size_t n = json_array_size(tokens), cols = with_owner ? 9 : 8;
+    const char **cells = calloc(n * cols + 1, sizeof *cells);
+    char(*text)[3][64] = calloc(n + 1, sizeof *text);
+    if (!cells || !text) {
+        free(cells);
+        free(text);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(tokens, i);
+        const char **row = cells + i * cols;
+        const char *const fields[] = {"id", "name", "display"};
+        for (size_t k = 0; k < 3; k++) {
+            const char *v = json_string_value(json_object_get(t, fields[k]));
+            row[k] = v ? v : "";
+        }
+        const char *org = json_string_value(json_object_get(t, "organization"));
+        const char *ip = json_string_value(json_object_get(t, "lastUsedIp"));
+        row[3] = scopes_text(t, text[i][0], 64);
+        row[4] = org ? org : "(any)";
+        row[5] = out_when(json_object_get(t, "expiresAt"), text[i][1], 64);
+        row[6] = out_when(json_object_get(t, "lastUsedAt"), text[i][2], 64);
+        row[7] = ip ? ip : "";
+        if (with_owner) {
+            const char *owner =
+                json_string_value(json_object_get(json_object_get(t, "owner"), "email"));
+            row[8] = owner ? owner : "";
+        }
+    }
+    static const char *const headers[] = {"ID",      "NAME",      "TOKEN",   "SCOPES", "ORG",
+                                          "EXPIRES", "LAST USED", "LAST IP", "OWNER"};
+    out_table(cli, cols, headers, cells, n);
+    free(cells);
+    free(text);
 }
 
 int cmd_tokens_list(struct cli *cli, int argc, char **argv)
 {
-    int status = no_args(cli, argc, argv);
+    const char *sa = NULL, *org = NULL;
+    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
+                               {0, "service-account", NULL, 1, &sa, NULL},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int npos = 0;
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
     struct client_reply r = {0};
-    if ((status = session_open(cli, &s, 1)) != EXIT_OK ||
-        (status = session_call(&s, "GET", "/v1/users/me/tokens", NULL, &r)) != EXIT_OK)
+    char path[512];
+    if ((status = open_for(cli, &s, sa, org)) != EXIT_OK ||
+        (status = tokens_path(&s, sa, path, sizeof path)) != EXIT_OK ||
+        (status = sa ? org_call(&s, "GET", path, NULL, &r)
+                     : session_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
         goto out;
     json_t *tokens = json_object_get(r.body, "tokens");
     if (cli->json) {
         out_json(json_pack("{s:O}", "tokens", tokens ? tokens : json_array()));
         goto out;
     }
-    size_t n = json_array_size(tokens);
-    if (n == 0) {
+    if (json_array_size(tokens) == 0) {
         printf("No personal access tokens. Create one with `%s tokens create --name NAME`.\n",
                cli->prog);
         goto out;
     }
-    enum { COLS = 5 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    char(*when)[2][64] = calloc(n, sizeof *when);
-    if (!cells || !when) {
-        free(cells);
-        free(when);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(tokens, i);
-        const char *id = json_string_value(json_object_get(t, "id"));
-        const char *name = json_string_value(json_object_get(t, "name"));
-        const char *display = json_string_value(json_object_get(t, "display"));
-        cells[i * COLS + 0] = id ? id : "";
-        cells[i * COLS + 1] = name ? name : "";
-        cells[i * COLS + 2] = display ? display : "";
-        cells[i * COLS + 3] = out_when(json_object_get(t, "createdAt"), when[i][0], 64);
-        cells[i * COLS + 4] = out_when(json_object_get(t, "lastUsedAt"), when[i][1], 64);
-    }
-    static const char *const headers[COLS] = {"ID", "NAME", "TOKEN", "CREATED", "LAST USED"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
-    free(when);
+    tokens_table(cli, tokens, 0);
 out:
     client_reply_release(&r);
     session_close(&s);
     return status;
 }
 
+/* "YYYY-MM-DD" or a full ISO-8601 time, as the API's expiresAt. */
+static int expiry_arg(struct cli *cli, const char *text, char *out, size_t size)
+{
+    size_t n = strlen(text);
+    if (n == 10 && text[4] == '-' && text[7] == '-') {
+        snprintf(out, size, "%sT00:00:00Z", text);
+        return EXIT_OK;
+    }
+    if (n >= 20 && n < size && text[10] == 'T') {
+        snprintf(out, size, "%s", text);
+        return EXIT_OK;
+    }
+    out_error(cli, "--expires-at: give a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ)");
+    return EXIT_USAGE;
+}
+
 int cmd_tokens_create(struct cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, 'n'}, {0, 0, 0, 0}};
-    const char *name = NULL;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:n:", opts, NULL)) != -1) {
-        if (c == 'n') {
-            name = optarg;
-            continue;
-        }
-        return out_bad_option(cli, c, argv);
-    }
-    if (optind < argc) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
+    const char *name = NULL, *scopes = NULL, *org = NULL, *in_days = NULL, *at = NULL;
+    const char *sa = NULL;
+    const struct opt opts[] = {{'n', "name", NULL, 1, &name, NULL},
+                               {'s', "scopes", NULL, 1, &scopes, NULL},
+                               {'o', "organization", NULL, 1, &org, NULL},
+                               {0, "expires-in", NULL, 1, &in_days, NULL},
+                               {0, "expires-at", NULL, 1, &at, NULL},
+                               {0, "service-account", NULL, 1, &sa, NULL},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int npos = 0;
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
     if (!name || !*name) {
         out_error(cli, "a token needs a name: --name NAME (say what uses it, e.g. ci-deploy)");
         return EXIT_USAGE;
     }
+    if (in_days && at) {
+        out_error(cli, "give --expires-in or --expires-at, not both");
+        return EXIT_USAGE;
+    }
+    json_t *body = json_pack("{s:s}", "name", name);
+    if (scopes) {
+        json_t *list = json_array();
+        char copy[256];
+        snprintf(copy, sizeof copy, "%s", scopes);
+        for (char *p = copy; *p;) {
+            size_t n = strcspn(p, ", ");
+            if (n)
+                json_array_append_new(list, json_stringn(p, n));
+            p += n;
+            while (*p == ',' || *p == ' ')
+                p++;
+        }
+        json_object_set_new(body, "scopes", list);
+    }
+    if (org && !sa)
+        json_object_set_new(body, "organization", json_string(org));
+    if (in_days) {
+        long days;
+        if ((status = args_int(cli, "--expires-in", in_days, 1, 3650, &days)) != EXIT_OK) {
+            json_decref(body);
+            return status;
+        }
+        json_object_set_new(body, "expiresInDays", json_integer(days));
+    }
+    if (at) {
+        char iso[64];
+        if ((status = expiry_arg(cli, at, iso, sizeof iso)) != EXIT_OK) {
+            json_decref(body);
+            return status;
+        }
+        json_object_set_new(body, "expiresAt", json_string(iso));
+    }
     struct session s;
     struct client_reply r = {0};
-    json_t *body = json_pack("{s:s}", "name", name);
-    int status;
-    if ((status = session_open(cli, &s, 1)) != EXIT_OK ||
-        (status = session_call(&s, "POST", "/v1/users/me/tokens", body, &r)) != EXIT_OK)
+    char path[512];
+    if ((status = open_for(cli, &s, sa, sa ? org : NULL)) != EXIT_OK ||
+        (status = tokens_path(&s, sa, path, sizeof path)) != EXIT_OK ||
+        (status = sa ? org_call(&s, "POST", path, body, &r)
+                     : session_call(&s, "POST", path, body, &r)) != EXIT_OK)
         goto out;
     const char *secret = json_string_value(json_object_get(r.body, "token"));
     if (!secret) {
@@ -106,10 +208,13 @@ int cmd_tokens_create(struct cli *cli, int argc, char **argv)
     if (cli->json) {
         out_json(json_incref(r.body));
     } else {
+        char when[64];
         printf("%s\n", secret);
-        out_note(cli, "Created token '%s' (%s). Copy it now: it will not be shown again.",
+        out_note(cli, "Created token '%s' (%s), expires %s. Copy it now: it will not be shown "
+                      "again.",
                  json_string_value(json_object_get(r.body, "name")),
-                 json_string_value(json_object_get(r.body, "id")));
+                 json_string_value(json_object_get(r.body, "id")),
+                 out_when(json_object_get(r.body, "expiresAt"), when, sizeof when));
     }
     fflush(stdout);
     sodium_memzero((void *)secret, strlen(secret));
@@ -120,43 +225,206 @@ out:
     return status;
 }
 
+/* Refuse a pasted secret where an id belongs: never send it anywhere or echo it back. */
+static int not_a_secret(struct cli *cli, const char *id)
+{
+    if (strncmp(id, "pcc_", 4) != 0)
+        return EXIT_OK;
+    out_error(cli, "that is a token itself, not its id: find the id (tok_...) with `%s tokens "
+                   "list`. The token was shown on your screen: revoke it.",
+              cli->prog);
+    return EXIT_USAGE;
+}
+
 int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
+    const char *sa = NULL, *org = NULL, *pos[1];
+    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
+                               {0, "service-account", NULL, 1, &sa, NULL},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int npos = 0;
+    int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (npos != 1) {
         out_error(cli, "usage: %s tokens revoke ID (see `%s tokens list`)", cli->prog, cli->prog);
         return EXIT_USAGE;
     }
-    if (strncmp(argv[1], "pcc_", 4) == 0) {
-        /* A pasted secret: never send it anywhere or echo it back. */
-        out_error(cli, "that is a token itself, not its id: find the id (tok_...) with `%s "
-                       "tokens list`. The token was shown on your screen: revoke it.",
-                  cli->prog);
-        return EXIT_USAGE;
-    }
+    const char *id = pos[0];
+    if ((status = not_a_secret(cli, id)) != EXIT_OK)
+        return status;
     struct session s;
     struct client_reply r = {0};
-    char seg[256], path[320];
-    if (client_escape_segment(argv[1], seg, sizeof seg) != RC_OK) {
+    char base[512], seg[256], path[800];
+    if (client_escape_segment(id, seg, sizeof seg) != RC_OK) {
         out_error(cli, "token id too long");
         return EXIT_USAGE;
     }
-    snprintf(path, sizeof path, "/v1/users/me/tokens/%s", seg);
-    int status;
-    if ((status = session_open(cli, &s, 1)) != EXIT_OK)
+    if ((status = open_for(cli, &s, sa, sa ? org : NULL)) != EXIT_OK ||
+        (status = tokens_path(&s, sa, base, sizeof base)) != EXIT_OK)
         goto out;
+    snprintf(path, sizeof path, "%s/%s", base, seg);
     s.quiet_not_found = 1;
     if ((status = session_call(&s, "DELETE", path, NULL, &r)) == SESSION_NOT_FOUND) {
-        out_error(cli, "you have no active token with id '%s' (see `%s tokens list`)", argv[1],
-                  cli->prog);
+        out_error(cli, "%s (see `%s tokens list`)", s.not_found, cli->prog);
         status = EXIT_FAIL;
     }
     if (status != EXIT_OK)
         goto out;
     if (cli->json)
-        out_json(json_pack("{s:s, s:b}", "id", argv[1], "revoked", 1));
+        out_json(json_pack("{s:s, s:b}", "id", id, "revoked", 1));
     else
-        printf("Token %s revoked.\n", argv[1]);
+        printf("Token %s revoked.\n", id);
 out:
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}
+
+/* "90", "90s", "15m", "1h", "2d" as seconds in 0..7 days. */
+static int duration_arg(struct cli *cli, const char *text, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    long unit = 1;
+    if (*end == 's')
+        end++;
+    else if (*end == 'm')
+        unit = 60, end++;
+    else if (*end == 'h')
+        unit = 3600, end++;
+    else if (*end == 'd')
+        unit = 86400, end++;
+    if (errno || end == text || *end || v < 0 || v > 7 * 86400 / unit) {
+        out_error(cli, "--grace: give a duration of at most 7 days such as 90s, 15m, 1h or 2d");
+        return EXIT_USAGE;
+    }
+    *out = v * unit;
+    return EXIT_OK;
+}
+
+int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
+{
+    const char *sa = NULL, *org = NULL, *grace_text = NULL, *pos[1];
+    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
+                               {0, "service-account", NULL, 1, &sa, NULL},
+                               {'g', "grace", NULL, 1, &grace_text, NULL},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int npos = 0;
+    int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (npos != 1) {
+        out_error(cli, "usage: %s tokens rotate ID [--grace DURATION] (see `%s tokens list`)",
+                  cli->prog, cli->prog);
+        return EXIT_USAGE;
+    }
+    const char *id = pos[0];
+    long grace = 0;
+    if ((status = not_a_secret(cli, id)) != EXIT_OK ||
+        (grace_text && (status = duration_arg(cli, grace_text, &grace)) != EXIT_OK))
+        return status;
+    struct session s;
+    struct client_reply r = {0};
+    char base[512], seg[256], path[800];
+    if (client_escape_segment(id, seg, sizeof seg) != RC_OK) {
+        out_error(cli, "token id too long");
+        return EXIT_USAGE;
+    }
+    json_t *body = json_pack("{s:I}", "graceSeconds", (json_int_t)grace);
+    if ((status = open_for(cli, &s, sa, sa ? org : NULL)) != EXIT_OK ||
+        (status = tokens_path(&s, sa, base, sizeof base)) != EXIT_OK)
+        goto out;
+    snprintf(path, sizeof path, "%s/%s/rotate", base, seg);
+    s.quiet_not_found = 1;
+    if ((status = session_call(&s, "POST", path, body, &r)) == SESSION_NOT_FOUND) {
+        out_error(cli, "%s (see `%s tokens list`)", s.not_found, cli->prog);
+        status = EXIT_FAIL;
+    }
+    if (status != EXIT_OK)
+        goto out;
+    const char *secret = json_string_value(json_object_get(r.body, "token"));
+    if (!secret) {
+        out_error(cli, "the server did not return a token");
+        status = EXIT_FAIL;
+        goto out;
+    }
+    if (cli->json) {
+        out_json(json_incref(r.body));
+    } else {
+        char when[64];
+        printf("%s\n", secret);
+        if (grace)
+            out_note(cli, "Rotated token %s. The old secret keeps working until %s; store the "
+                          "new one (e.g. `%s auth use-pat`) before then.",
+                     id, out_when(json_object_get(r.body, "previousSecretExpiresAt"), when,
+                                  sizeof when),
+                     cli->prog);
+        else
+            out_note(cli, "Rotated token %s. The old secret no longer works.", id);
+    }
+    fflush(stdout);
+    sodium_memzero((void *)secret, strlen(secret));
+out:
+    json_decref(body);
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}
+
+int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
+{
+    int npos = 0;
+    const struct opt opts[] = {{0, NULL, NULL, 0, NULL, NULL}};
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (isatty(STDIN_FILENO))
+        out_note(cli, "Paste the leaked tokens, one per line, then Ctrl-D:");
+    json_t *list = json_array();
+    char line[512];
+    size_t n = 0;
+    while (fgets(line, sizeof line, stdin) && n < REPORT_MAX) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, " \t\r\n");
+        if (len) {
+            json_array_append_new(list, json_stringn(p, len));
+            n++;
+        }
+    }
+    sodium_memzero(line, sizeof line);
+    struct session s;
+    struct client_reply r = {0};
+    json_t *body = json_pack("{s:o}", "tokens", list);
+    if (n == 0) {
+        out_error(cli, "no tokens on standard input (one per line)");
+        json_decref(body);
+        return EXIT_USAGE;
+    }
+    /* No credential is needed or sent: anyone who finds a token can report it. */
+    if ((status = session_open(cli, &s, 0)) != EXIT_OK)
+        goto out;
+    client_set_token(s.client, NULL);
+    if ((status = session_call(&s, "POST", "/v1/tokens/revoke", body, &r)) != EXIT_OK)
+        goto out;
+    if (cli->json)
+        out_json(json_pack("{s:I}", "received", (json_int_t)n));
+    else
+        printf("Reported %zu token(s). Every one that was valid is now revoked, and its owner "
+               "can see the report in their audit log.\n", n);
+out:
+    /* The body holds the reported secrets. */
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(body, "tokens"), i, v) {
+        const char *t = json_string_value(v);
+        if (t)
+            sodium_memzero((void *)t, strlen(t));
+    }
+    json_decref(body);
     client_reply_release(&r);
     session_close(&s);
     return status;

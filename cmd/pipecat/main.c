@@ -54,19 +54,97 @@ const struct command cli_commands[] = {
      "Store ORG as the active organization. Without -o, pick from a list (terminal only).\n"
      H_OPTS H_ORG H_JSON H_HELP},
     {"tokens", "list", cmd_tokens_list, "list your personal access tokens",
-     "usage: %s tokens list\n\n"
-     "List your active personal access tokens: id, name, display form, creation and last use.\n"
-     "Secrets are never shown again after creation.\n" H_OPTS H_JSON H_HELP},
+     "usage: %s tokens list [--service-account NAME [-o ORG]]\n\n"
+     "List your active personal access tokens: id, name, display form, scopes, the\n"
+     "organization a token is bound to, expiry, and its last use (time and address).\n"
+     "Secrets are never shown again after creation.\n" H_OPTS
+     "  --service-account NAME   list the tokens of the organization's service account NAME\n"
+     "                           (organization admins)\n" H_ORG H_JSON H_HELP},
     {"tokens", "create", cmd_tokens_create, "create a personal access token",
-     "usage: %s tokens create --name NAME\n\n"
+     "usage: %s tokens create --name NAME [--scopes LIST] [-o ORG] [--expires-in DAYS]\n\n"
      "Create a personal access token. It is printed once, alone on standard output, so\n"
-     "    TOKEN=$(pipecat cloud tokens create --name ci-deploy)\n"
+     "    TOKEN=$(pipecat cloud tokens create --name ci-deploy --scopes deploy --expires-in 90)\n"
      "captures it. Use one token per pipeline so each can be revoked alone.\n" H_OPTS
-     "  -n, --name NAME          a descriptive name (required)\n" H_JSON H_HELP},
+     "  -n, --name NAME          a descriptive name (required)\n"
+     "  -s, --scopes LIST        comma-separated: read (no writes), deploy (read, agents,\n"
+     "                           deploys, sessions), secrets (read, secrets), full (default)\n"
+     "  -o, --organization ORG   bind the token to ORG: other organizations are invisible\n"
+     "                           to it\n"
+     "  --expires-in DAYS        expire after DAYS days (e.g. 7, 30, 60, 90); default never\n"
+     "  --expires-at DATE        expire at DATE (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ)\n"
+     "  --service-account NAME   create the token for the service account NAME of ORG (or\n"
+     "                           the active organization; organization admins)\n" H_JSON
+     H_HELP},
     {"tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
-     "usage: %s tokens revoke ID\n\n"
+     "usage: %s tokens revoke ID [--service-account NAME [-o ORG]]\n\n"
      "Revoke the token with id ID (see `tokens list`). It stops working at once.\n" H_OPTS
-     H_JSON H_HELP},    {"organizations", "default-region", cmd_orgs_default_region,
+     "  --service-account NAME   revoke a token of the organization's service account NAME\n"
+     H_ORG H_JSON H_HELP},
+    {"tokens", "rotate", cmd_tokens_rotate, "give a token a new secret, keeping its identity",
+     "usage: %s tokens rotate ID [--grace DURATION]\n\n"
+     "Give token ID a new secret, printed once on standard output; its id, name, scopes,\n"
+     "organization and expiry stay. The old secret keeps working for the grace period\n"
+     "(default 0: it stops at once; at most 7d), long enough to update CI:\n"
+     "    NEW=$(pipecat cloud tokens rotate tok_... --grace 1h)\n"
+     "    echo \"$NEW\" | pipecat cloud auth use-pat\n" H_OPTS
+     "  -g, --grace DURATION     how long the old secret keeps working: 90s, 15m, 1h, 2d\n"
+     "  --service-account NAME   rotate a token of the organization's service account NAME\n"
+     H_ORG H_JSON H_HELP},
+    {"tokens", "report-leaked", cmd_tokens_report_leaked, "revoke tokens found exposed",
+     "usage: %s tokens report-leaked < FILE\n\n"
+     "Report tokens found where they should not be (a public repository, a log, a chat),\n"
+     "one per line on standard input. Each one that is valid is revoked at once and its\n"
+     "owner sees the report in their audit log. Needs no credential; the answer never says\n"
+     "which tokens were valid.\n" H_OPTS H_JSON H_HELP},
+    {"audit", "list", cmd_audit_list, "show audit events: yours, or an organization's",
+     "usage: %s audit list [--org | -o ORG] [--limit N] [--before ID]\n\n"
+     "Show audit events, newest first: your own (tokens created, rotated, revoked, used\n"
+     "after expiry or from a new address, scope refusals), or with --org those of the\n"
+     "active organization (or ORG; admins), including API key and membership changes.\n"
+     "Events never contain a secret.\n" H_OPTS
+     "  --org                    the active organization's events instead of yours\n"
+     H_ORG
+     "  -n, --limit N            at most N events (1-200, default 50)\n"
+     "  --before ID              events older than event ID (paging)\n" H_JSON H_HELP},
+    {"organizations tokens", "list", cmd_org_tokens_list,
+     "list the tokens that can act in the organization",
+     "usage: %s organizations tokens list [-o ORG]\n\n"
+     "List every active token that can act in the organization: its members' tokens that are\n"
+     "unbound or bound to it, and its service accounts' tokens, with owner, scopes, expiry\n"
+     "and last use. Needs the admin role.\n" H_OPTS H_ORG H_JSON H_HELP},
+    {"organizations tokens", "revoke", cmd_org_tokens_revoke,
+     "revoke a token that can act in the organization",
+     "usage: %s organizations tokens revoke ID [-o ORG]\n\n"
+     "Revoke token ID (see `organizations tokens list`): it stops working everywhere, at\n"
+     "once, and its owner sees who revoked it in their audit log. Needs the admin role.\n"
+     H_OPTS H_ORG H_JSON H_HELP},
+    {"organizations", "token-policy", cmd_org_token_policy,
+     "show or set what tokens must meet to act in the organization",
+     "usage: %s organizations token-policy [--require-expiry yes|no]\n"
+     "       [--max-lifetime-days N] [--require-binding yes|no] [-o ORG]\n\n"
+     "Without options, show the organization's token policy. With options, change it (admin\n"
+     "role). A token outside the policy is not revoked: it gets 403 in this organization.\n"
+     H_OPTS
+     "  --require-expiry yes|no  refuse tokens that never expire\n"
+     "  --max-lifetime-days N    refuse tokens valid for more than N days (0: no limit)\n"
+     "  --require-binding yes|no refuse tokens not bound to this organization\n" H_ORG H_JSON
+     H_HELP},
+    {"service-accounts", "create", cmd_sa_create, "create a service account",
+     "usage: %s service-accounts create NAME [-o ORG]\n\n"
+     "Create service account NAME (lowercase letters, digits, '-') in the organization: a\n"
+     "non-human member whose tokens its admins manage, for pipelines that must not depend on\n"
+     "one person's account. Give it tokens with `tokens create --service-account NAME`.\n"
+     "Needs the admin role.\n" H_OPTS H_ORG H_JSON H_HELP},
+    {"service-accounts", "list", cmd_sa_list, "list the organization's service accounts",
+     "usage: %s service-accounts list [-o ORG]\n\n"
+     "List the organization's service accounts. Needs the admin role.\n" H_OPTS H_ORG H_JSON
+     H_HELP},
+    {"service-accounts", "delete", cmd_sa_delete, "delete a service account and its tokens",
+     "usage: %s service-accounts delete NAME [--yes] [-o ORG]\n\n"
+     "Delete service account NAME; all its tokens stop working at once. Asks to confirm\n"
+     "unless --yes (needed without a terminal). Needs the admin role.\n" H_OPTS
+     "  -y, --yes                do not ask for confirmation\n" H_ORG H_JSON H_HELP},
+    {"organizations", "default-region", cmd_orgs_default_region,
      "show or set the organization's default region",
      "usage: %s organizations default-region [REGION] [-o ORG]\n\n"
      "Without REGION, show the organization's default region and the regions available.\n"
@@ -257,7 +335,10 @@ static const struct {
     {"organizations", "list and select organizations, their API keys and properties"},
     {"organizations keys", "manage the organization's API keys"},
     {"organizations properties", "show and set the organization's properties"},
+    {"organizations tokens", "oversee the tokens that can act in the organization"},
     {"tokens", "manage your personal access tokens"},
+    {"service-accounts", "manage the organization's service accounts"},
+    {"audit", "read the audit log"},
     {"regions", "list the regions agents can run in"},
     {"secrets", "manage secret sets and image pull secrets"},
     {"agent", "inspect, start, stop and delete deployed agents"},

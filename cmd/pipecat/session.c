@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "cli.h"
+#include "timefmt.h"
 #include "token.h"
 #include "banned.h"
 
@@ -105,6 +108,25 @@ void session_close(struct session *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Warn once per run when the token in use expires within a week. */
+static void warn_if_expiring(struct session *s, const char *expiration)
+{
+    int64_t at;
+    if (s->expiry_warned || !expiration[0] ||
+        timefmt_parse(expiration, strlen(expiration), &at) != RC_OK)
+        return;
+    int64_t left = at - (int64_t)time(NULL);
+    if (left >= 7 * 86400)
+        return;
+    s->expiry_warned = 1;
+    char when[64];
+    out_warn(s->cli,
+             "the token in use (from %s) expires %s (%s): create or rotate one with `%s tokens "
+             "rotate ID` before then",
+             session_token_source(s), out_when_text(expiration, when, sizeof when),
+             left <= 86400 ? "within a day" : "within 7 days", s->cli->prog);
+}
+
 int session_call(struct session *s, const char *method, const char *path, const json_t *body,
                  struct client_reply *reply)
 {
@@ -121,6 +143,7 @@ int session_call(struct session *s, const char *method, const char *path, const 
         out_error(cli, "%s", err);
         return EXIT_FAIL;
     }
+    warn_if_expiring(s, reply->token_expiration);
     if (reply->status >= 200 && reply->status < 300)
         return EXIT_OK;
     if (reply->status == 404 && s->quiet_not_found) {

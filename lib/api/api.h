@@ -26,6 +26,7 @@ struct api_app {
      * never chose one. region_count 0 means the defaults of api_regions_parse. */
     struct api_region regions[API_MAX_REGIONS];
     size_t region_count;
+    const void *web; /* the dashboard's struct web (lib/web), NULL when it is not served */
 };
 
 /* The API's routes, for http_config.routes. */

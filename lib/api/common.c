@@ -46,8 +46,37 @@ void api_store_error(struct http_request *req, struct http_response *res, enum r
                APP(req)->store->last_error);
 }
 
+void api_org_slug(struct http_request *req, const char *org_id, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (!org_id || !*org_id)
+        return;
+    struct store_org *orgs = NULL;
+    size_t count = 0;
+    if (store_orgs_for_user(APP(req)->store, CALLER(req)->user.id, &orgs, &count) == RC_OK)
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(orgs[i].id, org_id) == 0)
+                snprintf(out, size, "%s", orgs[i].name);
+    store_free_list(orgs);
+}
+
+static enum rc member_org(struct http_request *req, struct http_response *res,
+                          struct store_org *out, int check_policy);
+
 enum rc api_member_org(struct http_request *req, struct http_response *res,
                        struct store_org *out)
+{
+    return member_org(req, res, out, 1);
+}
+
+enum rc api_member_org_any_token(struct http_request *req, struct http_response *res,
+                                 struct store_org *out)
+{
+    return member_org(req, res, out, 0);
+}
+
+static enum rc member_org(struct http_request *req, struct http_response *res,
+                          struct store_org *out, int check_policy)
 {
     const char *name = http_param(req, "org");
     const struct auth_principal *caller = CALLER(req);
@@ -62,6 +91,15 @@ enum rc api_member_org(struct http_request *req, struct http_response *res,
         http_error(req, res, RC_NOT_FOUND, msg);
     } else if (rc != RC_OK) {
         api_store_error(req, res, rc);
+    } else if (check_policy && caller->token.id[0]) {
+        /* The org's token policy is checked here, at use: a token outside it is not revoked,
+         * it just cannot act in this organization. */
+        char msg[256];
+        rc = auth_check_policy(&caller->token, &out->token_policy, out->name, msg, sizeof msg);
+        if (rc != RC_OK) {
+            api_audit(req, "token.policy_refused", out->id, json_pack("{s:s}", "reason", msg));
+            http_error(req, res, rc, msg);
+        }
     }
     return rc;
 }
@@ -145,13 +183,34 @@ enum rc api_authenticate(struct http_request *req, struct http_response *res)
     enum rc rc = auth_verify_bearer(&app->auth, http_header(req, "Authorization"),
                                     http_client_ip(req), http_header(req, "User-Agent"), p,
                                     &retry_after);
-    if (rc == RC_OK) {
-        http_set_principal(req, p, free);
-        return RC_OK;
+    if (rc != RC_OK) {
+        free(p);
+        authentication_failed(req, res, rc, retry_after);
+        return rc;
     }
-    free(p);
-    authentication_failed(req, res, rc, retry_after);
-    return rc;
+    http_set_principal(req, p, free);
+    if (p->token.expires_at) {
+        char when[TIMEFMT_SIZE];
+        timefmt_iso8601(p->token.expires_at, when);
+        http_add_header(res, AUTH_EXPIRY_HEADER, when);
+    }
+    /* Scopes are enforced here, for every route at once: a route names the capability it
+     * needs in its flags (none: full). */
+    const struct http_route *route = http_matched_route(req);
+    unsigned need = route ? route->flags >> HTTP_ROUTE_APP_SHIFT : 0;
+    if (!need)
+        need = AUTH_CAP_FULL;
+    if (!(auth_scope_caps(p->token.scopes) & need)) {
+        const char *scope = auth_capability_scope(need);
+        char msg[96];
+        snprintf(msg, sizeof msg, "token lacks the %s scope", scope);
+        api_audit(req, "token.scope_refused", p->token.org_id,
+                  json_pack("{s:s, s:s, s:s}", "needed", scope, "method", http_method(req),
+                            "route", route ? route->pattern : ""));
+        http_error(req, res, RC_FORBIDDEN, msg);
+        return RC_FORBIDDEN;
+    }
+    return RC_OK;
 }
 
 void api_health(struct http_request *req, struct http_response *res)

@@ -11,6 +11,10 @@
 #define APP(req) ((struct api_app *)http_app(req))
 #define CALLER(req) ((struct auth_principal *)http_principal(req))
 
+/* The capability (enum auth_capability) a route needs, kept in its flags; a route that names
+ * none needs AUTH_CAP_FULL, so a forgotten one fails closed. */
+#define API_NEEDS(cap) ((unsigned)(cap) << HTTP_ROUTE_APP_SHIFT)
+
 /* An ISO-8601 string for epoch seconds, or JSON null for 0 ("never"). New reference. */
 json_t *api_time(int64_t epoch);
 /* The public JSON form of a token row (never its digest or secret). New reference. */
@@ -19,6 +23,13 @@ json_t *api_token_json(const struct store_token *tok, const char *org_name);
  * 404 (same for missing and not-a-member) or 5xx is already in res. */
 enum rc api_member_org(struct http_request *req, struct http_response *res,
                        struct store_org *out);
+/* api_member_org without the organization's token policy: for the policy endpoints, so that
+ * admins can always change a policy their own token no longer meets. */
+enum rc api_member_org_any_token(struct http_request *req, struct http_response *res,
+                                 struct store_org *out);
+/* The slug of organization org_id among the caller's organizations into out (size bytes), ""
+ * when org_id is "" or unknown. */
+void api_org_slug(struct http_request *req, const char *org_id, char *out, size_t size);
 /* Write a storage failure as a 5xx (503 when the database is unreachable). */
 void api_store_error(struct http_request *req, struct http_response *res, enum rc rc);
 /* RC_OK when the caller is an admin of org; otherwise a 403 naming the role and what it is
@@ -79,5 +90,39 @@ void api_revoke_token(struct http_request *req, struct http_response *res);
 void api_token_self(struct http_request *req, struct http_response *res);
 void api_revoke_self(struct http_request *req, struct http_response *res);
 void api_health(struct http_request *req, struct http_response *res);
+
+/* Token lifecycle (tokens.c, audit.c, orgtokens.c). */
+void api_rotate_token(struct http_request *req, struct http_response *res);
+void api_rotate_self(struct http_request *req, struct http_response *res);
+void api_report_leaked(struct http_request *req, struct http_response *res);
+void api_user_audit(struct http_request *req, struct http_response *res);
+void api_org_audit(struct http_request *req, struct http_response *res);
+void api_org_tokens(struct http_request *req, struct http_response *res);
+void api_org_revoke_token(struct http_request *req, struct http_response *res);
+void api_get_token_policy(struct http_request *req, struct http_response *res);
+void api_patch_token_policy(struct http_request *req, struct http_response *res);
+void api_list_service_accounts(struct http_request *req, struct http_response *res);
+void api_create_service_account(struct http_request *req, struct http_response *res);
+void api_delete_service_account(struct http_request *req, struct http_response *res);
+void api_sa_list_tokens(struct http_request *req, struct http_response *res);
+void api_sa_create_token(struct http_request *req, struct http_response *res);
+void api_sa_revoke_token(struct http_request *req, struct http_response *res);
+void api_sa_rotate_token(struct http_request *req, struct http_response *res);
+/* Shared by the token handlers: parse a creation body (name, scopes, organization,
+ * expiresAt, expiresInDays) into spec (strings point into body or into the buffers given);
+ * on failure the 4xx is in res. bind_org forces the binding (service accounts). */
+enum rc api_token_spec(struct http_request *req, struct http_response *res, json_t *body,
+                       const char *owner_id, const struct store_org *bind_org,
+                       struct auth_pat_spec *spec, char scopes[STORE_SCOPES_SIZE],
+                       char org_id[ID_BUF_SIZE], char org_name[STORE_SLUG_SIZE]);
+/* Issue the token of spec (made by api_token_spec) and answer 201 with its secret. */
+void api_issue_for(struct http_request *req, struct http_response *res,
+                   const struct auth_pat_spec *spec, const char *org_name);
+/* Parse an optional rotation body {"graceSeconds": N} into *grace; 4xx in res on failure. */
+enum rc api_grace(struct http_request *req, struct http_response *res, int64_t *grace);
+/* Answer a rotation: the token object plus "token" (the new secret, wiped here). */
+void api_rotated(struct http_request *req, struct http_response *res,
+                 const struct store_token *row, const char *org_name,
+                 char secret[TOKEN_BUF_SIZE]);
 
 #endif

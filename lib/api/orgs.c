@@ -1,4 +1,6 @@
 /* orgs.c: the caller's organizations and an organization's Daily API key. */
+#include <string.h>
+
 #include "internal.h"
 #include "banned.h"
 
@@ -11,9 +13,12 @@ void api_list_orgs(struct http_request *req, struct http_response *res)
         api_store_error(req, res, rc);
         return;
     }
+    /* A token bound to one organization sees only that one (so it is the default org). */
+    const char *bound = CALLER(req)->token.org_id;
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++)
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", orgs[i].name,
+        if (!bound[0] || strcmp(bound, orgs[i].id) == 0)
+            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", orgs[i].name,
                                               "verboseName", orgs[i].verbose_name, "role",
                                               orgs[i].role));
     store_free_list(orgs);

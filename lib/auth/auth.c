@@ -23,12 +23,19 @@ enum rc auth_init(struct auth *a, struct store *st, const struct digest_key *key
                   const struct auth_limits *limits)
 {
     static const struct auth_limits defaults = {30, 60, 60};
+    static const struct auth_limits reports = {10, 60, 60}; /* leaked-token reports */
     memset(a, 0, sizeof *a);
     a->store = st;
     a->key = *key;
     a->clock = system_clock;
     a->throttle = auth_throttle_new(limits ? limits : &defaults);
-    return a->throttle ? RC_OK : RC_NOMEM;
+    a->report_throttle = auth_throttle_new(&reports);
+    a->seen = auth_seen_new();
+    if (!a->throttle || !a->report_throttle || !a->seen) {
+        auth_release(a);
+        return RC_NOMEM;
+    }
+    return RC_OK;
 }
 
 void auth_release(struct auth *a)
@@ -36,6 +43,10 @@ void auth_release(struct auth *a)
     sodium_memzero(&a->key, sizeof a->key);
     auth_throttle_free(a->throttle);
     a->throttle = NULL;
+    auth_throttle_free(a->report_throttle);
+    a->report_throttle = NULL;
+    auth_seen_free(a->seen);
+    a->seen = NULL;
 }
 
 int64_t auth_now(const struct auth *a) { return a->clock(a->clock_ctx); }
@@ -63,7 +74,9 @@ static enum rc reject(struct auth *a, const char *ip, const char *reason,
     char detail[96];
     snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", reason);
     auth_throttle_fail(a->throttle, ip ? ip : "", auth_now(a));
-    auth_audit(a, "auth.failed", tok ? tok->user_id : NULL, tok ? tok->id : NULL, NULL, ip,
+    /* An expired token's owner sees the attempt as its own event in their audit log. */
+    auth_audit(a, strcmp(reason, "expired") == 0 ? "token.expired_use" : "auth.failed",
+               tok ? tok->user_id : NULL, tok ? tok->id : NULL, tok ? tok->org_id : NULL, ip,
                detail);
     return RC_UNAUTHORIZED;
 }
@@ -101,13 +114,27 @@ enum rc auth_verify_bearer(struct auth *a, const char *authorization, const char
         return reject(a, ip, "unknown", NULL);
     if (rc != RC_OK)
         return rc;
-    /* The index lookup found the row; confirm in constant time all the same. */
-    if (!digest_equal(digest, out->token.digest))
-        return reject(a, ip, "unknown", NULL);
+    /* The index lookup found the row; confirm in constant time all the same. Either the
+     * current secret matched, or the one it replaced at its last rotation. */
+    int previous = 0;
+    if (!digest_equal(digest, out->token.digest)) {
+        if (!out->token.previous_digest[0] || !digest_equal(digest, out->token.previous_digest))
+            return reject(a, ip, "unknown", NULL);
+        previous = 1;
+    }
     if (out->token.revoked_at)
         return reject(a, ip, "revoked", &out->token);
     if (out->token.expires_at && out->token.expires_at <= now)
         return reject(a, ip, "expired", &out->token);
+    if (previous && out->token.previous_expires_at <= now)
+        return reject(a, ip, "rotated", &out->token);
+
+    /* First use from an address: recorded once per (token, address); the seen set keeps
+     * requests from known addresses off storage. */
+    if (!auth_seen_check(a->seen, out->token.id, ip ? ip : "") &&
+        store_token_ip_add(a->store, out->token.id, ip ? ip : "", now) == RC_OK)
+        auth_audit(a, "token.new_ip", out->token.user_id, out->token.id, out->token.org_id, ip,
+                   previous ? "{\"secret\":\"previous\"}" : NULL);
 
     /* Coalesced last-use stamp: at most one write per token per interval. */
     if (now - out->token.last_used_at >= AUTH_LAST_USED_INTERVAL) {
@@ -204,48 +231,8 @@ enum rc auth_issue_pat(struct auth *a, const char *user_id, const char *name, co
                        char token_out[TOKEN_BUF_SIZE], struct store_token *row_out, char *err,
                        size_t errlen)
 {
-    struct store_token row = {0};
-    struct store_token *list = NULL;
-    size_t count = 0;
-    enum rc rc = auth_check_token_name(name, err, errlen);
-    if (rc != RC_OK)
-        goto out;
-    if ((rc = store_tokens_for_user(a->store, user_id, &list, &count)) != RC_OK) {
-        snprintf(err, errlen, "cannot list tokens");
-        goto out;
-    }
-    if (count >= AUTH_MAX_ACTIVE_TOKENS) {
-        snprintf(err, errlen, "too many active tokens (at most %d): revoke unused ones first",
-                 AUTH_MAX_ACTIVE_TOKENS);
-        rc = RC_FORBIDDEN;
-        goto out;
-    }
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(list[i].name, name) == 0) {
-            snprintf(err, errlen, "a token named \"%.100s\" already exists", name);
-            rc = RC_CONFLICT;
-            goto out;
-        }
-    token_generate(TOKEN_KIND_PAT, token_out);
-    token_new_id(TOKEN_ID_PREFIX, row.id);
-    store_copy_field(row.user_id, sizeof row.user_id, user_id);
-    row.kind = TOKEN_KIND_PAT;
-    store_copy_field(row.name, sizeof row.name, name);
-    token_display(token_out, TOKEN_LEN, row.display);
-    digest_secret(&a->key, token_out, TOKEN_LEN, row.digest);
-    store_copy_field(row.scopes, sizeof row.scopes, "full");
-    row.created_at = auth_now(a);
-    if ((rc = store_token_insert(a->store, &row)) != RC_OK) {
-        sodium_memzero(token_out, TOKEN_BUF_SIZE);
-        snprintf(err, errlen, "cannot store the token");
-        goto out;
-    }
-    auth_audit(a, "token.created", user_id, row.id, NULL, ip, NULL);
-    if (row_out)
-        *row_out = row;
-out:
-    store_free_list(list);
-    return rc;
+    const struct auth_pat_spec spec = {.user_id = user_id, .name = name, .scopes = "full"};
+    return auth_issue_pat_spec(a, &spec, ip, token_out, row_out, err, errlen);
 }
 
 enum rc auth_revoke(struct auth *a, const char *user_id, const char *token_id, const char *ip)

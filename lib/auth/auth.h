@@ -14,8 +14,22 @@
 #define AUTH_LAST_USED_INTERVAL 60 /* seconds between stored last-use stamps of one token */
 #define AUTH_TOKEN_NAME_MAX 100
 #define AUTH_MAX_ACTIVE_TOKENS 500 /* per user, through the API */
+#define AUTH_MAX_GRACE_SECONDS (7 * 86400) /* longest a rotated-out secret keeps working */
+#define AUTH_MAX_LIFETIME_DAYS 3650        /* longest expiry a token can be given */
+#define AUTH_EXPIRY_HEADER "Pipecat-Token-Expiration"
+
+/* What a token may do. A route needs one capability; a token's scopes grant a set:
+ * "read" = READ, "deploy" = READ|DEPLOY, "secrets" = READ|SECRETS, "full" = everything. */
+enum auth_capability {
+    AUTH_CAP_READ = 1u << 0,    /* every GET */
+    AUTH_CAP_DEPLOY = 1u << 1,  /* agents, deployments and sessions */
+    AUTH_CAP_SECRETS = 1u << 2, /* secret sets and image pull secrets */
+    AUTH_CAP_FULL = 1u << 3,    /* tokens, API keys, properties, policies, service accounts */
+};
+#define AUTH_CAP_ALL (AUTH_CAP_READ | AUTH_CAP_DEPLOY | AUTH_CAP_SECRETS | AUTH_CAP_FULL)
 
 struct auth_throttle;
+struct auth_seen;
 
 struct auth_limits {
     unsigned failures;        /* failed attempts from one address within window... */
@@ -32,6 +46,8 @@ struct auth {
     struct auth_throttle *throttle;
     auth_clock_fn clock;
     void *clock_ctx;
+    struct auth_throttle *report_throttle; /* POST /v1/tokens/revoke, per address */
+    struct auth_seen *seen;                /* (token, address) pairs known to be recorded */
 };
 
 /* Who is calling: the verified token and its owner. */
@@ -72,6 +88,62 @@ enum rc auth_issue_pat(struct auth *a, const char *user_id, const char *name, co
 /* Revoke user_id's token token_id (effective on the next request) and audit it.
  * RC_NOT_FOUND when the user has no such active token. */
 enum rc auth_revoke(struct auth *a, const char *user_id, const char *token_id, const char *ip);
+
+/* --- token lifecycle (tokens.c) --------------------------------------------------------- */
+
+/* What a new PAT is to be. scopes: space-separated scope names (NULL or "": "full"); org_id:
+ * the one organization it may act in ("" or NULL: unbound); expires_at: 0 for never. */
+struct auth_pat_spec {
+    const char *user_id;
+    const char *name;
+    const char *scopes;
+    const char *org_id;
+    int64_t expires_at;
+};
+
+/* The capabilities granted by stored scopes (space-separated names; unknown names grant
+ * nothing). */
+unsigned auth_scope_caps(const char *scopes);
+/* The scope name that grants cap with the least else: "read", "deploy", "secrets", "full". */
+const char *auth_capability_scope(unsigned cap);
+/* Check one scope name; RC_INVALID (err names it and the valid ones) when it is unknown. */
+enum rc auth_check_scope(const char *name, char *err, size_t errlen);
+/* Check an expiry for a token created at now: 0 (never), or after now and at most
+ * AUTH_MAX_LIFETIME_DAYS ahead. RC_INVALID with err naming field otherwise. */
+enum rc auth_check_expiry(int64_t expires_at, int64_t now, const char *field, char *err,
+                          size_t errlen);
+/* Whether tok may act in an organization with policy p: RC_OK, or RC_FORBIDDEN with err
+ * saying which rule it breaks (the token is not revoked: it just cannot act there). */
+enum rc auth_check_policy(const struct store_token *tok, const struct store_token_policy *p,
+                          const char *org_name, char *err, size_t errlen);
+
+/* auth_issue_pat with scopes, org binding and expiry (spec). RC_INVALID for a bad name, scope
+ * or expiry (err says which); otherwise as auth_issue_pat. The audit event names the scopes
+ * and carries the org. */
+enum rc auth_issue_pat_spec(struct auth *a, const struct auth_pat_spec *spec, const char *ip,
+                            char token_out[TOKEN_BUF_SIZE], struct store_token *row_out,
+                            char *err, size_t errlen);
+
+/* Give user_id's active token token_id a new secret (token_out, shown once) keeping its id,
+ * name, scopes, binding and expiry. The secret it had keeps working for grace_seconds
+ * (0..AUTH_MAX_GRACE_SECONDS), then fails; a secret from an earlier rotation stops at once.
+ * Audits "token.rotated". RC_NOT_FOUND unless it is an active token of that user; row_out
+ * (may be NULL) gets the updated row. */
+enum rc auth_rotate(struct auth *a, const char *user_id, const char *token_id,
+                    int64_t grace_seconds, const char *ip, char token_out[TOKEN_BUF_SIZE],
+                    struct store_token *row_out);
+
+/* Revoke token_id of owner_id on behalf of someone else (an org admin: actor_id, in org_id)
+ * and audit "token.revoked" with who did it. RC_NOT_FOUND when it is not active. */
+enum rc auth_revoke_for(struct auth *a, const char *owner_id, const char *token_id,
+                        const char *actor_id, const char *org_id, const char *ip);
+
+/* Leaked-token report: revoke each of the n presented strings that is a currently valid PAT
+ * (its current secret, or its previous one inside the grace period) and audit
+ * "token.revoked" for its owner with {"reason":"leak-report","source":ip}. Invalid entries are
+ * ignored silently. RC_THROTTLED (with *retry_after) when ip reported too often. */
+enum rc auth_report_leaked(struct auth *a, const char *const tokens[], size_t n,
+                           const char *ip, int *retry_after);
 
 /* Append an audit event (best effort: a failure is logged, not returned). Any id may be
  * NULL. detail is a JSON object text or NULL; it must never contain a secret. */
@@ -138,6 +210,13 @@ enum rc auth_unseal(const struct auth *a, const char *nonce_hex, const char *cip
  * RC_CONFLICT if path exists. load refuses a file others can read (RC_FORBIDDEN). */
 enum rc auth_key_create(const char *path, char *err, size_t errlen);
 enum rc auth_key_load(const char *path, struct digest_key *key, char *err, size_t errlen);
+
+/* Seen set (tokens.c): remembers, in a fixed-size table, (token, address) pairs already
+ * recorded in storage, so a request from a known address costs no storage write. */
+struct auth_seen *auth_seen_new(void);
+void auth_seen_free(struct auth_seen *s);
+/* 1 when (token_id, ip) was marked before; otherwise marks it and returns 0. */
+int auth_seen_check(struct auth_seen *s, const char *token_id, const char *ip);
 
 /* Throttle (throttle.c): per-address failure counting; safe from several threads. */
 struct auth_throttle *auth_throttle_new(const struct auth_limits *limits);

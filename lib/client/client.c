@@ -27,6 +27,7 @@
 #include "banned.h"
 
 #define CONNECT_TIMEOUT_MS 10000
+#define EXPIRATION_HEADER "Pipecat-Token-Expiration"
 #define IO_TIMEOUT_MS (CLIENT_TIMEOUT_SECONDS * 1000)
 
 /* libcurl entry points, resolved from libcurl.so.4 when the first https request is made. */
@@ -277,7 +278,8 @@ static int send_all(int fd, const char *data, size_t len, int64_t deadline)
  * *nothing_read set when the peer closed before sending a byte: a stale kept-alive socket) or
  * RC_PROTOCOL. */
 static enum rc read_response(struct client *c, struct buf *resp, struct buf *body, long *status,
-                             int *nothing_read, char *err, size_t errlen)
+                             int *nothing_read, size_t *head_start, size_t *head_len, char *err,
+                             size_t errlen)
 {
     int64_t deadline = now_ms() + IO_TIMEOUT_MS;
     struct httpparse_head head = {0};
@@ -353,14 +355,16 @@ static enum rc read_response(struct client *c, struct buf *resp, struct buf *bod
     }
     sodium_memzero(chunk, sizeof chunk);
     *status = head.status;
+    *head_start = head_at;
+    *head_len = head.head_len;
     if (head.close)
         close_socket(c);
     return RC_OK;
 }
 
 static enum rc plain_request(struct client *c, const char *method, const char *path,
-                             const char *payload, long *status, struct buf *body, char *err,
-                             size_t errlen)
+                             const char *payload, long *status, struct buf *body,
+                             char expiration[CLIENT_EXPIRATION_SIZE], char *err, size_t errlen)
 {
     struct buf req, resp;
     buf_init(&req, CLIENT_MAX_REPLY_BYTES);
@@ -401,9 +405,14 @@ static enum rc plain_request(struct client *c, const char *method, const char *p
             rc = RC_NETWORK;
             goto out;
         }
-        rc = read_response(c, &resp, body, status, &nothing_read, err, errlen);
-        if (rc == RC_OK)
+        size_t head_start = 0, head_len = 0;
+        rc = read_response(c, &resp, body, status, &nothing_read, &head_start, &head_len, err,
+                           errlen);
+        if (rc == RC_OK) {
+            httpparse_header(resp.data + head_start, head_len, EXPIRATION_HEADER, expiration,
+                             CLIENT_EXPIRATION_SIZE);
             goto out;
+        }
         close_socket(c);
         if (!(reused && nothing_read && rc == RC_NETWORK))
             goto out;
@@ -453,6 +462,14 @@ static enum rc load_curl(struct client *c, char *err, size_t errlen)
     return RC_OK;
 }
 
+/* libcurl's header callback: keep the token expiration header's value. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    size_t n = size * nmemb;
+    httpparse_header(ptr, n, EXPIRATION_HEADER, userdata, CLIENT_EXPIRATION_SIZE);
+    return n;
+}
+
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct buf *b = userdata;
@@ -461,8 +478,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 static enum rc curl_request(struct client *c, const char *method, const char *path,
-                            const char *payload, long *status, struct buf *body, char *err,
-                            size_t errlen)
+                            const char *payload, long *status, struct buf *body,
+                            char expiration[CLIENT_EXPIRATION_SIZE], char *err, size_t errlen)
 {
     enum rc rc = load_curl(c, err, errlen);
     if (rc != RC_OK)
@@ -487,6 +504,8 @@ static enum rc curl_request(struct client *c, const char *method, const char *pa
     a->easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
     a->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     a->easy_setopt(h, CURLOPT_WRITEDATA, body);
+    a->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    a->easy_setopt(h, CURLOPT_HEADERDATA, expiration);
     a->easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_error);
     a->easy_setopt(h, CURLOPT_TIMEOUT, CLIENT_TIMEOUT_SECONDS);
     a->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -522,14 +541,16 @@ enum rc client_request(struct client *c, const char *method, const char *path,
 {
     reply->status = 0;
     reply->body = NULL;
+    reply->token_expiration[0] = '\0';
     char *payload = body ? json_to_string(body) : NULL;
     if (body && !payload)
         return RC_NOMEM;
     struct buf resp;
     buf_init(&resp, CLIENT_MAX_REPLY_BYTES);
-    enum rc rc = c->tls ? curl_request(c, method, path, payload, &reply->status, &resp, err, errlen)
-                        : plain_request(c, method, path, payload, &reply->status, &resp, err,
-                                        errlen);
+    enum rc rc = c->tls ? curl_request(c, method, path, payload, &reply->status, &resp,
+                                       reply->token_expiration, err, errlen)
+                        : plain_request(c, method, path, payload, &reply->status, &resp,
+                                        reply->token_expiration, err, errlen);
     if (rc == RC_OK && resp.len > 0) {
         json_error_t jerr;
         reply->body = json_loadb(resp.data, resp.len, 0, &jerr);

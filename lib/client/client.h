@@ -24,10 +24,15 @@ enum rc client_set_token(struct client *c, const char *token);
 /* The API host requests go to. */
 const char *client_host(const struct client *c);
 
+#define CLIENT_EXPIRATION_SIZE 40
+
 /* The outcome of one request. */
 struct client_reply {
     long status; /* HTTP status; 0 when no answer arrived */
     json_t *body; /* the parsed JSON body, or NULL when it was empty or not JSON */
+    /* The Pipecat-Token-Expiration header: when the token used expires (ISO-8601), "" when
+     * the server sent none (the token never expires). */
+    char token_expiration[CLIENT_EXPIRATION_SIZE];
 };
 
 /* Send METHOD api_host+path with body (NULL: none) as JSON. RC_OK whenever an HTTP answer

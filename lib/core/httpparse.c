@@ -173,3 +173,29 @@ enum rc httpparse_chunked(const char *data, size_t len, struct buf *body, size_t
         p += size + 2;
     }
 }
+
+enum rc httpparse_header(const char *data, size_t len, const char *name, char *out,
+                         size_t size)
+{
+    size_t nlen = strlen(name);
+    const char *p = data, *end = data + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1, *ve = line_end;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            if (size == 0)
+                return RC_OK;
+            size_t n = (size_t)(ve - v) < size - 1 ? (size_t)(ve - v) : size - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return RC_OK;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return RC_NOT_FOUND;
+}

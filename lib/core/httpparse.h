@@ -30,4 +30,10 @@ enum rc httpparse_head(const char *data, size_t len, struct httpparse_head *out)
  * needed (body is left reset); RC_PARSE when malformed; RC_TOO_LARGE past body's cap. */
 enum rc httpparse_chunked(const char *data, size_t len, struct buf *body, size_t *consumed);
 
+/* Find header name (case-insensitive) among the header lines of (data, len) (a response head,
+ * or one header line as libcurl hands them over) and copy its value, trimmed, into out (size
+ * bytes, truncated). RC_OK when found; RC_NOT_FOUND leaves out untouched. */
+enum rc httpparse_header(const char *data, size_t len, const char *name, char *out,
+                         size_t size);
+
 #endif

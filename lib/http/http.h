@@ -24,6 +24,12 @@ struct http_request;
 struct http_response {
     int status;
     json_t *body;
+    /* A non-JSON reply (HTML page, asset, redirect), set by http_reply_raw; sent instead of
+     * body. raw is malloc-ed and taken over by the server. */
+    char *raw;
+    size_t raw_len;
+    const char *content_type;  /* static string */
+    const char *cache_control; /* static string */
     size_t header_count;
     struct {
         char name[48];
@@ -38,12 +44,14 @@ enum http_route_flags {
     HTTP_ROUTE_AUTH = 1,       /* the server's authenticate hook runs first */
     HTTP_ROUTE_PUBLIC_KEY = 2, /* the authenticate_public_key hook runs first (API keys) */
 };
+#define HTTP_ROUTE_APP_SHIFT 8
 
 struct http_route {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* "/v1/organizations/{org}/daily": {x} matches one segment */
     http_handler handler;
-    unsigned flags;
+    unsigned flags; /* enum http_route_flags; bits from HTTP_ROUTE_APP_SHIFT up belong to the
+                     * application (the API keeps there what a token must be allowed to do) */
 };
 
 /* Runs before every HTTP_ROUTE_AUTH (or HTTP_ROUTE_PUBLIC_KEY) handler; returns RC_OK to go
@@ -93,6 +101,8 @@ const char *http_body(const struct http_request *req, size_t *len);
  * NULL) releases it when the request ends. */
 void http_set_principal(struct http_request *req, void *principal, void (*free_fn)(void *));
 void *http_principal(const struct http_request *req);
+/* The route the request matched (set before the authenticate hook runs), or NULL. */
+const struct http_route *http_matched_route(const struct http_request *req);
 
 /* Parse the body as a JSON object that may only contain the allowed fields; on failure the
  * 400 is already written to res and NULL returned. The caller json_decref()s the result. */
@@ -108,5 +118,15 @@ void http_error(struct http_request *req, struct http_response *res, enum rc rc,
                 const char *message);
 /* Add a response header. */
 void http_add_header(struct http_response *res, const char *name, const char *value);
+/* Set a non-JSON reply: the server takes over body (malloc-ed, len bytes; NULL with len 0 for
+ * an empty body, e.g. a 303 with Location). content_type and cache_control are static strings
+ * (cache_control NULL: "no-store"). */
+void http_reply_raw(struct http_response *res, int status, const char *content_type,
+                    const char *cache_control, char *body, size_t len);
+/* The value of cookie name sent with the request, or NULL. */
+const char *http_cookie(const struct http_request *req, const char *name);
+/* 1 when the client reached us over TLS: behind a trusted proxy (trust_proxy) that says
+ * X-Forwarded-Proto: https. pccd itself serves plain HTTP. */
+int http_secure(const struct http_request *req);
 
 #endif

@@ -51,6 +51,7 @@ struct http_request {
     char request_id[32];
     void *principal;
     void (*principal_free)(void *);
+    const struct http_route *route;
     struct timespec started;
 };
 
@@ -65,6 +66,7 @@ void http_set_principal(struct http_request *req, void *principal, void (*free_f
     req->principal_free = free_fn;
 }
 void *http_principal(const struct http_request *req) { return req->principal; }
+const struct http_route *http_matched_route(const struct http_request *req) { return req->route; }
 
 const char *http_param(const struct http_request *req, const char *name)
 {
@@ -96,8 +98,36 @@ void http_reply(struct http_response *res, int status, json_t *body)
 {
     if (res->body)
         json_decref(res->body);
+    free(res->raw);
+    res->raw = NULL;
+    res->content_type = NULL;
     res->status = status;
     res->body = body;
+}
+
+void http_reply_raw(struct http_response *res, int status, const char *content_type,
+                    const char *cache_control, char *body, size_t len)
+{
+    if (res->body)
+        json_decref(res->body);
+    res->body = NULL;
+    free(res->raw);
+    res->status = status;
+    res->raw = body;
+    res->raw_len = body ? len : 0;
+    res->content_type = content_type;
+    res->cache_control = cache_control;
+}
+
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+int http_secure(const struct http_request *req)
+{
+    const char *proto = http_header(req, "X-Forwarded-Proto");
+    return req->srv->cfg.trust_proxy && proto && strcasecmp(proto, "https") == 0;
 }
 
 void http_add_header(struct http_response *res, const char *name, const char *value)
@@ -203,6 +233,7 @@ static void dispatch(struct http_request *req, struct http_response *res)
         path_known = 1;
         if (strcmp(r->method, method) != 0)
             continue;
+        req->route = r;
         if ((r->flags & HTTP_ROUTE_AUTH) && cfg->authenticate &&
             cfg->authenticate(req, res) != RC_OK)
             return;
@@ -236,19 +267,30 @@ static void dispatch(struct http_request *req, struct http_response *res)
 
 static enum MHD_Result send_response(struct http_request *req, struct http_response *res)
 {
-    if (!res->body)
-        res->body = json_pack("{s:s}", "status", "OK");
-    char *text = res->body ? json_to_string(res->body) : NULL;
-    if (!text)
-        return MHD_NO;
+    char *text;
+    size_t text_len;
+    if (res->content_type) { /* http_reply_raw */
+        text = res->raw;
+        text_len = res->raw_len;
+        res->raw = NULL;
+    } else {
+        if (!res->body)
+            res->body = json_pack("{s:s}", "status", "OK");
+        text = res->body ? json_to_string(res->body) : NULL;
+        if (!text)
+            return MHD_NO;
+        text_len = strlen(text);
+    }
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        MHD_create_response_from_buffer(text_len, text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Content-Type",
+                            res->content_type ? res->content_type : "application/json");
+    MHD_add_response_header(r, "Cache-Control",
+                            res->cache_control ? res->cache_control : "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     for (size_t i = 0; i < res->header_count; i++)
@@ -272,6 +314,8 @@ static enum MHD_Result respond(struct http_request *req, struct http_response *r
     enum MHD_Result ok = send_response(req, res);
     json_decref(res->body);
     res->body = NULL;
+    free(res->raw);
+    res->raw = NULL;
     return ok;
 }
 
@@ -281,6 +325,16 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
     (void)kind;
     size_t *total = cls;
     *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+/* Keep the value of the last X-Forwarded-For header line seen. */
+static enum MHD_Result last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-For") == 0)
+        *(const char **)cls = value;
     return MHD_YES;
 }
 
@@ -299,8 +353,10 @@ static void client_address(struct http_request *req)
                       sizeof req->ip);
     }
     if (req->srv->cfg.trust_proxy) {
-        /* Only the hop our own proxy appended can be trusted: the last one. */
-        const char *xff = http_header(req, "X-Forwarded-For");
+        /* Only the hop our own proxy appended can be trusted: the last one of the last line
+         * (a proxy that adds its own header line puts it after any the client sent). */
+        const char *xff = NULL;
+        MHD_get_connection_values(req->conn, MHD_HEADER_KIND, last_forwarded_for, &xff);
         if (xff && *xff) {
             const char *last = strrchr(xff, ',');
             last = last ? last + 1 : xff;
@@ -371,6 +427,7 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
     req->param_count = 0;
     req->principal = NULL;
     req->principal_free = NULL;
+    req->route = NULL;
     req->srv = srv;
     req->conn = conn;
     req->method = method;
@@ -395,6 +452,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_response res; /* headers[] is filled up to header_count only */
     res.status = 200;
     res.body = NULL;
+    res.raw = NULL;
+    res.raw_len = 0;
+    res.content_type = NULL;
+    res.cache_control = NULL;
     res.header_count = 0;
 
     if (!req) {

@@ -28,9 +28,10 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
 /* Every statement the backend runs: the texts of sqlite.c, adapted where PostgreSQL differs. */
 #define SQL_TABLE(X)                                                                           \
     X(Q_USER_INSERT, WRITE,                                                                    \
-      "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4)")               \
-    X(Q_USER_BY_EMAIL, READ, "SELECT id, email, name, created_at FROM users WHERE email = $1") \
-    X(Q_USER_BY_ID, READ, "SELECT id, email, name, created_at FROM users WHERE id = $1")       \
+      "INSERT INTO users (id, email, name, created_at, kind) VALUES ($1, $2, $3, $4, $5)")     \
+    X(Q_USER_BY_EMAIL, READ,                                                                   \
+      "SELECT id, email, name, created_at, kind FROM users WHERE email = $1")                  \
+    X(Q_USER_BY_ID, READ, "SELECT id, email, name, created_at, kind FROM users WHERE id = $1") \
     X(Q_ORG_INSERT, WRITE,                                                                     \
       "INSERT INTO organizations (id, name, verbose_name, daily_api_key, created_at) "         \
       "VALUES ($1, $2, $3, $4, $5)")                                                           \
@@ -47,15 +48,17 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
       "FROM memberships m JOIN organizations o ON o.id = m.org_id "                            \
       "WHERE m.user_id = $1 ORDER BY m.position, o.name")                                    \
     X(Q_ORG_FOR_MEMBER, READ,                                                                  \
-      "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, m.role "            \
-      "FROM memberships m JOIN organizations o ON o.id = m.org_id "                            \
+      "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, m.role, "           \
+      POLICY_COLUMNS " FROM memberships m JOIN organizations o ON o.id = m.org_id "            \
+      "LEFT JOIN org_token_policies p ON p.org_id = o.id "                                     \
       "WHERE m.user_id = $1 AND o.name = $2")                                                  \
     X(Q_TOKEN_INSERT, WRITE,                                                                   \
       "INSERT INTO tokens (id, user_id, kind, name, display, digest, scopes, org_id, "         \
       "created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")              \
     X(Q_TOKEN_LOOKUP, READ,                                                                    \
-      "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.name, u.created_at "                         \
-      "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.digest = $1")                    \
+      "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.name, u.created_at, u.kind "                 \
+      "FROM tokens t JOIN users u ON u.id = t.user_id "                                        \
+      "WHERE t.digest = $1 OR t.previous_digest = $1")                                         \
     X(Q_TOKEN_BY_ID, READ,                                                                     \
       "SELECT " TOKEN_COLUMNS " FROM tokens t WHERE t.user_id = $1 AND t.id = $2")             \
     X(Q_TOKENS_FOR_USER, READ,                                                                 \
@@ -73,7 +76,80 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
     X(Q_AUDIT_FOR_USER, READ,                                                                  \
       "SELECT id, at, event, user_id, token_id, org_id, ip, detail FROM audit_events "         \
       "WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")                              \
-    PLATFORM_SQL_TABLE(X)
+    PLATFORM_SQL_TABLE(X)                                                                      \
+    LIFECYCLE_SQL_TABLE(X)                                                                     \
+    DASHBOARD_SQL_TABLE(X)
+
+/* The statements of token lifecycle (migration 0003): the texts of sqlite.c. */
+#define LIFECYCLE_SQL_TABLE(X)                                                                 \
+    X(Q_TOKEN_ROTATE, WRITE,                                                                   \
+      "UPDATE tokens SET digest = $2, display = $3, previous_digest = $4, "                    \
+      "previous_expires_at = $5, rotated_at = $6 WHERE id = $1 AND revoked_at = 0")            \
+    X(Q_TOKEN_IP_ADD, WRITE,                                                                   \
+      "INSERT INTO token_ips (token_id, ip, first_seen) VALUES ($1, $2, $3) "                  \
+      "ON CONFLICT (token_id, ip) DO NOTHING")                                                 \
+    X(Q_TOKENS_FOR_ORG, READ,                                                                  \
+      "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.kind FROM tokens t "                         \
+      "JOIN memberships m ON m.user_id = t.user_id AND m.org_id = $1 "                         \
+      "JOIN users u ON u.id = t.user_id WHERE t.revoked_at = 0 "                               \
+      "AND (t.org_id IS NULL OR t.org_id = $1) ORDER BY t.created_at, t.id")                   \
+    X(Q_AUDIT_FOR_ORG, READ,                                                                   \
+      "SELECT id, at, event, user_id, token_id, org_id, ip, detail FROM audit_events "         \
+      "WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")                               \
+    X(Q_POLICY_PUT, WRITE,                                                                     \
+      "INSERT INTO org_token_policies (org_id, require_expiry, max_lifetime_days, "            \
+      "require_binding, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE " \
+      "SET require_expiry = EXCLUDED.require_expiry, "                                         \
+      "max_lifetime_days = EXCLUDED.max_lifetime_days, "                                       \
+      "require_binding = EXCLUDED.require_binding, updated_at = EXCLUDED.updated_at")          \
+    X(Q_SA_INSERT, WRITE,                                                                      \
+      "INSERT INTO service_accounts (user_id, org_id, name, created_by, created_at) "          \
+      "VALUES ($1, $2, $3, $4, $5)")                                                           \
+    X(Q_SA_MEMBER, WRITE,                                                                      \
+      "INSERT INTO memberships (user_id, org_id, role, created_at, position) "                 \
+      "VALUES ($1, $2, 'member', $3, 1)")                                                      \
+    X(Q_SA_USER, WRITE,                                                                        \
+      "INSERT INTO users (id, email, name, created_at, kind) "                                 \
+      "VALUES ($1, $2, $3, $4, 'service')")                                                    \
+    X(Q_SAS_FOR_ORG, READ,                                                                     \
+      "SELECT " SA_COLUMNS " FROM service_accounts WHERE org_id = $1 ORDER BY name")           \
+    X(Q_SA_BY_NAME, READ,                                                                      \
+      "SELECT " SA_COLUMNS " FROM service_accounts WHERE org_id = $1 AND name = $2")           \
+    X(Q_SA_DELETE, WRITE,                                                                      \
+      "DELETE FROM users WHERE kind = 'service' AND id = "                                     \
+      "(SELECT user_id FROM service_accounts WHERE org_id = $1 AND name = $2)")
+
+#define SA_COLUMNS "user_id, org_id, name, created_by, created_at"
+#define POLICY_COLUMNS                                                                         \
+    "coalesce(p.require_expiry, 0), coalesce(p.max_lifetime_days, 0), "                        \
+    "coalesce(p.require_binding, 0), coalesce(p.updated_at, 0)"
+
+/* The statements of the dashboard (migration 0004). The admin count locks the admin rows, so
+ * two concurrent demotions cannot both see two admins and leave none. */
+#define DASHBOARD_SQL_TABLE(X)                                                                 \
+    X(Q_USER_SET_PASSWORD, WRITE, "UPDATE users SET password_hash = $2 WHERE id = $1")         \
+    X(Q_USER_PASSWORD, READ, "SELECT password_hash FROM users WHERE id = $1")                  \
+    X(Q_WS_INSERT, WRITE,                                                                      \
+      "INSERT INTO web_sessions (id, user_id, active_org, created_at, last_seen_at, "          \
+      "expires_at) VALUES ($1, $2, $3, $4, $5, $6)")                                           \
+    X(Q_WS_LOOKUP, READ,                                                                       \
+      "SELECT id, user_id, active_org, created_at, last_seen_at, expires_at "                  \
+      "FROM web_sessions WHERE id = $1")                                                       \
+    X(Q_WS_TOUCH, WRITE, "UPDATE web_sessions SET last_seen_at = $2 WHERE id = $1")            \
+    X(Q_WS_SET_ORG, WRITE, "UPDATE web_sessions SET active_org = $2 WHERE id = $1")            \
+    X(Q_WS_DELETE, WRITE, "DELETE FROM web_sessions WHERE id = $1")                            \
+    X(Q_MEMBERS_OF_ORG, READ,                                                                  \
+      "SELECT u.id, u.email, u.name, u.created_at, m.role, m.created_at "                      \
+      "FROM memberships m JOIN users u ON u.id = m.user_id "                                   \
+      "WHERE m.org_id = $1 ORDER BY m.role = 'admin' DESC, u.email")                           \
+    X(Q_MEMBER_ROLE, READ,                                                                     \
+      "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2 FOR UPDATE")            \
+    X(Q_ADMIN_COUNT, READ,                                                                     \
+      "SELECT count(*) FROM (SELECT 1 FROM memberships WHERE org_id = $1 AND role = 'admin' "  \
+      "FOR UPDATE) a")                                                                         \
+    X(Q_MEMBER_SET_ROLE, WRITE,                                                                \
+      "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2")                   \
+    X(Q_MEMBER_DELETE, WRITE, "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
 
 /* The statements of the platform tables (migration 0002): the texts of sqlite.c. */
 #define PLATFORM_SQL_TABLE(X)                                                                  \
@@ -150,8 +226,8 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
 #define TOKEN_COLUMNS                                                                          \
     "t.id, t.user_id, t.kind, t.name, t.display, t.digest, t.scopes, coalesce(t.org_id, ''), " \
     "t.created_at, t.expires_at, t.last_used_at, t.revoked_at, t.last_used_ip, "               \
-    "t.last_used_agent"
-#define TOKEN_COLUMN_COUNT 14
+    "t.last_used_agent, coalesce(t.previous_digest, ''), t.previous_expires_at, t.rotated_at"
+#define TOKEN_COLUMN_COUNT 17
 
 enum query {
 #define Q_ENUM(name, kind, sql) name,
@@ -585,6 +661,17 @@ static void read_token(const PGresult *r, int row, void *out)
     t->revoked_at = col_int(r, row, 11);
     col(r, row, 12, t->last_used_ip, sizeof t->last_used_ip);
     col(r, row, 13, t->last_used_agent, sizeof t->last_used_agent);
+    col(r, row, 14, t->previous_digest, sizeof t->previous_digest);
+    t->previous_expires_at = col_int(r, row, 15);
+    t->rotated_at = col_int(r, row, 16);
+}
+
+static void read_policy(const PGresult *r, int at, struct store_token_policy *p)
+{
+    p->require_expiry = (int)col_int(r, 0, at + 0);
+    p->max_lifetime_days = (int)col_int(r, 0, at + 1);
+    p->require_binding = (int)col_int(r, 0, at + 2);
+    p->updated_at = col_int(r, 0, at + 3);
 }
 
 static void read_audit(const PGresult *r, int row, void *out)
@@ -636,6 +723,7 @@ static enum rc s_user_create(struct store *st_, struct store_user *u)
     add_text(&p, u->email);
     add_text(&p, u->name);
     add_int(&p, u->created_at);
+    add_text(&p, u->kind[0] ? u->kind : "human");
     return run(s, Q_USER_INSERT, &p, NULL);
 }
 
@@ -645,8 +733,10 @@ static enum rc user_by(struct pg_store *s, enum query q, const char *key, struct
     PGresult *r;
     add_text(&p, key);
     enum rc rc = fetch_one(s, q, &p, &r);
-    if (rc == RC_OK)
+    if (rc == RC_OK) {
         read_user(r, 0, 0, out);
+        col(r, 0, 4, out->kind, sizeof out->kind);
+    }
     PQclear(r);
     return rc;
 }
@@ -729,8 +819,10 @@ static enum rc s_org_for_member(struct store *st_, const char *user_id, const ch
     add_text(&p, user_id);
     add_text(&p, org_name);
     enum rc rc = fetch_one(s, Q_ORG_FOR_MEMBER, &p, &r);
-    if (rc == RC_OK)
+    if (rc == RC_OK) {
         read_org(r, 0, out);
+        read_policy(r, 6, &out->token_policy);
+    }
     PQclear(r);
     return rc;
 }
@@ -763,6 +855,7 @@ static enum rc s_token_lookup(struct store *st_, const char *digest, struct stor
     if (rc == RC_OK) {
         read_token(r, 0, tok);
         read_user(r, 0, TOKEN_COLUMN_COUNT, owner);
+        col(r, 0, TOKEN_COLUMN_COUNT + 4, owner->kind, sizeof owner->kind);
     }
     PQclear(r);
     return rc;
@@ -1374,9 +1467,312 @@ static enum rc s_deployments_for_service(struct store *st_, const char *service_
                      (void **)list, count);
 }
 
+/* --- dashboard: passwords, web sessions, members (migration 0004) ------------------------- */
+
+static enum rc s_user_set_password(struct store *st_, const char *user_id, const char *hash)
+{
+    SELF;
+    struct params p = two_texts(user_id, hash);
+    return run_changing(s, Q_USER_SET_PASSWORD, &p);
+}
+
+static void read_password(const PGresult *r, int row, void *out)
+{
+    col(r, row, 0, out, STORE_PASSWORD_HASH_SIZE);
+}
+
+/* The user by email, then the hash by id (see sqlite.c: users are never deleted). */
+static enum rc s_user_password_by_email(struct store *st_, const char *email,
+                                        struct store_user *out,
+                                        char hash[STORE_PASSWORD_HASH_SIZE])
+{
+    SELF;
+    enum rc rc = s_user_by_email(st_, email, out);
+    if (rc != RC_OK)
+        return rc;
+    struct params p = {0};
+    add_text(&p, out->id);
+    return fetch_row(s, Q_USER_PASSWORD, &p, read_password, hash);
+}
+
+static enum rc s_web_session_insert(struct store *st_, const struct store_web_session *ws)
+{
+    SELF;
+    struct params p = two_texts(ws->id, ws->user_id);
+    add_text(&p, ws->active_org);
+    add_int(&p, ws->created_at);
+    add_int(&p, ws->last_seen_at);
+    add_int(&p, ws->expires_at);
+    return run(s, Q_WS_INSERT, &p, NULL);
+}
+
+static void read_web_session(const PGresult *r, int row, void *out)
+{
+    struct store_web_session *ws = out;
+    col(r, row, 0, ws->id, sizeof ws->id);
+    col(r, row, 1, ws->user_id, sizeof ws->user_id);
+    col(r, row, 2, ws->active_org, sizeof ws->active_org);
+    ws->created_at = col_int(r, row, 3);
+    ws->last_seen_at = col_int(r, row, 4);
+    ws->expires_at = col_int(r, row, 5);
+}
+
+static enum rc s_web_session_lookup(struct store *st_, const char *id,
+                                    struct store_web_session *out, struct store_user *user)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, id);
+    enum rc rc = fetch_row(s, Q_WS_LOOKUP, &p, read_web_session, out);
+    if (rc == RC_OK)
+        rc = s_user_by_id(st_, out->user_id, user);
+    return rc;
+}
+
+static enum rc s_web_session_touch(struct store *st_, const char *id, int64_t now)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, id);
+    add_int(&p, now);
+    return run_changing(s, Q_WS_TOUCH, &p);
+}
+
+static enum rc s_web_session_set_org(struct store *st_, const char *id, const char *org_id)
+{
+    SELF;
+    struct params p = two_texts(id, org_id);
+    return run_changing(s, Q_WS_SET_ORG, &p);
+}
+
+static enum rc s_web_session_delete(struct store *st_, const char *id)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, id);
+    return run_changing(s, Q_WS_DELETE, &p);
+}
+
+static void read_member(const PGresult *r, int row, void *out)
+{
+    struct store_member *m = out;
+    col(r, row, 0, m->user.id, sizeof m->user.id);
+    col(r, row, 1, m->user.email, sizeof m->user.email);
+    col(r, row, 2, m->user.name, sizeof m->user.name);
+    m->user.created_at = col_int(r, row, 3);
+    col(r, row, 4, m->role, sizeof m->role);
+    m->joined_at = col_int(r, row, 5);
+}
+
+static enum rc s_members_of_org(struct store *st_, const char *org_id,
+                                struct store_member **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, org_id);
+    return fetch_all(s, Q_MEMBERS_OF_ORG, &p, sizeof **list, read_member, (void **)list, count);
+}
+
+struct membership_change_args {
+    const char *org_id, *user_id, *role;
+};
+
+static enum rc membership_change_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    struct membership_change_args *a = arg;
+    PGresult *r = NULL;
+    struct params p = two_texts(a->org_id, a->user_id);
+    enum rc rc = tx_query(s, c, Q_MEMBER_ROLE, &p, &r);
+    if (rc != RC_OK)
+        goto out;
+    if (PQntuples(r) != 1) {
+        rc = RC_NOT_FOUND;
+        goto out;
+    }
+    int was_admin = strcmp(PQgetvalue(r, 0, 0), "admin") == 0;
+    PQclear(r);
+    r = NULL;
+    if (was_admin && (!a->role || strcmp(a->role, "admin") != 0)) {
+        struct params q = {0};
+        add_text(&q, a->org_id);
+        if ((rc = tx_query(s, c, Q_ADMIN_COUNT, &q, &r)) != RC_OK)
+            goto out;
+        if (col_int(r, 0, 0) <= 1) {
+            rc = RC_FORBIDDEN;
+            goto out;
+        }
+    }
+    if (a->role)
+        add_text(&p, a->role);
+    rc = tx_change(s, c, a->role ? Q_MEMBER_SET_ROLE : Q_MEMBER_DELETE, &p);
+out:
+    PQclear(r);
+    return rc;
+}
+
+static enum rc s_membership_change(struct store *st_, const char *org_id, const char *user_id,
+                                   const char *role)
+{
+    SELF;
+    struct membership_change_args a = {org_id, user_id, role};
+    return transaction(s, membership_change_body, &a);
+}
+
 struct migrate_state {
     int applied;
 };
+
+/* --- token lifecycle: rotation, addresses, org oversight, policies, service accounts ------- */
+
+static enum rc s_token_rotate(struct store *st_, const struct store_token *t)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, t->id);
+    add_text(&p, t->digest);
+    add_text(&p, t->display);
+    add_optional(&p, t->previous_digest);
+    add_int(&p, t->previous_expires_at);
+    add_int(&p, t->rotated_at);
+    return run_changing(s, Q_TOKEN_ROTATE, &p);
+}
+
+static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip,
+                              int64_t now)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, token_id);
+    add_text(&p, ip ? ip : "");
+    add_int(&p, now);
+    int changes = 0;
+    enum rc rc = run(s, Q_TOKEN_IP_ADD, &p, &changes);
+    return rc == RC_OK && changes == 0 ? RC_CONFLICT : rc;
+}
+
+static void read_org_token(const PGresult *r, int row, void *out)
+{
+    struct store_org_token *o = out;
+    read_token(r, row, &o->token);
+    col(r, row, TOKEN_COLUMN_COUNT + 0, o->owner_id, sizeof o->owner_id);
+    col(r, row, TOKEN_COLUMN_COUNT + 1, o->owner_email, sizeof o->owner_email);
+    col(r, row, TOKEN_COLUMN_COUNT + 2, o->owner_kind, sizeof o->owner_kind);
+}
+
+static enum rc s_tokens_for_org(struct store *st_, const char *org_id,
+                                struct store_org_token **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, org_id);
+    return fetch_all(s, Q_TOKENS_FOR_ORG, &p, sizeof **list, read_org_token, (void **)list,
+                     count);
+}
+
+static enum rc s_audit_for_org(struct store *st_, const char *org_id, int64_t before_id,
+                               size_t limit, struct store_audit **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, org_id);
+    add_int(&p, before_id > 0 ? before_id : INT64_MAX);
+    add_int(&p, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    return fetch_all(s, Q_AUDIT_FOR_ORG, &p, sizeof **list, read_audit, (void **)list, count);
+}
+
+static enum rc s_token_policy_put(struct store *st_, const char *org_id,
+                                  const struct store_token_policy *pol)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, org_id);
+    add_int(&p, pol->require_expiry);
+    add_int(&p, pol->max_lifetime_days);
+    add_int(&p, pol->require_binding);
+    add_int(&p, pol->updated_at);
+    return run(s, Q_POLICY_PUT, &p, NULL);
+}
+
+static void read_service_account(const PGresult *r, int row, void *out)
+{
+    struct store_service_account *a = out;
+    col(r, row, 0, a->user_id, sizeof a->user_id);
+    col(r, row, 1, a->org_id, sizeof a->org_id);
+    col(r, row, 2, a->name, sizeof a->name);
+    col(r, row, 3, a->created_by, sizeof a->created_by);
+    a->created_at = col_int(r, row, 4);
+}
+
+struct sa_create {
+    const struct store_user *user;
+    const struct store_service_account *account;
+};
+
+static enum rc sa_create_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    const struct sa_create *a = arg;
+    struct params p = two_texts(a->account->org_id, a->account->name);
+    PGresult *r = NULL;
+    enum rc rc = tx_query(s, c, Q_SA_BY_NAME, &p, &r);
+    if (rc == RC_OK && PQntuples(r) > 0)
+        rc = RC_CONFLICT;
+    PQclear(r);
+    if (rc != RC_OK)
+        return rc;
+    struct params u = {0};
+    add_text(&u, a->user->id);
+    add_text(&u, a->user->email);
+    add_text(&u, a->user->name);
+    add_int(&u, a->user->created_at);
+    if ((rc = tx_query(s, c, Q_SA_USER, &u, NULL)) != RC_OK)
+        return rc;
+    struct params m = {0};
+    add_text(&m, a->user->id);
+    add_text(&m, a->account->org_id);
+    add_int(&m, a->account->created_at);
+    if ((rc = tx_query(s, c, Q_SA_MEMBER, &m, NULL)) != RC_OK)
+        return rc;
+    struct params q = {0};
+    add_text(&q, a->user->id);
+    add_text(&q, a->account->org_id);
+    add_text(&q, a->account->name);
+    add_text(&q, a->account->created_by);
+    add_int(&q, a->account->created_at);
+    return tx_query(s, c, Q_SA_INSERT, &q, NULL);
+}
+
+static enum rc s_service_account_create(struct store *st_, const struct store_user *user,
+                                        const struct store_service_account *account)
+{
+    SELF;
+    struct sa_create arg = {user, account};
+    return transaction(s, sa_create_body, &arg);
+}
+
+static enum rc s_service_accounts_for_org(struct store *st_, const char *org_id,
+                                          struct store_service_account **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, org_id);
+    return fetch_all(s, Q_SAS_FOR_ORG, &p, sizeof **list, read_service_account, (void **)list,
+                     count);
+}
+
+static enum rc s_service_account_by_name(struct store *st_, const char *org_id,
+                                         const char *name, struct store_service_account *out)
+{
+    SELF;
+    struct params p = two_texts(org_id, name);
+    return fetch_row(s, Q_SA_BY_NAME, &p, read_service_account, out);
+}
+
+static enum rc s_service_account_delete(struct store *st_, const char *org_id, const char *name)
+{
+    SELF;
+    struct params p = two_texts(org_id, name);
+    return run_changing(s, Q_SA_DELETE, &p);
+}
 
 /* Apply the embedded migrations newer than the recorded version. The advisory lock, held until
  * the transaction ends, makes a second node wait and then find nothing left to apply. */
@@ -1471,6 +1867,15 @@ static const struct store_ops pg_ops = {
     .token_count = s_token_count,
     .audit_append = s_audit_append,
     .audit_for_user = s_audit_for_user,
+    .token_rotate = s_token_rotate,
+    .token_ip_add = s_token_ip_add,
+    .tokens_for_org = s_tokens_for_org,
+    .audit_for_org = s_audit_for_org,
+    .token_policy_put = s_token_policy_put,
+    .service_account_create = s_service_account_create,
+    .service_accounts_for_org = s_service_accounts_for_org,
+    .service_account_by_name = s_service_account_by_name,
+    .service_account_delete = s_service_account_delete,
     .org_properties = s_org_properties,
     .org_property_put = s_org_property_put,
     .api_key_insert = s_api_key_insert,
@@ -1492,6 +1897,15 @@ static const struct store_ops pg_ops = {
     .service_delete = s_service_delete,
     .deployment_by_id = s_deployment_by_id,
     .deployments_for_service = s_deployments_for_service,
+    .user_set_password = s_user_set_password,
+    .user_password_by_email = s_user_password_by_email,
+    .web_session_insert = s_web_session_insert,
+    .web_session_lookup = s_web_session_lookup,
+    .web_session_touch = s_web_session_touch,
+    .web_session_set_org = s_web_session_set_org,
+    .web_session_delete = s_web_session_delete,
+    .members_of_org = s_members_of_org,
+    .membership_change = s_membership_change,
 };
 
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

@@ -16,9 +16,10 @@
 
 /* Every statement the backend runs; SQL uses $N placeholders so PostgreSQL can share it. */
 #define SQL_TABLE(X)                                                                           \
-    X(Q_USER_INSERT, "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4)")  \
-    X(Q_USER_BY_EMAIL, "SELECT id, email, name, created_at FROM users WHERE email = $1")       \
-    X(Q_USER_BY_ID, "SELECT id, email, name, created_at FROM users WHERE id = $1")             \
+    X(Q_USER_INSERT, "INSERT INTO users (id, email, name, created_at, kind) "                 \
+                     "VALUES ($1, $2, $3, $4, $5)")                                            \
+    X(Q_USER_BY_EMAIL, "SELECT id, email, name, created_at, kind FROM users WHERE email = $1") \
+    X(Q_USER_BY_ID, "SELECT id, email, name, created_at, kind FROM users WHERE id = $1")       \
     X(Q_ORG_INSERT, "INSERT INTO organizations (id, name, verbose_name, daily_api_key, "       \
                     "created_at) VALUES ($1, $2, $3, $4, $5)")                                 \
     X(Q_ORG_BY_NAME, "SELECT id, name, verbose_name, daily_api_key, created_at, '' "           \
@@ -32,13 +33,16 @@
                        "m.role FROM memberships m JOIN organizations o ON o.id = m.org_id "    \
                        "WHERE m.user_id = $1 ORDER BY m.position, o.name")                   \
     X(Q_ORG_FOR_MEMBER, "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, " \
-                        "m.role FROM memberships m JOIN organizations o ON o.id = m.org_id "   \
+                        "m.role, " POLICY_COLUMNS " FROM memberships m "                      \
+                        "JOIN organizations o ON o.id = m.org_id "                             \
+                        "LEFT JOIN org_token_policies p ON p.org_id = o.id "                   \
                         "WHERE m.user_id = $1 AND o.name = $2")                                \
     X(Q_TOKEN_INSERT, "INSERT INTO tokens (id, user_id, kind, name, display, digest, scopes, " \
                       "org_id, created_at, expires_at) "                                       \
                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                      \
-    X(Q_TOKEN_LOOKUP, "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.name, u.created_at "         \
-                      "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.digest = $1")    \
+    X(Q_TOKEN_LOOKUP, "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.name, u.created_at, u.kind " \
+                      "FROM tokens t JOIN users u ON u.id = t.user_id "                        \
+                      "WHERE t.digest = $1 OR t.previous_digest = $1")                         \
     X(Q_TOKEN_BY_ID, "SELECT " TOKEN_COLUMNS " FROM tokens t WHERE t.user_id = $1 AND t.id = $2") \
     X(Q_TOKENS_FOR_USER, "SELECT " TOKEN_COLUMNS " FROM tokens t WHERE t.user_id = $1 "        \
                          "AND t.revoked_at = 0 ORDER BY t.created_at, t.id")                   \
@@ -52,7 +56,65 @@
     X(Q_AUDIT_FOR_USER, "SELECT id, at, event, user_id, token_id, org_id, ip, detail "         \
                         "FROM audit_events WHERE user_id = $1 AND id < $2 "                    \
                         "ORDER BY id DESC LIMIT $3")                                           \
-    PLATFORM_SQL_TABLE(X)
+    PLATFORM_SQL_TABLE(X)                                                                      \
+    LIFECYCLE_SQL_TABLE(X)                                                                     \
+    DASHBOARD_SQL_TABLE(X)
+
+/* The statements of token lifecycle (migration 0003); pg.c carries the same texts. */
+#define LIFECYCLE_SQL_TABLE(X)                                                                 \
+    X(Q_TOKEN_ROTATE, "UPDATE tokens SET digest = $2, display = $3, previous_digest = $4, "    \
+                      "previous_expires_at = $5, rotated_at = $6 "                             \
+                      "WHERE id = $1 AND revoked_at = 0")                                      \
+    X(Q_TOKEN_IP_ADD, "INSERT INTO token_ips (token_id, ip, first_seen) VALUES ($1, $2, $3) "  \
+                      "ON CONFLICT (token_id, ip) DO NOTHING")                                 \
+    X(Q_TOKENS_FOR_ORG, "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.kind FROM tokens t "       \
+                        "JOIN memberships m ON m.user_id = t.user_id AND m.org_id = $1 "       \
+                        "JOIN users u ON u.id = t.user_id WHERE t.revoked_at = 0 "             \
+                        "AND (t.org_id IS NULL OR t.org_id = $1) ORDER BY t.created_at, t.id") \
+    X(Q_AUDIT_FOR_ORG, "SELECT id, at, event, user_id, token_id, org_id, ip, detail "          \
+                       "FROM audit_events WHERE org_id = $1 AND id < $2 "                      \
+                       "ORDER BY id DESC LIMIT $3")                                            \
+    X(Q_POLICY_PUT, "INSERT INTO org_token_policies (org_id, require_expiry, "                 \
+                    "max_lifetime_days, require_binding, updated_at) "                         \
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE SET "          \
+                    "require_expiry = excluded.require_expiry, "                               \
+                    "max_lifetime_days = excluded.max_lifetime_days, "                         \
+                    "require_binding = excluded.require_binding, "                             \
+                    "updated_at = excluded.updated_at")                                        \
+    X(Q_SA_INSERT, "INSERT INTO service_accounts (user_id, org_id, name, created_by, "         \
+                   "created_at) VALUES ($1, $2, $3, $4, $5)")                                  \
+    X(Q_SA_MEMBER, "INSERT INTO memberships (user_id, org_id, role, created_at, position) "    \
+                   "VALUES ($1, $2, 'member', $3, 1)")                                         \
+    X(Q_SAS_FOR_ORG, "SELECT " SA_COLUMNS " FROM service_accounts WHERE org_id = $1 "          \
+                     "ORDER BY name")                                                          \
+    X(Q_SA_BY_NAME, "SELECT " SA_COLUMNS " FROM service_accounts "                             \
+                    "WHERE org_id = $1 AND name = $2")                                         \
+    X(Q_SA_DELETE, "DELETE FROM users WHERE kind = 'service' AND id = "                        \
+                   "(SELECT user_id FROM service_accounts WHERE org_id = $1 AND name = $2)")
+
+#define SA_COLUMNS "user_id, org_id, name, created_by, created_at"
+#define POLICY_COLUMNS                                                                         \
+    "coalesce(p.require_expiry, 0), coalesce(p.max_lifetime_days, 0), "                        \
+    "coalesce(p.require_binding, 0), coalesce(p.updated_at, 0)"
+
+/* The statements of the dashboard (migration 0004): passwords, web sessions, members. */
+#define DASHBOARD_SQL_TABLE(X)                                                                 \
+    X(Q_USER_SET_PASSWORD, "UPDATE users SET password_hash = $2 WHERE id = $1")                \
+    X(Q_USER_PASSWORD, "SELECT password_hash FROM users WHERE id = $1")                        \
+    X(Q_WS_INSERT, "INSERT INTO web_sessions (id, user_id, active_org, created_at, "           \
+                   "last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")                \
+    X(Q_WS_LOOKUP, "SELECT id, user_id, active_org, created_at, last_seen_at, expires_at "     \
+                   "FROM web_sessions WHERE id = $1")                                          \
+    X(Q_WS_TOUCH, "UPDATE web_sessions SET last_seen_at = $2 WHERE id = $1")                   \
+    X(Q_WS_SET_ORG, "UPDATE web_sessions SET active_org = $2 WHERE id = $1")                   \
+    X(Q_WS_DELETE, "DELETE FROM web_sessions WHERE id = $1")                                   \
+    X(Q_MEMBERS_OF_ORG, "SELECT u.id, u.email, u.name, u.created_at, m.role, m.created_at "    \
+                        "FROM memberships m JOIN users u ON u.id = m.user_id "                 \
+                        "WHERE m.org_id = $1 ORDER BY m.role = 'admin' DESC, u.email")         \
+    X(Q_MEMBER_ROLE, "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")        \
+    X(Q_ADMIN_COUNT, "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'admin'")  \
+    X(Q_MEMBER_SET_ROLE, "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2") \
+    X(Q_MEMBER_DELETE, "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
 
 /* The statements of the platform tables (migration 0002); pg.c carries the same texts. */
 #define PLATFORM_SQL_TABLE(X)                                                                  \
@@ -121,8 +183,8 @@
 #define TOKEN_COLUMNS                                                                          \
     "t.id, t.user_id, t.kind, t.name, t.display, t.digest, t.scopes, coalesce(t.org_id, ''), " \
     "t.created_at, t.expires_at, t.last_used_at, t.revoked_at, t.last_used_ip, "               \
-    "t.last_used_agent"
-#define TOKEN_COLUMN_COUNT 14
+    "t.last_used_agent, coalesce(t.previous_digest, ''), t.previous_expires_at, t.rotated_at"
+#define TOKEN_COLUMN_COUNT 17
 
 enum query {
 #define Q_ENUM(name, sql) name,
@@ -331,6 +393,14 @@ static void read_org(sqlite3_stmt *st, struct store_org *o)
     col(st, 5, o->role, sizeof o->role);
 }
 
+static void read_policy(sqlite3_stmt *st, int at, struct store_token_policy *p)
+{
+    p->require_expiry = sqlite3_column_int(st, at + 0);
+    p->max_lifetime_days = sqlite3_column_int(st, at + 1);
+    p->require_binding = sqlite3_column_int(st, at + 2);
+    p->updated_at = sqlite3_column_int64(st, at + 3);
+}
+
 static void read_token(sqlite3_stmt *st, struct store_token *t)
 {
     col(st, 0, t->id, sizeof t->id);
@@ -347,6 +417,9 @@ static void read_token(sqlite3_stmt *st, struct store_token *t)
     t->revoked_at = sqlite3_column_int64(st, 11);
     col(st, 12, t->last_used_ip, sizeof t->last_used_ip);
     col(st, 13, t->last_used_agent, sizeof t->last_used_agent);
+    col(st, 14, t->previous_digest, sizeof t->previous_digest);
+    t->previous_expires_at = sqlite3_column_int64(st, 15);
+    t->rotated_at = sqlite3_column_int64(st, 16);
 }
 
 static void read_audit(sqlite3_stmt *st, struct store_audit *a)
@@ -434,6 +507,7 @@ static enum rc s_user_create(struct store *st_, struct store_user *u)
     bind_text(st, 2, u->email);
     bind_text(st, 3, u->name);
     bind_int64(st, 4, u->created_at);
+    bind_text(st, 5, u->kind[0] ? u->kind : "human");
     return run(s, c, st, NULL);
 }
 
@@ -442,7 +516,7 @@ static enum rc s_user_by_email(struct store *st_, const char *email, struct stor
     SELF;
     PREPARE(Q_USER_BY_EMAIL);
     bind_text(st, 1, email);
-    FETCH_ONE(s, c, st, read_user(st, 0, out));
+    FETCH_ONE(s, c, st, (read_user(st, 0, out), col(st, 4, out->kind, sizeof out->kind)));
     return rc;
 }
 
@@ -451,7 +525,7 @@ static enum rc s_user_by_id(struct store *st_, const char *id, struct store_user
     SELF;
     PREPARE(Q_USER_BY_ID);
     bind_text(st, 1, id);
-    FETCH_ONE(s, c, st, read_user(st, 0, out));
+    FETCH_ONE(s, c, st, (read_user(st, 0, out), col(st, 4, out->kind, sizeof out->kind)));
     return rc;
 }
 
@@ -515,7 +589,7 @@ static enum rc s_org_for_member(struct store *st_, const char *user_id, const ch
     PREPARE(Q_ORG_FOR_MEMBER);
     bind_text(st, 1, user_id);
     bind_text(st, 2, org_name);
-    FETCH_ONE(s, c, st, read_org(st, out));
+    FETCH_ONE(s, c, st, (read_org(st, out), read_policy(st, 6, &out->token_policy)));
     return rc;
 }
 
@@ -542,7 +616,9 @@ static enum rc s_token_lookup(struct store *st_, const char *digest, struct stor
     SELF;
     PREPARE(Q_TOKEN_LOOKUP);
     bind_text(st, 1, digest);
-    FETCH_ONE(s, c, st, (read_token(st, tok), read_user(st, TOKEN_COLUMN_COUNT, owner)));
+    FETCH_ONE(s, c, st,
+              (read_token(st, tok), read_user(st, TOKEN_COLUMN_COUNT, owner),
+               col(st, TOKEN_COLUMN_COUNT + 4, owner->kind, sizeof owner->kind)));
     return rc;
 }
 
@@ -1102,6 +1178,316 @@ static enum rc s_deployments_for_service(struct store *st_, const char *service_
     return fetch_all(s, c, st, sizeof **list, deployment_reader, (void **)list, count);
 }
 
+/* --- dashboard: passwords, web sessions, members (migration 0004) ------------------------- */
+
+static enum rc s_user_set_password(struct store *st_, const char *user_id, const char *hash)
+{
+    SELF;
+    PREPARE(Q_USER_SET_PASSWORD);
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, hash);
+    return run_changing(s, c, st);
+}
+
+/* The user by email, then the hash by id: users are never deleted or renamed, so the two
+ * reads agree, and this keeps the user columns in one place (s_user_by_email). */
+static enum rc s_user_password_by_email(struct store *st_, const char *email,
+                                        struct store_user *out,
+                                        char hash[STORE_PASSWORD_HASH_SIZE])
+{
+    SELF;
+    enum rc rc = s_user_by_email(st_, email, out);
+    if (rc != RC_OK)
+        return rc;
+    struct conn *c;
+    sqlite3_stmt *st;
+    if ((rc = stmt(s, Q_USER_PASSWORD, &c, &st)) != RC_OK)
+        return rc;
+    bind_text(st, 1, out->id);
+    FETCH_ONE(s, c, st, col(st, 0, hash, STORE_PASSWORD_HASH_SIZE));
+    return rc;
+}
+
+static enum rc s_web_session_insert(struct store *st_, const struct store_web_session *ws)
+{
+    SELF;
+    PREPARE(Q_WS_INSERT);
+    bind_text(st, 1, ws->id);
+    bind_text(st, 2, ws->user_id);
+    bind_text(st, 3, ws->active_org);
+    bind_int64(st, 4, ws->created_at);
+    bind_int64(st, 5, ws->last_seen_at);
+    bind_int64(st, 6, ws->expires_at);
+    return run(s, c, st, NULL);
+}
+
+static void read_web_session(sqlite3_stmt *st, struct store_web_session *ws)
+{
+    col(st, 0, ws->id, sizeof ws->id);
+    col(st, 1, ws->user_id, sizeof ws->user_id);
+    col(st, 2, ws->active_org, sizeof ws->active_org);
+    ws->created_at = sqlite3_column_int64(st, 3);
+    ws->last_seen_at = sqlite3_column_int64(st, 4);
+    ws->expires_at = sqlite3_column_int64(st, 5);
+}
+
+static enum rc s_web_session_lookup(struct store *st_, const char *id,
+                                    struct store_web_session *out, struct store_user *user)
+{
+    SELF;
+    PREPARE(Q_WS_LOOKUP);
+    bind_text(st, 1, id);
+    FETCH_ONE(s, c, st, read_web_session(st, out));
+    if (rc == RC_OK)
+        rc = s_user_by_id(st_, out->user_id, user);
+    return rc;
+}
+
+static enum rc s_web_session_touch(struct store *st_, const char *id, int64_t now)
+{
+    SELF;
+    PREPARE(Q_WS_TOUCH);
+    bind_text(st, 1, id);
+    bind_int64(st, 2, now);
+    return run_changing(s, c, st);
+}
+
+static enum rc s_web_session_set_org(struct store *st_, const char *id, const char *org_id)
+{
+    SELF;
+    PREPARE(Q_WS_SET_ORG);
+    bind_text(st, 1, id);
+    bind_text(st, 2, org_id);
+    return run_changing(s, c, st);
+}
+
+static enum rc s_web_session_delete(struct store *st_, const char *id)
+{
+    SELF;
+    PREPARE(Q_WS_DELETE);
+    bind_text(st, 1, id);
+    return run_changing(s, c, st);
+}
+
+static void member_reader(sqlite3_stmt *st, void *row)
+{
+    struct store_member *m = row;
+    col(st, 0, m->user.id, sizeof m->user.id);
+    col(st, 1, m->user.email, sizeof m->user.email);
+    col(st, 2, m->user.name, sizeof m->user.name);
+    m->user.created_at = sqlite3_column_int64(st, 3);
+    col(st, 4, m->role, sizeof m->role);
+    m->joined_at = sqlite3_column_int64(st, 5);
+}
+
+static enum rc s_members_of_org(struct store *st_, const char *org_id,
+                                struct store_member **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_MEMBERS_OF_ORG);
+    bind_text(st, 1, org_id);
+    return fetch_all(s, c, st, sizeof **list, member_reader, (void **)list, count);
+}
+
+struct membership_change_args {
+    const char *org_id, *user_id, *role;
+};
+
+/* Inside BEGIN IMMEDIATE: no other writer can demote or remove an admin between the count and
+ * the change. */
+static enum rc membership_change_body(struct sqlite_store *s, void *arg)
+{
+    struct membership_change_args *a = arg;
+    char role[STORE_ROLE_SIZE] = "";
+    int64_t admins = 0;
+    {
+        PREPARE(Q_MEMBER_ROLE);
+        bind_text(st, 1, a->org_id);
+        bind_text(st, 2, a->user_id);
+        FETCH_ONE(s, c, st, col(st, 0, role, sizeof role));
+        if (rc != RC_OK)
+            return rc;
+    }
+    if (strcmp(role, "admin") == 0 && (!a->role || strcmp(a->role, "admin") != 0)) {
+        PREPARE(Q_ADMIN_COUNT);
+        bind_text(st, 1, a->org_id);
+        FETCH_ONE(s, c, st, admins = sqlite3_column_int64(st, 0));
+        if (rc != RC_OK)
+            return rc;
+        if (admins <= 1)
+            return RC_FORBIDDEN;
+    }
+    PREPARE(a->role ? Q_MEMBER_SET_ROLE : Q_MEMBER_DELETE);
+    bind_text(st, 1, a->org_id);
+    bind_text(st, 2, a->user_id);
+    if (a->role)
+        bind_text(st, 3, a->role);
+    return run_changing(s, c, st);
+}
+
+static enum rc s_membership_change(struct store *st_, const char *org_id, const char *user_id,
+                                   const char *role)
+{
+    SELF;
+    struct membership_change_args a = {org_id, user_id, role};
+    return transaction(s, membership_change_body, &a);
+}
+
+/* --- token lifecycle: rotation, addresses, org oversight, policies, service accounts ------- */
+
+static enum rc s_token_rotate(struct store *st_, const struct store_token *t)
+{
+    SELF;
+    PREPARE(Q_TOKEN_ROTATE);
+    bind_text(st, 1, t->id);
+    bind_text(st, 2, t->digest);
+    bind_text(st, 3, t->display);
+    bind_optional(st, 4, t->previous_digest);
+    bind_int64(st, 5, t->previous_expires_at);
+    bind_int64(st, 6, t->rotated_at);
+    return run_changing(s, c, st);
+}
+
+static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip,
+                              int64_t now)
+{
+    SELF;
+    PREPARE(Q_TOKEN_IP_ADD);
+    bind_text(st, 1, token_id);
+    bind_text(st, 2, ip ? ip : "");
+    bind_int64(st, 3, now);
+    int changes = 0;
+    rc = run(s, c, st, &changes);
+    return rc == RC_OK && changes == 0 ? RC_CONFLICT : rc;
+}
+
+static void org_token_reader(sqlite3_stmt *st, void *row)
+{
+    struct store_org_token *o = row;
+    read_token(st, &o->token);
+    col(st, TOKEN_COLUMN_COUNT + 0, o->owner_id, sizeof o->owner_id);
+    col(st, TOKEN_COLUMN_COUNT + 1, o->owner_email, sizeof o->owner_email);
+    col(st, TOKEN_COLUMN_COUNT + 2, o->owner_kind, sizeof o->owner_kind);
+}
+
+static enum rc s_tokens_for_org(struct store *st_, const char *org_id,
+                                struct store_org_token **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_TOKENS_FOR_ORG);
+    bind_text(st, 1, org_id);
+    return fetch_all(s, c, st, sizeof **list, org_token_reader, (void **)list, count);
+}
+
+static enum rc s_audit_for_org(struct store *st_, const char *org_id, int64_t before_id,
+                               size_t limit, struct store_audit **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_AUDIT_FOR_ORG);
+    bind_text(st, 1, org_id);
+    bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
+    bind_int64(st, 3, (sqlite3_int64)limit);
+    return fetch_all(s, c, st, sizeof **list, audit_reader, (void **)list, count);
+}
+
+static enum rc s_token_policy_put(struct store *st_, const char *org_id,
+                                  const struct store_token_policy *p)
+{
+    SELF;
+    PREPARE(Q_POLICY_PUT);
+    bind_text(st, 1, org_id);
+    bind_int64(st, 2, p->require_expiry);
+    bind_int64(st, 3, p->max_lifetime_days);
+    bind_int64(st, 4, p->require_binding);
+    bind_int64(st, 5, p->updated_at);
+    return run(s, c, st, NULL);
+}
+
+static void read_service_account(sqlite3_stmt *st, void *row)
+{
+    struct store_service_account *a = row;
+    col(st, 0, a->user_id, sizeof a->user_id);
+    col(st, 1, a->org_id, sizeof a->org_id);
+    col(st, 2, a->name, sizeof a->name);
+    col(st, 3, a->created_by, sizeof a->created_by);
+    a->created_at = sqlite3_column_int64(st, 4);
+}
+
+struct sa_create {
+    const struct store_user *user;
+    const struct store_service_account *account;
+};
+
+static enum rc sa_create_body(struct sqlite_store *s, void *arg)
+{
+    const struct sa_create *a = arg;
+    struct store_service_account existing;
+    enum rc rc = s->base.ops->service_account_by_name(&s->base, a->account->org_id,
+                                                       a->account->name, &existing);
+    if (rc == RC_OK)
+        return RC_CONFLICT;
+    if (rc != RC_NOT_FOUND)
+        return rc;
+    struct store_user u = *a->user;
+    store_copy_field(u.kind, sizeof u.kind, "service");
+    if ((rc = s->base.ops->user_create(&s->base, &u)) != RC_OK)
+        return rc;
+    struct conn *c;
+    sqlite3_stmt *st;
+    if ((rc = stmt(s, Q_SA_MEMBER, &c, &st)) != RC_OK)
+        return rc;
+    bind_text(st, 1, u.id);
+    bind_text(st, 2, a->account->org_id);
+    bind_int64(st, 3, a->account->created_at);
+    if ((rc = run(s, c, st, NULL)) != RC_OK)
+        return rc;
+    if ((rc = stmt(s, Q_SA_INSERT, &c, &st)) != RC_OK)
+        return rc;
+    bind_text(st, 1, u.id);
+    bind_text(st, 2, a->account->org_id);
+    bind_text(st, 3, a->account->name);
+    bind_text(st, 4, a->account->created_by);
+    bind_int64(st, 5, a->account->created_at);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_service_account_create(struct store *st_, const struct store_user *user,
+                                        const struct store_service_account *account)
+{
+    SELF;
+    struct sa_create arg = {user, account};
+    return transaction(s, sa_create_body, &arg);
+}
+
+static enum rc s_service_accounts_for_org(struct store *st_, const char *org_id,
+                                          struct store_service_account **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_SAS_FOR_ORG);
+    bind_text(st, 1, org_id);
+    return fetch_all(s, c, st, sizeof **list, read_service_account, (void **)list, count);
+}
+
+static enum rc s_service_account_by_name(struct store *st_, const char *org_id,
+                                         const char *name, struct store_service_account *out)
+{
+    SELF;
+    PREPARE(Q_SA_BY_NAME);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, name);
+    FETCH_ONE(s, c, st, read_service_account(st, out));
+    return rc;
+}
+
+static enum rc s_service_account_delete(struct store *st_, const char *org_id, const char *name)
+{
+    SELF;
+    PREPARE(Q_SA_DELETE);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, name);
+    return run_changing(s, c, st);
+}
+
 /* Apply every built-in migration newer than the recorded version, each in one transaction,
  * under an exclusive lock so two processes starting at once apply each migration once. */
 static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errlen)
@@ -1200,6 +1586,15 @@ static const struct store_ops sqlite_ops = {
     .token_count = s_token_count,
     .audit_append = s_audit_append,
     .audit_for_user = s_audit_for_user,
+    .token_rotate = s_token_rotate,
+    .token_ip_add = s_token_ip_add,
+    .tokens_for_org = s_tokens_for_org,
+    .audit_for_org = s_audit_for_org,
+    .token_policy_put = s_token_policy_put,
+    .service_account_create = s_service_account_create,
+    .service_accounts_for_org = s_service_accounts_for_org,
+    .service_account_by_name = s_service_account_by_name,
+    .service_account_delete = s_service_account_delete,
     .org_properties = s_org_properties,
     .org_property_put = s_org_property_put,
     .api_key_insert = s_api_key_insert,
@@ -1221,6 +1616,15 @@ static const struct store_ops sqlite_ops = {
     .service_delete = s_service_delete,
     .deployment_by_id = s_deployment_by_id,
     .deployments_for_service = s_deployments_for_service,
+    .user_set_password = s_user_set_password,
+    .user_password_by_email = s_user_password_by_email,
+    .web_session_insert = s_web_session_insert,
+    .web_session_lookup = s_web_session_lookup,
+    .web_session_touch = s_web_session_touch,
+    .web_session_set_org = s_web_session_set_org,
+    .web_session_delete = s_web_session_delete,
+    .members_of_org = s_members_of_org,
+    .membership_change = s_membership_change,
 };
 
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)

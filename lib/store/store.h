@@ -33,12 +33,22 @@
 #define STORE_SERVICE_NAME_SIZE 64 /* service names: at most 54 bytes accepted */
 #define STORE_IMAGE_SIZE 520      /* image references: at most 512 bytes accepted */
 #define STORE_SHORT_SIZE 16       /* agent profiles, filters, websocket auth modes */
+#define STORE_PASSWORD_HASH_SIZE 128 /* crypto_pwhash_str output (Argon2id, encoded) */
 
 struct store_user {
     char id[ID_BUF_SIZE];
     char email[STORE_EMAIL_SIZE];
     char name[STORE_NAME_SIZE];
     int64_t created_at;
+    char kind[STORE_ROLE_SIZE]; /* "human" | "service" (a service account) */
+};
+
+/* What an organization demands of the tokens acting in it; all zero: nothing. */
+struct store_token_policy {
+    int require_expiry;    /* tokens without an expiry cannot act in the org */
+    int max_lifetime_days; /* 0: no cap; else expires_at - created_at may not exceed it */
+    int require_binding;   /* tokens not bound to the org cannot act in it */
+    int64_t updated_at;
 };
 
 struct store_org {
@@ -48,6 +58,7 @@ struct store_org {
     char daily_api_key[STORE_SECRET_SIZE]; /* "" when none is configured */
     char role[STORE_ROLE_SIZE];          /* the member's role, when read through a membership */
     int64_t created_at;
+    struct store_token_policy token_policy; /* filled by org_for_member only */
 };
 
 /* A credential row: PATs now, OAuth tokens later. Never holds the secret, only its digest. */
@@ -66,6 +77,28 @@ struct store_token {
     int64_t revoked_at;   /* 0: active */
     char last_used_ip[STORE_IP_SIZE];
     char last_used_agent[STORE_AGENT_SIZE];
+    /* Rotation: the secret before the last rotation still verifies until previous_expires_at
+     * (the grace period); "" when there is none. */
+    char previous_digest[DIGEST_HEX_SIZE];
+    int64_t previous_expires_at;
+    int64_t rotated_at; /* 0: never rotated */
+};
+
+/* A token as an organization's admins see it: with its owner. */
+struct store_org_token {
+    struct store_token token;
+    char owner_id[ID_BUF_SIZE];
+    char owner_email[STORE_EMAIL_SIZE];
+    char owner_kind[STORE_ROLE_SIZE]; /* "human" | "service" */
+};
+
+/* A service account: a user of kind "service" owned by one organization. */
+struct store_service_account {
+    char user_id[ID_BUF_SIZE];
+    char org_id[ID_BUF_SIZE];
+    char name[STORE_NAME_SIZE];
+    char created_by[ID_BUF_SIZE];
+    int64_t created_at;
 };
 
 /* One append-only audit record. detail is a short JSON object; never a secret. */
@@ -156,6 +189,23 @@ struct store_deployment {
     int64_t created_at;
 };
 
+/* A dashboard session. id is the keyed digest of the cookie's secret, never the secret. */
+struct store_web_session {
+    char id[DIGEST_HEX_SIZE];
+    char user_id[ID_BUF_SIZE];
+    char active_org[ID_BUF_SIZE]; /* the organization the dashboard shows; "" for the first */
+    int64_t created_at;
+    int64_t last_seen_at; /* written coalesced, not on every request */
+    int64_t expires_at;   /* absolute expiry */
+};
+
+/* A member of an organization, as its members page lists them. */
+struct store_member {
+    struct store_user user;
+    char role[STORE_ROLE_SIZE];
+    int64_t joined_at;
+};
+
 struct store;
 
 /* The operations a backend implements. Return codes: RC_OK; RC_NOT_FOUND when the row does not
@@ -195,6 +245,34 @@ struct store_ops {
     enum rc (*audit_append)(struct store *st, struct store_audit *ev);
     enum rc (*audit_for_user)(struct store *st, const char *user_id, int64_t before_id,
                               size_t limit, struct store_audit **list, size_t *count);
+
+    /* Token lifecycle (migration 0003). token_lookup also finds a token by its previous
+     * digest (the caller compares which one matched). token_rotate writes tok's digest,
+     * display, previous_digest ("" for none), previous_expires_at and rotated_at; RC_NOT_FOUND
+     * unless tok->id is an active token. token_ip_add records that token_id was used from ip:
+     * RC_OK when that is new, RC_CONFLICT when it was known. tokens_for_org: the active tokens
+     * that can act in org_id (its members', unbound or bound to it), oldest first. */
+    enum rc (*token_rotate)(struct store *st, const struct store_token *tok);
+    enum rc (*token_ip_add)(struct store *st, const char *token_id, const char *ip,
+                            int64_t now);
+    enum rc (*tokens_for_org)(struct store *st, const char *org_id,
+                              struct store_org_token **list, size_t *count);
+    /* An organization's audit events, newest first, ids below before_id (0: from the end). */
+    enum rc (*audit_for_org)(struct store *st, const char *org_id, int64_t before_id,
+                             size_t limit, struct store_audit **list, size_t *count);
+    /* Insert or replace the organization's token policy. */
+    enum rc (*token_policy_put)(struct store *st, const char *org_id,
+                                const struct store_token_policy *policy);
+    /* Service accounts. create writes, in one transaction, user (kind "service"), its
+     * "member" membership of org_id and the account row; RC_CONFLICT when the org has one of
+     * that name. delete removes the user with its tokens; RC_NOT_FOUND when there is none. */
+    enum rc (*service_account_create)(struct store *st, const struct store_user *user,
+                                      const struct store_service_account *account);
+    enum rc (*service_accounts_for_org)(struct store *st, const char *org_id,
+                                        struct store_service_account **list, size_t *count);
+    enum rc (*service_account_by_name)(struct store *st, const char *org_id, const char *name,
+                                       struct store_service_account *out);
+    enum rc (*service_account_delete)(struct store *st, const char *org_id, const char *name);
 
     /* Organization properties that were set, by name; put inserts or replaces one. */
     enum rc (*org_properties)(struct store *st, const char *org_id, struct store_property **list,
@@ -255,6 +333,30 @@ struct store_ops {
     /* A service's deployments, newest first. */
     enum rc (*deployments_for_service)(struct store *st, const char *service_id,
                                        struct store_deployment **list, size_t *count);
+
+    /* Dashboard (migration 0004). Passwords: set a user's crypto_pwhash_str hash
+     * (RC_NOT_FOUND for no such user); read it with the user by email (hash "" when none). */
+    enum rc (*user_set_password)(struct store *st, const char *user_id, const char *hash);
+    enum rc (*user_password_by_email)(struct store *st, const char *email,
+                                      struct store_user *out,
+                                      char hash[STORE_PASSWORD_HASH_SIZE]);
+    /* Web sessions: insert; look up by id with the user (expired ones too: the caller
+     * decides); stamp last_seen_at; set the active organization; delete (RC_NOT_FOUND when
+     * gone). */
+    enum rc (*web_session_insert)(struct store *st, const struct store_web_session *ws);
+    enum rc (*web_session_lookup)(struct store *st, const char *id,
+                                  struct store_web_session *out, struct store_user *user);
+    enum rc (*web_session_touch)(struct store *st, const char *id, int64_t now);
+    enum rc (*web_session_set_org)(struct store *st, const char *id, const char *org_id);
+    enum rc (*web_session_delete)(struct store *st, const char *id);
+    /* Members of an organization, admins first, then by email. */
+    enum rc (*members_of_org)(struct store *st, const char *org_id, struct store_member **list,
+                              size_t *count);
+    /* Change a member's role, or remove the member (role NULL), in one transaction that keeps
+     * at least one admin: RC_FORBIDDEN when it would leave the organization without one,
+     * RC_NOT_FOUND when user_id is not a member. */
+    enum rc (*membership_change)(struct store *st, const char *org_id, const char *user_id,
+                                 const char *role);
 };
 
 struct store {
@@ -292,6 +394,19 @@ void store_free_list(void *list);
 #define store_token_count(st, ...) ((st)->ops->token_count((st), __VA_ARGS__))
 #define store_audit_append(st, ...) ((st)->ops->audit_append((st), __VA_ARGS__))
 #define store_audit_for_user(st, ...) ((st)->ops->audit_for_user((st), __VA_ARGS__))
+#define store_token_rotate(st, ...) ((st)->ops->token_rotate((st), __VA_ARGS__))
+#define store_token_ip_add(st, ...) ((st)->ops->token_ip_add((st), __VA_ARGS__))
+#define store_tokens_for_org(st, ...) ((st)->ops->tokens_for_org((st), __VA_ARGS__))
+#define store_audit_for_org(st, ...) ((st)->ops->audit_for_org((st), __VA_ARGS__))
+#define store_token_policy_put(st, ...) ((st)->ops->token_policy_put((st), __VA_ARGS__))
+#define store_service_account_create(st, ...)                                                  \
+    ((st)->ops->service_account_create((st), __VA_ARGS__))
+#define store_service_accounts_for_org(st, ...)                                                \
+    ((st)->ops->service_accounts_for_org((st), __VA_ARGS__))
+#define store_service_account_by_name(st, ...)                                                 \
+    ((st)->ops->service_account_by_name((st), __VA_ARGS__))
+#define store_service_account_delete(st, ...)                                                  \
+    ((st)->ops->service_account_delete((st), __VA_ARGS__))
 #define store_org_properties(st, ...) ((st)->ops->org_properties((st), __VA_ARGS__))
 #define store_org_property_put(st, ...) ((st)->ops->org_property_put((st), __VA_ARGS__))
 #define store_api_key_insert(st, ...) ((st)->ops->api_key_insert((st), __VA_ARGS__))
@@ -314,5 +429,15 @@ void store_free_list(void *list);
 #define store_deployment_by_id(st, ...) ((st)->ops->deployment_by_id((st), __VA_ARGS__))
 #define store_deployments_for_service(st, ...)                                                 \
     ((st)->ops->deployments_for_service((st), __VA_ARGS__))
+#define store_user_set_password(st, ...) ((st)->ops->user_set_password((st), __VA_ARGS__))
+#define store_user_password_by_email(st, ...)                                                  \
+    ((st)->ops->user_password_by_email((st), __VA_ARGS__))
+#define store_web_session_insert(st, ...) ((st)->ops->web_session_insert((st), __VA_ARGS__))
+#define store_web_session_lookup(st, ...) ((st)->ops->web_session_lookup((st), __VA_ARGS__))
+#define store_web_session_touch(st, ...) ((st)->ops->web_session_touch((st), __VA_ARGS__))
+#define store_web_session_set_org(st, ...) ((st)->ops->web_session_set_org((st), __VA_ARGS__))
+#define store_web_session_delete(st, ...) ((st)->ops->web_session_delete((st), __VA_ARGS__))
+#define store_members_of_org(st, ...) ((st)->ops->members_of_org((st), __VA_ARGS__))
+#define store_membership_change(st, ...) ((st)->ops->membership_change((st), __VA_ARGS__))
 
 #endif

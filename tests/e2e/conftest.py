@@ -446,10 +446,13 @@ class Server:
         name, in order; ? placeholders take params. SQL common to SQLite and PostgreSQL."""
         if self.db_name:
             return PG.query(self.db_name, sql, params)
-        with self.db() as db:
+        db = self.db()
+        try:
             cur = db.execute(sql, tuple(params))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
+        finally:
+            db.close()
 
     def check_logs(self):
         log = self.stderr

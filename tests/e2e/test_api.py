@@ -127,7 +127,7 @@ def test_admin_issued_token_has_valid_format_and_checksum(shared_server):
 
 
 def test_unknown_route_is_404(shared_server):
-    for path in ("/v1/nope", "/", "/v1/users/extra", "/v1/organizations/acme/daily/x"):
+    for path in ("/v1/nope", "/no-such-page", "/v1/users/extra", "/v1/organizations/acme/daily/x"):
         r = shared_server.get(path)
         assert r.status == 404, (path, r)
 
@@ -701,3 +701,15 @@ def test_admin_token_create_for_unknown_user_fails(server):
     assert p.returncode != 0
     assert p.stdout == ""
     assert "nobody@example.com" in p.stderr
+
+
+def test_trust_proxy_uses_the_last_forwarded_for_line(make_server):
+    # A proxy that appends its own X-Forwarded-For line (HAProxy's `option forwardfor`) puts it
+    # after the client's: the client must not choose the address pccd throttles and audits.
+    srv = make_server(serve_args=["--trust-proxy"])
+    req = (b"GET /v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bad\r\n"
+           b"X-Forwarded-For: 198.51.100.7\r\nX-Forwarded-For: 203.0.113.9\r\n"
+           b"Connection: close\r\n\r\n")
+    assert raw_http(srv.url, req)[0] == 401
+    assert [r["ip"] for r in srv.query("SELECT ip FROM audit_events WHERE event = ?",
+                                       ("auth.failed",))] == ["203.0.113.9"]

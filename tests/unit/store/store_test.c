@@ -680,3 +680,279 @@ Test(store, concurrent_deploys_get_distinct_revisions)
     cr_assert_str_eq(got.active_deployment_id, deps[0].id, "the newest revision is active");
     store_free_list(deps);
 }
+
+/* --- dashboard (migration 0004): passwords, web sessions, members ------------------------- */
+
+Test(store, passwords_are_stored_per_user)
+{
+    struct store_user u = make_user(), got;
+    char hash[STORE_PASSWORD_HASH_SIZE];
+    cr_assert_eq(store_user_password_by_email(st, u.email, &got, hash), RC_OK);
+    cr_expect_str_eq(got.id, u.id);
+    cr_expect_str_eq(hash, "", "a user made without a password has none");
+    const char *h = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+    cr_assert_eq(store_user_set_password(st, u.id, h), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_user_password_by_email(st, u.email, &got, hash), RC_OK);
+    cr_expect_str_eq(hash, h);
+    cr_expect_eq(store_user_set_password(st, "usr_nobody", h), RC_NOT_FOUND);
+    cr_expect_eq(store_user_password_by_email(st, "nobody@example.com", &got, hash),
+                 RC_NOT_FOUND);
+}
+
+Test(store, web_sessions_round_trip_touch_switch_and_delete)
+{
+    struct store_user u = make_user(), who;
+    struct store_org o = make_org();
+    struct store_web_session ws = {0}, got;
+    char secret[TOKEN_BUF_SIZE];
+    token_generate(TOKEN_KIND_PAT, secret);
+    struct digest_key k = {{1}};
+    digest_secret(&k, secret, TOKEN_LEN, ws.id);
+    snprintf(ws.user_id, sizeof ws.user_id, "%s", u.id);
+    ws.created_at = ws.last_seen_at = 1700000000;
+    ws.expires_at = 1700604800;
+    cr_assert_eq(store_web_session_insert(st, &ws), RC_OK, "%s", st->last_error);
+    cr_expect_eq(store_web_session_insert(st, &ws), RC_CONFLICT);
+    cr_assert_eq(store_web_session_lookup(st, ws.id, &got, &who), RC_OK);
+    cr_expect_str_eq(got.user_id, u.id);
+    cr_expect_str_eq(who.email, u.email);
+    cr_expect_str_eq(got.active_org, "");
+    cr_expect_eq(got.expires_at, ws.expires_at);
+    cr_assert_eq(store_web_session_touch(st, ws.id, 1700000600), RC_OK);
+    cr_assert_eq(store_web_session_set_org(st, ws.id, o.id), RC_OK);
+    cr_assert_eq(store_web_session_lookup(st, ws.id, &got, &who), RC_OK);
+    cr_expect_eq(got.last_seen_at, 1700000600);
+    cr_expect_eq(got.created_at, 1700000000);
+    cr_expect_str_eq(got.active_org, o.id);
+    cr_assert_eq(store_web_session_delete(st, ws.id), RC_OK);
+    cr_expect_eq(store_web_session_lookup(st, ws.id, &got, &who), RC_NOT_FOUND);
+    cr_expect_eq(store_web_session_delete(st, ws.id), RC_NOT_FOUND);
+    cr_expect_eq(store_web_session_touch(st, ws.id, 1700000700), RC_NOT_FOUND);
+}
+
+Test(store, members_roles_and_the_last_admin)
+{
+    struct store_org o = make_org();
+    struct store_user a = make_user(), b = make_user(), outsider = make_user();
+    cr_assert_eq(store_membership_put(st, a.id, o.id, "admin", 1700000000), RC_OK);
+    cr_assert_eq(store_membership_put(st, b.id, o.id, "member", 1700000001), RC_OK);
+    struct store_member *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_members_of_org(st, o.id, &list, &n), RC_OK);
+    cr_assert_eq(n, 2);
+    cr_expect_str_eq(list[0].user.id, a.id, "admins first");
+    cr_expect_str_eq(list[0].role, "admin");
+    cr_expect_str_eq(list[1].user.email, b.email);
+    cr_expect_str_eq(list[1].role, "member");
+    cr_expect_eq(list[1].joined_at, 1700000001);
+    store_free_list(list);
+
+    /* The only admin can be neither demoted nor removed. */
+    cr_expect_eq(store_membership_change(st, o.id, a.id, "member"), RC_FORBIDDEN);
+    cr_expect_eq(store_membership_change(st, o.id, a.id, NULL), RC_FORBIDDEN);
+    cr_expect_eq(store_membership_change(st, o.id, outsider.id, "member"), RC_NOT_FOUND);
+    cr_expect_eq(store_membership_change(st, o.id, outsider.id, NULL), RC_NOT_FOUND);
+    /* With a second admin, the first can step down, and then the second is the last. */
+    cr_assert_eq(store_membership_change(st, o.id, b.id, "admin"), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_membership_change(st, o.id, a.id, "member"), RC_OK);
+    cr_expect_eq(store_membership_change(st, o.id, b.id, NULL), RC_FORBIDDEN);
+    cr_assert_eq(store_membership_change(st, o.id, a.id, NULL), RC_OK, "members can leave");
+    cr_assert_eq(store_members_of_org(st, o.id, &list, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    cr_expect_str_eq(list[0].user.id, b.id);
+    cr_expect_str_eq(list[0].role, "admin");
+    store_free_list(list);
+    struct store_org got;
+    cr_expect_eq(store_org_for_member(st, a.id, o.name, &got), RC_NOT_FOUND);
+}
+
+struct demotion {
+    const char *org_id, *user_id;
+    enum rc rc;
+};
+
+static void *demote(void *p)
+{
+    struct demotion *d = p;
+    d->rc = store_membership_change(st, d->org_id, d->user_id, "member");
+    return NULL;
+}
+
+Test(store, concurrent_demotions_keep_one_admin)
+{
+    for (int round = 0; round < 5; round++) {
+        struct store_org o = make_org();
+        struct store_user a = make_user(), b = make_user();
+        cr_assert_eq(store_membership_put(st, a.id, o.id, "admin", 1700000000), RC_OK);
+        cr_assert_eq(store_membership_put(st, b.id, o.id, "admin", 1700000000), RC_OK);
+        struct demotion d[2] = {{o.id, a.id, RC_INTERNAL}, {o.id, b.id, RC_INTERNAL}};
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            cr_assert_eq(pthread_create(&t[i], NULL, demote, &d[i]), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        cr_expect((d[0].rc == RC_OK) != (d[1].rc == RC_OK), "exactly one demotion wins: %s %s",
+                  rc_name(d[0].rc), rc_name(d[1].rc));
+        struct store_member *list = NULL;
+        size_t n = 0, admins = 0;
+        cr_assert_eq(store_members_of_org(st, o.id, &list, &n), RC_OK);
+        for (size_t i = 0; i < n; i++)
+            admins += strcmp(list[i].role, "admin") == 0;
+        store_free_list(list);
+        cr_expect_eq(admins, 1);
+    }
+}
+
+/* --- token lifecycle (migration 0003) ------------------------------------------------------ */
+
+Test(store, token_rotation_keeps_identity_and_finds_the_previous_digest)
+{
+    struct store_user u = make_user();
+    struct store_token t = make_token(u.id, "rotating"), got;
+    struct store_user owner;
+    struct store_token r = t;
+    char old_digest[DIGEST_HEX_SIZE];
+    snprintf(old_digest, sizeof old_digest, "%s", t.digest);
+    unique(r.digest, sizeof r.digest, "cd34");
+    snprintf(r.display, sizeof r.display, "pcc_pat_new1...new2");
+    snprintf(r.previous_digest, sizeof r.previous_digest, "%s", old_digest);
+    r.previous_expires_at = 1700009999;
+    r.rotated_at = 1700005000;
+    cr_assert_eq(store_token_rotate(st, &r), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_token_lookup(st, r.digest, &got, &owner), RC_OK);
+    cr_assert_str_eq(got.id, t.id);
+    cr_assert_str_eq(got.display, "pcc_pat_new1...new2");
+    cr_assert_str_eq(owner.kind, "human");
+    cr_assert_eq(store_token_lookup(st, old_digest, &got, &owner), RC_OK, "previous digest");
+    cr_assert_str_eq(got.id, t.id);
+    cr_assert_str_eq(got.previous_digest, old_digest);
+    cr_assert_eq(got.previous_expires_at, 1700009999);
+    cr_assert_eq(got.rotated_at, 1700005000);
+    /* Rotating again without a grace period drops the previous digest. */
+    char second[DIGEST_HEX_SIZE];
+    snprintf(second, sizeof second, "%s", r.digest);
+    unique(r.digest, sizeof r.digest, "ef56");
+    r.previous_digest[0] = '\0';
+    r.previous_expires_at = 0;
+    cr_assert_eq(store_token_rotate(st, &r), RC_OK);
+    cr_assert_eq(store_token_lookup(st, old_digest, &got, &owner), RC_NOT_FOUND);
+    cr_assert_eq(store_token_lookup(st, second, &got, &owner), RC_NOT_FOUND);
+    cr_assert_eq(store_token_revoke(st, u.id, t.id, 1700006000), RC_OK);
+    cr_assert_eq(store_token_rotate(st, &r), RC_NOT_FOUND, "revoked tokens do not rotate");
+}
+
+Test(store, token_addresses_are_recorded_once)
+{
+    struct store_user u = make_user();
+    struct store_token t = make_token(u.id, "roaming");
+    cr_assert_eq(store_token_ip_add(st, t.id, "10.0.0.1", 1), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_token_ip_add(st, t.id, "10.0.0.1", 2), RC_CONFLICT);
+    cr_assert_eq(store_token_ip_add(st, t.id, "10.0.0.2", 3), RC_OK);
+}
+
+Test(store, org_tokens_policy_and_audit)
+{
+    struct store_user admin = make_user(), member = make_user(), outsider = make_user();
+    struct store_org o = make_org(), other = make_org();
+    cr_assert_eq(store_membership_put(st, admin.id, o.id, "admin", 1), RC_OK);
+    cr_assert_eq(store_membership_put(st, member.id, o.id, "member", 1), RC_OK);
+    cr_assert_eq(store_membership_put(st, member.id, other.id, "member", 1), RC_OK);
+    struct store_token a = make_token(admin.id, "a"), m = make_token(member.id, "m");
+    make_token(outsider.id, "x");
+    struct store_token bound = {0};
+    token_new_id("tok_", bound.id);
+    snprintf(bound.user_id, sizeof bound.user_id, "%s", member.id);
+    snprintf(bound.name, sizeof bound.name, "elsewhere");
+    snprintf(bound.display, sizeof bound.display, "pcc_pat_x...y");
+    unique(bound.digest, sizeof bound.digest, "0b0b");
+    snprintf(bound.scopes, sizeof bound.scopes, "full");
+    snprintf(bound.org_id, sizeof bound.org_id, "%s", other.id);
+    bound.created_at = 1700009000;
+    cr_assert_eq(store_token_insert(st, &bound), RC_OK);
+
+    struct store_org_token *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_tokens_for_org(st, o.id, &list, &n), RC_OK, "%s", st->last_error);
+    cr_assert_eq(n, 2, "members' tokens, not the outsider's nor one bound elsewhere");
+    cr_assert_str_eq(list[0].token.id, a.id);
+    cr_assert_str_eq(list[0].owner_email, admin.email);
+    cr_assert_str_eq(list[1].token.id, m.id);
+    cr_assert_str_eq(list[1].owner_kind, "human");
+    store_free_list(list);
+
+    struct store_org got;
+    cr_assert_eq(store_org_for_member(st, admin.id, o.name, &got), RC_OK);
+    cr_assert_eq(got.token_policy.require_expiry, 0);
+    struct store_token_policy p = {1, 90, 1, 1700000500};
+    cr_assert_eq(store_token_policy_put(st, o.id, &p), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_org_for_member(st, admin.id, o.name, &got), RC_OK);
+    cr_assert_eq(got.token_policy.require_expiry, 1);
+    cr_assert_eq(got.token_policy.max_lifetime_days, 90);
+    cr_assert_eq(got.token_policy.require_binding, 1);
+    cr_assert_eq(got.token_policy.updated_at, 1700000500);
+    p.max_lifetime_days = 0;
+    cr_assert_eq(store_token_policy_put(st, o.id, &p), RC_OK);
+    cr_assert_eq(store_org_for_member(st, admin.id, o.name, &got), RC_OK);
+    cr_assert_eq(got.token_policy.max_lifetime_days, 0);
+
+    struct store_audit ev = {0};
+    ev.at = 5;
+    snprintf(ev.event, sizeof ev.event, "apikey.created");
+    snprintf(ev.org_id, sizeof ev.org_id, "%s", o.id);
+    cr_assert_eq(store_audit_append(st, &ev), RC_OK);
+    ev.at = 6;
+    snprintf(ev.event, sizeof ev.event, "apikey.revoked");
+    cr_assert_eq(store_audit_append(st, &ev), RC_OK);
+    struct store_audit *evs = NULL;
+    cr_assert_eq(store_audit_for_org(st, o.id, 0, 10, &evs, &n), RC_OK, "%s", st->last_error);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(evs[0].event, "apikey.revoked", "newest first");
+    int64_t before = evs[0].id;
+    store_free_list(evs);
+    cr_assert_eq(store_audit_for_org(st, o.id, before, 10, &evs, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    store_free_list(evs);
+}
+
+Test(store, service_accounts_are_org_owned_users)
+{
+    struct store_org o = make_org();
+    struct store_user u = {0};
+    token_new_id("usr_", u.id);
+    char local[64];
+    unique(local, sizeof local, "bot");
+    snprintf(u.email, sizeof u.email, "%s@%s.service-account.invalid", local, o.name);
+    u.created_at = 1700000000;
+    struct store_service_account a = {0};
+    snprintf(a.user_id, sizeof a.user_id, "%s", u.id);
+    snprintf(a.org_id, sizeof a.org_id, "%s", o.id);
+    snprintf(a.name, sizeof a.name, "%s", local);
+    a.created_at = 1700000001;
+    cr_assert_eq(store_service_account_create(st, &u, &a), RC_OK, "%s", st->last_error);
+    struct store_user again = u;
+    token_new_id("usr_", again.id);
+    snprintf(again.email, sizeof again.email, "x%s", u.email);
+    cr_assert_eq(store_service_account_create(st, &again, &a), RC_CONFLICT, "names are unique");
+    struct store_user got;
+    cr_assert_eq(store_user_by_id(st, u.id, &got), RC_OK);
+    cr_assert_str_eq(got.kind, "service");
+    struct store_org member_of;
+    cr_assert_eq(store_org_for_member(st, u.id, o.name, &member_of), RC_OK);
+    cr_assert_str_eq(member_of.role, "member");
+    struct store_service_account *list = NULL, one;
+    size_t n = 0;
+    cr_assert_eq(store_service_accounts_for_org(st, o.id, &list, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(list[0].name, local);
+    store_free_list(list);
+    cr_assert_eq(store_service_account_by_name(st, o.id, local, &one), RC_OK);
+    cr_assert_str_eq(one.user_id, u.id);
+    struct store_token t = make_token(u.id, "pipeline");
+    cr_assert_eq(store_service_account_delete(st, o.id, local), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_service_account_delete(st, o.id, local), RC_NOT_FOUND);
+    struct store_user owner;
+    struct store_token gone;
+    cr_assert_eq(store_token_lookup(st, t.digest, &gone, &owner), RC_NOT_FOUND,
+                 "its tokens are gone with it");
+    cr_assert_eq(store_user_by_id(st, u.id, &got), RC_NOT_FOUND);
+}

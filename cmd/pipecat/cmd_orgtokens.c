@@ -1,0 +1,336 @@
+/* cmd_orgtokens.c: what organization admins control about tokens: `organizations tokens
+ * list|revoke` (every token that can act in the organization), `organizations token-policy`,
+ * `service-accounts create|list|delete`, and `audit list`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "banned.h"
+
+int cmd_org_tokens_list(struct cli *cli, int argc, char **argv)
+{
+    const char *org = NULL;
+    int npos = 0, status = args_parse_org(cli, argc, argv, &org, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
+    struct session s;
+    struct client_reply r = {0};
+    char path[512];
+    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
+        (status = org_path(&s, path, sizeof path, "tokens", NULL)) != EXIT_OK ||
+        (status = org_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
+        goto out;
+    json_t *tokens = json_object_get(r.body, "tokens");
+    if (cli->json)
+        out_json(json_pack("{s:O}", "tokens", tokens ? tokens : json_array()));
+    else if (json_array_size(tokens) == 0)
+        printf("No token can act in organization %s.\n", s.org);
+    else
+        tokens_table(cli, tokens, 1);
+out:
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}
+
+int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
+{
+    const char *org = NULL, *pos[1];
+    int npos = 0, status = args_parse_org(cli, argc, argv, &org, pos, 1, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (npos != 1 || strncmp(pos[0], "pcc_", 4) == 0) {
+        out_error(cli, "usage: %s organizations tokens revoke ID (the tok_... id from `%s "
+                       "organizations tokens list`)", cli->prog, cli->prog);
+        return EXIT_USAGE;
+    }
+    struct session s;
+    struct client_reply r = {0};
+    char path[512];
+    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
+        (status = org_path(&s, path, sizeof path, "tokens", pos[0], NULL)) != EXIT_OK ||
+        (status = org_call(&s, "DELETE", path, NULL, &r)) != EXIT_OK)
+        goto out;
+    if (cli->json)
+        out_json(json_pack("{s:s, s:b}", "id", pos[0], "revoked", 1));
+    else
+        printf("Token %s revoked.\n", pos[0]);
+out:
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}
+
+/* "yes"/"no" (also true/false, on/off) into a JSON boolean; NULL after an error. */
+static json_t *yes_no(struct cli *cli, const char *option, const char *v)
+{
+    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+        return json_true();
+    if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off"))
+        return json_false();
+    out_error(cli, "%s: give yes or no", option);
+    return NULL;
+}
+
+int cmd_org_token_policy(struct cli *cli, int argc, char **argv)
+{
+    const char *org = NULL, *expiry = NULL, *binding = NULL, *max_days = NULL;
+    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
+                               {0, "require-expiry", NULL, 1, &expiry, NULL},
+                               {0, "require-binding", NULL, 1, &binding, NULL},
+                               {0, "max-lifetime-days", NULL, 1, &max_days, NULL},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int npos = 0, status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
+    json_t *body = NULL;
+    if (expiry || binding || max_days) {
+        body = json_object();
+        json_t *v;
+        if (expiry) {
+            if (!(v = yes_no(cli, "--require-expiry", expiry)))
+                goto usage;
+            json_object_set_new(body, "requireExpiry", v);
+        }
+        if (binding) {
+            if (!(v = yes_no(cli, "--require-binding", binding)))
+                goto usage;
+            json_object_set_new(body, "requireBinding", v);
+        }
+        if (max_days) {
+            long days;
+            if (args_int(cli, "--max-lifetime-days", max_days, 0, 3650, &days) != EXIT_OK)
+                goto usage;
+            json_object_set_new(body, "maxLifetimeDays", days ? json_integer(days) : json_null());
+        }
+    }
+    struct session s;
+    struct client_reply r = {0};
+    char path[512];
+    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
+        (status = org_path(&s, path, sizeof path, "token-policy", NULL)) != EXIT_OK ||
+        (status = org_call(&s, body ? "PATCH" : "GET", path, body, &r)) != EXIT_OK)
+        goto out;
+    if (cli->json) {
+        out_json(json_incref(r.body));
+    } else {
+        json_t *d = json_object_get(r.body, "maxLifetimeDays");
+        char days[32] = "no limit";
+        if (json_is_integer(d))
+            snprintf(days, sizeof days, "%lld days", (long long)json_integer_value(d));
+        out_field(cli, "Organization", s.org);
+        out_field(cli, "Require expiry",
+                  json_is_true(json_object_get(r.body, "requireExpiry")) ? "yes" : "no");
+        out_field(cli, "Max lifetime", days);
+        out_field(cli, "Require binding",
+                  json_is_true(json_object_get(r.body, "requireBinding")) ? "yes" : "no");
+    }
+out:
+    json_decref(body);
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+usage:
+    json_decref(body);
+    return EXIT_USAGE;
+}
+
+int cmd_sa_create(struct cli *cli, int argc, char **argv)
+{
+    const char *org = NULL, *pos[1];
+    int npos = 0, status = args_parse_org(cli, argc, argv, &org, pos, 1, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (npos != 1) {
+        out_error(cli, "usage: %s service-accounts create NAME [-o ORG]", cli->prog);
+        return EXIT_USAGE;
+    }
+    struct session s;
+    struct client_reply r = {0};
+    char path[512];
+    json_t *body = json_pack("{s:s}", "name", pos[0]);
+    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
+        (status = org_path(&s, path, sizeof path, "service-accounts", NULL)) != EXIT_OK ||
+        (status = org_call(&s, "POST", path, body, &r)) != EXIT_OK)
+        goto out;
+    if (cli->json)
+        out_json(json_incref(r.body));
+    else
+        printf("Service account %s created in %s. Give it a token with `%s tokens create "
+               "--service-account %s --name NAME`.\n",
+               pos[0], s.org, cli->prog, pos[0]);
+out:
+    json_decref(body);
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}
+
+int cmd_sa_list(struct cli *cli, int argc, char **argv)
+{
+    const char *org = NULL;
+    int npos = 0, status = args_parse_org(cli, argc, argv, &org, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
+    struct session s;
+    struct client_reply r = {0};
+    char path[512];
+    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
+        (status = org_path(&s, path, sizeof path, "service-accounts", NULL)) != EXIT_OK ||
+        (status = org_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
+        goto out;
+    json_t *list = json_object_get(r.body, "serviceAccounts");
+    if (cli->json) {
+        out_json(json_pack("{s:O}", "serviceAccounts", list ? list : json_array()));
+        goto out;
+    }
+    size_t n = json_array_size(list);
+    if (n == 0) {
+        printf("No service accounts in %s. Create one with `%s service-accounts create NAME`.\n",
+               s.org, cli->prog);
+        goto out;
+    }
+    const char **cells = calloc(n * 3 + 1, sizeof *cells);
+    char(*when)[64] = calloc(n + 1, sizeof *when);
+    if (!cells || !when) {
+        free(cells);
+        free(when);
+        status = EXIT_FAIL;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = json_array_get(list, i);
+        const char *name = json_string_value(json_object_get(a, "name"));
+        const char *id = json_string_value(json_object_get(a, "id"));
+        cells[i * 3 + 0] = name ? name : "";
+        cells[i * 3 + 1] = id ? id : "";
+        cells[i * 3 + 2] = out_when(json_object_get(a, "createdAt"), when[i], 64);
+    }
+    static const char *const headers[] = {"NAME", "ID", "CREATED"};
+    out_table(cli, 3, headers, cells, n);
+    free(cells);
+    free(when);
+out:
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}
+
+int cmd_sa_delete(struct cli *cli, int argc, char **argv)
+{
+    const char *org = NULL, *pos[1];
+    int yes = 0, npos = 0;
+    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
+                               {'y', "yes", NULL, 0, NULL, &yes},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (npos != 1) {
+        out_error(cli, "usage: %s service-accounts delete NAME [--yes] [-o ORG]", cli->prog);
+        return EXIT_USAGE;
+    }
+    if (!yes) {
+        char q[256];
+        snprintf(q, sizeof q, "Delete service account %s and revoke all its tokens?", pos[0]);
+        if ((status = ask_confirm(cli, q, 0, "--yes")) != EXIT_OK)
+            return status;
+    }
+    struct session s;
+    struct client_reply r = {0};
+    char path[512];
+    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
+        (status = org_path(&s, path, sizeof path, "service-accounts", pos[0], NULL)) !=
+            EXIT_OK ||
+        (status = org_call(&s, "DELETE", path, NULL, &r)) != EXIT_OK)
+        goto out;
+    if (cli->json)
+        out_json(json_pack("{s:s, s:b}", "name", pos[0], "deleted", 1));
+    else
+        printf("Service account %s deleted; its tokens no longer work.\n", pos[0]);
+out:
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}
+
+int cmd_audit_list(struct cli *cli, int argc, char **argv)
+{
+    const char *org = NULL, *limit = NULL, *before = NULL;
+    int for_org = 0;
+    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, &for_org},
+                               {0, "org", NULL, 0, NULL, &for_org},
+                               {'n', "limit", NULL, 1, &limit, NULL},
+                               {0, "before", NULL, 1, &before, NULL},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int npos = 0, status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
+    long n = 50, b = 0;
+    if ((limit && (status = args_int(cli, "--limit", limit, 1, 200, &n)) != EXIT_OK) ||
+        (before && (status = args_int(cli, "--before", before, 1, 0x7fffffffL, &b)) != EXIT_OK))
+        return status;
+    struct session s;
+    struct client_reply r = {0};
+    char path[600], num[32];
+    if ((status = for_org ? platform_open(cli, &s, org) : session_open(cli, &s, 1)) != EXIT_OK)
+        goto out;
+    if (for_org)
+        status = org_path(&s, path, sizeof path, "audit", NULL);
+    else
+        snprintf(path, sizeof path, "/v1/users/me/audit");
+    snprintf(num, sizeof num, "%ld", n);
+    if (status != EXIT_OK || (status = path_query(cli, path, sizeof path, "limit", num)) != EXIT_OK)
+        goto out;
+    snprintf(num, sizeof num, "%ld", b);
+    if (b && (status = path_query(cli, path, sizeof path, "before", num)) != EXIT_OK)
+        goto out;
+    if ((status = for_org ? org_call(&s, "GET", path, NULL, &r)
+                          : session_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
+        goto out;
+    json_t *events = json_object_get(r.body, "events");
+    if (cli->json) {
+        out_json(json_incref(r.body));
+        goto out;
+    }
+    size_t count = json_array_size(events);
+    if (count == 0) {
+        printf("No audit events.\n");
+        goto out;
+    }
+    enum { COLS = 5 };
+    const char **cells = calloc(count * COLS + 1, sizeof *cells);
+    char(*text)[2][512] = calloc(count + 1, sizeof *text);
+    if (!cells || !text) {
+        free(cells);
+        free(text);
+        status = EXIT_FAIL;
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++) {
+        json_t *e = json_array_get(events, i);
+        const char *ev = json_string_value(json_object_get(e, "event"));
+        const char *tok = json_string_value(json_object_get(e, "tokenId"));
+        const char *ip = json_string_value(json_object_get(e, "ip"));
+        char *detail = json_dumps(json_object_get(e, "detail"), JSON_COMPACT);
+        snprintf(text[i][1], sizeof text[i][1], "%s", detail ? detail : "{}");
+        free(detail);
+        cells[i * COLS + 0] = out_when(json_object_get(e, "at"), text[i][0], sizeof text[i][0]);
+        cells[i * COLS + 1] = ev ? ev : "";
+        cells[i * COLS + 2] = tok ? tok : "";
+        cells[i * COLS + 3] = ip ? ip : "";
+        cells[i * COLS + 4] = text[i][1];
+    }
+    static const char *const headers[COLS] = {"TIME", "EVENT", "TOKEN", "ADDRESS", "DETAIL"};
+    out_table(cli, COLS, headers, cells, count);
+    free(cells);
+    free(text);
+    json_t *next = json_object_get(r.body, "next");
+    if (json_is_integer(next))
+        out_note(cli, "Older events: add --before %lld", (long long)json_integer_value(next));
+out:
+    client_reply_release(&r);
+    session_close(&s);
+    return status;
+}

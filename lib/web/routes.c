@@ -1,0 +1,36 @@
+/* routes.c: the dashboard's route table. Pages check the session themselves (a signed-out
+ * browser is redirected to /signin rather than answered with JSON 401). */
+#include "internal.h"
+#include "banned.h"
+
+static const struct http_route routes[] = {
+    {"GET", "/", web_home, HTTP_ROUTE_PUBLIC},
+    {"GET", "/static/{file}", web_static, HTTP_ROUTE_PUBLIC},
+    {"GET", "/signin", web_signin_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/signin", web_signin, HTTP_ROUTE_PUBLIC},
+    {"GET", "/signup", web_signup_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/signup", web_signup, HTTP_ROUTE_PUBLIC},
+    {"POST", "/signout", web_signout, HTTP_ROUTE_PUBLIC},
+    {"GET", "/account/tokens", web_tokens_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/account/tokens", web_token_create, HTTP_ROUTE_PUBLIC},
+    {"GET", "/account/tokens/{id}/delete", web_token_delete_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/account/tokens/{id}/delete", web_token_delete, HTTP_ROUTE_PUBLIC},
+    {"GET", "/orgs", web_orgs_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/orgs", web_org_create, HTTP_ROUTE_PUBLIC},
+    {"POST", "/orgs/switch", web_org_switch, HTTP_ROUTE_PUBLIC},
+    {"GET", "/org/members", web_members_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/org/members", web_member_add, HTTP_ROUTE_PUBLIC},
+    {"POST", "/org/members/{id}/role", web_member_role, HTTP_ROUTE_PUBLIC},
+    {"GET", "/org/members/{id}/remove", web_member_remove_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/org/members/{id}/remove", web_member_remove, HTTP_ROUTE_PUBLIC},
+    {"GET", "/org/keys", web_keys_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/org/keys", web_key_create, HTTP_ROUTE_PUBLIC},
+    {"GET", "/org/keys/{id}/revoke", web_key_revoke_page, HTTP_ROUTE_PUBLIC},
+    {"POST", "/org/keys/{id}/revoke", web_key_revoke, HTTP_ROUTE_PUBLIC},
+};
+
+const struct http_route *web_routes(size_t *count)
+{
+    *count = sizeof routes / sizeof routes[0];
+    return routes;
+}

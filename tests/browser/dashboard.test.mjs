@@ -1,0 +1,164 @@
+// dashboard.test.mjs: the dashboard in Chromium against a real pccd: sign-up to a working PAT in
+// the CLI, deletion seen by the CLI, members, CSRF refusal, escaping of user strings.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { after, before, test } from "node:test";
+
+import { createToken, launchBrowser, pipecat, signUp, startServer } from "./harness.mjs";
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+// A fresh server per test, stopped (and its log checked) at the end.
+async function withServer(fn, opts) {
+  const server = await startServer(opts);
+  try {
+    await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+test("sign up, create a PAT, see it once, use it in the CLI, delete it: the CLI gets 401", () =>
+  withServer(async (server) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const dialogs = [];
+    page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+
+    const resp = await page.goto(server.url + "/");
+    assert.equal(new URL(page.url()).pathname, "/signin", "signed out: / leads to sign-in");
+    const headers = resp.headers();
+    assert.match(headers["content-security-policy"], /default-src 'none'; script-src 'self'/);
+    assert.equal(headers["x-frame-options"], "DENY");
+    assert.equal(headers["x-content-type-options"], "nosniff");
+    assert.ok(headers["referrer-policy"]);
+
+    await signUp(page, server, "ada@example.com");
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === "pcc_session");
+    assert.ok(session, "a session cookie");
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, "Lax");
+
+    const token = await createToken(page, server, "laptop");
+    assert.match(token, /^pcc_pat_[0-9A-Za-z]{38}$/);
+    await assert.doesNotReject(page.getByText("it will not be shown again").waitFor());
+    await assert.doesNotReject(page.getByRole("button", { name: "Copy" }).waitFor());
+    const row = page.locator("tr", { hasText: "laptop" });
+    assert.equal(await row.count(), 1);
+
+    // Shown exactly once: the list afterwards has only the display form.
+    await page.goto(server.url + "/account/tokens");
+    const html = await page.content();
+    assert.ok(!html.includes(token), "the full token is not shown again");
+    assert.ok(html.includes(token.slice(0, 12) + "..." + token.slice(-4)), "its display form is");
+
+    const whoami = pipecat(server, ["cloud", "auth", "whoami"], { token });
+    assert.equal(whoami.status, 0, whoami.stderr);
+    assert.match(whoami.stdout, /ada@example\.com/);
+
+    // Delete, with a confirmation step.
+    await page.locator("tr", { hasText: "laptop" }).getByRole("link", { name: /Delete/ }).click();
+    await page.getByRole("button", { name: "Delete token" }).click();
+    await page.waitForURL(/\/account\/tokens\?done=deleted$/);
+    assert.equal(await page.locator("tr", { hasText: "laptop" }).count(), 0);
+
+    const after = pipecat(server, ["cloud", "auth", "whoami"], { token });
+    assert.notEqual(after.status, 0);
+    assert.match(after.stderr, /token rejected .*\(invalid, expired or revoked\)/);
+    assert.deepEqual(dialogs, []);
+
+    // Sign out ends the session server-side: the old cookie no longer works.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(server.url + "/signin");
+    const replay = await browser.newContext();
+    await replay.addCookies([session]);
+    const p2 = await replay.newPage();
+    await p2.goto(server.url + "/account/tokens");
+    assert.equal(new URL(p2.url()).pathname, "/signin");
+    await replay.close();
+    await context.close();
+  }));
+
+test("an admin adds a member, who then sees the organization in the CLI", () =>
+  withServer(async (server) => {
+    const admin = await (await browser.newContext()).newPage();
+    const bob = await (await browser.newContext()).newPage();
+    await signUp(admin, server, "grace@example.com");
+    await signUp(bob, server, "bob@example.com");
+
+    // Grace creates a team organization and adds Bob to it.
+    await admin.goto(server.url + "/orgs");
+    await admin.getByLabel(/^Short name/).fill("analytical-engines");
+    await admin.getByLabel("Display name").fill("Analytical Engines");
+    await admin.getByRole("button", { name: "Create organization" }).click();
+    await admin.waitForURL(server.url + "/orgs");
+    const row = admin.locator("tr[data-org='analytical-engines']");
+    assert.match(await row.textContent(), /active/);
+    await admin.goto(server.url + "/org/members");
+    await admin.getByLabel(/^Email/).fill("bob@example.com");
+    await admin.getByRole("button", { name: "Add member" }).click();
+    await admin.waitForURL(/done=added/);
+    assert.equal(await admin.locator("tr[data-member='bob@example.com']").count(), 1);
+
+    // The last admin cannot be demoted.
+    const self = admin.locator("tr[data-member='grace@example.com']");
+    await self.getByLabel(/Role of/).selectOption("member");
+    await self.getByRole("button", { name: "Save" }).click();
+    await assert.doesNotReject(admin.getByText("at least one admin").waitFor());
+
+    const token = await createToken(bob, server, "bob-cli");
+    const orgs = pipecat(server, ["cloud", "organizations", "list"], { token });
+    assert.equal(orgs.status, 0, orgs.stderr);
+    assert.match(orgs.stdout, /analytical-engines/);
+  }));
+
+test("a cross-site form post without the CSRF token is refused", () =>
+  withServer(async (server) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signUp(page, server, "mallory-target@example.com");
+
+    // Another origin serves a form that posts to the dashboard.
+    const evil = createServer((req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end(`<form method="post" action="${server.url}/account/tokens">
+        <input name="name" value="planted"><button type="submit">Win a prize</button></form>`);
+    });
+    await new Promise((ok) => evil.listen(0, "127.0.0.1", ok));
+    try {
+      await page.goto(`http://127.0.0.1:${evil.address().port}/`);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url() === `${server.url}/account/tokens`),
+        page.getByRole("button", { name: "Win a prize" }).click(),
+      ]);
+      assert.equal(response.status(), 403);
+    } finally {
+      evil.close();
+    }
+    // Same origin but without the token: refused as well.
+    const r = await context.request.post(`${server.url}/account/tokens`, {
+      form: { name: "planted-too" }, headers: { Origin: server.url }, maxRedirects: 0,
+    });
+    assert.equal(r.status(), 403);
+
+    await page.goto(server.url + "/account/tokens");
+    assert.equal(await page.locator("tr", { hasText: "planted" }).count(), 0);
+  }));
+
+test("a token named <script>alert(1)</script> is shown as text", () =>
+  withServer(async (server) => {
+    const page = await (await browser.newContext()).newPage();
+    const dialogs = [];
+    page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+    await signUp(page, server, "eve@example.com");
+    const name = "<script>alert(1)</script>";
+    await createToken(page, server, name);
+    await page.goto(server.url + "/account/tokens");
+    const cell = page.locator("#tokens td.name");
+    assert.equal(await cell.textContent(), name);
+    assert.ok((await page.content()).includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert.deepEqual(dialogs, []);
+  }));

@@ -1,0 +1,97 @@
+// harness.mjs: what the browser tests share: a real `pccd serve` on a free loopback port with a
+// fresh data directory, Debian's /usr/bin/chromium driven by playwright-core (never a
+// downloaded browser), and the real `pipecat` CLI with its own HOME.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const REPO = resolve(import.meta.dirname, "../..");
+export const BIN_DIR = resolve(process.env.PCC_BIN_DIR || join(REPO, "build"));
+export const CHROMIUM = process.env.PCC_CHROMIUM || "/usr/bin/chromium";
+const SANITIZER = ["AddressSanitizer", "runtime error:", "LeakSanitizer"];
+const FULL_TOKEN = /pcc_pat_[0-9A-Za-z]{38}/;
+
+// Start pccd on its own data directory; resolves to {url, stop(), admin(), log()}.
+export async function startServer({ signup = "open" } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "pcc-browser-"));
+  const data = join(dir, "d");
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PCCD_")));
+  const admin = (...args) => {
+    const p = spawnSync(join(BIN_DIR, "pccd"), [...args, "--data", data], { env, encoding: "utf8" });
+    if (p.status !== 0) throw new Error(`pccd ${args.join(" ")} exited ${p.status}: ${p.stderr}`);
+    return p;
+  };
+  admin("init");
+  const proc = spawn(join(BIN_DIR, "pccd"),
+    ["serve", "--data", data, "--listen", "127.0.0.1:0", "--signup", signup],
+    { env, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  const url = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`pccd did not start:\n${log}`)), 30000);
+    proc.stderr.setEncoding("utf8");
+    proc.stderr.on("data", (chunk) => {
+      log += chunk;
+      const m = log.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    proc.on("exit", (code) => { clearTimeout(timer); fail(new Error(`pccd exited ${code}:\n${log}`)); });
+  });
+  return {
+    url, data, admin,
+    log: () => log,
+    async stop() {
+      const exited = new Promise((ok) => proc.on("exit", (code, signal) => ok(code ?? signal)));
+      proc.kill("SIGTERM");
+      const code = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      for (const marker of SANITIZER)
+        if (log.includes(marker)) throw new Error(`pccd reported ${marker}:\n${log.slice(-4000)}`);
+      if (FULL_TOKEN.test(log)) throw new Error("pccd logged a full token");
+      if (code !== 0) throw new Error(`pccd exited ${code} on SIGTERM:\n${log.slice(-4000)}`);
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run",
+      "--disable-dev-shm-usage"],
+  });
+}
+
+// Run `pipecat ARGS` against server with a fresh HOME; returns {status, stdout, stderr}.
+export function pipecat(server, args, { token, home } = {}) {
+  const h = home || mkdtempSync(join(tmpdir(), "pcc-cli-"));
+  const env = { HOME: h, PATH: process.env.PATH, PIPECAT_API_HOST: server.url, LANG: "C.UTF-8" };
+  for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
+    if (process.env[k]) env[k] = process.env[k];
+  if (token) env.PIPECAT_TOKEN = token;
+  const p = spawnSync(join(BIN_DIR, "pipecat"), args, { env, encoding: "utf8", cwd: h });
+  if (!home) rmSync(h, { recursive: true, force: true });
+  for (const marker of SANITIZER)
+    if (p.stderr.includes(marker)) throw new Error(`pipecat reported ${marker}:\n${p.stderr}`);
+  return p;
+}
+
+// Sign up through the form; the page ends on the tokens page.
+export async function signUp(page, server, email, password = "correct horse battery") {
+  await page.goto(`${server.url}/signup`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(`${server.url}/account/tokens`);
+}
+
+// Create a PAT named name on the tokens page; returns the value shown once.
+export async function createToken(page, server, name) {
+  await page.goto(`${server.url}/account/tokens`);
+  await page.getByLabel(/^Name/).fill(name);
+  await page.getByRole("button", { name: "Create token" }).click();
+  const value = (await page.locator("#new-token").textContent()).trim();
+  return value;
+}
