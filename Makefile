@@ -32,12 +32,12 @@ CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib
 STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c
 HTTP_SRC   = lib/http/server.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
-             lib/auth/seal.c lib/auth/tokens.c
+             lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c
 API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c \
              lib/api/regions.c lib/api/apikeys.c lib/api/secrets.c lib/api/services.c \
-             lib/api/public.c lib/api/audit.c lib/api/orgtokens.c
+             lib/api/public.c lib/api/audit.c lib/api/orgtokens.c lib/api/oauth.c
 WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
-             lib/web/orgs.c lib/web/routes.c
+             lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
@@ -67,7 +67,7 @@ LIBCLIENT = $(BUILD)/libpcc-client.a
 PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser
+.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -181,6 +181,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 browser: all node_modules/.package-lock.json
 	PCC_BIN_DIR=$(abspath $(BUILD)) node --test tests/browser/
+
+# The dashboard's pictures in docs/img/ (README "The dashboard"), from a real pccd in chromium.
+screenshots: all node_modules/.package-lock.json
+	PCC_BIN_DIR=$(abspath $(BUILD)) node tests/browser/screenshots.mjs
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=15

@@ -14,6 +14,7 @@
 #include "pccd.h"
 #include "text.h"
 #include "timefmt.h"
+#include "web.h"
 #include "banned.h"
 
 void die_msg(const char *cmd, const char *fmt, ...)
@@ -311,13 +312,113 @@ out:
     return status;
 }
 
+/* pccd user passwd: set a user's dashboard password from the first line of stdin (never from
+ * argv, where other users of the machine could read it), hashed like sign-up (Argon2id). */
+static int user_passwd(int argc, char **argv)
+{
+    enum { OPT_EMAIL = 1 };
+    static const struct option opts[] = {COMMON_OPTIONS,
+                                         {"email", required_argument, NULL, OPT_EMAIL},
+                                         {0, 0, 0, 0}};
+    static const char help[] =
+        "usage: pccd user passwd --data DIR --email EMAIL < password-file\n\n"
+        "Set the dashboard password of the user with that email. The password is the first line\n"
+        "of standard input (its newline removed), never an argument; 8 to 1024 characters.\n"
+        "It is stored as an Argon2id hash, as at sign-up.\n\n"
+        "  --email EMAIL       the user's email address\n" COMMON_HELP;
+    struct pccd_settings s;
+    settings_from_env(&s);
+    const char *email = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HELP: fputs(help, stdout); return 0;
+        case OPT_EMAIL: email = optarg; break;
+        default:
+            if (!common_option(c, &s)) {
+                fputs(help, stderr);
+                return 2;
+            }
+        }
+    }
+    if (optind < argc) {
+        die_msg("user passwd", "unexpected argument (the password is read from stdin)");
+        return 2;
+    }
+    if (!email || !text_is_email(email)) {
+        die_msg("user passwd", email ? "'%s' is not an email address" : "--email is required",
+                email);
+        return 2;
+    }
+    if (settings_finish(&s, "user passwd"))
+        return 2;
+    char pw[WEB_PASSWORD_MAX + 3];
+    int status = 1;
+    if (!fgets(pw, sizeof pw, stdin)) {
+        die_msg("user passwd", "no password on standard input");
+        sodium_memzero(pw, sizeof pw);
+        return 2;
+    }
+    size_t len = strcspn(pw, "\r\n");
+    int whole_line = pw[len] == '\n' || pw[len] == '\r' || feof(stdin);
+    pw[len] = '\0';
+    if (!whole_line || len < WEB_PASSWORD_MIN || len > WEB_PASSWORD_MAX ||
+        !text_is_clean_utf8(pw, len)) {
+        die_msg("user passwd", "the password must be one line of %d to %d characters of text",
+                WEB_PASSWORD_MIN, WEB_PASSWORD_MAX);
+        sodium_memzero(pw, sizeof pw);
+        return 2;
+    }
+    char hash[STORE_PASSWORD_HASH_SIZE];
+    if (crypto_pwhash_str(hash, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        sodium_memzero(pw, sizeof pw);
+        die_msg("user passwd", "cannot hash the password (out of memory)");
+        return 1;
+    }
+    sodium_memzero(pw, sizeof pw);
+    struct store *st;
+    struct digest_key key;
+    if (open_backend(&s, &st, &key))
+        return 1;
+    struct auth auth;
+    if (auth_init(&auth, st, &key, NULL) != RC_OK) {
+        sodium_memzero(&key, sizeof key);
+        store_close(st);
+        return 1;
+    }
+    sodium_memzero(&key, sizeof key);
+    struct store_user user;
+    enum rc rc = store_user_by_email(st, email, &user);
+    if (rc != RC_OK) {
+        die_msg("user passwd", rc == RC_NOT_FOUND ? "no user %s (create one with `pccd user add`)"
+                                                  : "cannot read user %s", email);
+        goto out;
+    }
+    if ((rc = store_user_set_password(st, user.id, hash)) != RC_OK) {
+        die_msg("user passwd", "cannot store the password: %s", st->last_error);
+        goto out;
+    }
+    auth_audit(&auth, "user.password_set", user.id, NULL, NULL, "admin-cli", NULL);
+    fprintf(stderr, "pccd user passwd: password set for %s\n", email);
+    status = 0;
+out:
+    sodium_memzero(hash, sizeof hash);
+    auth_release(&auth);
+    store_close(st);
+    return status;
+}
+
 int cmd_user(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
+        return user_passwd(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "add") == 0)
         return user_add(argc - 1, argv + 1);
     fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
             "usage: pccd user add --data DIR --email EMAIL [--org SLUG] ...\n"
-            "Run `pccd user add --help` for details.\n");
+            "       pccd user passwd --data DIR --email EMAIL < password-file\n"
+            "Run `pccd user add --help` or `pccd user passwd --help` for details.\n");
     return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }
 

@@ -17,7 +17,7 @@ static const struct {
     {"serve", cmd_serve, "run the API server"},
     {"init", cmd_init, "create a data directory: server secret, database, schema"},
     {"migrate", cmd_migrate, "apply pending database migrations"},
-    {"user", cmd_user, "manage users: pccd user add"},
+    {"user", cmd_user, "manage users: pccd user add, pccd user passwd"},
     {"org", cmd_org, "manage organizations: pccd org daily-key"},
     {"token", cmd_token, "issue and revoke personal access tokens: pccd token create"},
 };

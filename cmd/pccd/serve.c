@@ -70,6 +70,10 @@ static const char help[] =
     "                        (PCCD_REGIONS; default us-west,us-east,eu-central,ap-south)\n"
     "  --signup open|closed  whether anyone can create a dashboard account at /signup\n"
     "                        (PCCD_SIGNUP; default closed)\n"
+    "  --public-url URL      the URL clients reach this server at, the OAuth issuer\n"
+    "                        (PCCD_PUBLIC_URL; default http://HOST:PORT of --listen)\n"
+    "  --oauth-access-ttl SECONDS  lifetime of OAuth access tokens (PCCD_OAUTH_ACCESS_TTL;\n"
+    "                        default 3600, at most 86400)\n"
     "  --data DIR            data directory (PCCD_DATA)\n"
     "  --db URL              database (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n"
     "  --secret-file PATH    server secret (PCCD_SECRET_FILE; default DIR/secret)\n"
@@ -92,7 +96,8 @@ static int parse_level(const char *s, enum log_level *out)
 int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
-           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS, OPT_TEST_CLOCK };
+           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS, OPT_TEST_CLOCK,
+           OPT_PUBLIC_URL, OPT_ACCESS_TTL };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},
@@ -109,6 +114,9 @@ int cmd_serve(int argc, char **argv)
                                          {"signup", required_argument, NULL, 'S'},
                                          {"test-clock-file", required_argument, NULL,
                                           OPT_TEST_CLOCK},
+                                         {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+                                         {"oauth-access-ttl", required_argument, NULL,
+                                          OPT_ACCESS_TTL},
                                          {0, 0, 0, 0}};
     struct pccd_settings s;
     settings_from_env(&s);
@@ -129,6 +137,8 @@ int cmd_serve(int argc, char **argv)
     const char *proxy_env = getenv("PCCD_TRUST_PROXY");
     int trust_proxy = proxy_env && strcmp(proxy_env, "1") == 0;
     const char *test_clock_file = NULL;
+    const char *public_url = getenv("PCCD_PUBLIC_URL");
+    const char *access_ttl = getenv("PCCD_OAUTH_ACCESS_TTL");
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -147,6 +157,8 @@ int cmd_serve(int argc, char **argv)
         case OPT_REGIONS: regions = optarg; break;
         case 'S': signup = optarg; break;
         case OPT_TEST_CLOCK: test_clock_file = optarg; break;
+        case OPT_PUBLIC_URL: public_url = optarg; break;
+        case OPT_ACCESS_TTL: access_ttl = optarg; break;
         default: fputs(help, stderr); return 2;
         }
     }
@@ -170,7 +182,24 @@ int cmd_serve(int argc, char **argv)
         die_msg("serve", "invalid number or level in the options (see pccd serve --help)");
         return 2;
     }
-    struct api_app app = {.version = PCCD_VERSION};
+    unsigned access_seconds = 3600;
+    if (access_ttl && *access_ttl && parse_uint(access_ttl, 60, 86400, &access_seconds)) {
+        die_msg("serve", "--oauth-access-ttl must be 60 to 86400 seconds");
+        return 2;
+    }
+    char public_buf[512];
+    if (public_url && *public_url) {
+        size_t n = strlen(public_url);
+        if ((strncmp(public_url, "http://", 7) != 0 && strncmp(public_url, "https://", 8) != 0) ||
+            n >= sizeof public_buf || strpbrk(public_url, "?# \"'<>")) {
+            die_msg("serve", "--public-url must be an http:// or https:// URL");
+            return 2;
+        }
+        snprintf(public_buf, sizeof public_buf, "%s", public_url);
+        while (n > 0 && public_buf[n - 1] == '/') /* no trailing slash: paths are appended */
+            public_buf[--n] = '\0';
+    }
+    struct api_app app = {.version = PCCD_VERSION, .public_url = public_buf};
     char err[512];
     if (api_regions_parse(regions, app.regions, &app.region_count, err, sizeof err) != RC_OK) {
         die_msg("serve", "--regions: %s", err);
@@ -196,6 +225,7 @@ int cmd_serve(int argc, char **argv)
     const struct auth_limits limits = {fails, 60, 60};
     enum rc rc = auth_init(&app.auth, app.store, &key, &limits);
     sodium_memzero(&key, sizeof key);
+    app.auth.oauth_access_seconds = access_seconds;
     if (rc != RC_OK) {
         store_close(app.store);
         return 1;
@@ -242,6 +272,10 @@ int cmd_serve(int argc, char **argv)
     }
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+    /* The issuer defaults to the address served (known only now when the port was 0); no
+     * request can arrive before the port is printed below. */
+    if (!(public_url && *public_url))
+        snprintf(public_buf, sizeof public_buf, "http://%s:%u", host, http_server_port(srv));
     fprintf(stderr, "pccd %s listening on http://%s:%u\n", PCCD_VERSION, host,
             http_server_port(srv));
     fflush(stderr);

@@ -27,6 +27,9 @@ struct api_app {
     struct api_region regions[API_MAX_REGIONS];
     size_t region_count;
     const void *web; /* the dashboard's struct web (lib/web), NULL when it is not served */
+    /* The server's public URL, no trailing slash ("https://pcc.example.com"): the OAuth
+     * issuer, and the base of its endpoints. */
+    const char *public_url;
 };
 
 /* The API's routes, for http_config.routes. */

@@ -32,7 +32,7 @@ json_t *api_token_json(const struct store_token *tok, const char *org_name)
             p++;
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", tok->id,
-                     "kind", "pat", "name", tok->name, "display", tok->display, "scopes", scopes,
+                     "kind", tok->kind == TOKEN_KIND_OAUTH_ACCESS ? "oauth" : "pat", "name", tok->name, "display", tok->display, "scopes", scopes,
                      "organization", text_or_null(org_name), "createdAt",
                      api_time(tok->created_at), "expiresAt", api_time(tok->expires_at),
                      "lastUsedAt", api_time(tok->last_used_at), "lastUsedIp",

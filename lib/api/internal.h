@@ -91,6 +91,13 @@ void api_token_self(struct http_request *req, struct http_response *res);
 void api_revoke_self(struct http_request *req, struct http_response *res);
 void api_health(struct http_request *req, struct http_response *res);
 
+/* OAuth for the CLI (oauth.c): discovery, the token endpoint, revocation and logout. */
+void api_auth_config(struct http_request *req, struct http_response *res);
+void api_oidc_config(struct http_request *req, struct http_response *res);
+void api_oauth_token(struct http_request *req, struct http_response *res);
+void api_oauth_revoke(struct http_request *req, struct http_response *res);
+void api_auth_logout(struct http_request *req, struct http_response *res);
+
 /* Token lifecycle (tokens.c, audit.c, orgtokens.c). */
 void api_rotate_token(struct http_request *req, struct http_response *res);
 void api_rotate_self(struct http_request *req, struct http_response *res);

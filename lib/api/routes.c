@@ -12,6 +12,11 @@
 
 static const struct http_route routes[] = {
     {"GET", "/healthz", api_health, HTTP_ROUTE_PUBLIC},
+    {"GET", "/auth/config", api_auth_config, HTTP_ROUTE_PUBLIC},
+    {"GET", "/.well-known/openid-configuration", api_oidc_config, HTTP_ROUTE_PUBLIC},
+    {"POST", "/oauth/token", api_oauth_token, HTTP_ROUTE_PUBLIC},
+    {"POST", "/oauth/revoke", api_oauth_revoke, HTTP_ROUTE_PUBLIC},
+    {"POST", "/auth/logout", api_auth_logout, R}, /* any token may end its own login */
     {"GET", "/v1/users", api_get_user, R},
     {"GET", "/v1/organizations", api_list_orgs, R},
     {"GET", "/v1/organizations/{org}/daily", api_get_daily_key, R},

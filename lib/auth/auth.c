@@ -104,7 +104,7 @@ enum rc auth_verify_bearer(struct auth *a, const char *authorization, const char
     enum rc rc = token_parse(token, len, &kind);
     if (rc != RC_OK) /* rejected offline: storage is never touched for malformed tokens */
         return reject(a, ip, rc == RC_TOKEN_CHECKSUM ? "checksum" : "malformed", NULL);
-    if (kind != TOKEN_KIND_PAT)
+    if (kind != TOKEN_KIND_PAT && kind != TOKEN_KIND_OAUTH_ACCESS) /* never a refresh token */
         return reject(a, ip, "kind", NULL);
 
     char digest[DIGEST_HEX_SIZE];
@@ -122,6 +122,8 @@ enum rc auth_verify_bearer(struct auth *a, const char *authorization, const char
             return reject(a, ip, "unknown", NULL);
         previous = 1;
     }
+    if (out->token.kind != (int)kind)
+        return reject(a, ip, "kind", NULL);
     if (out->token.revoked_at)
         return reject(a, ip, "revoked", &out->token);
     if (out->token.expires_at && out->token.expires_at <= now)
@@ -240,5 +242,9 @@ enum rc auth_revoke(struct auth *a, const char *user_id, const char *token_id, c
     enum rc rc = store_token_revoke(a->store, user_id, token_id, auth_now(a));
     if (rc == RC_OK)
         auth_audit(a, "token.revoked", user_id, token_id, NULL, ip, NULL);
+    /* Revoking an OAuth access token ends its login: the refresh token stops working too. */
+    char family[ID_BUF_SIZE];
+    if (rc == RC_OK && store_oauth_family_of(a->store, token_id, family) == RC_OK)
+        store_oauth_family_revoke(a->store, family, auth_now(a));
     return rc;
 }

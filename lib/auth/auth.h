@@ -48,6 +48,7 @@ struct auth {
     void *clock_ctx;
     struct auth_throttle *report_throttle; /* POST /v1/tokens/revoke, per address */
     struct auth_seen *seen;                /* (token, address) pairs known to be recorded */
+    int64_t oauth_access_seconds;          /* OAuth access token lifetime; 0: the default */
 };
 
 /* Who is calling: the verified token and its owner. */
@@ -149,6 +150,51 @@ enum rc auth_report_leaked(struct auth *a, const char *const tokens[], size_t n,
  * NULL. detail is a JSON object text or NULL; it must never contain a secret. */
 void auth_audit(struct auth *a, const char *event, const char *user_id, const char *token_id,
                 const char *org_id, const char *ip, const char *detail);
+
+/* --- OAuth for the CLI (oauth.c): authorization code + PKCE S256, refresh families -------- */
+
+#define AUTH_OAUTH_CLIENT_ID "pipecat-cli"      /* the one public client */
+#define AUTH_OAUTH_SCOPES "full"                /* what it asks for */
+#define AUTH_OAUTH_ACCESS_SECONDS 3600          /* default access token lifetime */
+#define AUTH_OAUTH_REFRESH_SECONDS (30 * 86400) /* refresh token lifetime */
+#define AUTH_OAUTH_CODE_SECONDS 60              /* authorization codes */
+#define AUTH_OAUTH_CODE_LEN 43                  /* base62 characters of a code: 256 bits */
+#define AUTH_OAUTH_CODE_BUF_SIZE (AUTH_OAUTH_CODE_LEN + 1)
+
+/* What a successful grant hands the client; the caller wipes it after replying. */
+struct auth_oauth_tokens {
+    char access[TOKEN_BUF_SIZE];
+    char refresh[TOKEN_BUF_SIZE];
+    int64_t expires_in;
+    char scopes[STORE_SCOPES_SIZE];
+};
+
+/* 1 when uri is a redirect URI the CLI may use: http://127.0.0.1:PORT/oauth_callback (RFC 8252
+ * loopback, any port 1..65535), nothing else (no query, fragment or other host). */
+int auth_oauth_redirect_ok(const char *uri);
+/* 1 when challenge is a S256 code challenge's shape (43 base64url characters). */
+int auth_oauth_challenge_ok(const char *challenge);
+/* Issue an authorization code for user_id (consent was given): stored as its digest, valid
+ * AUTH_OAUTH_CODE_SECONDS, usable once. code_out gets the secret. */
+enum rc auth_oauth_code_issue(struct auth *a, const char *user_id, const char *redirect_uri,
+                              const char *challenge, const char *scopes, const char *ip,
+                              char code_out[AUTH_OAUTH_CODE_BUF_SIZE]);
+/* Exchange code (grant_type=authorization_code): the code must be unused and unexpired and
+ * redirect_uri, client_id and verifier (SHA-256 compared in constant time with the stored
+ * challenge) must match. Starts a new refresh family. RC_INVALID with err for every refusal
+ * (the OAuth "invalid_grant"); a replayed code also revokes what the first exchange issued. */
+enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client_id,
+                            const char *redirect_uri, const char *verifier, const char *ip,
+                            struct auth_oauth_tokens *out, char *err, size_t errlen);
+/* Rotate refresh (grant_type=refresh_token): spends it and issues a new access and refresh
+ * token in its family. Presenting a spent refresh token revokes the whole family. RC_INVALID
+ * with err for every refusal. */
+enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *client_id,
+                           const char *ip, struct auth_oauth_tokens *out, char *err,
+                           size_t errlen);
+/* Revoke the family of refresh (its refresh and access tokens). RC_NOT_FOUND when refresh is
+ * no refresh token of ours. */
+enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const char *ip);
 
 /* --- API keys (apikey.c): "pk_" / "sk_" + 32 base62 random + 6 base62 CRC-32 ------------- */
 

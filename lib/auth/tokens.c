@@ -211,7 +211,8 @@ enum rc auth_rotate(struct auth *a, const char *user_id, const char *token_id,
     enum rc rc = store_token_by_id(a->store, user_id, token_id, &row);
     if (rc != RC_OK)
         return rc;
-    if (row.revoked_at || (row.expires_at && row.expires_at <= now))
+    if (row.revoked_at || (row.expires_at && row.expires_at <= now) ||
+        row.kind != TOKEN_KIND_PAT) /* OAuth tokens are renewed by refreshing, not rotated */
         return RC_NOT_FOUND;
     /* The current secret becomes the previous one; an older previous secret is dropped. */
     if (grace_seconds > 0) {

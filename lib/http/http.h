@@ -33,7 +33,7 @@ struct http_response {
     size_t header_count;
     struct {
         char name[48];
-        char value[256];
+        char value[1024]; /* room for a Set-Cookie or Location carrying an OAuth request */
     } headers[HTTP_MAX_EXTRA_HEADERS];
 };
 

@@ -78,7 +78,8 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
       "WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")                              \
     PLATFORM_SQL_TABLE(X)                                                                      \
     LIFECYCLE_SQL_TABLE(X)                                                                     \
-    DASHBOARD_SQL_TABLE(X)
+    DASHBOARD_SQL_TABLE(X)                                                                     \
+    OAUTH_SQL_TABLE(X)
 
 /* The statements of token lifecycle (migration 0003): the texts of sqlite.c. */
 #define LIFECYCLE_SQL_TABLE(X)                                                                 \
@@ -123,6 +124,42 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
 #define POLICY_COLUMNS                                                                         \
     "coalesce(p.require_expiry, 0), coalesce(p.max_lifetime_days, 0), "                        \
     "coalesce(p.require_binding, 0), coalesce(p.updated_at, 0)"
+
+/* The statements of OAuth (migration 0005): the texts of sqlite.c, except that spending a code
+ * or refresh token returns the row in the same statement. */
+#define OAUTH_CODE_COLUMNS                                                                     \
+    "digest, user_id, client_id, redirect_uri, code_challenge, scopes, created_at, "           \
+    "expires_at, used_at"
+#define OAUTH_REFRESH_COLUMNS                                                                  \
+    "digest, family_id, user_id, client_id, scopes, created_at, expires_at, used_at, "         \
+    "revoked_at"
+#define OAUTH_SQL_TABLE(X)                                                                     \
+    X(Q_OAUTH_CODE_INSERT, WRITE,                                                              \
+      "INSERT INTO oauth_codes (" OAUTH_CODE_COLUMNS ") "                                      \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)")                                            \
+    X(Q_OAUTH_CODE_USE, WRITE,                                                                 \
+      "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0 "                 \
+      "RETURNING " OAUTH_CODE_COLUMNS)                                                         \
+    X(Q_OAUTH_CODE_GET, READ,                                                                  \
+      "SELECT " OAUTH_CODE_COLUMNS " FROM oauth_codes WHERE digest = $1")                      \
+    X(Q_OAUTH_RT_INSERT, WRITE,                                                                \
+      "INSERT INTO oauth_refresh_tokens (" OAUTH_REFRESH_COLUMNS ") "                          \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0)")                                             \
+    X(Q_OAUTH_RT_USE, WRITE,                                                                   \
+      "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 AND used_at = 0 "        \
+      "AND revoked_at = 0 RETURNING " OAUTH_REFRESH_COLUMNS)                                   \
+    X(Q_OAUTH_RT_GET, READ,                                                                    \
+      "SELECT " OAUTH_REFRESH_COLUMNS " FROM oauth_refresh_tokens WHERE digest = $1")          \
+    X(Q_OAUTH_ACCESS_LINK, WRITE,                                                              \
+      "INSERT INTO oauth_access_tokens (token_id, family_id) VALUES ($1, $2)")                 \
+    X(Q_OAUTH_FAMILY_RT_REVOKE, WRITE,                                                         \
+      "UPDATE oauth_refresh_tokens SET revoked_at = $2 WHERE family_id = $1 "                  \
+      "AND revoked_at = 0")                                                                    \
+    X(Q_OAUTH_FAMILY_AT_REVOKE, WRITE,                                                         \
+      "UPDATE tokens SET revoked_at = $2 WHERE revoked_at = 0 AND id IN "                      \
+      "(SELECT token_id FROM oauth_access_tokens WHERE family_id = $1)")                       \
+    X(Q_OAUTH_FAMILY_OF, READ,                                                                 \
+      "SELECT family_id FROM oauth_access_tokens WHERE token_id = $1")
 
 /* The statements of the dashboard (migration 0004). The admin count locks the admin rows, so
  * two concurrent demotions cannot both see two admins and leave none. */
@@ -1831,6 +1868,120 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
     return rc;
 }
 
+/* --- OAuth: codes, refresh-token families (migration 0005) -------------------------------- */
+
+static void read_oauth_code(const PGresult *r, int row, void *out)
+{
+    struct store_oauth_code *o = out;
+    col(r, row, 0, o->digest, sizeof o->digest);
+    col(r, row, 1, o->user_id, sizeof o->user_id);
+    col(r, row, 2, o->client_id, sizeof o->client_id);
+    col(r, row, 3, o->redirect_uri, sizeof o->redirect_uri);
+    col(r, row, 4, o->code_challenge, sizeof o->code_challenge);
+    col(r, row, 5, o->scopes, sizeof o->scopes);
+    o->created_at = col_int(r, row, 6);
+    o->expires_at = col_int(r, row, 7);
+    o->used_at = col_int(r, row, 8);
+}
+
+static void read_oauth_refresh(const PGresult *r, int row, void *out)
+{
+    struct store_oauth_refresh *o = out;
+    col(r, row, 0, o->digest, sizeof o->digest);
+    col(r, row, 1, o->family_id, sizeof o->family_id);
+    col(r, row, 2, o->user_id, sizeof o->user_id);
+    col(r, row, 3, o->client_id, sizeof o->client_id);
+    col(r, row, 4, o->scopes, sizeof o->scopes);
+    o->created_at = col_int(r, row, 5);
+    o->expires_at = col_int(r, row, 6);
+    o->used_at = col_int(r, row, 7);
+    o->revoked_at = col_int(r, row, 8);
+}
+
+static enum rc s_oauth_code_insert(struct store *st_, const struct store_oauth_code *o)
+{
+    SELF;
+    struct params p = two_texts(o->digest, o->user_id);
+    add_text(&p, o->client_id);
+    add_text(&p, o->redirect_uri);
+    add_text(&p, o->code_challenge);
+    add_text(&p, o->scopes);
+    add_int(&p, o->created_at);
+    add_int(&p, o->expires_at);
+    return run(s, Q_OAUTH_CODE_INSERT, &p, NULL);
+}
+
+/* Spend a row with use (UPDATE ... WHERE unused RETURNING: only one caller can win); when it
+ * was spent before, read it with get and answer RC_CONFLICT. */
+static enum rc take_row(struct pg_store *s, enum query use, enum query get, const char *digest,
+                        int64_t now, void (*reader)(const PGresult *, int, void *), void *out)
+{
+    struct params p = {0};
+    add_text(&p, digest);
+    add_int(&p, now);
+    enum rc rc = fetch_row(s, use, &p, reader, out);
+    if (rc != RC_NOT_FOUND)
+        return rc;
+    struct params q = {0};
+    add_text(&q, digest);
+    rc = fetch_row(s, get, &q, reader, out);
+    return rc == RC_OK ? RC_CONFLICT : rc;
+}
+
+static enum rc s_oauth_code_take(struct store *st_, const char *digest, int64_t now,
+                                 struct store_oauth_code *out)
+{
+    SELF;
+    return take_row(s, Q_OAUTH_CODE_USE, Q_OAUTH_CODE_GET, digest, now, read_oauth_code, out);
+}
+
+static enum rc s_oauth_refresh_insert(struct store *st_, const struct store_oauth_refresh *o)
+{
+    SELF;
+    struct params p = two_texts(o->digest, o->family_id);
+    add_text(&p, o->user_id);
+    add_text(&p, o->client_id);
+    add_text(&p, o->scopes);
+    add_int(&p, o->created_at);
+    add_int(&p, o->expires_at);
+    return run(s, Q_OAUTH_RT_INSERT, &p, NULL);
+}
+
+static enum rc s_oauth_refresh_take(struct store *st_, const char *digest, int64_t now,
+                                    struct store_oauth_refresh *out)
+{
+    SELF;
+    return take_row(s, Q_OAUTH_RT_USE, Q_OAUTH_RT_GET, digest, now, read_oauth_refresh, out);
+}
+
+static enum rc s_oauth_access_link(struct store *st_, const char *token_id, const char *family_id)
+{
+    SELF;
+    struct params p = two_texts(token_id, family_id);
+    return run(s, Q_OAUTH_ACCESS_LINK, &p, NULL);
+}
+
+static enum rc s_oauth_family_revoke(struct store *st_, const char *family_id, int64_t now)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, family_id);
+    add_int(&p, now);
+    enum rc rc = run(s, Q_OAUTH_FAMILY_RT_REVOKE, &p, NULL);
+    return rc == RC_OK ? run(s, Q_OAUTH_FAMILY_AT_REVOKE, &p, NULL) : rc;
+}
+
+static void read_family(const PGresult *r, int row, void *out) { col(r, row, 0, out, ID_BUF_SIZE); }
+
+static enum rc s_oauth_family_of(struct store *st_, const char *token_id,
+                                 char family_id[ID_BUF_SIZE])
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, token_id);
+    return fetch_row(s, Q_OAUTH_FAMILY_OF, &p, read_family, family_id);
+}
+
 static void s_close(struct store *st_)
 {
     SELF;
@@ -1906,6 +2057,13 @@ static const struct store_ops pg_ops = {
     .web_session_delete = s_web_session_delete,
     .members_of_org = s_members_of_org,
     .membership_change = s_membership_change,
+    .oauth_code_insert = s_oauth_code_insert,
+    .oauth_code_take = s_oauth_code_take,
+    .oauth_refresh_insert = s_oauth_refresh_insert,
+    .oauth_refresh_take = s_oauth_refresh_take,
+    .oauth_access_link = s_oauth_access_link,
+    .oauth_family_revoke = s_oauth_family_revoke,
+    .oauth_family_of = s_oauth_family_of,
 };
 
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

@@ -58,7 +58,8 @@
                         "ORDER BY id DESC LIMIT $3")                                           \
     PLATFORM_SQL_TABLE(X)                                                                      \
     LIFECYCLE_SQL_TABLE(X)                                                                     \
-    DASHBOARD_SQL_TABLE(X)
+    DASHBOARD_SQL_TABLE(X)                                                                     \
+    OAUTH_SQL_TABLE(X)
 
 /* The statements of token lifecycle (migration 0003); pg.c carries the same texts. */
 #define LIFECYCLE_SQL_TABLE(X)                                                                 \
@@ -96,6 +97,33 @@
 #define POLICY_COLUMNS                                                                         \
     "coalesce(p.require_expiry, 0), coalesce(p.max_lifetime_days, 0), "                        \
     "coalesce(p.require_binding, 0), coalesce(p.updated_at, 0)"
+
+/* The statements of OAuth (migration 0005); pg.c carries the same texts. */
+#define OAUTH_CODE_COLUMNS                                                                     \
+    "digest, user_id, client_id, redirect_uri, code_challenge, scopes, created_at, "           \
+    "expires_at, used_at"
+#define OAUTH_REFRESH_COLUMNS                                                                  \
+    "digest, family_id, user_id, client_id, scopes, created_at, expires_at, used_at, "         \
+    "revoked_at"
+#define OAUTH_SQL_TABLE(X)                                                                     \
+    X(Q_OAUTH_CODE_INSERT, "INSERT INTO oauth_codes (" OAUTH_CODE_COLUMNS ") "                 \
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)")                        \
+    X(Q_OAUTH_CODE_USE, "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0") \
+    X(Q_OAUTH_CODE_GET, "SELECT " OAUTH_CODE_COLUMNS " FROM oauth_codes WHERE digest = $1")    \
+    X(Q_OAUTH_RT_INSERT, "INSERT INTO oauth_refresh_tokens (" OAUTH_REFRESH_COLUMNS ") "       \
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0)")                           \
+    X(Q_OAUTH_RT_USE, "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 "        \
+                      "AND used_at = 0 AND revoked_at = 0")                                    \
+    X(Q_OAUTH_RT_GET, "SELECT " OAUTH_REFRESH_COLUMNS " FROM oauth_refresh_tokens "            \
+                      "WHERE digest = $1")                                                     \
+    X(Q_OAUTH_ACCESS_LINK, "INSERT INTO oauth_access_tokens (token_id, family_id) "            \
+                           "VALUES ($1, $2)")                                                  \
+    X(Q_OAUTH_FAMILY_RT_REVOKE, "UPDATE oauth_refresh_tokens SET revoked_at = $2 "             \
+                                "WHERE family_id = $1 AND revoked_at = 0")                     \
+    X(Q_OAUTH_FAMILY_AT_REVOKE, "UPDATE tokens SET revoked_at = $2 WHERE revoked_at = 0 "      \
+                                "AND id IN (SELECT token_id FROM oauth_access_tokens "         \
+                                "WHERE family_id = $1)")                                       \
+    X(Q_OAUTH_FAMILY_OF, "SELECT family_id FROM oauth_access_tokens WHERE token_id = $1")
 
 /* The statements of the dashboard (migration 0004): passwords, web sessions, members. */
 #define DASHBOARD_SQL_TABLE(X)                                                                 \
@@ -1550,6 +1578,137 @@ out:
     return rc;
 }
 
+/* --- OAuth: codes, refresh-token families (migration 0005) -------------------------------- */
+
+static void read_oauth_code(sqlite3_stmt *st, struct store_oauth_code *o)
+{
+    col(st, 0, o->digest, sizeof o->digest);
+    col(st, 1, o->user_id, sizeof o->user_id);
+    col(st, 2, o->client_id, sizeof o->client_id);
+    col(st, 3, o->redirect_uri, sizeof o->redirect_uri);
+    col(st, 4, o->code_challenge, sizeof o->code_challenge);
+    col(st, 5, o->scopes, sizeof o->scopes);
+    o->created_at = sqlite3_column_int64(st, 6);
+    o->expires_at = sqlite3_column_int64(st, 7);
+    o->used_at = sqlite3_column_int64(st, 8);
+}
+
+static void read_oauth_refresh(sqlite3_stmt *st, struct store_oauth_refresh *o)
+{
+    col(st, 0, o->digest, sizeof o->digest);
+    col(st, 1, o->family_id, sizeof o->family_id);
+    col(st, 2, o->user_id, sizeof o->user_id);
+    col(st, 3, o->client_id, sizeof o->client_id);
+    col(st, 4, o->scopes, sizeof o->scopes);
+    o->created_at = sqlite3_column_int64(st, 5);
+    o->expires_at = sqlite3_column_int64(st, 6);
+    o->used_at = sqlite3_column_int64(st, 7);
+    o->revoked_at = sqlite3_column_int64(st, 8);
+}
+
+static enum rc s_oauth_code_insert(struct store *st_, const struct store_oauth_code *o)
+{
+    SELF;
+    PREPARE(Q_OAUTH_CODE_INSERT);
+    bind_text(st, 1, o->digest);
+    bind_text(st, 2, o->user_id);
+    bind_text(st, 3, o->client_id);
+    bind_text(st, 4, o->redirect_uri);
+    bind_text(st, 5, o->code_challenge);
+    bind_text(st, 6, o->scopes);
+    bind_int64(st, 7, o->created_at);
+    bind_int64(st, 8, o->expires_at);
+    return run(s, c, st, NULL);
+}
+
+/* Claim a row with use (an UPDATE ... WHERE unused: only one caller can win), then read it:
+ * RC_OK for the winner, RC_CONFLICT when it exists but was spent before. */
+static enum rc take_row(struct sqlite_store *s, enum query use, enum query get,
+                        const char *digest, int64_t now, void (*reader)(sqlite3_stmt *, void *),
+                        void *out)
+{
+    struct conn *c;
+    sqlite3_stmt *st;
+    enum rc rc = stmt(s, use, &c, &st);
+    if (rc != RC_OK)
+        return rc;
+    bind_text(st, 1, digest);
+    bind_int64(st, 2, now);
+    int changes = 0;
+    if ((rc = run(s, c, st, &changes)) != RC_OK)
+        return rc;
+    if ((rc = stmt(s, get, &c, &st)) != RC_OK)
+        return rc;
+    bind_text(st, 1, digest);
+    FETCH_ONE(s, c, st, reader(st, out));
+    return rc == RC_OK && changes == 0 ? RC_CONFLICT : rc;
+}
+
+static void oauth_code_reader(sqlite3_stmt *st, void *row) { read_oauth_code(st, row); }
+static void oauth_refresh_reader(sqlite3_stmt *st, void *row) { read_oauth_refresh(st, row); }
+
+static enum rc s_oauth_code_take(struct store *st_, const char *digest, int64_t now,
+                                 struct store_oauth_code *out)
+{
+    SELF;
+    return take_row(s, Q_OAUTH_CODE_USE, Q_OAUTH_CODE_GET, digest, now, oauth_code_reader, out);
+}
+
+static enum rc s_oauth_refresh_insert(struct store *st_, const struct store_oauth_refresh *o)
+{
+    SELF;
+    PREPARE(Q_OAUTH_RT_INSERT);
+    bind_text(st, 1, o->digest);
+    bind_text(st, 2, o->family_id);
+    bind_text(st, 3, o->user_id);
+    bind_text(st, 4, o->client_id);
+    bind_text(st, 5, o->scopes);
+    bind_int64(st, 6, o->created_at);
+    bind_int64(st, 7, o->expires_at);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_oauth_refresh_take(struct store *st_, const char *digest, int64_t now,
+                                    struct store_oauth_refresh *out)
+{
+    SELF;
+    return take_row(s, Q_OAUTH_RT_USE, Q_OAUTH_RT_GET, digest, now, oauth_refresh_reader, out);
+}
+
+static enum rc s_oauth_access_link(struct store *st_, const char *token_id, const char *family_id)
+{
+    SELF;
+    PREPARE(Q_OAUTH_ACCESS_LINK);
+    bind_text(st, 1, token_id);
+    bind_text(st, 2, family_id);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_oauth_family_revoke(struct store *st_, const char *family_id, int64_t now)
+{
+    SELF;
+    PREPARE(Q_OAUTH_FAMILY_RT_REVOKE);
+    bind_text(st, 1, family_id);
+    bind_int64(st, 2, now);
+    if ((rc = run(s, c, st, NULL)) != RC_OK)
+        return rc;
+    if ((rc = stmt(s, Q_OAUTH_FAMILY_AT_REVOKE, &c, &st)) != RC_OK)
+        return rc;
+    bind_text(st, 1, family_id);
+    bind_int64(st, 2, now);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_oauth_family_of(struct store *st_, const char *token_id,
+                                 char family_id[ID_BUF_SIZE])
+{
+    SELF;
+    PREPARE(Q_OAUTH_FAMILY_OF);
+    bind_text(st, 1, token_id);
+    FETCH_ONE(s, c, st, col(st, 0, family_id, ID_BUF_SIZE));
+    return rc;
+}
+
 static void s_close(struct store *st_)
 {
     SELF;
@@ -1625,6 +1784,13 @@ static const struct store_ops sqlite_ops = {
     .web_session_delete = s_web_session_delete,
     .members_of_org = s_members_of_org,
     .membership_change = s_membership_change,
+    .oauth_code_insert = s_oauth_code_insert,
+    .oauth_code_take = s_oauth_code_take,
+    .oauth_refresh_insert = s_oauth_refresh_insert,
+    .oauth_refresh_take = s_oauth_refresh_take,
+    .oauth_access_link = s_oauth_access_link,
+    .oauth_family_revoke = s_oauth_family_revoke,
+    .oauth_family_of = s_oauth_family_of,
 };
 
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)

@@ -199,6 +199,35 @@ struct store_web_session {
     int64_t expires_at;   /* absolute expiry */
 };
 
+/* OAuth (migration 0005). An authorization code, stored by the keyed digest of its secret. */
+#define STORE_CLIENT_ID_SIZE 64
+#define STORE_REDIRECT_URI_SIZE 256
+#define STORE_CHALLENGE_SIZE 64 /* BASE64URL(SHA-256) without padding: 43 characters */
+struct store_oauth_code {
+    char digest[DIGEST_HEX_SIZE];
+    char user_id[ID_BUF_SIZE];
+    char client_id[STORE_CLIENT_ID_SIZE];
+    char redirect_uri[STORE_REDIRECT_URI_SIZE];
+    char code_challenge[STORE_CHALLENGE_SIZE];
+    char scopes[STORE_SCOPES_SIZE];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at; /* 0: not exchanged yet */
+};
+
+/* An OAuth refresh token: one of a family (one login), each spent by the refresh it makes. */
+struct store_oauth_refresh {
+    char digest[DIGEST_HEX_SIZE];
+    char family_id[ID_BUF_SIZE];
+    char user_id[ID_BUF_SIZE];
+    char client_id[STORE_CLIENT_ID_SIZE];
+    char scopes[STORE_SCOPES_SIZE];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at;    /* 0: not spent yet */
+    int64_t revoked_at; /* 0: the family is alive */
+};
+
 /* A member of an organization, as its members page lists them. */
 struct store_member {
     struct store_user user;
@@ -357,6 +386,23 @@ struct store_ops {
      * RC_NOT_FOUND when user_id is not a member. */
     enum rc (*membership_change)(struct store *st, const char *org_id, const char *user_id,
                                  const char *role);
+
+    /* OAuth (migration 0005). Codes and refresh tokens are taken (spent) atomically: take
+     * marks the row used and fills out; RC_CONFLICT (out filled) when it was already used or
+     * revoked, RC_NOT_FOUND when there is none. access_link ties an OAuth access token (a
+     * tokens row) to its family; family_revoke revokes every refresh and access token of the
+     * family that is still active; family_of gives the family of an access token
+     * (RC_NOT_FOUND for other tokens). */
+    enum rc (*oauth_code_insert)(struct store *st, const struct store_oauth_code *code);
+    enum rc (*oauth_code_take)(struct store *st, const char *digest, int64_t now,
+                               struct store_oauth_code *out);
+    enum rc (*oauth_refresh_insert)(struct store *st, const struct store_oauth_refresh *rt);
+    enum rc (*oauth_refresh_take)(struct store *st, const char *digest, int64_t now,
+                                  struct store_oauth_refresh *out);
+    enum rc (*oauth_access_link)(struct store *st, const char *token_id, const char *family_id);
+    enum rc (*oauth_family_revoke)(struct store *st, const char *family_id, int64_t now);
+    enum rc (*oauth_family_of)(struct store *st, const char *token_id,
+                               char family_id[ID_BUF_SIZE]);
 };
 
 struct store {
@@ -439,5 +485,12 @@ void store_free_list(void *list);
 #define store_web_session_delete(st, ...) ((st)->ops->web_session_delete((st), __VA_ARGS__))
 #define store_members_of_org(st, ...) ((st)->ops->members_of_org((st), __VA_ARGS__))
 #define store_membership_change(st, ...) ((st)->ops->membership_change((st), __VA_ARGS__))
+#define store_oauth_code_insert(st, ...) ((st)->ops->oauth_code_insert((st), __VA_ARGS__))
+#define store_oauth_code_take(st, ...) ((st)->ops->oauth_code_take((st), __VA_ARGS__))
+#define store_oauth_refresh_insert(st, ...) ((st)->ops->oauth_refresh_insert((st), __VA_ARGS__))
+#define store_oauth_refresh_take(st, ...) ((st)->ops->oauth_refresh_take((st), __VA_ARGS__))
+#define store_oauth_access_link(st, ...) ((st)->ops->oauth_access_link((st), __VA_ARGS__))
+#define store_oauth_family_revoke(st, ...) ((st)->ops->oauth_family_revoke((st), __VA_ARGS__))
+#define store_oauth_family_of(st, ...) ((st)->ops->oauth_family_of((st), __VA_ARGS__))
 
 #endif

@@ -107,7 +107,9 @@ void web_signin(struct http_request *req, struct http_response *res)
         goto out;
     }
     auth_audit(&app->auth, "web.signin", user.id, NULL, NULL, ip, NULL);
-    web_redirect(res, "/account/tokens");
+    char resume[1024]; /* back to the OAuth consent page that sent the browser here */
+    web_redirect(res, web_oauth_resume(req, res, resume, sizeof resume) ? resume
+                                                                        : "/account/tokens");
 out:
     sodium_memzero(password, sizeof password);
 }

@@ -95,6 +95,12 @@ enum rc web_session_set_org(struct http_request *req, struct web_ctx *ctx, const
 void web_home(struct http_request *req, struct http_response *res);
 void web_static(struct http_request *req, struct http_response *res);
 void web_signin_page(struct http_request *req, struct http_response *res);
+/* OAuth consent (oauth.c). web_oauth_resume: after sign-in, the /oauth/authorize URL the
+ * browser was on (remembered in a cookie, which res clears), or NULL. */
+void web_oauth_authorize_page(struct http_request *req, struct http_response *res);
+void web_oauth_authorize(struct http_request *req, struct http_response *res);
+const char *web_oauth_resume(struct http_request *req, struct http_response *res, char *out,
+                             size_t size);
 void web_signin(struct http_request *req, struct http_response *res);
 void web_signup_page(struct http_request *req, struct http_response *res);
 void web_signup(struct http_request *req, struct http_response *res);
@@ -103,6 +109,7 @@ void web_tokens_page(struct http_request *req, struct http_response *res);
 void web_token_create(struct http_request *req, struct http_response *res);
 void web_token_delete_page(struct http_request *req, struct http_response *res);
 void web_token_delete(struct http_request *req, struct http_response *res);
+void web_audit_page(struct http_request *req, struct http_response *res);
 void web_orgs_page(struct http_request *req, struct http_response *res);
 void web_org_create(struct http_request *req, struct http_response *res);
 void web_org_switch(struct http_request *req, struct http_response *res);

@@ -108,7 +108,8 @@ static enum rc render_nav(struct buf *out, const struct web_ctx *ctx, const char
     } links[] = {{"/account/tokens", "Personal access tokens"},
                  {"/orgs", "Organizations"},
                  {"/org/members", "Members"},
-                 {"/org/keys", "API keys"}};
+                 {"/org/keys", "API keys"},
+                 {"/account/audit", "Audit log"}};
     struct buf items = BUF_INIT;
     enum rc rc = RC_OK;
     for (size_t i = 0; i < sizeof links / sizeof links[0] && rc == RC_OK; i++) {

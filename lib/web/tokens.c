@@ -1,16 +1,50 @@
-/* tokens.c: Account Settings -> Personal Access Tokens: list, create (the value shown once,
- * with a copy button), delete with confirmation (revoked for the next API request). */
+/* tokens.c: Account Settings -> Personal Access Tokens: list, create with scope, expiry and
+ * organization binding (the value shown once, with a copy button), delete with confirmation
+ * (revoked for the next API request). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "internal.h"
+#include "timefmt.h"
 #include "banned.h"
+
+/* What the create form asked for, kept to show the form again after an error. */
+struct token_form {
+    char name[STORE_NAME_SIZE + 1];
+    char scope[16];       /* one of scope_choices */
+    char expiry[16];      /* "never", a number of days, or "date" */
+    char date[16];        /* "YYYY-MM-DD" when expiry is "date" */
+    char org[STORE_SLUG_SIZE]; /* "" unbound */
+};
+
+static const char *const scope_choices[][2] = {
+    {"full", "full (default)"}, {"read", "read"}, {"deploy", "deploy"}, {"secrets", "secrets"}};
+static const char *const expiry_choices[][2] = {{"never", "No expiry"},   {"7", "7 days"},
+                                                {"30", "30 days"},         {"60", "60 days"},
+                                                {"90", "90 days"},         {"date", "On a date"}};
+
+static void add_option(struct buf *out, const char *value, const char *label, int selected)
+{
+    struct tpl_var v[] = {{"value", value, 0}, {"label", label, 0},
+                          {"selected", selected ? " selected" : "", 1}};
+    web_render(out, "option.html", v, 3);
+}
+
+/* The slug of organization org_id among ctx's organizations, or NULL. */
+static const char *org_slug(const struct web_ctx *ctx, const char *org_id)
+{
+    for (size_t i = 0; i < ctx->org_count && org_id[0]; i++)
+        if (strcmp(ctx->orgs[i].id, org_id) == 0)
+            return ctx->orgs[i].name;
+    return NULL;
+}
 
 /* The tokens page; created (may be NULL) is a token just issued, shown this once. */
 static void tokens_page(struct http_request *req, struct http_response *res, struct web_ctx *ctx,
-                        int status, const char *error, const char *name,
+                        int status, const char *error, const struct token_form *form,
                         const struct store_token *created, const char *secret)
 {
     struct store_token *toks = NULL;
@@ -21,35 +55,79 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
                     "The server cannot reach its database. Try again in a moment.", "/");
         return;
     }
+    int64_t now = auth_now(&APP(req)->auth);
     struct buf rows = BUF_INIT, fresh = BUF_INIT, body = BUF_INIT;
+    struct buf scopes = BUF_INIT, expiries = BUF_INIT, orgs = BUF_INIT;
     for (size_t i = 0; i < count; i++) {
-        char created_at[32], used[32], expires[32];
+        char created_at[32], used[32], expires[48];
         web_time(toks[i].created_at, created_at);
         web_time(toks[i].last_used_at, used);
         web_time(toks[i].expires_at, expires);
-        struct tpl_var v[] = {{"id", toks[i].id, 0},         {"name", toks[i].name, 0},
-                              {"display", toks[i].display, 0}, {"created", created_at, 0},
+        if (toks[i].expires_at && toks[i].expires_at <= now)
+            snprintf(expires + strlen(expires), sizeof expires - strlen(expires), " (expired)");
+        const char *slug = org_slug(ctx, toks[i].org_id);
+        struct tpl_var v[] = {{"id", toks[i].id, 0},
+                              {"name", toks[i].name, 0},
+                              {"display", toks[i].display, 0},
+                              {"scopes", toks[i].scopes[0] ? toks[i].scopes : "full", 0},
+                              {"org", slug ? slug : toks[i].org_id[0] ? toks[i].org_id : "any", 0},
+                              {"created", created_at, 0},
                               {"used", used, 0},
+                              {"used_ip", toks[i].last_used_ip, 0},
+                              {"used_agent", toks[i].last_used_agent, 0},
+                              {"used_class", toks[i].last_used_ip[0] || toks[i].last_used_agent[0]
+                                                 ? "hint used-from"
+                                                 : "hidden",
+                               0},
                               {"expires", toks[i].expires_at ? expires : "never", 0}};
         web_render(&rows, "token_row.html", v, sizeof v / sizeof v[0]);
     }
     if (created) {
-        struct tpl_var v[] = {{"name", created->name, 0}, {"token", secret, 0}};
-        web_render(&fresh, "token_created.html", v, 2);
+        char expires[32];
+        web_time(created->expires_at, expires);
+        const char *slug = org_slug(ctx, created->org_id);
+        struct tpl_var v[] = {{"name", created->name, 0},
+                              {"token", secret, 0},
+                              {"scopes", created->scopes, 0},
+                              {"org", slug ? slug : "any organization", 0},
+                              {"expires", created->expires_at ? expires : "never", 0}};
+        web_render(&fresh, "token_created.html", v, sizeof v / sizeof v[0]);
+    }
+    const char *want_scope = form && form->scope[0] ? form->scope : "full";
+    for (size_t i = 0; i < sizeof scope_choices / sizeof scope_choices[0]; i++)
+        add_option(&scopes, scope_choices[i][0], scope_choices[i][1],
+                   strcmp(want_scope, scope_choices[i][0]) == 0);
+    const char *want_expiry = form && form->expiry[0] ? form->expiry : "never";
+    for (size_t i = 0; i < sizeof expiry_choices / sizeof expiry_choices[0]; i++)
+        add_option(&expiries, expiry_choices[i][0], expiry_choices[i][1],
+                   strcmp(want_expiry, expiry_choices[i][0]) == 0);
+    add_option(&orgs, "", "Any (not bound)", !form || !form->org[0]);
+    for (size_t i = 0; i < ctx->org_count; i++) {
+        char label[STORE_NAME_SIZE + STORE_SLUG_SIZE + 8];
+        snprintf(label, sizeof label, "%s (%s)", ctx->orgs[i].verbose_name, ctx->orgs[i].name);
+        add_option(&orgs, ctx->orgs[i].name, label,
+                   form && strcmp(form->org, ctx->orgs[i].name) == 0);
     }
     const char *done = http_query(req, "done");
     struct tpl_var v[] = {{"csrf", ctx->csrf, 0},
                           {"created", buf_str(&fresh), 1},
                           {"rows", buf_str(&rows), 1},
+                          {"scope_options", buf_str(&scopes), 1},
+                          {"expiry_options", buf_str(&expiries), 1},
+                          {"org_options", buf_str(&orgs), 1},
+                          {"date", form ? form->date : "", 0},
                           {"empty", count ? "hidden" : "", 0},
                           {"error", error ? error : "", 0},
                           {"error_class", error ? "error" : "hidden", 0},
                           {"notice_class", done && strcmp(done, "deleted") == 0 ? "notice" : "hidden", 0},
-                          {"name", name ? name : "", 0}};
+                          {"name", form ? form->name : "", 0}};
     web_render(&body, "tokens.html", v, sizeof v / sizeof v[0]);
     web_page(req, res, status, ctx, "Personal access tokens", &body);
     buf_release_secret(&fresh);
     buf_release(&rows);
+    buf_release(&scopes);
+    buf_release(&expiries);
+    buf_release(&orgs);
     buf_release_secret(&body);
     store_free_list(toks);
 }
@@ -63,6 +141,91 @@ void web_tokens_page(struct http_request *req, struct http_response *res)
     web_ctx_release(&ctx);
 }
 
+/* An error message from lib/auth ("expiresAt: ...") as a sentence. */
+static void sentence(const char *err, char *out, size_t size)
+{
+    snprintf(out, size, "%s.", err);
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+/* Read the create form into form and spec (org_id receives the bound organization's id). RC_OK,
+ * or RC_INVALID with a message for the user in msg. Validation of the values themselves (name,
+ * scopes, expiry range, the organization's policy) is lib/auth's, as for the API. */
+static enum rc read_form(struct http_request *req, struct web_ctx *ctx, struct token_form *form,
+                         struct auth_pat_spec *spec, char org_id[ID_BUF_SIZE], char *msg,
+                         size_t msglen)
+{
+    struct api_app *app = APP(req);
+    int64_t now = auth_now(&app->auth);
+    char err[256] = "";
+    memset(spec, 0, sizeof *spec);
+    org_id[0] = '\0';
+    spec->user_id = ctx->user.id;
+    spec->name = form->name;
+    if (web_field(req, "name", form->name, sizeof form->name) != RC_OK || !form->name[0]) {
+        snprintf(msg, msglen, "Give the token a name that says where it is used.");
+        return RC_INVALID;
+    }
+    if (web_field(req, "scope", form->scope, sizeof form->scope) != RC_OK || !form->scope[0])
+        snprintf(form->scope, sizeof form->scope, "full");
+    if (auth_check_scope(form->scope, err, sizeof err) != RC_OK) {
+        sentence(err, msg, msglen);
+        return RC_INVALID;
+    }
+    spec->scopes = form->scope;
+    if (web_field(req, "expiry", form->expiry, sizeof form->expiry) != RC_OK || !form->expiry[0])
+        snprintf(form->expiry, sizeof form->expiry, "never");
+    if (web_field(req, "expiry_date", form->date, sizeof form->date) != RC_OK)
+        form->date[0] = '\0';
+    if (strcmp(form->expiry, "date") == 0) {
+        if (!form->date[0] ||
+            timefmt_parse(form->date, strlen(form->date), &spec->expires_at) != RC_OK) {
+            snprintf(msg, msglen, "Pick the expiry date (YYYY-MM-DD).");
+            return RC_INVALID;
+        }
+    } else if (strcmp(form->expiry, "never") != 0) {
+        int days = 0;
+        for (size_t i = 1; i < sizeof expiry_choices / sizeof expiry_choices[0] - 1; i++)
+            if (strcmp(form->expiry, expiry_choices[i][0]) == 0)
+                days = (int)strtol(expiry_choices[i][0], NULL, 10);
+        if (!days) {
+            snprintf(msg, msglen, "Choose an expiry from the list.");
+            return RC_INVALID;
+        }
+        spec->expires_at = now + (int64_t)days * 86400;
+    }
+    if (auth_check_expiry(spec->expires_at, now, "Expiry", err, sizeof err) != RC_OK) {
+        sentence(err, msg, msglen);
+        return RC_INVALID;
+    }
+    if (web_field(req, "org", form->org, sizeof form->org) != RC_OK)
+        form->org[0] = '\0';
+    if (form->org[0]) {
+        struct store_org org;
+        enum rc rc = store_org_for_member(app->store, ctx->user.id, form->org, &org);
+        if (rc == RC_NOT_FOUND) {
+            snprintf(msg, msglen, "Choose one of your organizations.");
+            return RC_INVALID;
+        }
+        if (rc != RC_OK)
+            return rc;
+        /* A token made for an organization must meet its policy, or it could never act
+         * there: the same check as POST /v1/tokens. */
+        struct store_token probe = {0};
+        probe.created_at = now;
+        probe.expires_at = spec->expires_at;
+        store_copy_field(probe.org_id, sizeof probe.org_id, org.id);
+        if (auth_check_policy(&probe, &org.token_policy, org.name, err, sizeof err) != RC_OK) {
+            sentence(err, msg, msglen);
+            return RC_INVALID;
+        }
+        snprintf(org_id, ID_BUF_SIZE, "%s", org.id);
+        spec->org_id = org_id;
+    }
+    return RC_OK;
+}
+
 void web_token_create(struct http_request *req, struct http_response *res)
 {
     struct web_ctx ctx;
@@ -70,26 +233,25 @@ void web_token_create(struct http_request *req, struct http_response *res)
         return;
     if (web_check_post(req, res, &ctx) != RC_OK)
         goto out;
-    char name[STORE_NAME_SIZE + 1], err[256] = "";
-    enum rc rc = web_field(req, "name", name, sizeof name);
-    if (rc != RC_OK || !*name) {
-        tokens_page(req, res, &ctx, 400, "Give the token a name that says where it is used.",
-                    NULL, NULL, NULL);
+    struct token_form form = {0};
+    struct auth_pat_spec spec;
+    char org_id[ID_BUF_SIZE], msg[300] = "", err[256] = "";
+    enum rc rc = read_form(req, &ctx, &form, &spec, org_id, msg, sizeof msg);
+    if (rc == RC_INVALID) {
+        tokens_page(req, res, &ctx, 400, msg, &form, NULL, NULL);
         goto out;
     }
     char secret[TOKEN_BUF_SIZE];
     struct store_token row;
-    rc = auth_issue_pat(&APP(req)->auth, ctx.user.id, name, http_client_ip(req), secret, &row,
-                        err, sizeof err);
+    if (rc == RC_OK)
+        rc = auth_issue_pat_spec(&APP(req)->auth, &spec, http_client_ip(req), secret, &row, err,
+                                 sizeof err);
     if (rc == RC_OK) {
         tokens_page(req, res, &ctx, 201, NULL, NULL, &row, secret);
         sodium_memzero(secret, sizeof secret);
     } else if (rc == RC_INVALID || rc == RC_CONFLICT || rc == RC_FORBIDDEN) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "%s.", err);
-        if (msg[0] >= 'a' && msg[0] <= 'z')
-            msg[0] = (char)(msg[0] - 'a' + 'A');
-        tokens_page(req, res, &ctx, rc == RC_CONFLICT ? 409 : 400, msg, name, NULL, NULL);
+        sentence(err, msg, sizeof msg);
+        tokens_page(req, res, &ctx, rc == RC_CONFLICT ? 409 : 400, msg, &form, NULL, NULL);
     } else {
         web_message(req, res, 503, &ctx, "Unavailable",
                     "The token could not be created. Try again in a moment.", "/account/tokens");

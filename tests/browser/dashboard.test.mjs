@@ -162,3 +162,73 @@ test("a token named <script>alert(1)</script> is shown as text", () =>
     assert.ok((await page.content()).includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert.deepEqual(dialogs, []);
   }));
+
+test("a token made with 7 days and read scope shows both, and the CLI shows its expiry", () =>
+  withServer(async (server) => {
+    const page = await (await browser.newContext()).newPage();
+    await signUp(page, server, "lin@example.com");
+    await page.goto(server.url + "/account/tokens");
+    await page.getByLabel(/^Name/).fill("ci-read");
+    await page.getByLabel("Scope").selectOption("read");
+    await page.getByLabel("Expiry", { exact: true }).selectOption("7");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const token = (await page.locator("#new-token").textContent()).trim();
+    assert.match(token, /^pcc_pat_/);
+
+    const expected = new Date(Date.now() + 7 * 86400 * 1000).toISOString().slice(0, 10);
+    await page.goto(server.url + "/account/tokens");
+    const row = page.locator("#tokens tr", { hasText: "ci-read" });
+    assert.equal((await row.locator("td.scopes").textContent()).trim(), "read");
+    assert.match(await row.locator("td.expires").textContent(), new RegExp(`^${expected} `));
+    assert.equal((await row.locator("td.org").textContent()).trim(), "any");
+
+    const status = pipecat(server, ["cloud", "auth", "status"], { token });
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(expected), status.stdout);
+    // A read token cannot create tokens; the API's scope check applies to it.
+    const create = pipecat(server, ["cloud", "tokens", "create", "--name", "x"], { token });
+    assert.notEqual(create.status, 0);
+
+    // Last used: the dashboard shows the time, address and user agent of that use.
+    await page.goto(server.url + "/account/tokens");
+    const used = page.locator("#tokens tr", { hasText: "ci-read" }).locator("td.used");
+    assert.doesNotMatch(await used.textContent(), /never/);
+    assert.equal((await used.locator(".ip").textContent()).trim(), "127.0.0.1");
+    assert.ok((await used.locator(".agent").textContent()).trim().length > 0);
+
+    // An expiry date in the past is refused by the same check as the API's.
+    await page.getByLabel(/^Name/).fill("too-old");
+    await page.getByLabel("Expiry", { exact: true }).selectOption("date");
+    await page.getByLabel("Expiry date").fill("2001-01-01");
+    await page.getByRole("button", { name: "Create token" }).click();
+    await assert.doesNotReject(page.locator(".error", { hasText: /xpir/ }).waitFor());
+    assert.equal(await page.locator("#tokens tr", { hasText: "too-old" }).count(), 0);
+  }));
+
+test("creating and deleting a token shows in the audit log, escaped", () =>
+  withServer(async (server) => {
+    const page = await (await browser.newContext()).newPage();
+    const dialogs = [];
+    page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+    await signUp(page, server, "kay@example.com");
+    await createToken(page, server, "<b>audited</b>");
+    await page.goto(server.url + "/account/tokens");
+    await page.locator("#tokens tr", { hasText: "audited" }).getByRole("link", { name: /Delete/ }).click();
+    await page.getByRole("button", { name: "Delete token" }).click();
+    await page.waitForURL(/done=deleted/);
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit log" }).click();
+    await page.waitForURL(server.url + "/account/audit");
+    const events = await page.locator("#audit td.event").allTextContents();
+    const created = events.indexOf("token.created"), revoked = events.indexOf("token.revoked");
+    assert.ok(created >= 0 && revoked >= 0, events.join(","));
+    assert.ok(revoked < created, "newest first");
+    assert.ok(events.includes("web.signup"));
+
+    // The personal organization's admin sees its events too.
+    await page.getByRole("link", { name: /^Organization / }).click();
+    await page.waitForURL(/view=org/);
+    assert.ok((await page.locator("#audit td.event").allTextContents()).includes("web.signup"));
+    assert.deepEqual(dialogs, []);
+    assert.ok(!(await page.content()).includes("<b>audited</b>"));
+  }));

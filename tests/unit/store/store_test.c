@@ -956,3 +956,83 @@ Test(store, service_accounts_are_org_owned_users)
                  "its tokens are gone with it");
     cr_assert_eq(store_user_by_id(st, u.id, &got), RC_NOT_FOUND);
 }
+
+/* --- OAuth (migration 0005) ------------------------------------------------------------------ */
+
+static void random_digest(char out[DIGEST_HEX_SIZE])
+{
+    char secret[TOKEN_BUF_SIZE] = {0};
+    token_generate(TOKEN_KIND_OAUTH_REFRESH, secret);
+    struct digest_key k = {{0}};
+    digest_secret(&k, secret, TOKEN_LEN, out);
+}
+
+Test(store, oauth_codes_are_spent_once)
+{
+    struct store_user u = make_user();
+    struct store_oauth_code code = {0}, got;
+    random_digest(code.digest);
+    snprintf(code.user_id, sizeof code.user_id, "%s", u.id);
+    snprintf(code.client_id, sizeof code.client_id, "pipecat-cli");
+    snprintf(code.redirect_uri, sizeof code.redirect_uri, "http://127.0.0.1:8400/oauth_callback");
+    snprintf(code.code_challenge, sizeof code.code_challenge, "abc");
+    snprintf(code.scopes, sizeof code.scopes, "full");
+    code.created_at = 1700000000;
+    code.expires_at = 1700000060;
+    cr_assert_eq(store_oauth_code_insert(st, &code), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_code_take(st, code.digest, 1700000010, &got), RC_OK, "%s",
+                 st->last_error);
+    cr_assert_str_eq(got.user_id, u.id);
+    cr_assert_str_eq(got.redirect_uri, code.redirect_uri);
+    cr_assert_str_eq(got.code_challenge, "abc");
+    cr_assert_eq(got.expires_at, 1700000060);
+    cr_assert_eq(got.used_at, 1700000010);
+    cr_assert_eq(store_oauth_code_take(st, code.digest, 1700000011, &got), RC_CONFLICT,
+                 "a second exchange of the same code is refused");
+    cr_assert_eq(got.used_at, 1700000010, "the first use stays recorded");
+    char other[DIGEST_HEX_SIZE];
+    random_digest(other);
+    cr_assert_eq(store_oauth_code_take(st, other, 1700000010, &got), RC_NOT_FOUND);
+}
+
+Test(store, oauth_refresh_families_rotate_and_revoke_together)
+{
+    struct store_user u = make_user();
+    struct store_token access = make_token(u.id, "oauth access");
+    char family[ID_BUF_SIZE];
+    token_new_id("fam_", family);
+    cr_assert_eq(store_oauth_access_link(st, access.id, family), RC_OK, "%s", st->last_error);
+    char got_family[ID_BUF_SIZE];
+    cr_assert_eq(store_oauth_family_of(st, access.id, got_family), RC_OK);
+    cr_assert_str_eq(got_family, family);
+    struct store_token pat = make_token(u.id, "a pat");
+    cr_assert_eq(store_oauth_family_of(st, pat.id, got_family), RC_NOT_FOUND);
+
+    struct store_oauth_refresh rt = {0}, rt2 = {0}, got;
+    random_digest(rt.digest);
+    snprintf(rt.family_id, sizeof rt.family_id, "%s", family);
+    snprintf(rt.user_id, sizeof rt.user_id, "%s", u.id);
+    snprintf(rt.client_id, sizeof rt.client_id, "pipecat-cli");
+    snprintf(rt.scopes, sizeof rt.scopes, "full");
+    rt.created_at = 1700000000;
+    rt.expires_at = 1702592000;
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", st->last_error);
+    rt2 = rt;
+    random_digest(rt2.digest);
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt2), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_refresh_take(st, rt.digest, 1700000100, &got), RC_OK);
+    cr_assert_str_eq(got.family_id, family);
+    cr_assert_eq(store_oauth_refresh_take(st, rt.digest, 1700000200, &got), RC_CONFLICT,
+                 "a spent refresh token is reported as reuse");
+
+    cr_assert_eq(store_oauth_family_revoke(st, family, 1700000300), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_refresh_take(st, rt2.digest, 1700000400, &got), RC_CONFLICT,
+                 "an unspent token of a revoked family no longer works");
+    cr_assert_eq(got.revoked_at, 1700000300);
+    struct store_user owner;
+    struct store_token t;
+    cr_assert_eq(store_token_lookup(st, access.digest, &t, &owner), RC_OK);
+    cr_assert_eq(t.revoked_at, 1700000300, "the family's access tokens are revoked too");
+    cr_assert_eq(store_token_lookup(st, pat.digest, &t, &owner), RC_OK);
+    cr_assert_eq(t.revoked_at, 0, "other tokens are untouched");
+}

@@ -1,0 +1,258 @@
+/* oauth.c: OAuth 2.0 for the CLI, a public client: authorization codes bound to a PKCE S256
+ * challenge and a loopback redirect URI, access tokens (pcc_oat_, short-lived rows of tokens)
+ * and refresh tokens (pcc_ort_) that rotate on every use, in families revoked as a whole when
+ * a spent refresh token comes back (RFC 6749, 7636, 8252, OAuth 2.0 Security BCP). */
+#include "auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "banned.h"
+
+int auth_oauth_redirect_ok(const char *uri)
+{
+    static const char prefix[] = "http://127.0.0.1:";
+    static const char path[] = "/oauth_callback";
+    if (!uri || strncmp(uri, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    const char *p = uri + sizeof prefix - 1;
+    unsigned long port = 0;
+    size_t digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 6) {
+        port = port * 10 + (unsigned long)(*p - '0');
+        p++;
+        digits++;
+    }
+    if (digits == 0 || digits > 5 || uri[sizeof prefix - 1] == '0' || port < 1 || port > 65535)
+        return 0;
+    return strcmp(p, path) == 0;
+}
+
+static int urlsafe_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+int auth_oauth_challenge_ok(const char *challenge)
+{
+    if (!challenge || strlen(challenge) != 43)
+        return 0;
+    for (const char *p = challenge; *p; p++)
+        if (!urlsafe_char(*p))
+            return 0;
+    return 1;
+}
+
+/* RFC 7636: 43..128 characters of [A-Z a-z 0-9 - . _ ~]. */
+static int verifier_ok(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    if (n < 43 || n > 128)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!urlsafe_char(v[i]) && v[i] != '.' && v[i] != '~')
+            return 0;
+    return 1;
+}
+
+/* The keyed digest of a code, in a domain of its own. */
+static void code_digest(struct auth *a, const char *code, char out[DIGEST_HEX_SIZE])
+{
+    char msg[AUTH_OAUTH_CODE_BUF_SIZE + 8];
+    int n = snprintf(msg, sizeof msg, "code:%s", code);
+    digest_secret(&a->key, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, out);
+    sodium_memzero(msg, sizeof msg);
+}
+
+enum rc auth_oauth_code_issue(struct auth *a, const char *user_id, const char *redirect_uri,
+                              const char *challenge, const char *scopes, const char *ip,
+                              char code_out[AUTH_OAUTH_CODE_BUF_SIZE])
+{
+    if (!auth_oauth_redirect_ok(redirect_uri) || !auth_oauth_challenge_ok(challenge))
+        return RC_INVALID;
+    struct store_oauth_code row = {0};
+    token_random_base62(code_out, AUTH_OAUTH_CODE_LEN);
+    code_out[AUTH_OAUTH_CODE_LEN] = '\0';
+    code_digest(a, code_out, row.digest);
+    store_copy_field(row.user_id, sizeof row.user_id, user_id);
+    store_copy_field(row.client_id, sizeof row.client_id, AUTH_OAUTH_CLIENT_ID);
+    store_copy_field(row.redirect_uri, sizeof row.redirect_uri, redirect_uri);
+    store_copy_field(row.code_challenge, sizeof row.code_challenge, challenge);
+    store_copy_field(row.scopes, sizeof row.scopes, scopes && *scopes ? scopes : "full");
+    row.created_at = auth_now(a);
+    row.expires_at = row.created_at + AUTH_OAUTH_CODE_SECONDS;
+    enum rc rc = store_oauth_code_insert(a->store, &row);
+    if (rc != RC_OK) {
+        sodium_memzero(code_out, AUTH_OAUTH_CODE_BUF_SIZE);
+        return rc;
+    }
+    auth_audit(a, "oauth.consent", user_id, NULL, NULL, ip, "{\"client\":\"" AUTH_OAUTH_CLIENT_ID "\"}");
+    return RC_OK;
+}
+
+/* Issue an access + refresh token pair for user_id in family (new when family is ""). */
+static enum rc issue_pair(struct auth *a, const char *user_id, const char *scopes,
+                          const char *family_in, const char *ip, struct auth_oauth_tokens *out)
+{
+    int64_t now = auth_now(a);
+    int64_t ttl = a->oauth_access_seconds > 0 ? a->oauth_access_seconds
+                                              : AUTH_OAUTH_ACCESS_SECONDS;
+    char family[ID_BUF_SIZE];
+    if (family_in && *family_in)
+        store_copy_field(family, sizeof family, family_in);
+    else
+        token_new_id("fam_", family);
+
+    struct store_token row = {0};
+    token_generate(TOKEN_KIND_OAUTH_ACCESS, out->access);
+    token_new_id(TOKEN_ID_PREFIX, row.id);
+    store_copy_field(row.user_id, sizeof row.user_id, user_id);
+    row.kind = TOKEN_KIND_OAUTH_ACCESS;
+    snprintf(row.name, sizeof row.name, "CLI login (%s)", family + 4);
+    token_display(out->access, TOKEN_LEN, row.display);
+    digest_secret(&a->key, out->access, TOKEN_LEN, row.digest);
+    store_copy_field(row.scopes, sizeof row.scopes, scopes);
+    row.created_at = now;
+    row.expires_at = now + ttl;
+    enum rc rc = store_token_insert(a->store, &row);
+    if (rc == RC_OK)
+        rc = store_oauth_access_link(a->store, row.id, family);
+
+    struct store_oauth_refresh rt = {0};
+    token_generate(TOKEN_KIND_OAUTH_REFRESH, out->refresh);
+    digest_secret(&a->key, out->refresh, TOKEN_LEN, rt.digest);
+    store_copy_field(rt.family_id, sizeof rt.family_id, family);
+    store_copy_field(rt.user_id, sizeof rt.user_id, user_id);
+    store_copy_field(rt.client_id, sizeof rt.client_id, AUTH_OAUTH_CLIENT_ID);
+    store_copy_field(rt.scopes, sizeof rt.scopes, scopes);
+    rt.created_at = now;
+    rt.expires_at = now + AUTH_OAUTH_REFRESH_SECONDS;
+    if (rc == RC_OK)
+        rc = store_oauth_refresh_insert(a->store, &rt);
+    if (rc != RC_OK) {
+        store_oauth_family_revoke(a->store, family, now); /* nothing half-issued stays usable */
+        sodium_memzero(out, sizeof *out);
+        return rc;
+    }
+    out->expires_in = ttl;
+    store_copy_field(out->scopes, sizeof out->scopes, scopes);
+    char detail[128];
+    snprintf(detail, sizeof detail, "{\"client\":\"%s\",\"family\":\"%s\"}", AUTH_OAUTH_CLIENT_ID,
+             family);
+    auth_audit(a, family_in && *family_in ? "oauth.refreshed" : "oauth.login", user_id, row.id,
+               NULL, ip, detail);
+    return RC_OK;
+}
+
+static enum rc refuse(struct auth *a, const char *ip, char *err, size_t errlen, const char *why)
+{
+    snprintf(err, errlen, "%s", why);
+    auth_throttle_fail(a->throttle, ip ? ip : "", auth_now(a));
+    return RC_INVALID;
+}
+
+enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client_id,
+                            const char *redirect_uri, const char *verifier, const char *ip,
+                            struct auth_oauth_tokens *out, char *err, size_t errlen)
+{
+    int64_t now = auth_now(a);
+    if (!code || strlen(code) != AUTH_OAUTH_CODE_LEN)
+        return refuse(a, ip, err, errlen, "code: unknown, expired or already used");
+    if (!client_id || strcmp(client_id, AUTH_OAUTH_CLIENT_ID) != 0)
+        return refuse(a, ip, err, errlen, "client_id: unknown client");
+    if (!verifier_ok(verifier))
+        return refuse(a, ip, err, errlen, "code_verifier: missing or malformed");
+    char digest[DIGEST_HEX_SIZE];
+    code_digest(a, code, digest);
+    struct store_oauth_code row;
+    enum rc rc = store_oauth_code_take(a->store, digest, now, &row);
+    if (rc == RC_CONFLICT) {
+        /* A replayed code: refused, and recorded for the user to see. */
+        auth_audit(a, "oauth.code_replayed", row.user_id, NULL, NULL, ip, NULL);
+        return refuse(a, ip, err, errlen, "code: unknown, expired or already used");
+    }
+    if (rc == RC_NOT_FOUND)
+        return refuse(a, ip, err, errlen, "code: unknown, expired or already used");
+    if (rc != RC_OK)
+        return rc;
+    if (!digest_equal(digest, row.digest) || row.expires_at <= now)
+        return refuse(a, ip, err, errlen, "code: unknown, expired or already used");
+    if (!redirect_uri || strcmp(redirect_uri, row.redirect_uri) != 0)
+        return refuse(a, ip, err, errlen, "redirect_uri: does not match the authorization request");
+    /* PKCE S256: BASE64URL(SHA-256(verifier)) must equal the challenge. */
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, (const unsigned char *)verifier, strlen(verifier));
+    char computed[64];
+    sodium_bin2base64(computed, sizeof computed, hash, sizeof hash,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    if (strlen(row.code_challenge) != 43 || strlen(computed) != 43 ||
+        sodium_memcmp(computed, row.code_challenge, 43) != 0) {
+        auth_audit(a, "oauth.pkce_failed", row.user_id, NULL, NULL, ip, NULL);
+        return refuse(a, ip, err, errlen, "code_verifier: does not match the code challenge");
+    }
+    return issue_pair(a, row.user_id, row.scopes, "", ip, out);
+}
+
+enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *client_id,
+                           const char *ip, struct auth_oauth_tokens *out, char *err,
+                           size_t errlen)
+{
+    int64_t now = auth_now(a);
+    enum token_kind kind;
+    size_t len = refresh ? strnlen(refresh, TOKEN_MAX_LEN + 1) : 0;
+    if (!refresh || token_parse(refresh, len, &kind) != RC_OK || kind != TOKEN_KIND_OAUTH_REFRESH)
+        return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
+    if (!client_id || strcmp(client_id, AUTH_OAUTH_CLIENT_ID) != 0)
+        return refuse(a, ip, err, errlen, "client_id: unknown client");
+    char digest[DIGEST_HEX_SIZE];
+    digest_secret(&a->key, refresh, len, digest);
+    struct store_oauth_refresh row;
+    enum rc rc = store_oauth_refresh_take(a->store, digest, now, &row);
+    if (rc == RC_CONFLICT) {
+        if (!row.revoked_at) {
+            /* Reuse of a spent refresh token: someone holds a copy. End the whole login. */
+            store_oauth_family_revoke(a->store, row.family_id, now);
+            char detail[96];
+            snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"reuse\"}",
+                     row.family_id);
+            auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
+            log_warn("auth: refresh token reuse; family %s revoked", row.family_id);
+        }
+        return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
+    }
+    if (rc == RC_NOT_FOUND)
+        return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
+    if (rc != RC_OK)
+        return rc;
+    if (!digest_equal(digest, row.digest) || row.expires_at <= now)
+        return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
+    return issue_pair(a, row.user_id, row.scopes, row.family_id, ip, out);
+}
+
+enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const char *ip)
+{
+    int64_t now = auth_now(a);
+    enum token_kind kind;
+    size_t len = refresh ? strnlen(refresh, TOKEN_MAX_LEN + 1) : 0;
+    if (!refresh || token_parse(refresh, len, &kind) != RC_OK || kind != TOKEN_KIND_OAUTH_REFRESH)
+        return RC_NOT_FOUND;
+    char digest[DIGEST_HEX_SIZE];
+    digest_secret(&a->key, refresh, len, digest);
+    struct store_oauth_refresh row;
+    enum rc rc = store_oauth_refresh_take(a->store, digest, now, &row);
+    if (rc != RC_OK && rc != RC_CONFLICT)
+        return rc;
+    if (!digest_equal(digest, row.digest))
+        return RC_NOT_FOUND;
+    if ((rc = store_oauth_family_revoke(a->store, row.family_id, now)) != RC_OK)
+        return rc;
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"logout\"}", row.family_id);
+    auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
+    return RC_OK;
+}
