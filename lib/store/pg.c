@@ -55,10 +55,7 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
     X(Q_TOKEN_INSERT, WRITE,                                                                   \
       "INSERT INTO tokens (id, user_id, kind, name, display, digest, scopes, org_id, "         \
       "created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")              \
-    X(Q_TOKEN_LOOKUP, READ,                                                                    \
-      "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.name, u.created_at, u.kind "                 \
-      "FROM tokens t JOIN users u ON u.id = t.user_id "                                        \
-      "WHERE t.digest = $1 OR t.previous_digest = $1")                                         \
+    X(Q_TOKEN_LOOKUP, READ, TOKEN_LOOKUP_SQL)                                                  \
     X(Q_TOKEN_BY_ID, READ,                                                                     \
       "SELECT " TOKEN_COLUMNS " FROM tokens t WHERE t.user_id = $1 AND t.id = $2")             \
     X(Q_TOKENS_FOR_USER, READ,                                                                 \
