@@ -37,7 +37,8 @@ API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c li
              lib/api/regions.c lib/api/apikeys.c lib/api/secrets.c lib/api/services.c \
              lib/api/public.c lib/api/audit.c lib/api/orgtokens.c lib/api/oauth.c
 WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
-             lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c
+             lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
+             lib/web/orgtokens.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
@@ -45,7 +46,7 @@ PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
               cmd/pipecat/cmd_keys.c cmd/pipecat/cmd_props.c cmd/pipecat/cmd_secrets.c \
               cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c \
-              cmd/pipecat/cmd_orgtokens.c
+              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
 PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))

@@ -271,6 +271,12 @@ static int user_add(int argc, char **argv)
     struct digest_key key;
     if (open_backend(&s, &st, &key))
         return 1;
+    struct auth auth;
+    if (auth_init(&auth, st, &key, NULL) != RC_OK) {
+        sodium_memzero(&key, sizeof key);
+        store_close(st);
+        return 1;
+    }
     sodium_memzero(&key, sizeof key);
     int status = 1;
     struct store_user user;
@@ -303,11 +309,15 @@ static int user_add(int argc, char **argv)
             die_msg("user add", "cannot add the membership: %s", st->last_error);
             goto out;
         }
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"userId\":\"%s\",\"role\":\"%s\"}", user.id, r);
+        auth_audit(&auth, "membership.added", user.id, NULL, org.id, "admin-cli", detail);
         fprintf(stderr, "pccd user add: %s is %s of organization %s%s\n", email, r, org.name,
                 created ? " (created)" : "");
     }
     status = 0;
 out:
+    auth_release(&auth);
     store_close(st);
     return status;
 }
@@ -505,24 +515,34 @@ int cmd_org(int argc, char **argv)
 
 static int token_command(const char *sub, int argc, char **argv)
 {
-    enum { OPT_USER = 1, OPT_NAME, OPT_ID };
+    enum { OPT_USER = 1, OPT_NAME, OPT_ID, OPT_SCOPES, OPT_DAYS, OPT_ORG };
     static const struct option opts[] = {COMMON_OPTIONS,
                                          {"user", required_argument, NULL, OPT_USER},
                                          {"name", required_argument, NULL, OPT_NAME},
                                          {"id", required_argument, NULL, OPT_ID},
+                                         {"scopes", required_argument, NULL, OPT_SCOPES},
+                                         {"expires-in-days", required_argument, NULL, OPT_DAYS},
+                                         {"org", required_argument, NULL, OPT_ORG},
                                          {0, 0, 0, 0}};
     static const char help[] =
-        "usage: pccd token create --data DIR --user EMAIL --name NAME\n"
+        "usage: pccd token create --data DIR --user EMAIL --name NAME [--scopes LIST]\n"
+        "                         [--expires-in-days N] [--org SLUG]\n"
         "       pccd token list   --data DIR --user EMAIL\n"
         "       pccd token revoke --data DIR --user EMAIL --id TOKEN_ID\n\n"
         "create prints the new personal access token on standard output, once; it cannot be\n"
         "shown again. list prints the user's active tokens (never their secrets).\n\n"
         "  --user EMAIL        the token's owner\n"
         "  --name NAME         a descriptive name, e.g. the pipeline that uses it\n"
+        "  --scopes LIST       comma-separated scopes: read, deploy, secrets, full\n"
+        "                      (default full)\n"
+        "  --expires-in-days N the token expires N days from now (1-3650; default never)\n"
+        "  --org SLUG          bind the token to organization SLUG (the user must be a\n"
+        "                      member; the token must meet its token policy)\n"
         "  --id TOKEN_ID       the token to revoke (see list)\n" COMMON_HELP;
     struct pccd_settings s;
     settings_from_env(&s);
-    const char *email = NULL, *name = NULL, *id = NULL;
+    const char *email = NULL, *name = NULL, *id = NULL, *scopes_arg = NULL, *org_slug = NULL;
+    const char *days_arg = NULL;
     char cmdname[32];
     snprintf(cmdname, sizeof cmdname, "token %s", sub);
     int c;
@@ -532,6 +552,9 @@ static int token_command(const char *sub, int argc, char **argv)
         case OPT_USER: email = optarg; break;
         case OPT_NAME: name = optarg; break;
         case OPT_ID: id = optarg; break;
+        case OPT_SCOPES: scopes_arg = optarg; break;
+        case OPT_DAYS: days_arg = optarg; break;
+        case OPT_ORG: org_slug = optarg; break;
         default:
             if (!common_option(c, &s)) {
                 fputs(help, stderr);
@@ -542,6 +565,57 @@ static int token_command(const char *sub, int argc, char **argv)
     int creating = strcmp(sub, "create") == 0, revoking = strcmp(sub, "revoke") == 0;
     if (!email || (creating && !name) || (revoking && !id)) {
         die_msg(cmdname, "missing option: %s", !email ? "--user" : creating ? "--name" : "--id");
+        return 2;
+    }
+    if (!creating && (scopes_arg || days_arg || org_slug)) {
+        die_msg(cmdname, "--scopes, --expires-in-days and --org only go with create");
+        return 2;
+    }
+    /* Scopes: a comma-separated list, checked name by name as the API does. */
+    char scopes[STORE_SCOPES_SIZE] = "";
+    char err[256];
+    if (scopes_arg) {
+        size_t used = 0;
+        const char *p = scopes_arg;
+        while (*p) {
+            size_t n = strcspn(p, ", ");
+            if (n) {
+                char one[48];
+                snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one - 1 ? n : sizeof one - 1),
+                         p);
+                if (auth_check_scope(one, err, sizeof err) != RC_OK) {
+                    die_msg(cmdname, "%s", err);
+                    return 2;
+                }
+                if (used + n + 2 > sizeof scopes) {
+                    die_msg(cmdname, "--scopes: too many scopes");
+                    return 2;
+                }
+                used += (size_t)snprintf(scopes + used, sizeof scopes - used, "%s%s",
+                                         used ? " " : "", one);
+            }
+            p += n;
+            while (*p == ',' || *p == ' ')
+                p++;
+        }
+        if (!used) {
+            die_msg(cmdname, "--scopes: give at least one scope (read, deploy, secrets, full)");
+            return 2;
+        }
+    }
+    long days = 0;
+    if (days_arg) {
+        char *end;
+        errno = 0;
+        days = strtol(days_arg, &end, 10);
+        if (errno || end == days_arg || *end || days < 1 || days > AUTH_MAX_LIFETIME_DAYS) {
+            die_msg(cmdname, "--expires-in-days: must be an integer from 1 to %d",
+                    AUTH_MAX_LIFETIME_DAYS);
+            return 2;
+        }
+    }
+    if (org_slug && !text_is_slug(org_slug)) {
+        die_msg(cmdname, "--org: '%s' is not an organization slug", org_slug);
         return 2;
     }
     if (settings_finish(&s, cmdname))
@@ -559,7 +633,6 @@ static int token_command(const char *sub, int argc, char **argv)
     }
     sodium_memzero(&key, sizeof key);
     struct store_user user;
-    char err[256];
     enum rc rc = store_user_by_email(st, email, &user);
     if (rc != RC_OK) {
         die_msg(cmdname, rc == RC_NOT_FOUND ? "no user %s (create one with `pccd user add`)"
@@ -569,7 +642,38 @@ static int token_command(const char *sub, int argc, char **argv)
     if (creating) {
         char secret[TOKEN_BUF_SIZE];
         struct store_token row;
-        rc = auth_issue_pat(&auth, user.id, name, "admin-cli", secret, &row, err, sizeof err);
+        /* The same checks and issuing as POST /v1/tokens: expiry range, membership and policy
+         * of the bound organization, then auth_issue_pat_spec. */
+        int64_t t = auth_now(&auth);
+        struct auth_pat_spec spec = {.user_id = user.id, .name = name, .scopes = scopes};
+        if (days)
+            spec.expires_at = t + (int64_t)days * 86400;
+        if (auth_check_expiry(spec.expires_at, t, "--expires-in-days", err, sizeof err) !=
+            RC_OK) {
+            die_msg(cmdname, "%s", err);
+            goto out;
+        }
+        struct store_org org;
+        if (org_slug) {
+            rc = store_org_for_member(st, user.id, org_slug, &org);
+            if (rc != RC_OK) {
+                die_msg(cmdname, rc == RC_NOT_FOUND ? "--org: %s is not a member of '%s'"
+                                                    : "cannot read the organization of %s: %s",
+                        email, org_slug);
+                goto out;
+            }
+            struct store_token probe = {0};
+            probe.created_at = t;
+            probe.expires_at = spec.expires_at;
+            store_copy_field(probe.org_id, sizeof probe.org_id, org.id);
+            if (auth_check_policy(&probe, &org.token_policy, org.name, err, sizeof err) !=
+                RC_OK) {
+                die_msg(cmdname, "%s", err);
+                goto out;
+            }
+            spec.org_id = org.id;
+        }
+        rc = auth_issue_pat_spec(&auth, &spec, "admin-cli", secret, &row, err, sizeof err);
         if (rc != RC_OK) {
             die_msg(cmdname, "%s", err);
             goto out;
@@ -577,8 +681,13 @@ static int token_command(const char *sub, int argc, char **argv)
         printf("%s\n", secret);
         fflush(stdout);
         sodium_memzero(secret, sizeof secret);
-        fprintf(stderr, "pccd token create: token %s (%s) for %s; it is shown only this once\n",
-                row.id, row.display, email);
+        char until[TIMEFMT_SIZE] = "never";
+        if (row.expires_at)
+            timefmt_iso8601(row.expires_at, until);
+        fprintf(stderr,
+                "pccd token create: token %s (%s) for %s, scopes %s, organization %s, expires "
+                "%s; it is shown only this once\n",
+                row.id, row.display, email, row.scopes, org_slug ? org_slug : "any", until);
     } else if (revoking) {
         rc = auth_revoke(&auth, user.id, id, "admin-cli");
         if (rc != RC_OK) {

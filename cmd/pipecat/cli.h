@@ -102,6 +102,16 @@ int session_resolve_org(struct session *s, const char *flag_org);
 /* Save the credentials file, printing an error on failure; returns 0 or an exit code. */
 int session_save(struct session *s);
 
+/* --- cmd_login.c --- */
+/* When the token from the file is an OAuth access token that expires within 60 s and a
+ * refresh token is stored, trade the refresh token for new tokens at the issuer's token
+ * endpoint and store them. EXIT_OK (also when nothing was due), or EXIT_FAIL after telling the
+ * user to log in again. */
+int oauth_refresh_if_due(struct session *s);
+/* For an OAuth session (a refresh token is stored): POST /auth/logout and report the outcome.
+ * 1 when the server confirmed the revocation, else 0. */
+int oauth_logout(struct session *s);
+
 /* --- args.c --- */
 /* One option of a command: -s / --long / a multi-letter single-dash alias of the reference
  * client (e.g. "-min"). A flag sets *flag to 1; an option with a value stores it in *value
@@ -191,6 +201,7 @@ int deploy_config_load(struct cli *cli, const char *explicit_path, struct deploy
 void deploy_config_release(struct deploy_config *dc);
 
 /* --- commands --- */
+int cmd_auth_login(struct cli *cli, int argc, char **argv);
 int cmd_auth_use_pat(struct cli *cli, int argc, char **argv);
 int cmd_auth_whoami(struct cli *cli, int argc, char **argv);
 int cmd_auth_status(struct cli *cli, int argc, char **argv);

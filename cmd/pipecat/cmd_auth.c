@@ -341,7 +341,9 @@ int cmd_auth_logout(struct cli *cli, int argc, char **argv)
     int status = session_open(cli, &s, revoke);
     if (status != EXIT_OK)
         goto out;
-    int revoked = 0;
+    int revoked = 0, oauth_revoked = 0;
+    if (!revoke && s.source == TOKEN_SOURCE_FILE)
+        oauth_revoked = oauth_logout(&s);
     if (revoke) {
         struct client_reply r;
         if ((status = session_call(&s, "DELETE", "/v1/tokens/self", NULL, &r)) != EXIT_OK) {
@@ -361,7 +363,8 @@ int cmd_auth_logout(struct cli *cli, int argc, char **argv)
     const char *env = getenv("PIPECAT_TOKEN");
     int env_set = env && *env;
     if (cli->json) {
-        out_json(json_pack("{s:b, s:b, s:b, s:s}", "loggedOut", 1, "revoked", revoked,
+        out_json(json_pack("{s:b, s:b, s:b, s:s}", "loggedOut", 1, "revoked",
+                           revoked || oauth_revoked,
                            "removedFile", had_file, "configPath", s.config_path));
     } else {
         if (had_file)

@@ -22,6 +22,15 @@
     "pick from a list (terminal only).\n"
 
 const struct command cli_commands[] = {
+    {"auth", "login", cmd_auth_login, "sign in through the browser (OAuth)",
+     "usage: %s auth login [--no-browser]\n\n"
+     "Sign in through the browser: the CLI opens the sign-in page of the server (or prints\n"
+     "its URL), you approve access, and the browser hands the answer back to the CLI on\n"
+     "http://127.0.0.1:8400-8404/oauth_callback (OAuth 2.0 authorization code with PKCE).\n"
+     "The access token, the refresh token that renews it, its expiry and the active\n"
+     "organization are stored in the credentials file. Gives up after 120 seconds.\n" H_OPTS
+     "  --no-browser             do not try to open a browser; only print the URL\n" H_JSON
+     H_HELP},
     {"auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
      "usage: %s auth use-pat [TOKEN]\n\n"
      "Validate a personal access token against the API, then store it (with the active\n"
@@ -41,8 +50,9 @@ const struct command cli_commands[] = {
      "no token or the server rejects it.\n" H_OPTS H_JSON H_HELP},
     {"auth", "logout", cmd_auth_logout, "remove local credentials (optionally revoke the token)",
      "usage: %s auth logout [--revoke]\n\n"
-     "Remove the credentials file. A personal access token stays valid until it is revoked;\n"
-     "--revoke revokes it on the server first.\n" H_OPTS
+     "Remove the credentials file. After `auth login` the session (its access and refresh\n"
+     "tokens) is first revoked on the server. A personal access token stays valid until it\n"
+     "is revoked; --revoke revokes it on the server first.\n" H_OPTS
      "  --revoke                 revoke the token server-side before removing it\n" H_JSON
      H_HELP},
     {"organizations", "list", cmd_orgs_list, "list your organizations",
@@ -331,7 +341,7 @@ static const struct {
     const char *name;
     const char *summary;
 } groups[] = {
-    {"auth", "authenticate the CLI: personal access tokens, whoami, status, logout"},
+    {"auth", "authenticate the CLI: browser login, personal access tokens, whoami, logout"},
     {"organizations", "list and select organizations, their API keys and properties"},
     {"organizations keys", "manage the organization's API keys"},
     {"organizations properties", "show and set the organization's properties"},

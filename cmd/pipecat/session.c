@@ -74,8 +74,8 @@ int session_open(struct cli *cli, struct session *s, int need_token)
         s->token = NULL;
 
     if (!s->token && need_token) {
-        out_error(cli, "not logged in: set PIPECAT_TOKEN, or run `%s auth use-pat`",
-                  cli->prog);
+        out_error(cli, "not logged in: run `%s auth login`, set PIPECAT_TOKEN, or run `%s auth "
+                       "use-pat`", cli->prog, cli->prog);
         return EXIT_FAIL;
     }
     if (s->token && strncmp(s->token, "pcc_pat_", 8) == 0) {
@@ -97,6 +97,8 @@ int session_open(struct cli *cli, struct session *s, int need_token)
     }
     if (client_set_token(s->client, s->token) != RC_OK)
         return EXIT_FAIL;
+    if (need_token)
+        return oauth_refresh_if_due(s);
     return EXIT_OK;
 }
 
@@ -153,8 +155,11 @@ int session_call(struct session *s, const char *method, const char *path, const 
     }
     if (reply->status == 401) {
         out_error(cli, "token rejected by %s (invalid, expired or revoked): run `%s auth "
-                       "use-pat` with a valid personal access token%s",
+                       "%s%s",
                   client_host(s->client), cli->prog,
+                  s->token && strncmp(s->token, "pcc_pat_", 8) != 0
+                      ? "login`"
+                      : "use-pat` with a valid personal access token",
                   s->source == TOKEN_SOURCE_ENV ? " (or fix PIPECAT_TOKEN)" : "");
     } else if (reply->status == 429) {
         out_error(cli, "%s: too many failed attempts from this address; wait a minute and "

@@ -363,7 +363,8 @@ static enum rc read_response(struct client *c, struct buf *resp, struct buf *bod
 }
 
 static enum rc plain_request(struct client *c, const char *method, const char *path,
-                             const char *payload, long *status, struct buf *body,
+                             const char *payload, const char *ctype, long *status,
+                             struct buf *body,
                              char expiration[CLIENT_EXPIRATION_SIZE], char *err, size_t errlen)
 {
     struct buf req, resp;
@@ -378,7 +379,7 @@ static enum rc plain_request(struct client *c, const char *method, const char *p
     if (rc == RC_OK && c->auth_header)
         rc = buf_addf(&req, "%s\r\n", c->auth_header);
     if (rc == RC_OK && payload)
-        rc = buf_adds(&req, "Content-Type: application/json\r\n");
+        rc = buf_addf(&req, "Content-Type: %s\r\n", ctype);
     if (rc == RC_OK && needs_length)
         rc = buf_addf(&req, "Content-Length: %zu\r\n", plen);
     if (rc == RC_OK)
@@ -478,23 +479,27 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 static enum rc curl_request(struct client *c, const char *method, const char *path,
-                            const char *payload, long *status, struct buf *body,
+                            const char *payload, const char *ctype, long *status,
+                            struct buf *body,
                             char expiration[CLIENT_EXPIRATION_SIZE], char *err, size_t errlen)
 {
     enum rc rc = load_curl(c, err, errlen);
     if (rc != RC_OK)
         return rc;
     struct curl_api *a = &c->curl;
-    struct buf url;
+    struct buf url, ct;
     buf_init(&url, 8192);
+    buf_init(&ct, 256);
     struct curl_slist *headers = NULL;
     if ((rc = buf_addf(&url, "%s%s", c->base, path)) != RC_OK)
         goto out;
     headers = a->slist_append(headers, "Accept: application/json");
     if (c->auth_header)
         headers = a->slist_append(headers, c->auth_header);
+    if (payload && (rc = buf_addf(&ct, "Content-Type: %s", ctype)) != RC_OK)
+        goto out;
     if (payload)
-        headers = a->slist_append(headers, "Content-Type: application/json");
+        headers = a->slist_append(headers, buf_str(&ct));
     CURL *h = c->easy;
     a->easy_reset(h);
     c->curl_error[0] = '\0';
@@ -530,10 +535,35 @@ static enum rc curl_request(struct client *c, const char *method, const char *pa
 out:
     a->slist_free_all(headers); /* the list holds a copy of the Authorization header */
     buf_release(&url);
+    buf_release(&ct);
     return rc;
 }
 
 /* --- common ---------------------------------------------------------------------------- */
+
+/* Send payload (NULL: none) of type ctype and parse the JSON answer into reply. */
+static enum rc send_payload(struct client *c, const char *method, const char *path,
+                            const char *payload, const char *ctype, struct client_reply *reply,
+                            char *err, size_t errlen)
+{
+    struct buf resp;
+    buf_init(&resp, CLIENT_MAX_REPLY_BYTES);
+    enum rc rc = c->tls ? curl_request(c, method, path, payload, ctype, &reply->status, &resp,
+                                       reply->token_expiration, err, errlen)
+                        : plain_request(c, method, path, payload, ctype, &reply->status, &resp,
+                                        reply->token_expiration, err, errlen);
+    if (rc == RC_OK && resp.len > 0) {
+        json_error_t jerr;
+        reply->body = json_loadb(resp.data, resp.len, 0, &jerr);
+        if (!reply->body) {
+            snprintf(err, errlen, "%s answered HTTP %ld with a body that is not JSON", c->base,
+                     reply->status);
+            rc = RC_PROTOCOL;
+        }
+    }
+    buf_release_secret(&resp);
+    return rc;
+}
 
 enum rc client_request(struct client *c, const char *method, const char *path,
                        const json_t *body, struct client_reply *reply, char *err,
@@ -545,27 +575,22 @@ enum rc client_request(struct client *c, const char *method, const char *path,
     char *payload = body ? json_to_string(body) : NULL;
     if (body && !payload)
         return RC_NOMEM;
-    struct buf resp;
-    buf_init(&resp, CLIENT_MAX_REPLY_BYTES);
-    enum rc rc = c->tls ? curl_request(c, method, path, payload, &reply->status, &resp,
-                                       reply->token_expiration, err, errlen)
-                        : plain_request(c, method, path, payload, &reply->status, &resp,
-                                        reply->token_expiration, err, errlen);
-    if (rc == RC_OK && resp.len > 0) {
-        json_error_t jerr;
-        reply->body = json_loadb(resp.data, resp.len, 0, &jerr);
-        if (!reply->body) {
-            snprintf(err, errlen, "%s answered HTTP %ld with a body that is not JSON", c->base,
-                     reply->status);
-            rc = RC_PROTOCOL;
-        }
-    }
+    enum rc rc = send_payload(c, method, path, payload, "application/json", reply, err, errlen);
     if (payload) {
         sodium_memzero(payload, strlen(payload));
         free(payload);
     }
-    buf_release_secret(&resp);
     return rc;
+}
+
+enum rc client_post_form(struct client *c, const char *path, const char *form,
+                         struct client_reply *reply, char *err, size_t errlen)
+{
+    reply->status = 0;
+    reply->body = NULL;
+    reply->token_expiration[0] = '\0';
+    return send_payload(c, "POST", path, form ? form : "",
+                        "application/x-www-form-urlencoded", reply, err, errlen);
 }
 
 void client_reply_release(struct client_reply *reply)

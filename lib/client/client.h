@@ -41,6 +41,10 @@ struct client_reply {
 enum rc client_request(struct client *c, const char *method, const char *path,
                        const json_t *body, struct client_reply *reply, char *err,
                        size_t errlen);
+/* POST api_host+path with form (already application/x-www-form-urlencoded) as the body, for
+ * OAuth token endpoints; results as client_request (the answer must be JSON). */
+enum rc client_post_form(struct client *c, const char *path, const char *form,
+                         struct client_reply *reply, char *err, size_t errlen);
 void client_reply_release(struct client_reply *reply);
 
 /* The error message of an error reply ({"error": ...} or {"message": ...}), or a generic text

@@ -203,7 +203,10 @@ void web_oauth_authorize_page(struct http_request *req, struct http_response *re
     }
     http_add_header(res, "Content-Security-Policy", CONSENT_CSP);
     http_add_header(res, "X-Frame-Options", "DENY");
-    http_add_header(res, "Referrer-Policy", "no-referrer");
+    /* same-origin, not no-referrer: under no-referrer Chromium posts the consent form with
+     * "Origin: null" and no Referer, which the CSRF origin check refuses. The redirect to the
+     * loopback callback is cross-origin, so it still gets no Referer. */
+    http_add_header(res, "Referrer-Policy", "same-origin");
     http_reply_raw(res, 200, "text/html; charset=utf-8", NULL, text, len);
 }
 

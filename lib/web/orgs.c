@@ -252,8 +252,8 @@ void web_member_add(struct http_request *req, struct http_response *res)
         goto out;
     }
     char detail[96];
-    snprintf(detail, sizeof detail, "{\"member\":\"%s\",\"role\":\"%s\"}", user.id, role);
-    auth_audit(&app->auth, "member.added", ctx.user.id, NULL, ctx.org.id, http_client_ip(req),
+    snprintf(detail, sizeof detail, "{\"userId\":\"%s\",\"role\":\"%s\"}", user.id, role);
+    auth_audit(&app->auth, "membership.added", ctx.user.id, NULL, ctx.org.id, http_client_ip(req),
                detail);
     web_redirect(res, "/org/members?done=added");
 out:
@@ -283,10 +283,10 @@ static void change_member(struct http_request *req, struct http_response *res,
         return;
     }
     char detail[96];
-    snprintf(detail, sizeof detail, "{\"member\":\"%.40s\",\"role\":\"%s\"}", id,
+    snprintf(detail, sizeof detail, "{\"userId\":\"%.40s\",\"role\":\"%s\"}", id,
              role ? role : "");
-    auth_audit(&app->auth, role ? "member.role_changed" : "member.removed", ctx->user.id, NULL,
-               ctx->org.id, http_client_ip(req), detail);
+    auth_audit(&app->auth, role ? "membership.role_changed" : "membership.removed",
+               ctx->user.id, NULL, ctx->org.id, http_client_ip(req), detail);
     /* Someone who removed themselves no longer sees the members page. */
     web_redirect(res, !role && strcmp(id, ctx->user.id) == 0 ? "/orgs"
                       : role                                 ? "/org/members?done=role"

@@ -109,6 +109,8 @@ static enum rc render_nav(struct buf *out, const struct web_ctx *ctx, const char
                  {"/orgs", "Organizations"},
                  {"/org/members", "Members"},
                  {"/org/keys", "API keys"},
+                 {"/org/tokens", "Token oversight"},
+                 {"/org/service-accounts", "Service accounts"},
                  {"/account/audit", "Audit log"}};
     struct buf items = BUF_INIT;
     enum rc rc = RC_OK;

@@ -83,10 +83,19 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
         web_render(&rows, "token_row.html", v, sizeof v / sizeof v[0]);
     }
     if (created) {
-        char expires[32];
+        char expires[32], grace[96] = "", until[32];
         web_time(created->expires_at, expires);
         const char *slug = org_slug(ctx, created->org_id);
-        struct tpl_var v[] = {{"name", created->name, 0},
+        if (created->rotated_at && created->previous_digest[0]) {
+            web_time(created->previous_expires_at, until);
+            snprintf(grace, sizeof grace, "The previous secret keeps working until %s.", until);
+        } else if (created->rotated_at) {
+            snprintf(grace, sizeof grace, "The previous secret no longer works.");
+        }
+        struct tpl_var v[] = {{"verb", created->rotated_at ? "rotated" : "created", 0},
+                              {"grace", grace, 0},
+                              {"grace_class", grace[0] ? "facts grace" : "hidden", 0},
+                              {"name", created->name, 0},
                               {"token", secret, 0},
                               {"scopes", created->scopes, 0},
                               {"org", slug ? slug : "any organization", 0},
@@ -316,5 +325,72 @@ void web_token_delete(struct http_request *req, struct http_response *res)
                         "The token could not be deleted. Try again in a moment.",
                         "/account/tokens");
     }
+    web_ctx_release(&ctx);
+}
+
+/* Rotation (auth_rotate, as POST /v1/tokens/{id}/rotate): a confirmation page offering a grace
+ * period for the current secret, then the new secret shown once like a new token. */
+static const int64_t grace_choices[] = {0, 3600, 86400, 7 * 86400};
+
+void web_token_rotate_page(struct http_request *req, struct http_response *res)
+{
+    struct web_ctx ctx;
+    struct store_token tok;
+    if (web_session_require(req, res, &ctx) != RC_OK)
+        return;
+    if (find_token(req, res, &ctx, &tok)) {
+        char action[96];
+        snprintf(action, sizeof action, "/account/tokens/%s/rotate", tok.id);
+        struct buf body = BUF_INIT;
+        struct tpl_var v[] = {{"name", tok.name, 0},
+                              {"display", tok.display, 0},
+                              {"action", action, 0},
+                              {"csrf", ctx.csrf, 0}};
+        web_render(&body, "rotate.html", v, sizeof v / sizeof v[0]);
+        web_page(req, res, 200, &ctx, "Personal access tokens: rotate", &body);
+        buf_release(&body);
+    }
+    web_ctx_release(&ctx);
+}
+
+void web_token_rotate(struct http_request *req, struct http_response *res)
+{
+    struct web_ctx ctx;
+    struct store_token tok;
+    if (web_session_require(req, res, &ctx) != RC_OK)
+        return;
+    if (web_check_post(req, res, &ctx) != RC_OK || !find_token(req, res, &ctx, &tok))
+        goto out;
+    char field[16];
+    int64_t grace = -1;
+    if (web_field(req, "grace", field, sizeof field) != RC_OK)
+        snprintf(field, sizeof field, "0");
+    for (size_t i = 0; i < sizeof grace_choices / sizeof grace_choices[0]; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "%lld", (long long)grace_choices[i]);
+        if (strcmp(field, want) == 0)
+            grace = grace_choices[i];
+    }
+    if (grace < 0) {
+        web_message(req, res, 400, &ctx, "Personal access tokens",
+                    "Choose a grace period from the list.", "/account/tokens");
+        goto out;
+    }
+    char secret[TOKEN_BUF_SIZE];
+    struct store_token row;
+    enum rc rc = auth_rotate(&APP(req)->auth, ctx.user.id, tok.id, grace, http_client_ip(req),
+                             secret, &row);
+    if (rc == RC_OK) {
+        tokens_page(req, res, &ctx, 200, NULL, NULL, &row, secret);
+        sodium_memzero(secret, sizeof secret);
+    } else if (rc == RC_NOT_FOUND) {
+        web_message(req, res, 404, &ctx, "Token not found",
+                    "You have no active token with that id; it may have expired or been deleted.",
+                    "/account/tokens");
+    } else {
+        web_message(req, res, 503, &ctx, "Unavailable",
+                    "The token could not be rotated. Try again in a moment.", "/account/tokens");
+    }
+out:
     web_ctx_release(&ctx);
 }

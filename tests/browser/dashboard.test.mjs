@@ -232,3 +232,130 @@ test("creating and deleting a token shows in the audit log, escaped", () =>
     assert.deepEqual(dialogs, []);
     assert.ok(!(await page.content()).includes("<b>audited</b>"));
   }));
+
+test("rotating a token shows the new secret once; with no grace the old one fails at once", () =>
+  withServer(async (server) => {
+    const page = await (await browser.newContext()).newPage();
+    await signUp(page, server, "rot@example.com");
+    const old = await createToken(page, server, "ci-rotate");
+    assert.equal(pipecat(server, ["cloud", "auth", "whoami"], { token: old }).status, 0);
+
+    await page.locator("tr", { hasText: "ci-rotate" }).getByRole("link", { name: /Rotate/ }).click();
+    await page.getByLabel("Old secret keeps working").selectOption("0");
+    await page.getByRole("button", { name: "Rotate token" }).click();
+    await assert.doesNotReject(page.getByText("rotated").first().waitFor());
+    await assert.doesNotReject(page.getByText("it will not be shown again").waitFor());
+    const fresh = (await page.locator("#new-token").textContent()).trim();
+    assert.match(fresh, /^pcc_pat_[0-9A-Za-z]{38}$/);
+    assert.notEqual(fresh, old);
+    assert.equal(await page.locator("tr", { hasText: "ci-rotate" }).count(), 1, "same token row");
+
+    await page.goto(server.url + "/account/tokens");
+    assert.ok(!(await page.content()).includes(fresh), "the new secret is not shown again");
+
+    const before = pipecat(server, ["cloud", "auth", "whoami"], { token: old });
+    assert.notEqual(before.status, 0, "no grace: the old secret fails at once");
+    const now = pipecat(server, ["cloud", "auth", "whoami"], { token: fresh });
+    assert.equal(now.status, 0, now.stderr);
+    assert.match(now.stdout, /rot@example\.com/);
+  }));
+
+// Grace makes organization "team" (she is its admin, it becomes her active one) and adds Bob.
+async function teamWithMember(server) {
+  const admin = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await signUp(admin, server, "grace@example.com");
+  await signUp(bob, server, "bob@example.com");
+  await admin.goto(server.url + "/orgs");
+  await admin.getByLabel(/^Short name/).fill("team");
+  await admin.getByLabel("Display name").fill("Team");
+  await admin.getByRole("button", { name: "Create organization" }).click();
+  await admin.waitForURL(server.url + "/orgs");
+  await admin.goto(server.url + "/org/members");
+  await admin.getByLabel(/^Email/).fill("bob@example.com");
+  await admin.getByRole("button", { name: "Add member" }).click();
+  await admin.waitForURL(/done=added/);
+  return { admin, bob };
+}
+
+test("an admin revokes a member's token from the oversight page: the CLI then gets 401", () =>
+  withServer(async (server) => {
+    const { admin, bob } = await teamWithMember(server);
+    const token = await createToken(bob, server, "bob-laptop");
+    assert.equal(pipecat(server, ["cloud", "auth", "whoami"], { token }).status, 0);
+
+    // Bob, a member of team, is refused the page.
+    await bob.goto(server.url + "/orgs");
+    await bob.locator("tr[data-org='team']").getByRole("button", { name: /Switch to/ }).click();
+    const refused = await bob.goto(server.url + "/org/tokens");
+    assert.equal(refused.status(), 403);
+
+    const resp = await admin.goto(server.url + "/org/tokens");
+    assert.equal(resp.status(), 200);
+    const row = admin.locator("#org-tokens tr", { hasText: "bob-laptop" });
+    assert.equal(await row.count(), 1);
+    assert.match(await row.textContent(), /bob@example\.com/);
+    await row.getByRole("button", { name: /Revoke/ }).click();
+    await admin.waitForURL(/\/org\/tokens\?done=revoked$/);
+    assert.equal(await admin.locator("#org-tokens tr", { hasText: "bob-laptop" }).count(), 0);
+
+    const after = pipecat(server, ["cloud", "auth", "whoami"], { token });
+    assert.notEqual(after.status, 0);
+    assert.match(after.stderr, /token rejected|401/);
+  }));
+
+test("a policy requiring expiry refuses a non-expiring token bound to the organization", () =>
+  withServer(async (server) => {
+    const { admin } = await teamWithMember(server);
+    await admin.goto(server.url + "/org/tokens");
+    await admin.getByLabel("Require an expiry").check();
+    await admin.getByRole("button", { name: "Save policy" }).click();
+    await admin.waitForURL(/done=policy/);
+    assert.equal(await admin.getByLabel("Require an expiry").isChecked(), true);
+
+    await admin.goto(server.url + "/account/tokens");
+    await admin.getByLabel(/^Name/).fill("forever");
+    await admin.getByLabel("Organization").selectOption("team");
+    await admin.getByRole("button", { name: "Create token" }).click();
+    await assert.doesNotReject(admin.getByText("only accepts tokens that expire").waitFor());
+    assert.equal(await admin.locator("#new-token").count(), 0);
+    assert.equal(await admin.locator("#tokens tr", { hasText: "forever" }).count(), 0);
+
+    // With an expiry it is accepted.
+    await admin.getByLabel(/^Name/).fill("monthly");
+    await admin.getByLabel("Organization").selectOption("team");
+    await admin.getByLabel("Expiry", { exact: true }).selectOption("30");
+    await admin.getByRole("button", { name: "Create token" }).click();
+    await assert.doesNotReject(admin.locator("#new-token").waitFor());
+  }));
+
+test("an admin creates a service account and its token, which works in the CLI", () =>
+  withServer(async (server) => {
+    const { admin } = await teamWithMember(server);
+    await admin.goto(server.url + "/org/service-accounts");
+    await admin.getByLabel(/^Name/).fill("ci");
+    await admin.getByRole("button", { name: "Create service account" }).click();
+    await admin.waitForURL(/done=created/);
+    const block = admin.locator("[data-service-account='ci']");
+    assert.equal(await block.count(), 1);
+    await block.getByLabel("New token name").fill("deploy-bot");
+    await block.getByRole("button", { name: /Create token/ }).click();
+    const token = (await admin.locator("#new-token").textContent()).trim();
+    assert.match(token, /^pcc_pat_[0-9A-Za-z]{38}$/);
+
+    const whoami = pipecat(server, ["cloud", "auth", "whoami"], { token });
+    assert.equal(whoami.status, 0, whoami.stderr);
+    assert.match(whoami.stdout, /ci@team\.service-account\.invalid/);
+
+    await admin.goto(server.url + "/org/service-accounts");
+    assert.ok(!(await admin.content()).includes(token), "shown only once");
+    await admin.locator("[data-service-account='ci'] tr", { hasText: "deploy-bot" })
+      .getByRole("button", { name: /Revoke/ }).click();
+    await admin.waitForURL(/done=revoked/);
+    assert.notEqual(pipecat(server, ["cloud", "auth", "whoami"], { token }).status, 0);
+
+    await admin.locator("[data-service-account='ci']")
+      .getByRole("button", { name: /Delete service account/ }).click();
+    await admin.waitForURL(/done=deleted/);
+    assert.equal(await admin.locator("[data-service-account='ci']").count(), 0);
+  }));
