@@ -29,7 +29,7 @@ endif
 CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
              lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c \
              lib/core/httpparse.c lib/core/form.c
-STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c
+STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c
 HTTP_SRC   = lib/http/server.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
              lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c

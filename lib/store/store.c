@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "store_backend.h"
 #include "banned.h"
 
@@ -19,7 +20,18 @@ enum rc store_open(const char *url, struct store **out, char *err, size_t errlen
         return store_pg_open(url, out, err, errlen);
     }
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-    return store_sqlite_open(path, out, err, errlen);
+    enum rc rc = store_sqlite_open(path, out, err, errlen);
+    if (rc != RC_OK)
+        return rc;
+    /* Every process using this file shares the generation word beside it (cache.c). Without
+     * it (say, a read-only directory) reads simply all go to the database. */
+    char gen_path[4096], why[256];
+    int n = snprintf(gen_path, sizeof gen_path, "%s-generation", path);
+    if (n < 0 || (size_t)n >= sizeof gen_path ||
+        store_cache_attach(*out, gen_path, why, sizeof why) != RC_OK)
+        log_warn("store: credential cache off: %s", n > 0 && (size_t)n < sizeof gen_path
+                                                            ? why : "database path too long");
+    return RC_OK;
 }
 
 void store_close(struct store *st)

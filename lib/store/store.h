@@ -405,8 +405,11 @@ struct store_ops {
                                char family_id[ID_BUF_SIZE]);
 };
 
+struct store_cache;
+
 struct store {
     const struct store_ops *ops;
+    struct store_cache *cache; /* cache.c, in front of SQLite; NULL for PostgreSQL */
     char last_error[256]; /* detail for the log; never shown to API callers */
 };
 

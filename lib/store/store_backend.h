@@ -11,6 +11,12 @@ enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_
 /* Connect to the PostgreSQL database at url ("postgres://..."). */
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen);
 
+/* Put the exact cache of cache.c in front of st's bearer lookup and organization reads, with
+ * its generation word in the file at generation_path (created 0600 if missing). On failure st
+ * is unchanged and err says why. */
+enum rc store_cache_attach(struct store *st, const char *generation_path, char *err,
+                           size_t errlen);
+
 /* The bearer lookup, the hottest statement: the current secret first, and only when that finds
  * nothing the previous one of a rotated token. One UNION ALL with LIMIT 1 stops after the first
  * branch in the common case, where "digest = $1 OR previous_digest = $1" always searched both

@@ -1,0 +1,277 @@
+/* cache_test.c: the credential cache in front of SQLite (lib/store/cache.c). Two store handles
+ * on one file stand for two processes (pccd serve and an admin command): a change made through
+ * either is seen by the other from its next read, and a change made behind the store's back is
+ * not (which shows the cache is really in use), unless a write is in flight. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+static char dir[] = "/tmp/pcc-cache-XXXXXX";
+static char db_path[256];
+static struct store *a, *b; /* two "processes" */
+
+static struct store *open_one(void)
+{
+    struct store *st;
+    char url[300], err[256] = "";
+    snprintf(url, sizeof url, "sqlite:%s", db_path);
+    cr_assert_eq(store_open(url, &st, err, sizeof err), RC_OK, "%s", err);
+    cr_assert_not_null(st->cache, "the SQLite store has its cache");
+    return st;
+}
+
+static void setup(void)
+{
+    cr_assert(sodium_init() >= 0);
+    cr_assert(mkdtemp(dir));
+    snprintf(db_path, sizeof db_path, "%s/pcc.db", dir);
+    a = open_one();
+    int applied;
+    char err[256];
+    cr_assert_eq(store_migrate(a, &applied, err, sizeof err), RC_OK, "%s", err);
+    b = open_one();
+}
+
+static void teardown(void)
+{
+    store_close(a);
+    store_close(b);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(cache, .init = setup, .fini = teardown);
+
+struct fixture {
+    struct store_user user;
+    struct store_org org;
+    struct store_token token;
+};
+
+static struct fixture make_fixture(void)
+{
+    struct fixture f = {0};
+    token_new_id("usr_", f.user.id);
+    snprintf(f.user.email, sizeof f.user.email, "%s@example.com", f.user.id);
+    snprintf(f.user.kind, sizeof f.user.kind, "human");
+    cr_assert_eq(store_user_create(a, &f.user), RC_OK);
+    token_new_id("org_", f.org.id);
+    snprintf(f.org.name, sizeof f.org.name, "acme");
+    snprintf(f.org.verbose_name, sizeof f.org.verbose_name, "Acme");
+    cr_assert_eq(store_org_create(a, &f.org), RC_OK);
+    cr_assert_eq(store_membership_put(a, f.user.id, f.org.id, "admin", 1700000000), RC_OK);
+    token_new_id("tok_", f.token.id);
+    snprintf(f.token.user_id, sizeof f.token.user_id, "%s", f.user.id);
+    f.token.kind = TOKEN_KIND_PAT;
+    snprintf(f.token.name, sizeof f.token.name, "ci");
+    snprintf(f.token.scopes, sizeof f.token.scopes, "full");
+    for (int i = 0; i < DIGEST_HEX_SIZE - 1; i++)
+        f.token.digest[i] = "0123456789abcdef"[(i * 7 + 3) % 16];
+    f.token.created_at = 1700000000;
+    cr_assert_eq(store_token_insert(a, &f.token), RC_OK);
+    return f;
+}
+
+/* A change behind the store's back: no generation change, as a foreign writer would make. */
+static void raw_sql(const char *sql)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
+    sqlite3_close(db);
+}
+
+static int64_t revoked_at(struct store *st, const char *digest)
+{
+    struct store_token tok;
+    struct store_user owner;
+    cr_assert_eq(store_token_lookup(st, digest, &tok, &owner), RC_OK);
+    return tok.revoked_at;
+}
+
+Test(cache, revocation_by_another_process_is_seen_at_once)
+{
+    struct fixture f = make_fixture();
+    cr_assert_eq(revoked_at(a, f.token.digest), 0); /* cached in a now */
+    cr_assert_eq(store_token_revoke(b, f.user.id, f.token.id, 1700000500), RC_OK);
+    cr_assert_eq(revoked_at(a, f.token.digest), 1700000500);
+}
+
+Test(cache, revocation_in_the_same_process_is_seen_at_once)
+{
+    struct fixture f = make_fixture();
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    cr_assert_eq(store_token_revoke(a, f.user.id, f.token.id, 1700000600), RC_OK);
+    cr_assert_eq(revoked_at(a, f.token.digest), 1700000600);
+}
+
+Test(cache, reads_are_served_from_the_cache_while_nothing_changed)
+{
+    struct fixture f = make_fixture();
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    raw_sql("UPDATE tokens SET revoked_at = 42"); /* invisible to the generation word */
+    cr_assert_eq(revoked_at(a, f.token.digest), 0, "the cached row answered");
+    cr_assert_eq(revoked_at(b, f.token.digest), 42, "b had nothing cached: it read the file");
+}
+
+Test(cache, membership_changes_reach_the_organization_reads)
+{
+    struct fixture f = make_fixture();
+    struct store_org *list = NULL, org;
+    size_t count = 0;
+    cr_assert_eq(store_orgs_for_user(a, f.user.id, &list, &count), RC_OK);
+    cr_assert_eq(count, 1);
+    store_free_list(list);
+    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_str_eq(org.role, "admin");
+
+    struct store_org other = {0};
+    token_new_id("org_", other.id);
+    snprintf(other.name, sizeof other.name, "beta");
+    cr_assert_eq(store_org_create(b, &other), RC_OK);
+    cr_assert_eq(store_membership_put(b, f.user.id, other.id, "member", 1700000001), RC_OK);
+    struct store_token_policy p = {.require_expiry = 1};
+    cr_assert_eq(store_token_policy_put(b, f.org.id, &p), RC_OK);
+
+    cr_assert_eq(store_orgs_for_user(a, f.user.id, &list, &count), RC_OK);
+    cr_assert_eq(count, 2);
+    store_free_list(list);
+    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_eq(org.token_policy.require_expiry, 1);
+}
+
+/* The generation word of the database: what a writer killed mid-write leaves behind. */
+static uint64_t *map_generation(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s-generation", db_path);
+    int fd = open(path, O_RDWR);
+    cr_assert(fd >= 0);
+    void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    cr_assert(m != MAP_FAILED);
+    return m;
+}
+
+Test(cache, a_write_in_flight_turns_the_cache_off)
+{
+    struct fixture f = make_fixture();
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    uint64_t *word = map_generation();
+    __atomic_fetch_add(word, (uint64_t)1 << 32, __ATOMIC_SEQ_CST); /* begun, never finished */
+    raw_sql("UPDATE tokens SET revoked_at = 43");
+    cr_assert_eq(revoked_at(a, f.token.digest), 43, "read from the file, not the cache");
+    raw_sql("UPDATE tokens SET revoked_at = 44");
+    cr_assert_eq(revoked_at(a, f.token.digest), 44, "and nothing was cached meanwhile");
+    __atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST); /* the write ends */
+    cr_assert_eq(revoked_at(a, f.token.digest), 44);
+    raw_sql("UPDATE tokens SET revoked_at = 45");
+    cr_assert_eq(revoked_at(a, f.token.digest), 44, "cached again once balanced");
+    munmap(word, 4096);
+}
+
+Test(cache, last_use_stamps_update_the_cached_row)
+{
+    struct fixture f = make_fixture();
+    struct store_token tok;
+    struct store_user owner;
+    cr_assert_eq(store_token_lookup(a, f.token.digest, &tok, &owner), RC_OK);
+    cr_assert_eq(tok.last_used_at, 0);
+    cr_assert_eq(store_token_touch(a, f.token.id, 1700000700, "192.0.2.1", "ci/1"), RC_OK);
+    cr_assert_eq(store_token_lookup(a, f.token.digest, &tok, &owner), RC_OK);
+    cr_assert_eq(tok.last_used_at, 1700000700, "else every request would stamp again");
+    cr_assert_str_eq(tok.last_used_ip, "192.0.2.1");
+}
+
+Test(cache, generation_file_is_private)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s-generation", db_path);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+}
+
+/* Every other write that changes what the cached reads return, made by the other process. */
+Test(cache, rotation_is_seen_at_once)
+{
+    struct fixture f = make_fixture();
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    struct store_token rotated = f.token;
+    for (int i = 0; i < DIGEST_HEX_SIZE - 1; i++)
+        rotated.digest[i] = "0123456789abcdef"[(i * 5 + 1) % 16];
+    snprintf(rotated.previous_digest, sizeof rotated.previous_digest, "%s", f.token.digest);
+    rotated.previous_expires_at = 1700000900;
+    rotated.rotated_at = 1700000800;
+    cr_assert_eq(store_token_rotate(b, &rotated), RC_OK);
+    struct store_token tok;
+    struct store_user owner;
+    cr_assert_eq(store_token_lookup(a, f.token.digest, &tok, &owner), RC_OK);
+    cr_assert_str_eq(tok.digest, rotated.digest, "the old secret now finds the rotated row");
+    cr_assert_eq(tok.previous_expires_at, 1700000900);
+}
+
+Test(cache, role_changes_and_daily_keys_are_seen_at_once)
+{
+    struct fixture f = make_fixture();
+    struct store_user second = {0};
+    token_new_id("usr_", second.id);
+    snprintf(second.email, sizeof second.email, "%s@example.com", second.id);
+    cr_assert_eq(store_user_create(b, &second), RC_OK);
+    cr_assert_eq(store_membership_put(b, second.id, f.org.id, "admin", 1700000002), RC_OK);
+    struct store_org org;
+    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_str_eq(org.role, "admin");
+    cr_assert_eq(store_membership_change(b, f.org.id, f.user.id, "member"), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_str_eq(org.role, "member");
+    cr_assert_eq(store_org_set_daily_key(b, f.org.id, "dk_new"), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_str_eq(org.daily_api_key, "dk_new");
+    cr_assert_eq(store_membership_change(b, f.org.id, f.user.id, NULL), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_NOT_FOUND);
+}
+
+Test(cache, deleting_a_service_account_ends_its_tokens_at_once)
+{
+    struct fixture f = make_fixture();
+    struct store_user bot = {0};
+    token_new_id("usr_", bot.id);
+    snprintf(bot.email, sizeof bot.email, "%s@acme.service-account.invalid", bot.id);
+    struct store_service_account acct = {0};
+    snprintf(acct.user_id, sizeof acct.user_id, "%s", bot.id);
+    snprintf(acct.org_id, sizeof acct.org_id, "%s", f.org.id);
+    snprintf(acct.name, sizeof acct.name, "deployer");
+    cr_assert_eq(store_service_account_create(b, &bot, &acct), RC_OK);
+    struct store_token tok = f.token;
+    token_new_id("tok_", tok.id);
+    snprintf(tok.user_id, sizeof tok.user_id, "%s", bot.id);
+    tok.digest[0] = tok.digest[0] == 'f' ? 'e' : 'f';
+    cr_assert_eq(store_token_insert(b, &tok), RC_OK);
+    cr_assert_eq(revoked_at(a, tok.digest), 0);
+    cr_assert_eq(store_service_account_delete(b, f.org.id, "deployer"), RC_OK);
+    struct store_user owner;
+    cr_assert_eq(store_token_lookup(a, tok.digest, &tok, &owner), RC_NOT_FOUND);
+}
+
+Test(cache, ending_an_oauth_login_is_seen_at_once)
+{
+    struct fixture f = make_fixture();
+    cr_assert_eq(store_oauth_access_link(b, f.token.id, "fam_1"), RC_OK);
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    cr_assert_eq(store_oauth_family_revoke(b, "fam_1", 1700000950), RC_OK);
+    cr_assert_eq(revoked_at(a, f.token.digest), 1700000950);
+}
