@@ -136,3 +136,21 @@ def test_token_create_refusals(server):
                      "--expires-in-days", "30")
     assert p.stdout.startswith("pcc_pat_")
     assert not server.query("SELECT * FROM tokens WHERE name = ?", ("x",))
+
+
+def test_admin_changes_from_another_process_take_effect_on_the_next_request(server):
+    """pccd serve caches bearer lookups and organization lists (lib/store/cache.c); a separate
+    process (`pccd user add`, `pccd token revoke`) must still be seen from the very next
+    request."""
+    tok = server.token_create(name="cached")
+    for _ in range(4):  # every worker thread has it cached now
+        r = server.get("/v1/organizations", token=tok)
+        assert r.status == 200 and [o["name"] for o in r.body["organizations"]] == ["acme"], r
+    server.user_add(ALICE, org="beta")
+    r = server.get("/v1/organizations", token=tok)
+    assert sorted(o["name"] for o in r.body["organizations"]) == ["acme", "beta"], r
+    tid = server.query("SELECT id FROM tokens WHERE name = ?", ("cached",))[0]["id"]
+    server.token_revoke(ALICE, tid)
+    for _ in range(4):
+        r = server.get("/v1/organizations", token=tok)
+        assert r.status == 401 and r.body["code"] == "401", r
