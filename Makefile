@@ -126,8 +126,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
-	@echo "== $(BUILD)/tests/store/store_test on PostgreSQL"
-	sh scripts/pg-test.sh $(BUILD)/tests/store/store_test --jobs 2
+	@echo "== $(BUILD)/tests/store/store_test and cache_test on PostgreSQL"
+	sh scripts/pg-test.sh sh -c '$(BUILD)/tests/store/store_test --jobs 2 && \
+	    $(BUILD)/tests/store/cache_test --jobs 2'
 
 e2e: all
 	PCC_BIN_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/e2e

@@ -1,22 +1,24 @@
 /* cache.c: an exact cache of the reads every authenticated request makes (the bearer lookup,
  * the caller's organizations, one organization of a member), in front of a backend.
  *
- * Exact, not time-bounded: an entry is used only while no write that could change it has
- * happened anywhere since it was read. Every process that opens the database shares one
- * "generation" word in a small memory-mapped file beside it. Writers of credential data (the
- * ops wrapped below) add 1 to its high half before the write and 1 to its low half after it, so
- * the halves differ exactly while such a write is in flight. A reader reads the word before it
- * queries, and caches the answer tagged with that word only when the halves are equal; an
- * entry is used only while the word still equals its tag. So a revocation committed by any
- * process (pccd serve, pccd token revoke) is seen by every process from the next request on.
+ * Exact, not time-bounded: an entry is used only while no write that could change it has been
+ * made anywhere since it was read. Both backends keep a "generation" value that every such
+ * write changes; a reader takes the value *before* it queries, tags what it caches with it, and
+ * uses an entry only while the value is still its tag. So a revocation committed by any process
+ * or node is seen by every other one from its next request on.
  *
- * A writer killed between its two additions leaves the halves unequal: the cache then stays off
- * (every read goes to the database, which is always right) until the word has stayed unchanged
- * for STUCK_SECONDS, when a reader sets both halves past their maximum. Values never repeat, so
- * an old entry can never match again.
+ * SQLite (one machine): the value is a 64-bit word in a small file beside the database, mapped
+ * by every process that opens it. The writers of credential data (the ops wrapped below) add 1
+ * to its high half before the write and 1 to its low half after it, so the halves differ exactly
+ * while such a write is in flight, and nothing is cached or served from the cache meanwhile. A
+ * writer killed between its two additions leaves them unequal: the cache stays off (every read
+ * goes to the database, which is always right) until the word has stood still for
+ * STUCK_SECONDS, when a reader sets both halves past their maximum. Values never repeat, so an
+ * old entry can never match again. Reading it costs no system call.
  *
- * Only SQLite uses it (one machine, one file). PostgreSQL serves several nodes, which share no
- * memory, so its reads always go to the database. */
+ * PostgreSQL (several nodes, no shared memory): the value is a row that triggers bump in the
+ * same transaction as the write (migration 0006), read with one small query per request in
+ * place of the lookups. It also catches writes made with psql. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -45,7 +47,7 @@
 static int gen_balanced(uint64_t w) { return (uint32_t)(w >> 32) == (uint32_t)w; }
 
 struct generation {
-    uint64_t *word; /* in the shared mapping */
+    uint64_t *word; /* in the shared mapping; NULL: the database keeps the value */
     uint64_t stuck_word;   /* an unbalanced value seen by this process... */
     int64_t stuck_since;   /* ...since this monotonic second */
     pthread_mutex_t stuck_lock;
@@ -59,7 +61,7 @@ static int64_t monotonic_seconds(void)
 }
 
 /* The word to tag a read with, or 0 when the cache must not be used now. */
-static uint64_t gen_read(struct generation *g)
+static uint64_t gen_read_shared(struct generation *g)
 {
     uint64_t w = __atomic_load_n(g->word, __ATOMIC_ACQUIRE);
     if (gen_balanced(w))
@@ -81,10 +83,15 @@ static uint64_t gen_read(struct generation *g)
 
 static void gen_write_begin(struct generation *g)
 {
-    __atomic_fetch_add(g->word, (uint64_t)1 << 32, __ATOMIC_ACQ_REL);
+    if (g->word)
+        __atomic_fetch_add(g->word, (uint64_t)1 << 32, __ATOMIC_ACQ_REL);
 }
 
-static void gen_write_end(struct generation *g) { __atomic_fetch_add(g->word, 1, __ATOMIC_ACQ_REL); }
+static void gen_write_end(struct generation *g)
+{
+    if (g->word)
+        __atomic_fetch_add(g->word, 1, __ATOMIC_ACQ_REL);
+}
 
 static enum rc gen_map(struct generation *g, const char *path, char *err, size_t errlen)
 {
@@ -104,7 +111,6 @@ static enum rc gen_map(struct generation *g, const char *path, char *err, size_t
         return RC_STORE;
     }
     g->word = map;
-    pthread_mutex_init(&g->stuck_lock, NULL);
     return RC_OK;
 }
 
@@ -250,6 +256,18 @@ struct store_cache {
 
 static struct store_cache *cache_of(struct store *st) { return st->cache; }
 
+/* The generation to tag a read with, or 0 when the cache must not be used now. */
+static uint64_t gen_read(struct store *st)
+{
+    struct store_cache *c = cache_of(st);
+    if (c->gen.word)
+        return gen_read_shared(&c->gen);
+    uint64_t value = 0;
+    if (c->backend->credential_generation(st, &value) != RC_OK)
+        return 0; /* the read that follows meets the same trouble and reports it */
+    return value;
+}
+
 static void copy_principal(const void *value, void *ctx)
 {
     memcpy(ctx, value, sizeof(struct principal));
@@ -259,7 +277,7 @@ static enum rc cached_token_lookup(struct store *st, const char *digest, struct 
                                    struct store_user *owner)
 {
     struct store_cache *c = cache_of(st);
-    uint64_t tag = gen_read(&c->gen);
+    uint64_t tag = gen_read(st);
     struct principal p;
     if (tag && table_get(&c->tokens, digest, tag, copy_principal, &p)) {
         *tok = p.token;
@@ -329,7 +347,7 @@ static enum rc cached_orgs_for_user(struct store *st, const char *user_id,
                                     struct store_org **list, size_t *count)
 {
     struct store_cache *c = cache_of(st);
-    uint64_t tag = gen_read(&c->gen);
+    uint64_t tag = gen_read(st);
     struct list_out out = {NULL, 0};
     if (tag && table_get(&c->orgs, user_id, tag, copy_org_list, &out) && out.list) {
         *list = out.list;
@@ -356,7 +374,7 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
     struct store_cache *c = cache_of(st);
     char key[KEY_SIZE];
     int n = snprintf(key, sizeof key, "%s/%s", user_id, org_name ? org_name : "");
-    uint64_t tag = n > 0 && (size_t)n < sizeof key ? gen_read(&c->gen) : 0;
+    uint64_t tag = n > 0 && (size_t)n < sizeof key ? gen_read(st) : 0;
     if (tag && table_get(&c->member, key, tag, copy_org, out))
         return RC_OK;
     enum rc rc = c->backend->org_for_member(st, user_id, org_name, out);
@@ -423,10 +441,9 @@ static void cache_free(struct store_cache *c)
     table_release(&c->tokens);
     table_release(&c->orgs);
     table_release(&c->member);
-    if (c->gen.word) {
+    if (c->gen.word)
         munmap(c->gen.word, GEN_FILE_SIZE);
-        pthread_mutex_destroy(&c->gen.stuck_lock);
-    }
+    pthread_mutex_destroy(&c->gen.stuck_lock);
     free(c);
 }
 
@@ -442,10 +459,15 @@ static void cached_close(struct store *st)
 enum rc store_cache_attach(struct store *st, const char *generation_path, char *err,
                            size_t errlen)
 {
+    if (!generation_path && !st->ops->credential_generation) {
+        snprintf(err, errlen, "the database keeps no credential generation");
+        return RC_INVALID;
+    }
     struct store_cache *c = calloc(1, sizeof *c);
     if (!c)
         return RC_NOMEM;
-    enum rc rc = gen_map(&c->gen, generation_path, err, errlen);
+    pthread_mutex_init(&c->gen.stuck_lock, NULL);
+    enum rc rc = generation_path ? gen_map(&c->gen, generation_path, err, errlen) : RC_OK;
     if (rc == RC_OK)
         rc = table_init(&c->tokens, TOKEN_SLOTS, free);
     if (rc == RC_OK)

@@ -67,6 +67,8 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
       "UPDATE tokens SET last_used_at = $2, last_used_ip = $3, last_used_agent = $4 "          \
       "WHERE id = $1")                                                                         \
     X(Q_TOKEN_COUNT, READ, "SELECT count(*) FROM tokens")                                      \
+    X(Q_CREDENTIAL_GENERATION, READ,                                                           \
+      "SELECT value FROM credential_generation WHERE id = 1")                                  \
     X(Q_AUDIT_INSERT, WRITE,                                                                   \
       "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "           \
       "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")                                      \
@@ -951,6 +953,17 @@ static enum rc s_token_count(struct store *st_, int64_t *count)
     enum rc rc = fetch_one(s, Q_TOKEN_COUNT, NULL, &r);
     if (rc == RC_OK)
         *count = col_int(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+static enum rc s_credential_generation(struct store *st_, uint64_t *out)
+{
+    SELF;
+    PGresult *r;
+    enum rc rc = fetch_one(s, Q_CREDENTIAL_GENERATION, NULL, &r);
+    if (rc == RC_OK)
+        *out = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return rc;
 }
@@ -1996,6 +2009,7 @@ static void s_close(struct store *st_)
 
 static const struct store_ops pg_ops = {
     .close = s_close,
+    .credential_generation = s_credential_generation,
     .migrate = s_migrate,
     .user_create = s_user_create,
     .user_by_email = s_user_by_email,

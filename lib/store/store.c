@@ -17,7 +17,11 @@ enum rc store_open(const char *url, struct store **out, char *err, size_t errlen
         return RC_INVALID;
     }
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        return store_pg_open(url, out, err, errlen);
+        enum rc rc = store_pg_open(url, out, err, errlen);
+        char why[256];
+        if (rc == RC_OK && store_cache_attach(*out, NULL, why, sizeof why) != RC_OK)
+            log_warn("store: credential cache off: %s", why);
+        return rc;
     }
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
     enum rc rc = store_sqlite_open(path, out, err, errlen);

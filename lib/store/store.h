@@ -403,6 +403,12 @@ struct store_ops {
     enum rc (*oauth_family_revoke)(struct store *st, const char *family_id, int64_t now);
     enum rc (*oauth_family_of)(struct store *st, const char *token_id,
                                char family_id[ID_BUF_SIZE]);
+
+    /* A value that changes with every committed write to credential data (tokens, users,
+     * organizations, memberships, token policies), kept by the database itself (triggers of
+     * migration 0006), so cache.c can trust its entries across nodes. NULL for SQLite, where
+     * cache.c keeps the value in memory shared by the processes of one machine. */
+    enum rc (*credential_generation)(struct store *st, uint64_t *out);
 };
 
 struct store_cache;

@@ -12,8 +12,9 @@ enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen);
 
 /* Put the exact cache of cache.c in front of st's bearer lookup and organization reads, with
- * its generation word in the file at generation_path (created 0600 if missing). On failure st
- * is unchanged and err says why. */
+ * its generation word in the file at generation_path (created 0600 if missing), or, with
+ * generation_path NULL, the value the database keeps (st->ops->credential_generation). On
+ * failure st is unchanged and err says why. */
 enum rc store_cache_attach(struct store *st, const char *generation_path, char *err,
                            size_t errlen);
 

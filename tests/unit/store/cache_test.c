@@ -1,7 +1,9 @@
-/* cache_test.c: the credential cache in front of SQLite (lib/store/cache.c). Two store handles
- * on one file stand for two processes (pccd serve and an admin command): a change made through
- * either is seen by the other from its next read, and a change made behind the store's back is
- * not (which shows the cache is really in use), unless a write is in flight. */
+/* cache_test.c: the credential cache (lib/store/cache.c). Two store handles on one database
+ * stand for two processes or nodes (pccd serve and an admin command): a change made through
+ * either is seen by the other from its next read. On SQLite, a change made behind the store's
+ * back is not (which shows the cache is really in use) unless a write is in flight; on
+ * PostgreSQL it is (the database's triggers keep the generation). Runs on SQLite by default and
+ * on the database named by PCC_TEST_DB_URL when that is set. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -18,21 +21,24 @@
 
 static char dir[] = "/tmp/pcc-cache-XXXXXX";
 static char db_path[256];
+static const char *pg_url; /* set: the suite runs on PostgreSQL */
 static struct store *a, *b; /* two "processes" */
 
 static struct store *open_one(void)
 {
     struct store *st;
     char url[300], err[256] = "";
-    snprintf(url, sizeof url, "sqlite:%s", db_path);
+    snprintf(url, sizeof url, pg_url ? "%s" : "sqlite:%s", pg_url ? pg_url : db_path);
     cr_assert_eq(store_open(url, &st, err, sizeof err), RC_OK, "%s", err);
-    cr_assert_not_null(st->cache, "the SQLite store has its cache");
     return st;
 }
 
 static void setup(void)
 {
     cr_assert(sodium_init() >= 0);
+    pg_url = getenv("PCC_TEST_DB_URL");
+    if (pg_url && !*pg_url)
+        pg_url = NULL;
     cr_assert(mkdtemp(dir));
     snprintf(db_path, sizeof db_path, "%s/pcc.db", dir);
     a = open_one();
@@ -40,6 +46,7 @@ static void setup(void)
     char err[256];
     cr_assert_eq(store_migrate(a, &applied, err, sizeof err), RC_OK, "%s", err);
     b = open_one();
+    cr_assert_not_null(a->cache, "the store has its cache");
 }
 
 static void teardown(void)
@@ -67,7 +74,11 @@ static struct fixture make_fixture(void)
     snprintf(f.user.kind, sizeof f.user.kind, "human");
     cr_assert_eq(store_user_create(a, &f.user), RC_OK);
     token_new_id("org_", f.org.id);
-    snprintf(f.org.name, sizeof f.org.name, "acme");
+    /* Unique names: on PostgreSQL every test shares one database. */
+    snprintf(f.org.name, sizeof f.org.name, "acme-%s", f.user.id + 4);
+    for (char *p = f.org.name; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
     snprintf(f.org.verbose_name, sizeof f.org.verbose_name, "Acme");
     cr_assert_eq(store_org_create(a, &f.org), RC_OK);
     cr_assert_eq(store_membership_put(a, f.user.id, f.org.id, "admin", 1700000000), RC_OK);
@@ -76,16 +87,28 @@ static struct fixture make_fixture(void)
     f.token.kind = TOKEN_KIND_PAT;
     snprintf(f.token.name, sizeof f.token.name, "ci");
     snprintf(f.token.scopes, sizeof f.token.scopes, "full");
-    for (int i = 0; i < DIGEST_HEX_SIZE - 1; i++)
-        f.token.digest[i] = "0123456789abcdef"[(i * 7 + 3) % 16];
+    unsigned char raw[DIGEST_HEX_SIZE / 2];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(f.token.digest, sizeof f.token.digest, raw, sizeof raw);
     f.token.created_at = 1700000000;
     cr_assert_eq(store_token_insert(a, &f.token), RC_OK);
     return f;
 }
 
-/* A change behind the store's back: no generation change, as a foreign writer would make. */
-static void raw_sql(const char *sql)
+/* A change behind the store's back, as a foreign writer (sqlite3, psql) would make it. */
+static void raw_sql(const char *fmt, const char *token_id, int64_t revoked_at)
 {
+    char sql[256];
+    snprintf(sql, sizeof sql, fmt, (long long)revoked_at, token_id);
+    if (pg_url) {
+        PGconn *pg = PQconnectdb(pg_url);
+        cr_assert_eq(PQstatus(pg), CONNECTION_OK, "%s", PQerrorMessage(pg));
+        PGresult *r = PQexec(pg, sql);
+        cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(pg));
+        PQclear(r);
+        PQfinish(pg);
+        return;
+    }
     sqlite3 *db;
     cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
@@ -93,6 +116,8 @@ static void raw_sql(const char *sql)
     cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
     sqlite3_close(db);
 }
+
+#define REVOKE_SQL "UPDATE tokens SET revoked_at = %lld WHERE id = '%s'"
 
 static int64_t revoked_at(struct store *st, const char *digest)
 {
@@ -120,9 +145,11 @@ Test(cache, revocation_in_the_same_process_is_seen_at_once)
 
 Test(cache, reads_are_served_from_the_cache_while_nothing_changed)
 {
+    if (pg_url)
+        cr_skip_test("on PostgreSQL no write escapes the generation: see the next test");
     struct fixture f = make_fixture();
     cr_assert_eq(revoked_at(a, f.token.digest), 0);
-    raw_sql("UPDATE tokens SET revoked_at = 42"); /* invisible to the generation word */
+    raw_sql(REVOKE_SQL, f.token.id, 42); /* invisible to the generation word */
     cr_assert_eq(revoked_at(a, f.token.digest), 0, "the cached row answered");
     cr_assert_eq(revoked_at(b, f.token.digest), 42, "b had nothing cached: it read the file");
 }
@@ -135,12 +162,12 @@ Test(cache, membership_changes_reach_the_organization_reads)
     cr_assert_eq(store_orgs_for_user(a, f.user.id, &list, &count), RC_OK);
     cr_assert_eq(count, 1);
     store_free_list(list);
-    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_OK);
     cr_assert_str_eq(org.role, "admin");
 
     struct store_org other = {0};
     token_new_id("org_", other.id);
-    snprintf(other.name, sizeof other.name, "beta");
+    snprintf(other.name, sizeof other.name, "beta-%s", f.org.name);
     cr_assert_eq(store_org_create(b, &other), RC_OK);
     cr_assert_eq(store_membership_put(b, f.user.id, other.id, "member", 1700000001), RC_OK);
     struct store_token_policy p = {.require_expiry = 1};
@@ -149,7 +176,7 @@ Test(cache, membership_changes_reach_the_organization_reads)
     cr_assert_eq(store_orgs_for_user(a, f.user.id, &list, &count), RC_OK);
     cr_assert_eq(count, 2);
     store_free_list(list);
-    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_OK);
     cr_assert_eq(org.token_policy.require_expiry, 1);
 }
 
@@ -166,19 +193,31 @@ static uint64_t *map_generation(void)
     return m;
 }
 
+Test(cache, writes_made_with_psql_are_seen_on_postgresql)
+{
+    if (!pg_url)
+        cr_skip_test("SQLite: see reads_are_served_from_the_cache_while_nothing_changed");
+    struct fixture f = make_fixture();
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    raw_sql(REVOKE_SQL, f.token.id, 46); /* the triggers of migration 0006 see it */
+    cr_assert_eq(revoked_at(a, f.token.digest), 46);
+}
+
 Test(cache, a_write_in_flight_turns_the_cache_off)
 {
+    if (pg_url)
+        cr_skip_test("the generation word is SQLite's");
     struct fixture f = make_fixture();
     cr_assert_eq(revoked_at(a, f.token.digest), 0);
     uint64_t *word = map_generation();
     __atomic_fetch_add(word, (uint64_t)1 << 32, __ATOMIC_SEQ_CST); /* begun, never finished */
-    raw_sql("UPDATE tokens SET revoked_at = 43");
+    raw_sql(REVOKE_SQL, f.token.id, 43);
     cr_assert_eq(revoked_at(a, f.token.digest), 43, "read from the file, not the cache");
-    raw_sql("UPDATE tokens SET revoked_at = 44");
+    raw_sql(REVOKE_SQL, f.token.id, 44);
     cr_assert_eq(revoked_at(a, f.token.digest), 44, "and nothing was cached meanwhile");
     __atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST); /* the write ends */
     cr_assert_eq(revoked_at(a, f.token.digest), 44);
-    raw_sql("UPDATE tokens SET revoked_at = 45");
+    raw_sql(REVOKE_SQL, f.token.id, 45);
     cr_assert_eq(revoked_at(a, f.token.digest), 44, "cached again once balanced");
     munmap(word, 4096);
 }
@@ -198,6 +237,8 @@ Test(cache, last_use_stamps_update_the_cached_row)
 
 Test(cache, generation_file_is_private)
 {
+    if (pg_url)
+        cr_skip_test("the generation file is SQLite's");
     char path[300];
     snprintf(path, sizeof path, "%s-generation", db_path);
     struct stat sb;
@@ -211,8 +252,7 @@ Test(cache, rotation_is_seen_at_once)
     struct fixture f = make_fixture();
     cr_assert_eq(revoked_at(a, f.token.digest), 0);
     struct store_token rotated = f.token;
-    for (int i = 0; i < DIGEST_HEX_SIZE - 1; i++)
-        rotated.digest[i] = "0123456789abcdef"[(i * 5 + 1) % 16];
+    rotated.digest[0] = rotated.digest[0] == 'a' ? 'b' : 'a';
     snprintf(rotated.previous_digest, sizeof rotated.previous_digest, "%s", f.token.digest);
     rotated.previous_expires_at = 1700000900;
     rotated.rotated_at = 1700000800;
@@ -233,16 +273,16 @@ Test(cache, role_changes_and_daily_keys_are_seen_at_once)
     cr_assert_eq(store_user_create(b, &second), RC_OK);
     cr_assert_eq(store_membership_put(b, second.id, f.org.id, "admin", 1700000002), RC_OK);
     struct store_org org;
-    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_OK);
     cr_assert_str_eq(org.role, "admin");
     cr_assert_eq(store_membership_change(b, f.org.id, f.user.id, "member"), RC_OK);
-    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_OK);
     cr_assert_str_eq(org.role, "member");
     cr_assert_eq(store_org_set_daily_key(b, f.org.id, "dk_new"), RC_OK);
-    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_OK);
+    cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_OK);
     cr_assert_str_eq(org.daily_api_key, "dk_new");
     cr_assert_eq(store_membership_change(b, f.org.id, f.user.id, NULL), RC_OK);
-    cr_assert_eq(store_org_for_member(a, f.user.id, "acme", &org), RC_NOT_FOUND);
+    cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_NOT_FOUND);
 }
 
 Test(cache, deleting_a_service_account_ends_its_tokens_at_once)
@@ -270,8 +310,10 @@ Test(cache, deleting_a_service_account_ends_its_tokens_at_once)
 Test(cache, ending_an_oauth_login_is_seen_at_once)
 {
     struct fixture f = make_fixture();
-    cr_assert_eq(store_oauth_access_link(b, f.token.id, "fam_1"), RC_OK);
+    char family[ID_BUF_SIZE];
+    token_new_id("fam_", family);
+    cr_assert_eq(store_oauth_access_link(b, f.token.id, family), RC_OK);
     cr_assert_eq(revoked_at(a, f.token.digest), 0);
-    cr_assert_eq(store_oauth_family_revoke(b, "fam_1", 1700000950), RC_OK);
+    cr_assert_eq(store_oauth_family_revoke(b, family, 1700000950), RC_OK);
     cr_assert_eq(revoked_at(a, f.token.digest), 1700000950);
 }
