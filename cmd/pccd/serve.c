@@ -93,6 +93,11 @@ static int parse_level(const char *s, enum log_level *out)
     return -1;
 }
 
+/* One view of the credential data per request (store_request_begin): on PostgreSQL, one read
+ * of the generation per request instead of one per cached read. */
+static void begin_request_view(void *app) { store_request_begin(((struct api_app *)app)->store); }
+static void end_request_view(void *app) { store_request_end(((struct api_app *)app)->store); }
+
 int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
@@ -248,7 +253,8 @@ int cmd_serve(int argc, char **argv)
                               .max_per_ip = perip, .timeout_seconds = timeout,
                               .trust_proxy = trust_proxy, .authenticate = api_authenticate,
                               .authenticate_public_key = api_authenticate_public_key,
-                              .app = &app};
+                              .app = &app, .route_begin = begin_request_view,
+                              .route_end = end_request_view};
     /* The JSON API's routes, then the dashboard's. */
     size_t api_count, web_count;
     const struct http_route *api = api_routes(&api_count), *pages = web_routes(&web_count);

@@ -70,6 +70,10 @@ struct http_config {
     http_authenticate_fn authenticate;
     http_authenticate_fn authenticate_public_key; /* for HTTP_ROUTE_PUBLIC_KEY routes */
     void *app; /* handed to handlers through http_app() */
+    /* Called with app around the hooks and handler of every matched route, on its thread (may
+     * be NULL): a request's reads can share one view of the storage (store_request_begin). */
+    void (*route_begin)(void *app);
+    void (*route_end)(void *app);
 };
 
 struct http_server;

@@ -221,6 +221,25 @@ static int route_matches(struct http_request *req, const char *pattern)
     return 1;
 }
 
+/* The route's authentication hook, then its handler. */
+static void run_route(struct http_request *req, struct http_response *res,
+                      const struct http_route *r)
+{
+    const struct http_config *cfg = &req->srv->cfg;
+    if ((r->flags & HTTP_ROUTE_AUTH) && cfg->authenticate && cfg->authenticate(req, res) != RC_OK)
+        return;
+    if (r->flags & HTTP_ROUTE_PUBLIC_KEY) {
+        /* Fail closed: a key route without its hook is never served unauthenticated. */
+        if (!cfg->authenticate_public_key) {
+            http_error(req, res, RC_UNAUTHORIZED, NULL);
+            return;
+        }
+        if (cfg->authenticate_public_key(req, res) != RC_OK)
+            return;
+    }
+    r->handler(req, res);
+}
+
 static void dispatch(struct http_request *req, struct http_response *res)
 {
     const struct http_config *cfg = &req->srv->cfg;
@@ -234,19 +253,11 @@ static void dispatch(struct http_request *req, struct http_response *res)
         if (strcmp(r->method, method) != 0)
             continue;
         req->route = r;
-        if ((r->flags & HTTP_ROUTE_AUTH) && cfg->authenticate &&
-            cfg->authenticate(req, res) != RC_OK)
-            return;
-        if (r->flags & HTTP_ROUTE_PUBLIC_KEY) {
-            /* Fail closed: a key route without its hook is never served unauthenticated. */
-            if (!cfg->authenticate_public_key) {
-                http_error(req, res, RC_UNAUTHORIZED, NULL);
-                return;
-            }
-            if (cfg->authenticate_public_key(req, res) != RC_OK)
-                return;
-        }
-        r->handler(req, res);
+        if (cfg->route_begin)
+            cfg->route_begin(cfg->app);
+        run_route(req, res, r);
+        if (cfg->route_end)
+            cfg->route_end(cfg->app);
         return;
     }
     if (path_known) {

@@ -256,16 +256,49 @@ struct store_cache {
 
 static struct store_cache *cache_of(struct store *st) { return st->cache; }
 
+/* The request in progress on this thread (store_request_begin) and the generation it took. */
+static _Thread_local struct {
+    struct store *st;
+    int taken;
+    uint64_t value;
+} request_view;
+
+void store_request_begin(struct store *st)
+{
+    request_view.st = st && st->cache ? st : NULL;
+    request_view.taken = 0;
+}
+
+void store_request_end(struct store *st)
+{
+    if (request_view.st == st)
+        request_view.st = NULL;
+}
+
 /* The generation to tag a read with, or 0 when the cache must not be used now. */
 static uint64_t gen_read(struct store *st)
 {
     struct store_cache *c = cache_of(st);
     if (c->gen.word)
-        return gen_read_shared(&c->gen);
+        return gen_read_shared(&c->gen); /* free to read: always the current one */
+    int in_request = request_view.st == st;
+    if (in_request && request_view.taken)
+        return request_view.value;
     uint64_t value = 0;
     if (c->backend->credential_generation(st, &value) != RC_OK)
-        return 0; /* the read that follows meets the same trouble and reports it */
+        value = 0; /* the read that follows meets the same trouble and reports it */
+    if (in_request) {
+        request_view.taken = 1;
+        request_view.value = value;
+    }
     return value;
+}
+
+/* After a credential write the request's view is out of date: take the generation anew. */
+static void end_request_view(struct store *st)
+{
+    if (request_view.st == st)
+        request_view.taken = 0;
 }
 
 static void copy_principal(const void *value, void *ctx)
@@ -399,6 +432,7 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
         gen_write_begin(&c->gen);                                                              \
         enum rc rc = c->backend->name args;                                                    \
         gen_write_end(&c->gen);                                                                \
+        end_request_view(st);                                                                  \
         return rc;                                                                             \
     }
 #define CREDENTIAL_WRITES(X)                                                                   \

@@ -422,6 +422,13 @@ struct store {
 /* Open the database named by url: "sqlite:PATH" (or a bare path) for SQLite. Does not migrate.
  * On failure returns an error and writes the reason into err. *out is freed by store_close. */
 enum rc store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* Bracket one request on this thread: between the two, the credential cache (cache.c) takes
+ * the generation once, at the first cached read, so the request sees one view of the
+ * credential data and PostgreSQL answers one query for it, not one per read. A credential
+ * write made through st inside the bracket ends that view (the next read takes it anew). No-op
+ * without a cache. */
+void store_request_begin(struct store *st);
+void store_request_end(struct store *st);
 /* Close and free; store_close(NULL) is a no-op. */
 void store_close(struct store *st);
 /* Copy src (NULL as "") into a row field of size bytes, truncating; always NUL-terminates. */

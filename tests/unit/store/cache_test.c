@@ -317,3 +317,24 @@ Test(cache, ending_an_oauth_login_is_seen_at_once)
     cr_assert_eq(store_oauth_family_revoke(b, family, 1700000950), RC_OK);
     cr_assert_eq(revoked_at(a, f.token.digest), 1700000950);
 }
+
+/* A request's reads share one view (store_request_begin): the next request sees a change made
+ * elsewhere, and a request sees its own credential writes at once. */
+Test(cache, requests_see_changes_from_their_next_start_and_their_own_writes_at_once)
+{
+    struct fixture f = make_fixture();
+    store_request_begin(a);
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    cr_assert_eq(store_token_revoke(b, f.user.id, f.token.id, 1700001000), RC_OK);
+    store_request_end(a);
+    store_request_begin(a);
+    cr_assert_eq(revoked_at(a, f.token.digest), 1700001000, "the next request sees it");
+    store_request_end(a);
+
+    struct fixture g = make_fixture();
+    store_request_begin(a);
+    cr_assert_eq(revoked_at(a, g.token.digest), 0);
+    cr_assert_eq(store_token_revoke(a, g.user.id, g.token.id, 1700001001), RC_OK);
+    cr_assert_eq(revoked_at(a, g.token.digest), 1700001001, "its own write, in the request");
+    store_request_end(a);
+}
