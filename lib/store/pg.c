@@ -946,25 +946,29 @@ static enum rc s_token_touch(struct store *st_, const char *token_id, int64_t no
     return run(s, Q_TOKEN_TOUCH, &p, NULL);
 }
 
+/* The one number that query q answers with (a count, a counter). */
+static enum rc fetch_number(struct pg_store *s, enum query q, int64_t *out)
+{
+    PGresult *r;
+    enum rc rc = fetch_one(s, q, NULL, &r);
+    if (rc == RC_OK)
+        *out = col_int(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
 static enum rc s_token_count(struct store *st_, int64_t *count)
 {
     SELF;
-    PGresult *r;
-    enum rc rc = fetch_one(s, Q_TOKEN_COUNT, NULL, &r);
-    if (rc == RC_OK)
-        *count = col_int(r, 0, 0);
-    PQclear(r);
-    return rc;
+    return fetch_number(s, Q_TOKEN_COUNT, count);
 }
 
 static enum rc s_credential_generation(struct store *st_, uint64_t *out)
 {
     SELF;
-    PGresult *r;
-    enum rc rc = fetch_one(s, Q_CREDENTIAL_GENERATION, NULL, &r);
-    if (rc == RC_OK)
-        *out = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
+    int64_t value = 0;
+    enum rc rc = fetch_number(s, Q_CREDENTIAL_GENERATION, &value);
+    *out = (uint64_t)value;
     return rc;
 }
 
