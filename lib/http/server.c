@@ -665,13 +665,19 @@ static enum rc watchdog_start(struct http_server *srv)
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    const struct http_server *srv = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    log_warn("http: %s", msg);
+    /* Failed handshakes are the clients' doing (plain HTTP to this port, a client without the
+     * CA, a scanner): worth a line, not a warning, and one that says what it means. */
+    if (srv && srv->tls && strstr(msg, "andshake"))
+        log_info("http: a TLS handshake failed (plain HTTP sent to this HTTPS port, or a client "
+                 "that does not trust the certificate?): %s", msg);
+    else
+        log_warn("http: %s", msg);
 }
 
 /* Parse "HOST:PORT" or "[V6]:PORT", bind and listen. */

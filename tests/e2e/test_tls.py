@@ -199,6 +199,9 @@ def test_plain_http_to_the_tls_port(tls_server):
         assert status is None, out  # no HTTP answer in the clear
     assert tls_server.get("/healthz", token=None).status == 200
     assert tls_server.proc.poll() is None
+    tls_server.sync_log()
+    assert "info http: a TLS handshake failed (plain HTTP sent to this HTTPS port" \
+        in tls_server.stderr, tls_server.stderr
 
 
 # --- the CLI ------------------------------------------------------------------------------
