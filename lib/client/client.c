@@ -487,7 +487,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /* Say what went wrong with a failed transfer, and for certificate trouble what to do next. */
-static void tls_error(struct client *c, CURLcode cc, char *err, size_t errlen)
+static void transfer_error(struct client *c, CURLcode cc, char *err, size_t errlen)
 {
     const char *detail = c->curl_error[0] ? c->curl_error : c->curl.easy_strerror(cc);
     c->tls_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
@@ -563,7 +563,7 @@ static enum rc curl_request(struct client *c, const char *method, const char *pa
         a->easy_setopt(h, CURLOPT_HTTPGET, 1L);
     CURLcode cc = a->easy_perform(h);
     if (cc != CURLE_OK) {
-        tls_error(c, cc, err, errlen);
+        transfer_error(c, cc, err, errlen);
         rc = RC_NETWORK;
         goto out;
     }
