@@ -189,6 +189,12 @@ def test_idle_tls_connections_time_out(make_server, pki):
         # No handshake at all: the server must not wait for ever.
         assert raw.recv(1) == b""
     assert time.monotonic() - t0 < 10
+    # After the handshake, libmicrohttpd's own idle timeout.
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as raw:
+        with tls_context(s.url).wrap_socket(raw, server_hostname="127.0.0.1") as conn:
+            assert conn.recv(1) == b""
+    assert time.monotonic() - t0 < 10
     assert s.get("/healthz", token=None).status == 200
 
 
