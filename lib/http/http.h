@@ -74,8 +74,9 @@ struct http_tls {
 int http_tls_supported(void);
 /* Read the certificate (chain) and key files and check them: regular files, the key readable
  * by its owner only (or by a group too when root owns it: 0640 root:ssl-cert), both valid
- * PEM, an unencrypted key that belongs to the certificate. On failure err names the file at
- * fault (never its contents) and tls holds nothing. Release with http_tls_release. */
+ * PEM, an unencrypted key that belongs to the certificate. RC_NOT_FOUND / RC_IO (unreadable),
+ * RC_FORBIDDEN (key permissions), RC_INVALID (not usable), RC_NOMEM; err then names the file
+ * at fault (never its contents) and tls holds nothing. Release with http_tls_release. */
 enum rc http_tls_load(struct http_tls *tls, const char *cert_path, const char *key_path,
                       char *err, size_t errlen);
 /* Wipe the key and free both texts; safe on a zeroed or released struct, and right after
@@ -88,7 +89,8 @@ struct http_config {
     unsigned threads;           /* worker threads; 0 = number of CPUs */
     unsigned max_connections;   /* total concurrent connections */
     unsigned max_per_ip;        /* concurrent connections from one address */
-    unsigned timeout_seconds;   /* idle connection timeout */
+    unsigned timeout_seconds;   /* idle connection timeout; over TLS also the time from accept
+                                 * to the first request (handshake included) */
     int trust_proxy;            /* take the client address from X-Forwarded-For (last hop) */
     const struct http_route *routes;
     size_t route_count;
