@@ -30,7 +30,7 @@ CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib
              lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c \
              lib/core/httpparse.c lib/core/form.c
 STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c
-HTTP_SRC   = lib/http/server.c
+HTTP_SRC   = lib/http/server.c lib/http/tls.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
              lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c
 API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c \
@@ -65,7 +65,7 @@ LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
 
-PCCD_LIBS    = -lmicrohttpd -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
+PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
 .PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots

@@ -70,8 +70,12 @@ static const char help[] =
     "                        (PCCD_REGIONS; default us-west,us-east,eu-central,ap-south)\n"
     "  --signup open|closed  whether anyone can create a dashboard account at /signup\n"
     "                        (PCCD_SIGNUP; default closed)\n"
+    "  --tls-cert FILE       serve HTTPS with this PEM certificate (chain, leaf first)\n"
+    "                        (PCCD_TLS_CERT); needs --tls-key. TLS 1.2 and 1.3 only\n"
+    "  --tls-key FILE        the certificate's unencrypted PEM private key (PCCD_TLS_KEY);\n"
+    "                        refused when group or others can read it (chmod 600 it)\n"
     "  --public-url URL      the URL clients reach this server at, the OAuth issuer\n"
-    "                        (PCCD_PUBLIC_URL; default http://HOST:PORT of --listen)\n"
+    "                        (PCCD_PUBLIC_URL; default http(s)://HOST:PORT of --listen)\n"
     "  --oauth-access-ttl SECONDS  lifetime of OAuth access tokens (PCCD_OAUTH_ACCESS_TTL;\n"
     "                        default 3600, at most 86400)\n"
     "  --data DIR            data directory (PCCD_DATA)\n"
@@ -102,7 +106,7 @@ int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
            OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS, OPT_TEST_CLOCK,
-           OPT_PUBLIC_URL, OPT_ACCESS_TTL };
+           OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},
@@ -122,6 +126,8 @@ int cmd_serve(int argc, char **argv)
                                          {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
                                          {"oauth-access-ttl", required_argument, NULL,
                                           OPT_ACCESS_TTL},
+                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
                                          {0, 0, 0, 0}};
     struct pccd_settings s;
     settings_from_env(&s);
@@ -144,6 +150,7 @@ int cmd_serve(int argc, char **argv)
     const char *test_clock_file = NULL;
     const char *public_url = getenv("PCCD_PUBLIC_URL");
     const char *access_ttl = getenv("PCCD_OAUTH_ACCESS_TTL");
+    const char *tls_cert = getenv("PCCD_TLS_CERT"), *tls_key = getenv("PCCD_TLS_KEY");
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -164,6 +171,8 @@ int cmd_serve(int argc, char **argv)
         case OPT_TEST_CLOCK: test_clock_file = optarg; break;
         case OPT_PUBLIC_URL: public_url = optarg; break;
         case OPT_ACCESS_TTL: access_ttl = optarg; break;
+        case OPT_TLS_CERT: tls_cert = optarg; break;
+        case OPT_TLS_KEY: tls_key = optarg; break;
         default: fputs(help, stderr); return 2;
         }
     }
@@ -186,6 +195,20 @@ int cmd_serve(int argc, char **argv)
         (numeric[5].value && parse_level(numeric[5].value, &level))) {
         die_msg("serve", "invalid number or level in the options (see pccd serve --help)");
         return 2;
+    }
+    if (tls_cert && !*tls_cert)
+        tls_cert = NULL; /* an empty variable counts as unset */
+    if (tls_key && !*tls_key)
+        tls_key = NULL;
+    if (!tls_cert != !tls_key) {
+        die_msg("serve", "--tls-cert and --tls-key go together: give both, or neither for "
+                "plain HTTP");
+        return 2;
+    }
+    if (tls_cert && !http_tls_supported()) {
+        die_msg("serve", "this libmicrohttpd was built without TLS support: install one built "
+                "with GnuTLS (Debian's libmicrohttpd12 is), or serve HTTP behind a TLS proxy");
+        return 1;
     }
     unsigned access_seconds = 3600;
     if (access_ttl && *access_ttl && parse_uint(access_ttl, 60, 86400, &access_seconds)) {
@@ -223,15 +246,26 @@ int cmd_serve(int argc, char **argv)
     if (settings_finish(&s, "serve"))
         return 2;
     log_init(stderr, level);
+    /* The key is read before storage is opened, so a bad pair fails at once; it is wiped as
+     * soon as the server has started (or failed to). */
+    struct http_tls tls = {0};
+    enum rc rc;
+    if (tls_cert && (rc = http_tls_load(&tls, tls_cert, tls_key, err, sizeof err)) != RC_OK) {
+        die_msg("serve", "%s", err);
+        return rc == RC_NOMEM ? 1 : 2;
+    }
 
     struct digest_key key;
-    if (open_backend(&s, &app.store, &key))
+    if (open_backend(&s, &app.store, &key)) {
+        http_tls_release(&tls);
         return 1;
+    }
     const struct auth_limits limits = {fails, 60, 60};
-    enum rc rc = auth_init(&app.auth, app.store, &key, &limits);
+    rc = auth_init(&app.auth, app.store, &key, &limits);
     sodium_memzero(&key, sizeof key);
     app.auth.oauth_access_seconds = access_seconds;
     if (rc != RC_OK) {
+        http_tls_release(&tls);
         store_close(app.store);
         return 1;
     }
@@ -252,6 +286,7 @@ int cmd_serve(int argc, char **argv)
     struct http_config cfg = {.listen = listen, .threads = threads, .max_connections = maxconn,
                               .max_per_ip = perip, .timeout_seconds = timeout,
                               .trust_proxy = trust_proxy, .authenticate = api_authenticate,
+                              .tls = tls_cert ? &tls : NULL,
                               .authenticate_public_key = api_authenticate_public_key,
                               .app = &app, .route_begin = begin_request_view,
                               .route_end = end_request_view};
@@ -260,6 +295,7 @@ int cmd_serve(int argc, char **argv)
     const struct http_route *api = api_routes(&api_count), *pages = web_routes(&web_count);
     struct http_route *routes = calloc(api_count + web_count, sizeof *routes);
     if (!routes) {
+        http_tls_release(&tls);
         auth_release(&app.auth);
         store_close(app.store);
         return 1;
@@ -269,7 +305,9 @@ int cmd_serve(int argc, char **argv)
     cfg.routes = routes;
     cfg.route_count = api_count + web_count;
     struct http_server *srv;
-    if ((rc = http_server_start(&cfg, &srv, err, sizeof err)) != RC_OK) {
+    rc = http_server_start(&cfg, &srv, err, sizeof err);
+    http_tls_release(&tls); /* the key lives on only inside GnuTLS */
+    if (rc != RC_OK) {
         die_msg("serve", "%s", err);
         free(routes);
         auth_release(&app.auth);
@@ -280,9 +318,11 @@ int cmd_serve(int argc, char **argv)
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
     /* The issuer defaults to the address served (known only now when the port was 0); no
      * request can arrive before the port is printed below. */
+    const char *scheme = tls_cert ? "https" : "http";
     if (!(public_url && *public_url))
-        snprintf(public_buf, sizeof public_buf, "http://%s:%u", host, http_server_port(srv));
-    fprintf(stderr, "pccd %s listening on http://%s:%u\n", PCCD_VERSION, host,
+        snprintf(public_buf, sizeof public_buf, "%s://%s:%u", scheme, host,
+                 http_server_port(srv));
+    fprintf(stderr, "pccd %s listening on %s://%s:%u\n", PCCD_VERSION, scheme, host,
             http_server_port(srv));
     fflush(stderr);
 

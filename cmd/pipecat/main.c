@@ -441,6 +441,10 @@ int main(int argc, char **argv)
         return EXIT_FAIL;
     }
     struct cli cli = {.prog = "pipecat cloud"};
+    /* The CA bundle for https:// hosts, as OpenSSL-based clients (the official one included)
+     * and the curl tool read it; libcurl itself reads neither variable. */
+    const char *ca = getenv("SSL_CERT_FILE");
+    client_use_ca_file(ca && *ca ? ca : getenv("CURL_CA_BUNDLE"));
     cli.color_out = use_color(stdout);
     cli.color_err = use_color(stderr);
 

@@ -137,8 +137,9 @@ int session_call(struct session *s, const char *method, const char *path, const 
     enum rc rc = client_request(s->client, method, path, body, reply, err, sizeof err);
     if (rc == RC_NETWORK) {
         out_error(cli, "%s", err);
-        out_note(cli, "Is the server running? PIPECAT_API_HOST selects it (now %s).",
-                 client_host(s->client));
+        if (!client_tls_failed(s->client))
+            out_note(cli, "Is the server running? PIPECAT_API_HOST selects it (now %s).",
+                     client_host(s->client));
         return EXIT_FAIL;
     }
     if (rc != RC_OK) {

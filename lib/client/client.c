@@ -60,7 +60,13 @@ struct client {
     struct curl_api curl;
     CURL *easy;
     char curl_error[CURL_ERROR_SIZE];
+    int tls_failed; /* the last request failed in TLS */
 };
+
+/* Frozen configuration, set once by the front end before any request (STYLE.md rule 12). */
+static const char *ca_file;
+
+void client_use_ca_file(const char *path) { ca_file = path && *path ? path : NULL; }
 
 static void wipe_free(char *s)
 {
@@ -168,6 +174,8 @@ void client_free(struct client *c)
 }
 
 const char *client_host(const struct client *c) { return c->base; }
+
+int client_tls_failed(const struct client *c) { return c->tls_failed; }
 
 enum rc client_set_token(struct client *c, const char *token)
 {
@@ -478,6 +486,29 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return buf_add(b, ptr, n) == RC_OK ? n : 0;
 }
 
+/* Say what went wrong with a failed transfer, and for certificate trouble what to do next. */
+static void transfer_error(struct client *c, CURLcode cc, char *err, size_t errlen)
+{
+    const char *detail = c->curl_error[0] ? c->curl_error : c->curl.easy_strerror(cc);
+    c->tls_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+                    cc == CURLE_SSL_CONNECT_ERROR;
+    if (cc == CURLE_PEER_FAILED_VERIFICATION && ca_file)
+        snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
+                 "with the CA file %s (%s)", c->base, c->hostname, ca_file, detail);
+    else if (cc == CURLE_PEER_FAILED_VERIFICATION)
+        snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
+                 "(%s); if your own CA signed it, set SSL_CERT_FILE to that CA's PEM file",
+                 c->base, c->hostname, detail);
+    else if (cc == CURLE_SSL_CACERT_BADFILE && ca_file)
+        snprintf(err, errlen, "cannot use the CA file %s for %s (%s): SSL_CERT_FILE or "
+                 "CURL_CA_BUNDLE must name a readable PEM file", ca_file, c->base, detail);
+    else if (cc == CURLE_SSL_CONNECT_ERROR)
+        snprintf(err, errlen, "cannot reach %s: the TLS handshake with %s failed (%s); if the "
+                 "server speaks plain HTTP, use http://", c->base, c->hostname, detail);
+    else
+        snprintf(err, errlen, "cannot reach %s: %s", c->base, detail);
+}
+
 static enum rc curl_request(struct client *c, const char *method, const char *path,
                             const char *payload, const char *ctype, long *status,
                             struct buf *body,
@@ -501,6 +532,7 @@ static enum rc curl_request(struct client *c, const char *method, const char *pa
     if (payload)
         headers = a->slist_append(headers, buf_str(&ct));
     CURL *h = c->easy;
+    c->tls_failed = 0;
     a->easy_reset(h);
     c->curl_error[0] = '\0';
     a->easy_setopt(h, CURLOPT_URL, buf_str(&url));
@@ -518,6 +550,11 @@ static enum rc curl_request(struct client *c, const char *method, const char *pa
     /* Never follow redirects: one could carry the bearer token to another host. */
     a->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     a->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+    /* Verification stays on whatever happens: a failure is reported, never worked around. */
+    a->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    a->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (ca_file)
+        a->easy_setopt(h, CURLOPT_CAINFO, ca_file);
     if (payload)
         a->easy_setopt(h, CURLOPT_POSTFIELDS, payload);
     else if (strcmp(method, "GET") != 0)
@@ -526,8 +563,7 @@ static enum rc curl_request(struct client *c, const char *method, const char *pa
         a->easy_setopt(h, CURLOPT_HTTPGET, 1L);
     CURLcode cc = a->easy_perform(h);
     if (cc != CURLE_OK) {
-        snprintf(err, errlen, "cannot reach %s: %s", c->base,
-                 c->curl_error[0] ? c->curl_error : a->easy_strerror(cc));
+        transfer_error(c, cc, err, errlen);
         rc = RC_NETWORK;
         goto out;
     }

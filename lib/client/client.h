@@ -14,6 +14,12 @@
 
 struct client;
 
+/* Trust the CA certificates in the PEM file at path (instead of the system's store) for every
+ * https:// request of this process; NULL restores the system's store. The front end calls it
+ * once, before any client is made, from SSL_CERT_FILE or CURL_CA_BUNDLE (libcurl, unlike the
+ * curl tool, reads neither). The string must outlive the clients. */
+void client_use_ca_file(const char *path);
+
 /* A client for api_host (e.g. "http://127.0.0.1:8787"; a trailing '/' is dropped) sending
  * "User-Agent: user_agent". RC_INVALID when the host is not an http(s) URL. */
 enum rc client_new(const char *api_host, const char *user_agent, struct client **out);
@@ -21,6 +27,9 @@ enum rc client_new(const char *api_host, const char *user_agent, struct client *
 void client_free(struct client *c);
 /* Use token (copied; NULL or "" for none) as the bearer credential of later requests. */
 enum rc client_set_token(struct client *c, const char *token);
+/* 1 when the last request failed in TLS (certificate not verified, CA file unusable,
+ * handshake refused): the server may well be running, so "is it up?" is the wrong hint. */
+int client_tls_failed(const struct client *c);
 /* The API host requests go to. */
 const char *client_host(const struct client *c);
 

@@ -58,12 +58,39 @@ struct http_route {
  * on, or fills res (through http_error) and returns the failure. */
 typedef enum rc (*http_authenticate_fn)(struct http_request *req, struct http_response *res);
 
+/* The certificate chain and private key of an HTTPS listener, PEM text as read from their
+ * files (NUL-terminated, malloc-ed). */
+struct http_tls {
+    char *cert_pem;
+    size_t cert_len;
+    char *key_pem; /* wiped by http_tls_release */
+    size_t key_len;
+};
+#define HTTP_TLS_MAX_FILE_BYTES ((size_t)1 << 20)
+/* TLS 1.2 and 1.3 only, GnuTLS's NORMAL cipher suites otherwise. */
+#define HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* 1 when the libmicrohttpd in use was built with TLS (GnuTLS). */
+int http_tls_supported(void);
+/* Read the certificate (chain) and key files and check them: regular files, the key readable
+ * by its owner only (or by a group too when root owns it: 0640 root:ssl-cert), both valid
+ * PEM, an unencrypted key that belongs to the certificate. RC_NOT_FOUND / RC_IO (unreadable),
+ * RC_FORBIDDEN (key permissions), RC_INVALID (not usable), RC_NOMEM; err then names the file
+ * at fault (never its contents) and tls holds nothing. Release with http_tls_release. */
+enum rc http_tls_load(struct http_tls *tls, const char *cert_path, const char *key_path,
+                      char *err, size_t errlen);
+/* Wipe the key and free both texts; safe on a zeroed or released struct, and right after
+ * http_server_start (the server keeps its own copy in GnuTLS). */
+void http_tls_release(struct http_tls *tls);
+
 struct http_config {
     const char *listen;         /* "HOST:PORT"; port 0 picks a free one */
+    const struct http_tls *tls; /* NULL: plain HTTP; else HTTPS with this pair */
     unsigned threads;           /* worker threads; 0 = number of CPUs */
     unsigned max_connections;   /* total concurrent connections */
     unsigned max_per_ip;        /* concurrent connections from one address */
-    unsigned timeout_seconds;   /* idle connection timeout */
+    unsigned timeout_seconds;   /* idle connection timeout; over TLS also the time from accept
+                                 * to the first request (handshake included) */
     int trust_proxy;            /* take the client address from X-Forwarded-For (last hop) */
     const struct http_route *routes;
     size_t route_count;
@@ -78,8 +105,9 @@ struct http_config {
 
 struct http_server;
 
-/* Bind and start serving in background threads. *out is freed by http_server_stop.
- * On failure err says why (bad address, port in use). */
+/* Bind and start serving in background threads, over TLS when cfg->tls is set (RC_INVALID
+ * when this libmicrohttpd has no TLS). *out is freed by http_server_stop. On failure err says
+ * why (bad address, port in use). */
 enum rc http_server_start(const struct http_config *cfg, struct http_server **out, char *err,
                           size_t errlen);
 /* The bound port (useful after asking for port 0). */
@@ -129,8 +157,8 @@ void http_reply_raw(struct http_response *res, int status, const char *content_t
                     const char *cache_control, char *body, size_t len);
 /* The value of cookie name sent with the request, or NULL. */
 const char *http_cookie(const struct http_request *req, const char *name);
-/* 1 when the client reached us over TLS: behind a trusted proxy (trust_proxy) that says
- * X-Forwarded-Proto: https. pccd itself serves plain HTTP. */
+/* 1 when the client reached us over TLS: pccd serves HTTPS itself (http_config.tls), or it is
+ * behind a trusted proxy (trust_proxy) that says X-Forwarded-Proto: https. */
 int http_secure(const struct http_request *req);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,35 @@
  * zeroes the pool between requests, so it is kept small: it costs time on every request. */
 #define CONNECTION_MEMORY_BYTES ((size_t)32 << 10)
 #define LISTEN_BACKLOG 1024
+/* A year; not includeSubDomains: other hosts under this name may be other services. */
+#define HTTP_HSTS "max-age=31536000"
+
+/* A TLS connection whose first request has not arrived yet. libmicrohttpd 0.9.75 applies no
+ * idle timeout while the handshake runs, so a client that connects and says nothing (or dribbles
+ * a handshake) would hold its connection slot for ever; the handshake watchdog below shuts such
+ * sockets down once the timeout has passed since they were accepted. */
+struct tls_pending {
+    struct tls_pending *prev, *next;
+    int fd;
+    time_t accepted; /* CLOCK_MONOTONIC seconds */
+    atomic_int request_seen;
+    int cut;
+};
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_config cfg;
     unsigned port;
     int fd;
+    int tls; /* serving HTTPS itself */
+    /* TLS only: the handshake watchdog and the connections it watches */
+    pthread_mutex_t pending_lock;
+    pthread_cond_t pending_wake;
+    struct tls_pending *pending;
+    pthread_t watchdog;
+    int watchdog_running;
+    int wake_ready; /* pending_wake initialised */
+    int stopping;
     char id_prefix[8]; /* random per process, so request ids are unique across restarts */
     atomic_ulong next_id;
 };
@@ -126,8 +150,26 @@ const char *http_cookie(const struct http_request *req, const char *name)
 
 int http_secure(const struct http_request *req)
 {
+    if (req->srv->tls)
+        return 1;
     const char *proto = http_header(req, "X-Forwarded-Proto");
     return req->srv->cfg.trust_proxy && proto && strcasecmp(proto, "https") == 0;
+}
+
+/* Whether to send Strict-Transport-Security over our own TLS: not to "localhost" names, where
+ * browsers would then refuse plain http:// to every other port of the machine (they ignore the
+ * header for IP addresses by themselves). */
+static int hsts_applies(const struct http_request *req)
+{
+    const char *host = http_header(req, "Host");
+    if (!host)
+        return 1;
+    size_t n = host[0] == '[' ? strcspn(host, "]") : strcspn(host, ":");
+    static const char local[] = "localhost";
+    size_t ln = sizeof local - 1;
+    if (n == ln && strncasecmp(host, local, ln) == 0)
+        return 0;
+    return !(n > ln && host[n - ln - 1] == '.' && strncasecmp(host + n - ln, local, ln) == 0);
 }
 
 void http_add_header(struct http_response *res, const char *name, const char *value)
@@ -304,6 +346,8 @@ static enum MHD_Result send_response(struct http_request *req, struct http_respo
                             res->cache_control ? res->cache_control : "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    if (req->srv->tls && hsts_applies(req))
+        MHD_add_response_header(r, "Strict-Transport-Security", HTTP_HSTS);
     for (size_t i = 0; i < res->header_count; i++)
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)res->status, r);
@@ -470,6 +514,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     res.header_count = 0;
 
     if (!req) {
+        if (srv->tls) {
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+            struct tls_pending *p = ci ? ci->socket_context : NULL;
+            if (p)
+                atomic_store(&p->request_seen, 1); /* MHD's own timeout works from here */
+        }
         req = request_new(srv, conn, url, method);
         if (!req)
             return MHD_NO;
@@ -527,15 +578,117 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static time_t monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* Track TLS connections from accept to close (MHD calls this in the connection's thread,
+ * before it closes the socket, so the watchdog never touches a reused descriptor). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *srv = cls;
+    struct tls_pending *p = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci || !(p = calloc(1, sizeof *p)))
+            return; /* unwatched: MHD's own limits still apply */
+        p->fd = ci->connect_fd;
+        p->accepted = monotonic_seconds();
+        pthread_mutex_lock(&srv->pending_lock);
+        p->next = srv->pending;
+        if (p->next)
+            p->next->prev = p;
+        srv->pending = p;
+        pthread_mutex_unlock(&srv->pending_lock);
+        *socket_context = p;
+        return;
+    }
+    if (!p)
+        return;
+    pthread_mutex_lock(&srv->pending_lock);
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        srv->pending = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    pthread_mutex_unlock(&srv->pending_lock);
+    free(p);
+    *socket_context = NULL;
+}
+
+/* Once a second, shut down the sockets of TLS connections that have not sent a request within
+ * the idle timeout of being accepted; MHD then sees the handshake fail and closes them. */
+static void *handshake_watchdog(void *arg)
+{
+    struct http_server *srv = arg;
+    time_t limit = (time_t)(srv->cfg.timeout_seconds ? srv->cfg.timeout_seconds : 30u);
+    pthread_mutex_lock(&srv->pending_lock);
+    while (!srv->stopping) {
+        struct timespec wake;
+        clock_gettime(CLOCK_MONOTONIC, &wake);
+        wake.tv_sec += 1;
+        pthread_cond_timedwait(&srv->pending_wake, &srv->pending_lock, &wake);
+        time_t now = monotonic_seconds();
+        for (struct tls_pending *p = srv->pending; p; p = p->next)
+            if (!p->cut && !atomic_load(&p->request_seen) && now - p->accepted >= limit) {
+                shutdown(p->fd, SHUT_RDWR);
+                p->cut = 1;
+            }
+    }
+    pthread_mutex_unlock(&srv->pending_lock);
+    return NULL;
+}
+
+static void watchdog_stop(struct http_server *srv)
+{
+    if (!srv->watchdog_running)
+        return;
+    pthread_mutex_lock(&srv->pending_lock);
+    srv->stopping = 1;
+    pthread_cond_signal(&srv->pending_wake);
+    pthread_mutex_unlock(&srv->pending_lock);
+    pthread_join(srv->watchdog, NULL);
+    srv->watchdog_running = 0;
+}
+
+static enum rc watchdog_start(struct http_server *srv)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return RC_NOMEM;
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int failed = pthread_cond_init(&srv->pending_wake, &attr) != 0;
+    pthread_condattr_destroy(&attr);
+    if (failed)
+        return RC_NOMEM;
+    srv->wake_ready = 1;
+    if (pthread_create(&srv->watchdog, NULL, handshake_watchdog, srv) != 0)
+        return RC_NOMEM;
+    srv->watchdog_running = 1;
+    return RC_OK;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    const struct http_server *srv = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    log_warn("http: %s", msg);
+    /* Failed handshakes are the clients' doing (plain HTTP to this port, a client without the
+     * CA, a scanner): worth a line, not a warning, and one that says what it means. */
+    if (srv && srv->tls && strstr(msg, "andshake"))
+        log_info("http: a TLS handshake failed (plain HTTP sent to this HTTPS port, or a client "
+                 "that does not trust the certificate?): %s", msg);
+    else
+        log_warn("http: %s", msg);
 }
 
 /* Parse "HOST:PORT" or "[V6]:PORT", bind and listen. */
@@ -586,10 +739,17 @@ static enum rc open_listener(const char *listen_addr, int *fd_out, unsigned *por
 enum rc http_server_start(const struct http_config *cfg, struct http_server **out, char *err,
                           size_t errlen)
 {
+    if (cfg->tls && !http_tls_supported()) {
+        snprintf(err, errlen, "this libmicrohttpd was built without TLS support: use a build "
+                 "with GnuTLS (Debian's libmicrohttpd12 has it) or a TLS proxy in front");
+        return RC_INVALID;
+    }
     struct http_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return RC_NOMEM;
     srv->cfg = *cfg;
+    srv->cfg.tls = NULL; /* the caller wipes the key once the daemon has its own copy */
+    srv->tls = cfg->tls != NULL;
     token_random_base62(srv->id_prefix, 6);
     enum rc rc = open_listener(cfg->listen, &srv->fd, &srv->port, err, errlen);
     if (rc != RC_OK) {
@@ -598,9 +758,25 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
     }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : (cpus > 0 ? (unsigned)cpus : 2);
+    /* MHD copies the pair into GnuTLS credentials while starting, and never reads it again.
+     * The plain-HTTP server registers none of this, so it pays nothing for it. */
+    struct MHD_OptionItem tls_options[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->tls ? cfg->tls->cert_pem : NULL},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->tls ? cfg->tls->key_pem : NULL},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
+        {MHD_OPTION_END, 0, NULL}};
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    if (cfg->tls) {
+        flags |= MHD_USE_TLS;
+        pthread_mutex_init(&srv->pending_lock, NULL);
+    } else {
+        tls_options[0].option = MHD_OPTION_END;
+    }
     srv->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        MHD_OPTION_ARRAY, tls_options,
         MHD_OPTION_LISTEN_SOCKET, srv->fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections ? cfg->max_connections : 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -609,10 +785,18 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
         CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_END);
     if (!srv->daemon) {
-        snprintf(err, errlen, "cannot start the HTTP server on %s", cfg->listen);
+        snprintf(err, errlen, "cannot start the %s server on %s", cfg->tls ? "HTTPS" : "HTTP",
+                 cfg->listen);
         close(srv->fd);
+        if (srv->tls)
+            pthread_mutex_destroy(&srv->pending_lock);
         free(srv);
         return RC_IO;
+    }
+    if (srv->tls && watchdog_start(srv) != RC_OK) {
+        snprintf(err, errlen, "cannot start the TLS handshake watchdog");
+        http_server_stop(srv);
+        return RC_NOMEM;
     }
     *out = srv;
     return RC_OK;
@@ -624,7 +808,13 @@ void http_server_stop(struct http_server *srv)
 {
     if (!srv)
         return;
+    watchdog_stop(srv);
     MHD_stop_daemon(srv->daemon);
     close(srv->fd);
+    if (srv->tls) {
+        pthread_mutex_destroy(&srv->pending_lock);
+        if (srv->wake_ready)
+            pthread_cond_destroy(&srv->pending_wake);
+    }
     free(srv);
 }

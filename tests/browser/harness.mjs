@@ -13,8 +13,9 @@ export const CHROMIUM = process.env.PCC_CHROMIUM || "/usr/bin/chromium";
 const SANITIZER = ["AddressSanitizer", "runtime error:", "LeakSanitizer"];
 const FULL_TOKEN = /pcc_pat_[0-9A-Za-z]{38}/;
 
-// Start pccd on its own data directory; resolves to {url, stop(), admin(), log()}.
-export async function startServer({ signup = "open" } = {}) {
+// Start pccd on its own data directory; resolves to {url, stop(), admin(), log()}. serveArgs:
+// more `pccd serve` options (e.g. --tls-cert/--tls-key: the url is then https://).
+export async function startServer({ signup = "open", serveArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "pcc-browser-"));
   const data = join(dir, "d");
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PCCD_")));
@@ -25,7 +26,7 @@ export async function startServer({ signup = "open" } = {}) {
   };
   admin("init");
   const proc = spawn(join(BIN_DIR, "pccd"),
-    ["serve", "--data", data, "--listen", "127.0.0.1:0", "--signup", signup],
+    ["serve", "--data", data, "--listen", "127.0.0.1:0", "--signup", signup, ...serveArgs],
     { env, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   const url = await new Promise((ok, fail) => {
@@ -33,7 +34,7 @@ export async function startServer({ signup = "open" } = {}) {
     proc.stderr.setEncoding("utf8");
     proc.stderr.on("data", (chunk) => {
       log += chunk;
-      const m = log.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      const m = log.match(/listening on (https?:\/\/127\.0\.0\.1:\d+)/);
       if (m) { clearTimeout(timer); ok(m[1]); }
     });
     proc.on("exit", (code) => { clearTimeout(timer); fail(new Error(`pccd exited ${code}:\n${log}`)); });
@@ -65,12 +66,13 @@ export async function launchBrowser() {
 }
 
 // Run `pipecat ARGS` against server with a fresh HOME; returns {status, stdout, stderr}.
-export function pipecat(server, args, { token, home } = {}) {
+export function pipecat(server, args, { token, home, env: extra } = {}) {
   const h = home || mkdtempSync(join(tmpdir(), "pcc-cli-"));
   const env = { HOME: h, PATH: process.env.PATH, PIPECAT_API_HOST: server.url, LANG: "C.UTF-8" };
   for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
     if (process.env[k]) env[k] = process.env[k];
   if (token) env.PIPECAT_TOKEN = token;
+  Object.assign(env, extra || {});
   const p = spawnSync(join(BIN_DIR, "pipecat"), args, { env, encoding: "utf8", cwd: h });
   if (!home) rmSync(h, { recursive: true, force: true });
   for (const marker of SANITIZER)

@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import threading
 import time
@@ -26,7 +27,7 @@ BIN_DIR = Path(os.environ.get("PCC_BIN_DIR") or REPO / "build").resolve()
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 # A full PAT (never a display form such as pcc_pat_abcd...wxyz).
 FULL_TOKEN_RE = re.compile(r"pcc_pat_[0-9A-Za-z]{38}")
-LISTEN_RE = re.compile(r"pccd \S+ listening on (http://127\.0\.0\.1:(\d+))")
+LISTEN_RE = re.compile(r"pccd \S+ listening on (https?://127\.0\.0\.1:(\d+))")
 REQUEST_LOG_RE = re.compile(r" (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/\S*) (\d{3}) ")
 ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -195,13 +196,27 @@ class Response:
         return f"<Response {self.status} {self.raw[:300]!r}>"
 
 
+# The CA file that signed each https:// server's certificate (tests/e2e/test_tls.py).
+CA_FILES = {}
+
+
+def tls_context(url):
+    """A client context that trusts only the test CA registered for url."""
+    return ssl.create_default_context(cafile=CA_FILES[url])
+
+
 def http_request(url, method, path, token=None, body=None, headers=None, json_body=None,
                  check_json=True, timeout=TIMEOUT):
     """One request on a fresh connection (as the reference client does). body is bytes or str;
     json_body is serialised with Content-Type application/json. With check_json, asserts the
-    server contract that every answer is a non-empty JSON object."""
+    server contract that every answer is a non-empty JSON object. An https:// url is verified
+    against its server's test CA."""
     host, port = url.split("//")[1].split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    if url.startswith("https://"):
+        conn = http.client.HTTPSConnection(host, int(port), timeout=timeout,
+                                           context=tls_context(url))
+    else:
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
     hdrs = {"User-Agent": "pcc-e2e/1"}
     if token is not None:
         hdrs["Authorization"] = f"Bearer {token}"
@@ -285,6 +300,7 @@ class Server:
     running) a `pccd serve` process on a free port. db_name: its PostgreSQL database, if any."""
 
     def __init__(self, data, serve_args=(), db_name=None):
+        self.ca_file = None  # the CA of an HTTPS server's certificate (test_tls.py sets it)
         self.data = Path(data)
         self.serve_args = list(serve_args)
         self.db_name = db_name
@@ -378,6 +394,8 @@ class Server:
                  None)
         assert m, f"pccd serve did not print its address:\n{self.stderr}"
         self.url, self.port = m.group(1), int(m.group(2))
+        if self.ca_file:
+            CA_FILES[self.url] = str(self.ca_file)
         return self
 
     @property
