@@ -231,12 +231,10 @@ int cmd_sa_delete(struct cli *cli, int argc, char **argv)
         out_error(cli, "usage: %s service-accounts delete NAME [--yes] [-o ORG]", cli->prog);
         return EXIT_USAGE;
     }
-    if (!yes) {
-        char q[256];
-        snprintf(q, sizeof q, "Delete service account %s and revoke all its tokens?", pos[0]);
-        if ((status = ask_confirm(cli, q, 0, "--yes")) != EXIT_OK)
-            return status;
-    }
+    if ((status = confirm_unless(cli, yes, "--yes", 0,
+                                 "Delete service account %s and revoke all its tokens?", pos[0])) !=
+        EXIT_OK)
+        return status;
     struct session s;
     struct client_reply r = {0};
     char path[512];
