@@ -209,21 +209,6 @@ enum rc orgadmin_sa_issue(struct auth *a, const struct store_org *org,
     return auth_issue_pat_spec(a, spec, by->ip, token_out, row_out, err, errlen);
 }
 
-enum rc orgadmin_sa_token_find(struct auth *a, const struct store_org *org,
-                               const struct store_service_account *acct, const char *token_id,
-                               struct store_token *out, char *err, size_t errlen)
-{
-    enum rc rc = orgadmin_require(org, MANAGING, err, errlen);
-    if (rc != RC_OK)
-        return rc;
-    rc = store_token_by_id(a->store, acct->user_id, token_id, out);
-    if (rc == RC_OK && out->revoked_at)
-        rc = RC_NOT_FOUND;
-    if (rc == RC_NOT_FOUND)
-        snprintf(err, errlen, "the service account has no active token with that id");
-    return rc;
-}
-
 enum rc orgadmin_sa_revoke(struct auth *a, const struct store_org *org,
                            const struct store_service_account *acct, const char *token_id,
                            const struct orgadmin_actor *by, char *err, size_t errlen)

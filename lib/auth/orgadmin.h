@@ -69,10 +69,6 @@ enum rc orgadmin_sa_issue(struct auth *a, const struct store_org *org,
                           const struct store_service_account *acct, struct auth_pat_spec *spec,
                           const struct orgadmin_actor *by, char token_out[TOKEN_BUF_SIZE],
                           struct store_token *row_out, char *err, size_t errlen);
-/* Acct's active token token_id into out; RC_NOT_FOUND with err when it has none. */
-enum rc orgadmin_sa_token_find(struct auth *a, const struct store_org *org,
-                               const struct store_service_account *acct, const char *token_id,
-                               struct store_token *out, char *err, size_t errlen);
 /* Revoke acct's token token_id; audits "token.revoked" naming the actor. RC_NOT_FOUND. */
 enum rc orgadmin_sa_revoke(struct auth *a, const struct store_org *org,
                            const struct store_service_account *acct, const char *token_id,

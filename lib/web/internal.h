@@ -55,6 +55,9 @@ void web_page(struct http_request *req, struct http_response *res, int status,
 void web_message(struct http_request *req, struct http_response *res, int status,
                  const struct web_ctx *ctx, const char *title, const char *message,
                  const char *back_url);
+/* An error message from lib/auth ("expiresAt: ...") as a sentence for a page: capitalised, with
+ * a full stop, into out (size bytes). */
+void web_sentence(const char *err, char *out, size_t size);
 /* What a confirmation page for a destructive action shows: the form POSTs to action with the
  * session's CSRF field; Cancel leads to cancel and changes nothing. */
 struct web_confirm {
@@ -134,8 +137,6 @@ void web_service_account_create(struct http_request *req, struct http_response *
 void web_service_account_delete_page(struct http_request *req, struct http_response *res);
 void web_service_account_delete(struct http_request *req, struct http_response *res);
 void web_sa_token_create(struct http_request *req, struct http_response *res);
-void web_sa_token_revoke_page(struct http_request *req, struct http_response *res);
-void web_sa_token_revoke(struct http_request *req, struct http_response *res);
 void web_audit_page(struct http_request *req, struct http_response *res);
 void web_orgs_page(struct http_request *req, struct http_response *res);
 void web_org_create(struct http_request *req, struct http_response *res);

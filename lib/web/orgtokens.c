@@ -20,14 +20,6 @@
 /* The signed-in admin, as lib/auth's organization admin functions record it (no token). */
 #define ACTOR(req, ctx) (&(const struct orgadmin_actor){(ctx)->user.id, NULL, http_client_ip(req)})
 
-/* An error message from lib/auth ("expiresAt: ...") as a sentence. */
-static void sentence(const char *err, char *out, size_t size)
-{
-    snprintf(out, size, "%s.", err);
-    if (out[0] >= 'a' && out[0] <= 'z')
-        out[0] = (char)(out[0] - 'a' + 'A');
-}
-
 /* The active organization as stored (with the caller's role, which the orgadmin_* calls check, and
  * its token policy) into org. RC_OK, or the reply is in res: 404 without an organization, 503 when
  * storage fails. post: check the form's CSRF first. */
@@ -55,7 +47,7 @@ static enum rc admin_ctx(struct http_request *req, struct http_response *res, st
     char err[200], msg[220];
     enum rc rc = target_ctx(req, res, ctx, org, post);
     if (rc == RC_OK && (rc = orgadmin_require(org, what, err, sizeof err)) != RC_OK) {
-        sentence(err, msg, sizeof msg);
+        web_sentence(err, msg, sizeof msg);
         web_message(req, res, 403, ctx, "Admins only", msg, "/account/tokens");
     }
     return rc;
@@ -144,12 +136,22 @@ void web_org_tokens_page(struct http_request *req, struct http_response *res)
 
 #define NO_ORG_TOKEN "No active token that can act in this organization has that id."
 
+/* Where a revocation returns to: the service accounts page for one of their tokens
+ * (?from=service-accounts), else /org/tokens. Only these two: never a URL from the request. */
+static const char *revoke_back(struct http_request *req)
+{
+    const char *from = http_query(req, "from");
+    return from && strcmp(from, "service-accounts") == 0 ? "/org/service-accounts"
+                                                         : "/org/tokens";
+}
+
 void web_org_token_revoke_page(struct http_request *req, struct http_response *res)
 {
     struct web_ctx ctx;
     struct store_org org;
     struct store_org_token tok;
-    char err[200], action[96], detail[160];
+    char err[200], action[128], detail[160];
+    const char *back = revoke_back(req);
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
     if (target_ctx(req, res, &ctx, &org, 0) != RC_OK)
@@ -157,20 +159,21 @@ void web_org_token_revoke_page(struct http_request *req, struct http_response *r
     enum rc rc =
         orgadmin_token_find(&APP(req)->auth, &org, http_param(req, "id"), &tok, err, sizeof err);
     if (rc != RC_OK) {
-        target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, "/org/tokens");
+        target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, back);
         goto out;
     }
     int service = strcmp(tok.owner_kind, "service") == 0;
-    snprintf(action, sizeof action, "/org/tokens/%s/revoke", tok.token.id);
+    snprintf(action, sizeof action, "/org/tokens/%s/revoke%s", tok.token.id,
+             strcmp(back, "/org/tokens") != 0 ? "?from=service-accounts" : "");
     snprintf(detail, sizeof detail, "%s of %s%s", tok.token.display, tok.owner_email,
              service ? " (service account)" : "");
     web_confirm(req, res, &ctx, "Token oversight: revoke",
                 &(const struct web_confirm){
                     "Revoke this token?", tok.token.name, detail,
                     "Anything using it gets 401 Unauthorized from its next request on, in every "
-                    "organization it can act in. Its owner sees in their audit log that you "
-                    "revoked it. This cannot be undone.",
-                    action, "Revoke token", "/org/tokens"});
+                    "organization it can act in. Its owner's audit log records that you revoked "
+                    "it. This cannot be undone.",
+                    action, "Revoke token", back});
 out:
     web_ctx_release(&ctx);
 }
@@ -179,17 +182,19 @@ void web_org_token_revoke(struct http_request *req, struct http_response *res)
 {
     struct web_ctx ctx;
     struct store_org org;
-    char err[200];
+    char err[200], done[64];
+    const char *back = revoke_back(req);
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
     if (target_ctx(req, res, &ctx, &org, 1) != RC_OK)
         goto out;
     enum rc rc = orgadmin_token_revoke(&APP(req)->auth, &org, http_param(req, "id"),
                                        ACTOR(req, &ctx), err, sizeof err);
+    snprintf(done, sizeof done, "%s?done=revoked", back);
     if (rc == RC_OK)
-        web_redirect(res, "/org/tokens?done=revoked");
+        web_redirect(res, done);
     else
-        target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, "/org/tokens");
+        target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, back);
 out:
     web_ctx_release(&ctx);
 }
@@ -225,7 +230,7 @@ void web_org_policy(struct http_request *req, struct http_response *res)
     if (rc == RC_OK) {
         web_redirect(res, "/org/tokens?done=policy");
     } else if (rc == RC_INVALID) {
-        sentence(err, msg, sizeof msg);
+        web_sentence(err, msg, sizeof msg);
         org_tokens_page(req, res, &ctx, &org, 400, msg);
     } else {
         web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/tokens");
@@ -344,7 +349,7 @@ void web_service_account_create(struct http_request *req, struct http_response *
     if (rc == RC_OK) {
         web_redirect(res, "/org/service-accounts?done=created");
     } else if (rc == RC_INVALID || rc == RC_CONFLICT) {
-        sentence(err, msg, sizeof msg);
+        web_sentence(err, msg, sizeof msg);
         sa_page(req, res, &ctx, &org, rc == RC_CONFLICT ? 409 : 400, msg, NULL, NULL);
     } else {
         web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
@@ -354,7 +359,6 @@ out:
 }
 
 #define NO_ACCOUNT "This organization has no service account by that name."
-#define NO_SA_TOKEN "This organization has no service account by that name with such a token."
 
 /* The service account {name} of the active organization into acct, for its admins: RC_OK, or the
  * reply is in res (a member who is no admin gets the 404 of a missing account). */
@@ -467,60 +471,11 @@ void web_sa_token_create(struct http_request *req, struct http_response *res)
         sa_page(req, res, &ctx, &org, 201, NULL, &row, secret);
         sodium_memzero(secret, sizeof secret);
     } else if (rc == RC_INVALID || rc == RC_CONFLICT || rc == RC_FORBIDDEN) {
-        sentence(err, msg, sizeof msg);
+        web_sentence(err, msg, sizeof msg);
         sa_page(req, res, &ctx, &org, rc == RC_CONFLICT ? 409 : 400, msg, NULL, NULL);
     } else {
         web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
     }
-out:
-    web_ctx_release(&ctx);
-}
-
-void web_sa_token_revoke_page(struct http_request *req, struct http_response *res)
-{
-    struct web_ctx ctx;
-    struct store_org org;
-    struct store_service_account acct;
-    struct store_token tok;
-    char err[200], action[160], detail[160];
-    if (web_session_require(req, res, &ctx) != RC_OK)
-        return;
-    if (find_account(req, res, &ctx, &org, &acct, 0, NO_SA_TOKEN) != RC_OK)
-        goto out;
-    enum rc rc = orgadmin_sa_token_find(&APP(req)->auth, &org, &acct, http_param(req, "id"), &tok,
-                                        err, sizeof err);
-    if (rc != RC_OK) {
-        target_failed(req, res, &ctx, rc, NO_SA_TOKEN, "/org/service-accounts");
-        goto out;
-    }
-    snprintf(action, sizeof action, "/org/service-accounts/%s/tokens/%s/revoke", acct.name, tok.id);
-    snprintf(detail, sizeof detail, "%s of service account %s", tok.display, acct.name);
-    web_confirm(req, res, &ctx, "Service accounts: revoke",
-                &(const struct web_confirm){
-                    "Revoke this token?", tok.name, detail,
-                    "Anything using it (a CI pipeline, a server) gets 401 Unauthorized from its "
-                    "next request on. This cannot be undone.",
-                    action, "Revoke token", "/org/service-accounts"});
-out:
-    web_ctx_release(&ctx);
-}
-
-void web_sa_token_revoke(struct http_request *req, struct http_response *res)
-{
-    struct web_ctx ctx;
-    struct store_org org;
-    struct store_service_account acct;
-    char err[200];
-    if (web_session_require(req, res, &ctx) != RC_OK)
-        return;
-    if (find_account(req, res, &ctx, &org, &acct, 1, NO_SA_TOKEN) != RC_OK)
-        goto out;
-    enum rc rc = orgadmin_sa_revoke(&APP(req)->auth, &org, &acct, http_param(req, "id"),
-                                    ACTOR(req, &ctx), err, sizeof err);
-    if (rc == RC_OK)
-        web_redirect(res, "/org/service-accounts?done=revoked");
-    else
-        target_failed(req, res, &ctx, rc, NO_SA_TOKEN, "/org/service-accounts");
 out:
     web_ctx_release(&ctx);
 }

@@ -42,10 +42,6 @@ static const struct http_route routes[] = {
      HTTP_ROUTE_PUBLIC},
     {"POST", "/org/service-accounts/{name}/delete", web_service_account_delete, HTTP_ROUTE_PUBLIC},
     {"POST", "/org/service-accounts/{name}/tokens", web_sa_token_create, HTTP_ROUTE_PUBLIC},
-    {"GET", "/org/service-accounts/{name}/tokens/{id}/revoke", web_sa_token_revoke_page,
-     HTTP_ROUTE_PUBLIC},
-    {"POST", "/org/service-accounts/{name}/tokens/{id}/revoke", web_sa_token_revoke,
-     HTTP_ROUTE_PUBLIC},
 };
 
 const struct http_route *web_routes(size_t *count)

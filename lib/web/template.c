@@ -173,6 +173,13 @@ void web_message(struct http_request *req, struct http_response *res, int status
     buf_release(&body);
 }
 
+void web_sentence(const char *err, char *out, size_t size)
+{
+    snprintf(out, size, "%s.", err);
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+}
+
 void web_confirm(struct http_request *req, struct http_response *res, const struct web_ctx *ctx,
                  const char *page_title, const struct web_confirm *c)
 {

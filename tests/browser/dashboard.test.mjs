@@ -278,7 +278,7 @@ async function teamWithMember(server) {
   return { admin, bob };
 }
 
-test("an admin revokes a member's token from the oversight page after confirming: the CLI then gets 401", () =>
+test("an admin revokes a member's token on the oversight page after confirming: CLI gets 401", () =>
   withServer(async (server) => {
     const { admin, bob } = await teamWithMember(server);
     const token = await createToken(bob, server, "bob-laptop");
@@ -307,8 +307,9 @@ test("an admin revokes a member's token from the oversight page after confirming
     // Revoke asks first, naming the token and its owner; Cancel leaves it working.
     await row.getByRole("link", { name: /Revoke/ }).click();
     await admin.waitForURL(new RegExp(`/org/tokens/${tokenId}/revoke$`));
-    await assert.doesNotReject(admin.getByRole("heading", { name: "Revoke this token?" }).waitFor());
-    assert.match(await admin.locator(".subject").textContent(), /bob-laptop[\s\S]*bob@example\.com/);
+    const question = admin.getByRole("heading", { name: "Revoke this token?" });
+    await assert.doesNotReject(question.waitFor());
+    assert.match(await admin.locator(".subject").textContent(), /bob-laptop.*bob@example\.com/s);
     await admin.getByRole("link", { name: "Cancel" }).click();
     await admin.waitForURL(server.url + "/org/tokens");
     assert.equal(pipecat(server, ["cloud", "auth", "whoami"], { token }).status, 0, "cancel: kept");

@@ -3,17 +3,14 @@
 # driven by the test, never by sleeping), audit endpoints, leaked-token reports, admin
 # oversight, org policies, service accounts and throttling by address.
 import json
-import os
-import pty
 import re
-import select
-import time
 import urllib.parse
 
 import pytest
 
-from conftest import ALICE, BIN_DIR, ISO_RE, http_request, well_formed_token
+from conftest import ALICE, ISO_RE, http_request, well_formed_token
 from test_admin_passwd import session_cookie, signin
+from test_platform_cli import on_terminal
 
 TOKENS = "/v1/users/me/tokens"
 ORG = "/v1/organizations/acme"
@@ -417,42 +414,6 @@ def test_service_accounts_tokens_are_managed_by_admins(server, cli):
     assert "service_account.created" in org_events and "membership.removed" in org_events
 
 
-def on_terminal(cli, args, answer):
-    """Run `pipecat cloud ARGS` on a pseudo-terminal, answer its question; (exit status, text)."""
-    argv = [str(BIN_DIR / "pipecat"), "cloud", *args]
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        try:
-            os.chdir(str(cli.home))
-            os.execve(argv[0], argv, cli.env({"PIPECAT_TOKEN": cli.server.token}))
-        finally:
-            os._exit(127)
-    out, answered, deadline = b"", False, time.time() + 20
-    try:
-        while time.time() < deadline:
-            if not answered and b"[y/N]" in out:
-                os.write(fd, answer.encode() + b"\n")
-                answered = True
-            if not select.select([fd], [], [], 0.1)[0]:
-                continue
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        _, status = os.waitpid(pid, 0)
-        pid = 0
-    finally:
-        if pid:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        os.close(fd)
-    assert answered, f"no question on the terminal: {out!r}"
-    return os.WEXITSTATUS(status), out.decode(errors="replace")
-
-
 def user_id(server, email):
     return server.query("SELECT id FROM users WHERE email = ?", (email,))[0]["id"]
 
@@ -465,10 +426,11 @@ def test_cli_org_revoke_confirms_on_a_terminal_and_needs_yes_without(server, cli
     p = cli.cloud("organizations", "tokens", "revoke", bob_id, env=env)
     assert p.returncode == 2 and "--yes" in p.stderr, p
     assert server.get("/v1/users", token=bob).status == 200, "no terminal, no --yes: kept"
-    status, text = on_terminal(cli, ["organizations", "tokens", "revoke", bob_id], "n")
+    revoke = ["organizations", "tokens", "revoke", bob_id]
+    status, text = on_terminal(cli, revoke, [(f"Revoke token {bob_id}?", "n")], env=env)
     assert status == 1 and "Aborted" in text, text
     assert server.get("/v1/users", token=bob).status == 200, "answered no: kept"
-    status, text = on_terminal(cli, ["organizations", "tokens", "revoke", bob_id], "y")
+    status, text = on_terminal(cli, revoke, [(f"Revoke token {bob_id}?", "y")], env=env)
     assert status == 0 and f"Token {bob_id} revoked" in text, text
     assert server.get("/v1/users", token=bob).status == 401
     revoked = [e for e in events(server, "token.revoked") if e["token_id"] == bob_id]
@@ -562,14 +524,20 @@ def test_dashboard_service_account_delete_confirms_with_its_token_count(server, 
     assert member.get(f"{path}/delete").raw == member.get("/org/service-accounts/no/delete").raw
     assert member.get(f"{path}/delete").status == 404
     assert member.post(f"{path}/delete").status == 404
-    tok = f"{path}/tokens/{tokens[0]['id']}/revoke"
-    assert member.get(tok).raw == member.get(f"{path}/tokens/tok_doesnotexist/revoke").raw
-    assert member.post(tok).status == 404
+    revoke = f"/org/tokens/{tokens[0]['id']}/revoke?from=service-accounts"
+    made_up = "/org/tokens/tok_doesnotexist/revoke?from=service-accounts"
+    assert member.get(revoke).raw == member.get(made_up).raw
+    assert member.post(revoke).status == 404
     assert all(server.get("/v1/tokens/self", token=t["token"]).status == 200 for t in tokens)
 
-    page = admin.get(f"{path}/tokens/{tokens[0]['id']}/revoke")
-    assert page.status == 200 and "deploy-bot" in page.raw.decode()
-    assert admin.post(f"{path}/tokens/{tokens[0]['id']}/revoke").status == 303
+    # Its tokens are revoked through the oversight confirmation, which leads back to the page.
+    html = admin.get("/org/service-accounts").raw.decode()
+    assert f'href="{revoke}"' in html.replace("&amp;", "&"), html
+    page = admin.get(revoke)
+    assert page.status == 200 and "deploy-bot@acme.service-account.invalid" in page.raw.decode()
+    assert 'href="/org/service-accounts"' in page.raw.decode(), "Cancel leads back"
+    r = admin.post(revoke)
+    assert r.status == 303 and r.header("Location") == "/org/service-accounts?done=revoked", r
     assert server.get("/v1/tokens/self", token=tokens[0]["token"]).status == 401
 
     page = admin.get(f"{path}/delete")
