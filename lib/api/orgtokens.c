@@ -1,6 +1,7 @@
 /* orgtokens.c: what organization admins control about tokens: the tokens that can act in the
  * organization (listed with owners, revocable), the organization's token policy, and service
- * accounts with their tokens. */
+ * accounts with their tokens. The rules and audit records are lib/auth's (orgadmin.h), shared
+ * with the dashboard; this file parses JSON and replies. */
 #include <stdio.h>
 #include <string.h>
 
