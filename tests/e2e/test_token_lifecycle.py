@@ -1,7 +1,8 @@
 # test_token_lifecycle.py: the token lifecycle through the API and the CLI: expiry and its
 # signals, scopes, org binding, self-service, rotation with a grace period (the server's clock
 # driven by the test, never by sleeping), audit endpoints, leaked-token reports, admin
-# oversight, org policies, service accounts and throttling by address.
+# oversight (with the CLI's and the dashboard's confirmation steps), org policies, service
+# accounts and throttling by address.
 import json
 import re
 import urllib.parse
