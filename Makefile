@@ -32,7 +32,7 @@ CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib
 STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c
 HTTP_SRC   = lib/http/server.c lib/http/tls.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
-             lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c
+             lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c lib/auth/orgadmin.c
 API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c \
              lib/api/regions.c lib/api/apikeys.c lib/api/secrets.c lib/api/services.c \
              lib/api/public.c lib/api/audit.c lib/api/orgtokens.c lib/api/oauth.c

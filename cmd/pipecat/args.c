@@ -2,6 +2,7 @@
  * also takes the reference client's multi-letter short forms such as -min), and the prompts
  * that are only ever shown on a terminal. */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,19 @@ int ask_confirm(struct cli *cli, const char *question, int default_yes, const ch
         return EXIT_FAIL;
     }
     return EXIT_OK;
+}
+
+int confirm_unless(struct cli *cli, int skip, const char *flag, int default_yes, const char *fmt,
+                   ...)
+{
+    if (skip)
+        return EXIT_OK;
+    char question[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(question, sizeof question, fmt, ap);
+    va_end(ap);
+    return ask_confirm(cli, question, default_yes, flag);
 }
 
 int ask_pick(struct cli *cli, const char *title, const char *const *labels, size_t n,

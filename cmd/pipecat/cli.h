@@ -146,6 +146,10 @@ int ask_yes_no(const char *question, int default_yes);
 /* Ask a yes/no question on the terminal. EXIT_OK for yes; EXIT_FAIL (after "Aborted") for
  * no; EXIT_USAGE without a terminal, after an error naming flag (e.g. "--yes"). */
 int ask_confirm(struct cli *cli, const char *question, int default_yes, const char *flag);
+/* The confirmation step of a destructive command: EXIT_OK at once when skip (its flag was given),
+ * else ask_confirm with the question formatted from fmt. */
+int confirm_unless(struct cli *cli, int skip, const char *flag, int default_yes, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
 /* Let the user pick one of n labels on the terminal into *choice. EXIT_USAGE without a
  * terminal (the error names `instead`, e.g. "the key ID as an argument"), EXIT_FAIL when no
  * valid choice was made. */

@@ -640,12 +640,10 @@ int cmd_agent_delete(struct cli *cli, int argc, char **argv)
         out_error(cli, "usage: %s agent delete NAME", cli->prog);
         return EXIT_USAGE;
     }
-    if (!force) {
-        char q[300];
-        snprintf(q, sizeof q, "Delete agent '%s'? Active sessions are not interrupted", pos[0]);
-        if ((status = ask_confirm(cli, q, 0, "--force")) != EXIT_OK)
-            return status;
-    }
+    if ((status = confirm_unless(cli, force, "--force", 0,
+                                 "Delete agent '%s'? Active sessions are not interrupted",
+                                 pos[0])) != EXIT_OK)
+        return status;
     struct session s;
     struct client_reply r = {0};
     char path[1024];
@@ -763,12 +761,9 @@ int cmd_agent_start(struct cli *cli, int argc, char **argv)
     }
     if ((status = agent_name_from(cli, pos[0], config_file, &dc, &name)) != EXIT_OK)
         goto out;
-    if (!force) {
-        char q[300];
-        snprintf(q, sizeof q, "Start a session of agent '%s'?", name);
-        if ((status = ask_confirm(cli, q, 1, "--force")) != EXIT_OK)
-            goto out;
-    }
+    if ((status = confirm_unless(cli, force, "--force", 1, "Start a session of agent '%s'?",
+                                 name)) != EXIT_OK)
+        goto out;
     if ((status = platform_open(cli, &s, flag_org)) != EXIT_OK)
         goto out;
     if (!key)
@@ -844,12 +839,9 @@ int cmd_agent_stop(struct cli *cli, int argc, char **argv)
     char path[1024];
     if ((status = agent_name_from(cli, pos[0], config_file, &dc, &name)) != EXIT_OK)
         goto out;
-    if (!force) {
-        char q[300];
-        snprintf(q, sizeof q, "Stop session '%s' of agent '%s'?", session_id, name);
-        if ((status = ask_confirm(cli, q, 0, "--force")) != EXIT_OK)
-            goto out;
-    }
+    if ((status = confirm_unless(cli, force, "--force", 0, "Stop session '%s' of agent '%s'?",
+                                 session_id, name)) != EXIT_OK)
+        goto out;
     if ((status = platform_open(cli, &s, flag_org)) != EXIT_OK ||
         (status = org_path(&s, path, sizeof path, "services", name, "sessions", session_id,
                            NULL)) != EXIT_OK)

@@ -521,12 +521,9 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
     if (!d.credentials && !d.build_id && !no_credentials && !yes)
         out_warn(cli, "no image pull secret: the image must be public (--no-credentials says "
                       "so; --credentials NAME names a secret)");
-    if (!yes) {
-        char q[300];
-        snprintf(q, sizeof q, "%s agent '%s'?", exists ? "Update" : "Deploy", d.name);
-        if ((status = ask_confirm(cli, q, 1, "--yes")) != EXIT_OK)
-            goto out;
-    }
+    if ((status = confirm_unless(cli, yes, "--yes", 1, "%s agent '%s'?",
+                                 exists ? "Update" : "Deploy", d.name)) != EXIT_OK)
+        goto out;
 
     body = payload(&d);
     if ((status = org_path(&s, path, sizeof path, "services", NULL)) != EXIT_OK ||

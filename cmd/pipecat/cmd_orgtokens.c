@@ -37,14 +37,24 @@ out:
 int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
-    int npos = 0, status = args_parse_org(cli, argc, argv, &org, pos, 1, &npos);
+    int yes = 0, npos = 0;
+    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
+                               {'y', "yes", NULL, 0, NULL, &yes},
+                               {0, NULL, NULL, 0, NULL, NULL}};
+    int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
     if (npos != 1 || strncmp(pos[0], "pcc_", 4) == 0) {
-        out_error(cli, "usage: %s organizations tokens revoke ID (the tok_... id from `%s "
-                       "organizations tokens list`)", cli->prog, cli->prog);
+        out_error(cli,
+                  "usage: %s organizations tokens revoke ID [--yes] (the tok_... id from `%s "
+                  "organizations tokens list`)",
+                  cli->prog, cli->prog);
         return EXIT_USAGE;
     }
+    if ((status = confirm_unless(cli, yes, "--yes", 0,
+                                 "Revoke token %s? Whoever uses it gets 401 from its next request",
+                                 pos[0])) != EXIT_OK)
+        return status;
     struct session s;
     struct client_reply r = {0};
     char path[512];
@@ -231,12 +241,10 @@ int cmd_sa_delete(struct cli *cli, int argc, char **argv)
         out_error(cli, "usage: %s service-accounts delete NAME [--yes] [-o ORG]", cli->prog);
         return EXIT_USAGE;
     }
-    if (!yes) {
-        char q[256];
-        snprintf(q, sizeof q, "Delete service account %s and revoke all its tokens?", pos[0]);
-        if ((status = ask_confirm(cli, q, 0, "--yes")) != EXIT_OK)
-            return status;
-    }
+    if ((status = confirm_unless(cli, yes, "--yes", 0,
+                                 "Delete service account %s and revoke all its tokens?", pos[0])) !=
+        EXIT_OK)
+        return status;
     struct session s;
     struct client_reply r = {0};
     char path[512];

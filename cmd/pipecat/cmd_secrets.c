@@ -531,12 +531,9 @@ int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
         out_error(cli, "invalid key '%s': keys are 1-64 characters of A-Z a-z 0-9 _ -", pos[1]);
         return EXIT_USAGE;
     }
-    if (!skip) {
-        char q[300];
-        snprintf(q, sizeof q, "Delete key '%s' from secret set '%s'?", pos[1], pos[0]);
-        if ((status = ask_confirm(cli, q, 0, "--skip")) != EXIT_OK)
-            return status;
-    }
+    if ((status = confirm_unless(cli, skip, "--skip", 0, "Delete key '%s' from secret set '%s'?",
+                                 pos[1], pos[0])) != EXIT_OK)
+        return status;
     struct session s;
     struct client_reply r = {0};
     char path[1024];
@@ -580,12 +577,9 @@ int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
         out_error(cli, "invalid secret set name '%s'", pos[0]);
         return EXIT_USAGE;
     }
-    if (!skip) {
-        char q[300];
-        snprintf(q, sizeof q, "Delete secret set '%s' and all its keys?", pos[0]);
-        if ((status = ask_confirm(cli, q, 0, "--skip")) != EXIT_OK)
-            return status;
-    }
+    if ((status = confirm_unless(cli, skip, "--skip", 0, "Delete secret set '%s' and all its keys?",
+                                 pos[0])) != EXIT_OK)
+        return status;
     struct session s;
     struct client_reply r = {0};
     char path[1024];
@@ -715,12 +709,9 @@ int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
         if (nm && strcmp(nm, name) == 0 && type && strcmp(type, "imagePullSecret") == 0)
             exists = 1;
     }
-    if (exists && !skip) {
-        char q[300];
-        snprintf(q, sizeof q, "Image pull secret '%s' exists. Replace it?", name);
-        if ((status = ask_confirm(cli, q, 0, "--skip")) != EXIT_OK)
-            goto out;
-    }
+    if ((status = confirm_unless(cli, !exists || skip, "--skip", 0,
+                                 "Image pull secret '%s' exists. Replace it?", name)) != EXIT_OK)
+        goto out;
     body = json_pack("{s:b, s:s, s:s}", "isImagePullSecret", 1, "secretValue",
                      encoded ? encoded : creds, "host", host);
     if (region)

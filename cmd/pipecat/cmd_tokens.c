@@ -239,8 +239,10 @@ static int not_a_secret(struct cli *cli, const char *id)
 int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL, *pos[1];
+    int yes = 0;
     const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
                                {0, "service-account", NULL, 1, &sa, NULL},
+                               {'y', "yes", NULL, 0, NULL, &yes},
                                {0, NULL, NULL, 0, NULL, NULL}};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
@@ -252,6 +254,12 @@ int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
     }
     const char *id = pos[0];
     if ((status = not_a_secret(cli, id)) != EXIT_OK)
+        return status;
+    /* One's own token is one's own business; a service account's is the organization's. */
+    if (sa && (status = confirm_unless(cli, yes, "--yes", 0,
+                                       "Revoke token %s of service account %s? Whoever uses it "
+                                       "gets 401 from its next request",
+                                       id, sa)) != EXIT_OK)
         return status;
     struct session s;
     struct client_reply r = {0};

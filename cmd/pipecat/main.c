@@ -86,10 +86,11 @@ const struct command cli_commands[] = {
      "                           the active organization; organization admins)\n" H_JSON
      H_HELP},
     {"tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
-     "usage: %s tokens revoke ID [--service-account NAME [-o ORG]]\n\n"
-     "Revoke the token with id ID (see `tokens list`). It stops working at once.\n" H_OPTS
+     "usage: %s tokens revoke ID [--service-account NAME [-o ORG] [--yes]]\n\n"
+     "Revoke the token with id ID (see `tokens list`). It stops working at once. A service\n"
+     "account's token: asks to confirm unless --yes (needed without a terminal).\n" H_OPTS
      "  --service-account NAME   revoke a token of the organization's service account NAME\n"
-     H_ORG H_JSON H_HELP},
+     "  -y, --yes                do not ask for confirmation\n" H_ORG H_JSON H_HELP},
     {"tokens", "rotate", cmd_tokens_rotate, "give a token a new secret, keeping its identity",
      "usage: %s tokens rotate ID [--grace DURATION]\n\n"
      "Give token ID a new secret, printed once on standard output; its id, name, scopes,\n"
@@ -124,10 +125,11 @@ const struct command cli_commands[] = {
      "and last use. Needs the admin role.\n" H_OPTS H_ORG H_JSON H_HELP},
     {"organizations tokens", "revoke", cmd_org_tokens_revoke,
      "revoke a token that can act in the organization",
-     "usage: %s organizations tokens revoke ID [-o ORG]\n\n"
+     "usage: %s organizations tokens revoke ID [--yes] [-o ORG]\n\n"
      "Revoke token ID (see `organizations tokens list`): it stops working everywhere, at\n"
-     "once, and its owner sees who revoked it in their audit log. Needs the admin role.\n"
-     H_OPTS H_ORG H_JSON H_HELP},
+     "once, and its owner sees who revoked it in their audit log. Asks to confirm unless\n"
+     "--yes (needed without a terminal). Needs the admin role.\n" H_OPTS
+     "  -y, --yes                do not ask for confirmation\n" H_ORG H_JSON H_HELP},
     {"organizations", "token-policy", cmd_org_token_policy,
      "show or set what tokens must meet to act in the organization",
      "usage: %s organizations token-policy [--require-expiry yes|no]\n"

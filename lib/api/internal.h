@@ -122,9 +122,10 @@ enum rc api_token_spec(struct http_request *req, struct http_response *res, json
                        const char *owner_id, const struct store_org *bind_org,
                        struct auth_pat_spec *spec, char scopes[STORE_SCOPES_SIZE],
                        char org_id[ID_BUF_SIZE], char org_name[STORE_SLUG_SIZE]);
-/* Issue the token of spec (made by api_token_spec) and answer 201 with its secret. */
-void api_issue_for(struct http_request *req, struct http_response *res,
-                   const struct auth_pat_spec *spec, const char *org_name);
+/* Answer 201 with a token just issued: its object plus "token" (the secret, wiped here). */
+void api_token_created(struct http_request *req, struct http_response *res,
+                       const struct store_token *row, const char *org_name,
+                       char secret[TOKEN_BUF_SIZE]);
 /* Parse an optional rotation body {"graceSeconds": N} into *grace; 4xx in res on failure. */
 enum rc api_grace(struct http_request *req, struct http_response *res, int64_t *grace);
 /* Answer a rotation: the token object plus "token" (the new secret, wiped here). */

@@ -208,6 +208,17 @@ fail:
     return rc;
 }
 
+void api_token_created(struct http_request *req, struct http_response *res,
+                       const struct store_token *row, const char *org_name,
+                       char secret[TOKEN_BUF_SIZE])
+{
+    json_t *reply = api_token_json(row, org_name && org_name[0] ? org_name : NULL);
+    if (reply)
+        json_object_set_new(reply, "token", json_string(secret));
+    sodium_memzero(secret, TOKEN_BUF_SIZE);
+    api_reply(req, res, 201, reply);
+}
+
 /* Issue the token of spec and answer 201 with it and its secret. */
 static void issue(struct http_request *req, struct http_response *res,
                   const struct auth_pat_spec *spec, const char *org_name)
@@ -225,11 +236,7 @@ static void issue(struct http_request *req, struct http_response *res,
         http_error(req, res, rc, err);
         return;
     }
-    json_t *reply = api_token_json(&row, org_name[0] ? org_name : NULL);
-    if (reply)
-        json_object_set_new(reply, "token", json_string(secret));
-    sodium_memzero(secret, sizeof secret);
-    api_reply(req, res, 201, reply);
+    api_token_created(req, res, &row, org_name, secret);
 }
 
 void api_create_token(struct http_request *req, struct http_response *res)
@@ -247,12 +254,6 @@ void api_create_token(struct http_request *req, struct http_response *res)
                        org_name) == RC_OK)
         issue(req, res, &spec, org_name);
     json_decref(body);
-}
-
-void api_issue_for(struct http_request *req, struct http_response *res,
-                   const struct auth_pat_spec *spec, const char *org_name)
-{
-    issue(req, res, spec, org_name);
 }
 
 enum rc api_grace(struct http_request *req, struct http_response *res, int64_t *grace)

@@ -55,6 +55,23 @@ void web_page(struct http_request *req, struct http_response *res, int status,
 void web_message(struct http_request *req, struct http_response *res, int status,
                  const struct web_ctx *ctx, const char *title, const char *message,
                  const char *back_url);
+/* An error message from lib/auth ("expiresAt: ...") as a sentence for a page: capitalised, with
+ * a full stop, into out (size bytes). */
+void web_sentence(const char *err, char *out, size_t size);
+/* What a confirmation page for a destructive action shows: the form POSTs to action with the
+ * session's CSRF field; Cancel leads to cancel and changes nothing. */
+struct web_confirm {
+    const char *title;       /* the question: "Delete this token?" */
+    const char *subject;     /* what it acts on, by name */
+    const char *detail;      /* beside it: a display form, an owner */
+    const char *consequence; /* what happens, and that it cannot be undone */
+    const char *action;      /* the POST URL */
+    const char *button;      /* the danger button's label */
+    const char *cancel;      /* where Cancel goes */
+};
+/* Reply 200 with confirmation page c (page_title in the title bar). */
+void web_confirm(struct http_request *req, struct http_response *res, const struct web_ctx *ctx,
+                 const char *page_title, const struct web_confirm *c);
 /* 303 See Other to url (a local path). */
 void web_redirect(struct http_response *res, const char *url);
 /* Add the headers every HTML reply carries: CSP, frame, referrer. */
@@ -112,13 +129,14 @@ void web_token_delete(struct http_request *req, struct http_response *res);
 void web_token_rotate_page(struct http_request *req, struct http_response *res);
 void web_token_rotate(struct http_request *req, struct http_response *res);
 void web_org_tokens_page(struct http_request *req, struct http_response *res);
+void web_org_token_revoke_page(struct http_request *req, struct http_response *res);
 void web_org_token_revoke(struct http_request *req, struct http_response *res);
 void web_org_policy(struct http_request *req, struct http_response *res);
 void web_service_accounts_page(struct http_request *req, struct http_response *res);
 void web_service_account_create(struct http_request *req, struct http_response *res);
+void web_service_account_delete_page(struct http_request *req, struct http_response *res);
 void web_service_account_delete(struct http_request *req, struct http_response *res);
 void web_sa_token_create(struct http_request *req, struct http_response *res);
-void web_sa_token_revoke(struct http_request *req, struct http_response *res);
 void web_audit_page(struct http_request *req, struct http_response *res);
 void web_orgs_page(struct http_request *req, struct http_response *res);
 void web_org_create(struct http_request *req, struct http_response *res);

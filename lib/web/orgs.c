@@ -341,21 +341,12 @@ void web_member_remove_page(struct http_request *req, struct http_response *res)
         find_member(req, res, &ctx, &m)) {
         char action[96];
         snprintf(action, sizeof action, "/org/members/%s/remove", m.user.id);
-        struct buf body = BUF_INIT;
-        struct tpl_var v[] = {{"title", "Remove this member?", 0},
-                              {"subject", m.user.email, 0},
-                              {"detail", ctx.org.verbose_name, 0},
-                              {"consequence",
-                               "They lose access to this organization at once; their tokens "
-                               "stop working here on the next request.",
-                               0},
-                              {"action", action, 0},
-                              {"button", "Remove member", 0},
-                              {"cancel", "/org/members", 0},
-                              {"csrf", ctx.csrf, 0}};
-        web_render(&body, "confirm.html", v, sizeof v / sizeof v[0]);
-        web_page(req, res, 200, &ctx, "Members: remove", &body);
-        buf_release(&body);
+        web_confirm(req, res, &ctx, "Members: remove",
+                    &(const struct web_confirm){
+                        "Remove this member?", m.user.email, ctx.org.verbose_name,
+                        "They lose access to this organization at once; their tokens stop "
+                        "working here on the next request.",
+                        action, "Remove member", "/org/members"});
     }
     web_ctx_release(&ctx);
 }
@@ -510,21 +501,12 @@ void web_key_revoke_page(struct http_request *req, struct http_response *res)
         find_key(req, res, &ctx, &k)) {
         char action[96];
         snprintf(action, sizeof action, "/org/keys/%s/revoke", k.id);
-        struct buf body = BUF_INIT;
-        struct tpl_var v[] = {{"title", "Revoke this API key?", 0},
-                              {"subject", k.name, 0},
-                              {"detail", k.display, 0},
-                              {"consequence",
-                               "Apps and servers using it are refused from their next request "
-                               "on. This cannot be undone.",
-                               0},
-                              {"action", action, 0},
-                              {"button", "Revoke key", 0},
-                              {"cancel", "/org/keys", 0},
-                              {"csrf", ctx.csrf, 0}};
-        web_render(&body, "confirm.html", v, sizeof v / sizeof v[0]);
-        web_page(req, res, 200, &ctx, "API keys: revoke", &body);
-        buf_release(&body);
+        web_confirm(req, res, &ctx, "API keys: revoke",
+                    &(const struct web_confirm){
+                        "Revoke this API key?", k.name, k.display,
+                        "Apps and servers using it are refused from their next request on. "
+                        "This cannot be undone.",
+                        action, "Revoke key", "/org/keys"});
         sodium_memzero(&k, sizeof k);
     }
     web_ctx_release(&ctx);

@@ -1,6 +1,9 @@
 /* orgtokens.c: what admins of the active organization control about tokens, as the API's
  * organization endpoints do: the tokens that can act in it (revocable), its token policy, and
- * service accounts with their tokens (a new token shown once). Members get 403. */
+ * service accounts with their tokens (a new token shown once). The checks, store calls and audit
+ * records are lib/auth's (orgadmin.h), shared with the API; this file reads forms and renders.
+ * Members get 403 on the pages, and on anything that names a token or account the 404 of one that
+ * does not exist. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,16 +12,19 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "orgadmin.h"
 #include "banned.h"
 
 #define UNAVAILABLE "The server cannot reach its database. Try again in a moment."
-#define SA_NAME_MAX 48
-#define SA_DOMAIN "service-account.invalid" /* as the API: never a real mailbox */
 
-/* Load the session; RC_OK only for an admin of the active organization, whose organization
- * (with its token policy) is then in org. Otherwise the reply is in res. */
-static enum rc admin_ctx(struct http_request *req, struct http_response *res,
-                         struct web_ctx *ctx, struct store_org *org, int post, const char *back)
+/* The signed-in admin, as lib/auth's organization admin functions record it (no token). */
+#define ACTOR(req, ctx) (&(const struct orgadmin_actor){(ctx)->user.id, NULL, http_client_ip(req)})
+
+/* The active organization as stored (with the caller's role, which the orgadmin_* calls check, and
+ * its token policy) into org. RC_OK, or the reply is in res: 404 without an organization, 503 when
+ * storage fails. post: check the form's CSRF first. */
+static enum rc target_ctx(struct http_request *req, struct http_response *res, struct web_ctx *ctx,
+                          struct store_org *org, int post)
 {
     if (post && web_check_post(req, res, ctx) != RC_OK)
         return RC_FORBIDDEN;
@@ -27,29 +33,36 @@ static enum rc admin_ctx(struct http_request *req, struct http_response *res,
                     "You belong to no organization yet: create one first.", "/orgs");
         return RC_NOT_FOUND;
     }
-    if (strcmp(ctx->org.role, "admin") != 0) {
-        char msg[200];
-        snprintf(msg, sizeof msg,
-                 "Managing the organization's tokens needs the admin role in this "
-                 "organization; you are a %s.",
-                 ctx->org.role);
-        web_message(req, res, 403, ctx, "Admins only", msg, back);
-        return RC_FORBIDDEN;
-    }
     enum rc rc = store_org_for_member(APP(req)->store, ctx->user.id, ctx->org.name, org);
-    if (rc != RC_OK) {
+    if (rc != RC_OK)
         web_message(req, res, 503, ctx, "Unavailable", UNAVAILABLE, "/");
-        return rc;
-    }
-    return RC_OK;
+    return rc;
 }
 
-/* An error message from lib/auth ("expiresAt: ...") as a sentence. */
-static void sentence(const char *err, char *out, size_t size)
+/* target_ctx for the organization's admins only: a member gets 403 "Admins only" (what names the
+ * page). For the list pages, which name no token or account. */
+static enum rc admin_ctx(struct http_request *req, struct http_response *res, struct web_ctx *ctx,
+                         struct store_org *org, int post, const char *what)
 {
-    snprintf(out, size, "%s.", err);
-    if (out[0] >= 'a' && out[0] <= 'z')
-        out[0] = (char)(out[0] - 'a' + 'A');
+    char err[200], msg[220];
+    enum rc rc = target_ctx(req, res, ctx, org, post);
+    if (rc == RC_OK && (rc = orgadmin_require(org, what, err, sizeof err)) != RC_OK) {
+        web_sentence(err, msg, sizeof msg);
+        web_message(req, res, 403, ctx, "Admins only", msg, "/account/tokens");
+    }
+    return rc;
+}
+
+/* The reply to a failed orgadmin_* call on one token or service account: RC_NOT_FOUND and
+ * RC_FORBIDDEN (a member who is no admin) get the same 404 page, so a member learns nothing about
+ * what exists; anything else is a storage failure, 503. */
+static void target_failed(struct http_request *req, struct http_response *res, struct web_ctx *ctx,
+                          enum rc rc, const char *not_found, const char *back)
+{
+    if (rc == RC_NOT_FOUND || rc == RC_FORBIDDEN)
+        web_message(req, res, 404, ctx, "Not found", not_found, back);
+    else
+        web_message(req, res, 503, ctx, "Unavailable", UNAVAILABLE, back);
 }
 
 /* --- tokens that can act in the organization, and its policy ------------------------------ */
@@ -70,19 +83,16 @@ static void org_tokens_page(struct http_request *req, struct http_response *res,
         char expires[32], used[32];
         web_time(t->expires_at, expires);
         web_time(t->last_used_at, used);
-        struct tpl_var v[] = {{"id", t->id, 0},
-                              {"owner", toks[i].owner_email, 0},
-                              {"kind", strcmp(toks[i].owner_kind, "service") == 0
-                                           ? "service account"
-                                           : "",
-                               0},
-                              {"name", t->name, 0},
-                              {"display", t->display, 0},
-                              {"scopes", t->scopes[0] ? t->scopes : "full", 0},
-                              {"binding", t->org_id[0] ? org->name : "any (unbound)", 0},
-                              {"expires", expires, 0},
-                              {"used", used, 0},
-                              {"csrf", ctx->csrf, 0}};
+        struct tpl_var v[] = {
+            {"id", t->id, 0},
+            {"owner", toks[i].owner_email, 0},
+            {"kind", strcmp(toks[i].owner_kind, "service") == 0 ? "service account" : "", 0},
+            {"name", t->name, 0},
+            {"display", t->display, 0},
+            {"scopes", t->scopes[0] ? t->scopes : "full", 0},
+            {"binding", t->org_id[0] ? org->name : "any (unbound)", 0},
+            {"expires", expires, 0},
+            {"used", used, 0}};
         web_render(&rows, "org_token_row.html", v, sizeof v / sizeof v[0]);
     }
     const char *done = http_query(req, "done");
@@ -119,8 +129,52 @@ void web_org_tokens_page(struct http_request *req, struct http_response *res)
     struct store_org org;
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
-    if (admin_ctx(req, res, &ctx, &org, 0, "/account/tokens") == RC_OK)
+    if (admin_ctx(req, res, &ctx, &org, 0, "managing the organization's tokens") == RC_OK)
         org_tokens_page(req, res, &ctx, &org, 200, NULL);
+    web_ctx_release(&ctx);
+}
+
+#define NO_ORG_TOKEN "No active token that can act in this organization has that id."
+
+/* Where a revocation returns to: the service accounts page for one of their tokens
+ * (?from=service-accounts), else /org/tokens. Only these two: never a URL from the request. */
+static const char *revoke_back(struct http_request *req)
+{
+    const char *from = http_query(req, "from");
+    return from && strcmp(from, "service-accounts") == 0 ? "/org/service-accounts"
+                                                         : "/org/tokens";
+}
+
+void web_org_token_revoke_page(struct http_request *req, struct http_response *res)
+{
+    struct web_ctx ctx;
+    struct store_org org;
+    struct store_org_token tok;
+    char err[200], action[128], detail[160];
+    const char *back = revoke_back(req);
+    if (web_session_require(req, res, &ctx) != RC_OK)
+        return;
+    if (target_ctx(req, res, &ctx, &org, 0) != RC_OK)
+        goto out;
+    enum rc rc =
+        orgadmin_token_find(&APP(req)->auth, &org, http_param(req, "id"), &tok, err, sizeof err);
+    if (rc != RC_OK) {
+        target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, back);
+        goto out;
+    }
+    int service = strcmp(tok.owner_kind, "service") == 0;
+    snprintf(action, sizeof action, "/org/tokens/%s/revoke%s", tok.token.id,
+             strcmp(back, "/org/tokens") != 0 ? "?from=service-accounts" : "");
+    snprintf(detail, sizeof detail, "%s of %s%s", tok.token.display, tok.owner_email,
+             service ? " (service account)" : "");
+    web_confirm(req, res, &ctx, "Token oversight: revoke",
+                &(const struct web_confirm){
+                    "Revoke this token?", tok.token.name, detail,
+                    "Anything using it gets 401 Unauthorized from its next request on, in every "
+                    "organization it can act in. Its owner's audit log records that you revoked "
+                    "it. This cannot be undone.",
+                    action, "Revoke token", back});
+out:
     web_ctx_release(&ctx);
 }
 
@@ -128,33 +182,19 @@ void web_org_token_revoke(struct http_request *req, struct http_response *res)
 {
     struct web_ctx ctx;
     struct store_org org;
+    char err[200], done[64];
+    const char *back = revoke_back(req);
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
-    if (admin_ctx(req, res, &ctx, &org, 1, "/account/tokens") != RC_OK)
+    if (target_ctx(req, res, &ctx, &org, 1) != RC_OK)
         goto out;
-    /* Only a token that can act in this organization, as DELETE .../tokens/{id}. */
-    const char *id = http_param(req, "id");
-    struct store_org_token *toks = NULL;
-    size_t count = 0;
-    if (store_tokens_for_org(APP(req)->store, org.id, &toks, &count) != RC_OK) {
-        web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/tokens");
-        goto out;
-    }
-    char owner[ID_BUF_SIZE] = "";
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(toks[i].token.id, id) == 0)
-            snprintf(owner, sizeof owner, "%s", toks[i].owner_id);
-    store_free_list(toks);
-    enum rc rc = owner[0] ? auth_revoke_for(&APP(req)->auth, owner, id, ctx.user.id, org.id,
-                                            http_client_ip(req))
-                          : RC_NOT_FOUND;
+    enum rc rc = orgadmin_token_revoke(&APP(req)->auth, &org, http_param(req, "id"),
+                                       ACTOR(req, &ctx), err, sizeof err);
+    snprintf(done, sizeof done, "%s?done=revoked", back);
     if (rc == RC_OK)
-        web_redirect(res, "/org/tokens?done=revoked");
-    else if (rc == RC_NOT_FOUND)
-        org_tokens_page(req, res, &ctx, &org, 404,
-                        "No active token that can act in this organization has that id.");
+        web_redirect(res, done);
     else
-        web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/tokens");
+        target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, back);
 out:
     web_ctx_release(&ctx);
 }
@@ -163,62 +203,43 @@ void web_org_policy(struct http_request *req, struct http_response *res)
 {
     struct web_ctx ctx;
     struct store_org org;
+    char field[16], err[200], msg[220];
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
-    if (admin_ctx(req, res, &ctx, &org, 1, "/account/tokens") != RC_OK)
+    if (admin_ctx(req, res, &ctx, &org, 1, "changing the token policy") != RC_OK)
         goto out;
     struct store_token_policy p = org.token_policy;
-    char field[16];
     p.require_expiry = web_field(req, "require_expiry", field, sizeof field) == RC_OK &&
                        strcmp(field, "1") == 0;
     p.require_binding = web_field(req, "require_binding", field, sizeof field) == RC_OK &&
                         strcmp(field, "1") == 0;
     p.max_lifetime_days = 0;
+    enum rc rc = RC_OK;
     if (web_field(req, "max_lifetime_days", field, sizeof field) == RC_OK && field[0]) {
         char *end;
         errno = 0;
         long n = strtol(field, &end, 10);
-        if (errno || *end || n < 1 || n > AUTH_MAX_LIFETIME_DAYS) {
-            char msg[96];
-            snprintf(msg, sizeof msg,
-                     "The maximum lifetime must be empty or a number of days from 1 to %d.",
-                     AUTH_MAX_LIFETIME_DAYS);
-            org_tokens_page(req, res, &ctx, &org, 400, msg);
-            goto out;
-        }
-        p.max_lifetime_days = (int)n;
+        if (errno || *end)
+            n = 0;
+        if ((rc = orgadmin_check_lifetime(n, "Maximum lifetime", err, sizeof err)) == RC_OK)
+            p.max_lifetime_days = (int)n;
     }
-    /* As PATCH /v1/organizations/{org}/token-policy: store it, audit token_policy.updated. */
-    p.updated_at = auth_now(&APP(req)->auth);
-    if (store_token_policy_put(APP(req)->store, org.id, &p) != RC_OK) {
+    /* As PATCH /v1/organizations/{org}/token-policy: stored, audited token_policy.updated. */
+    if (rc == RC_OK)
+        rc = orgadmin_policy_set(&APP(req)->auth, &org, &p, ACTOR(req, &ctx), err, sizeof err);
+    if (rc == RC_OK) {
+        web_redirect(res, "/org/tokens?done=policy");
+    } else if (rc == RC_INVALID) {
+        web_sentence(err, msg, sizeof msg);
+        org_tokens_page(req, res, &ctx, &org, 400, msg);
+    } else {
         web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/tokens");
-        goto out;
     }
-    char detail[128];
-    snprintf(detail, sizeof detail,
-             "{\"requireExpiry\":%s,\"maxLifetimeDays\":%d,\"requireBinding\":%s}",
-             p.require_expiry ? "true" : "false", p.max_lifetime_days,
-             p.require_binding ? "true" : "false");
-    auth_audit(&APP(req)->auth, "token_policy.updated", ctx.user.id, NULL, org.id,
-               http_client_ip(req), detail);
-    web_redirect(res, "/org/tokens?done=policy");
 out:
     web_ctx_release(&ctx);
 }
 
 /* --- service accounts ---------------------------------------------------------------------- */
-
-static int valid_account_name(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > SA_NAME_MAX || name[0] == '-')
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-              name[i] == '-'))
-            return 0;
-    return 1;
-}
 
 /* The page; created and secret (may be NULL): a service account token just issued, shown
  * this once. */
@@ -249,14 +270,13 @@ static void sa_page(struct http_request *req, struct http_response *res, struct 
                                   {"display", toks[k].display, 0},
                                   {"scopes", toks[k].scopes[0] ? toks[k].scopes : "full", 0},
                                   {"expires", expires, 0},
-                                  {"used", used, 0},
-                                  {"csrf", ctx->csrf, 0}};
+                                  {"used", used, 0}};
             web_render(&rows, "sa_token_row.html", v, sizeof v / sizeof v[0]);
         }
         store_free_list(toks);
         char created_at[32], email[STORE_EMAIL_SIZE];
         web_time(list[i].created_at, created_at);
-        snprintf(email, sizeof email, "%s@%s.%s", list[i].name, org->name, SA_DOMAIN);
+        snprintf(email, sizeof email, "%s@%s.%s", list[i].name, org->name, ORGADMIN_SA_DOMAIN);
         struct tpl_var v[] = {{"name", list[i].name, 0},
                               {"created", created_at, 0},
                               {"email", email, 0},
@@ -306,7 +326,7 @@ void web_service_accounts_page(struct http_request *req, struct http_response *r
     struct store_org org;
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
-    if (admin_ctx(req, res, &ctx, &org, 0, "/account/tokens") == RC_OK)
+    if (admin_ctx(req, res, &ctx, &org, 0, "managing service accounts") == RC_OK)
         sa_page(req, res, &ctx, &org, 200, NULL, NULL, NULL);
     web_ctx_release(&ctx);
 }
@@ -315,70 +335,78 @@ void web_service_account_create(struct http_request *req, struct http_response *
 {
     struct web_ctx ctx;
     struct store_org org;
+    struct store_service_account acct;
+    char name[ORGADMIN_SA_NAME_MAX + 2], err[200] = "", msg[220];
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
-    if (admin_ctx(req, res, &ctx, &org, 1, "/account/tokens") != RC_OK)
+    if (admin_ctx(req, res, &ctx, &org, 1, "managing service accounts") != RC_OK)
         goto out;
-    char name[SA_NAME_MAX + 2];
-    if (web_field(req, "name", name, sizeof name) != RC_OK || !valid_account_name(name)) {
-        sa_page(req, res, &ctx, &org, 400,
-                "A service account name is 1-48 lowercase letters, digits and '-', not "
-                "starting with '-'.",
-                NULL, NULL);
-        goto out;
-    }
+    if (web_field(req, "name", name, sizeof name) != RC_OK)
+        name[0] = '\0'; /* refused below, with the rule */
     /* As POST /v1/organizations/{org}/service-accounts. */
-    int64_t now = auth_now(&APP(req)->auth);
-    struct store_user user = {0};
-    token_new_id("usr_", user.id);
-    snprintf(user.email, sizeof user.email, "%s@%s.%s", name, org.name, SA_DOMAIN);
-    snprintf(user.name, sizeof user.name, "%s (service account of %s)", name, org.name);
-    user.created_at = now;
-    snprintf(user.kind, sizeof user.kind, "service");
-    struct store_service_account acct = {0};
-    snprintf(acct.user_id, sizeof acct.user_id, "%s", user.id);
-    snprintf(acct.org_id, sizeof acct.org_id, "%s", org.id);
-    snprintf(acct.name, sizeof acct.name, "%s", name);
-    snprintf(acct.created_by, sizeof acct.created_by, "%s", ctx.user.id);
-    acct.created_at = now;
-    enum rc rc = store_service_account_create(APP(req)->store, &user, &acct);
-    if (rc == RC_CONFLICT) {
-        sa_page(req, res, &ctx, &org, 409, "This organization already has a service account "
-                                           "with that name.", NULL, NULL);
-        goto out;
-    }
-    if (rc != RC_OK) {
+    enum rc rc =
+        orgadmin_sa_create(&APP(req)->auth, &org, name, ACTOR(req, &ctx), &acct, err, sizeof err);
+    if (rc == RC_OK) {
+        web_redirect(res, "/org/service-accounts?done=created");
+    } else if (rc == RC_INVALID || rc == RC_CONFLICT) {
+        web_sentence(err, msg, sizeof msg);
+        sa_page(req, res, &ctx, &org, rc == RC_CONFLICT ? 409 : 400, msg, NULL, NULL);
+    } else {
         web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
-        goto out;
     }
-    char detail[160];
-    snprintf(detail, sizeof detail, "{\"name\":\"%s\",\"serviceAccountId\":\"%s\"}", name,
-             user.id);
-    auth_audit(&APP(req)->auth, "service_account.created", ctx.user.id, NULL, org.id,
-               http_client_ip(req), detail);
-    snprintf(detail, sizeof detail, "{\"userId\":\"%s\",\"role\":\"member\"}", user.id);
-    auth_audit(&APP(req)->auth, "membership.added", ctx.user.id, NULL, org.id,
-               http_client_ip(req), detail);
-    web_redirect(res, "/org/service-accounts?done=created");
 out:
     web_ctx_release(&ctx);
 }
 
-/* The service account {name} of org: 1, or 0 with a 404 (or 503) page in res. */
-static int find_account(struct http_request *req, struct http_response *res,
-                        struct web_ctx *ctx, const struct store_org *org,
-                        struct store_service_account *acct)
+#define NO_ACCOUNT "This organization has no service account by that name."
+
+/* The service account {name} of the active organization into acct, for its admins: RC_OK, or the
+ * reply is in res (a member who is no admin gets the 404 of a missing account). */
+static enum rc find_account(struct http_request *req, struct http_response *res,
+                            struct web_ctx *ctx, struct store_org *org,
+                            struct store_service_account *acct, int post, const char *not_found)
 {
-    enum rc rc = store_service_account_by_name(APP(req)->store, org->id,
-                                               http_param(req, "name"), acct);
-    if (rc == RC_OK)
-        return 1;
-    if (rc == RC_NOT_FOUND)
-        sa_page(req, res, ctx, org, 404, "This organization has no service account by that name.",
-                NULL, NULL);
+    char err[200];
+    enum rc rc = target_ctx(req, res, ctx, org, post);
+    if (rc != RC_OK)
+        return rc;
+    rc = orgadmin_sa_find(&APP(req)->auth, org, http_param(req, "name"), acct, err, sizeof err);
+    if (rc != RC_OK)
+        target_failed(req, res, ctx, rc, not_found, "/org/service-accounts");
+    return rc;
+}
+
+void web_service_account_delete_page(struct http_request *req, struct http_response *res)
+{
+    struct web_ctx ctx;
+    struct store_org org;
+    struct store_service_account acct;
+    size_t count = 0;
+    char action[128], email[STORE_EMAIL_SIZE], consequence[300];
+    if (web_session_require(req, res, &ctx) != RC_OK)
+        return;
+    if (find_account(req, res, &ctx, &org, &acct, 0, NO_ACCOUNT) != RC_OK)
+        goto out;
+    if (orgadmin_sa_token_count(&APP(req)->auth, &acct, &count) != RC_OK) {
+        web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
+        goto out;
+    }
+    snprintf(action, sizeof action, "/org/service-accounts/%s/delete", acct.name);
+    snprintf(email, sizeof email, "%s@%s.%s", acct.name, org.name, ORGADMIN_SA_DOMAIN);
+    if (count)
+        snprintf(consequence, sizeof consequence,
+                 "Its %zu active token%s stop%s working from the next request on, and it leaves "
+                 "the organization. This cannot be undone.",
+                 count, count == 1 ? "" : "s", count == 1 ? "s" : "");
     else
-        web_message(req, res, 503, ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
-    return 0;
+        snprintf(consequence, sizeof consequence,
+                 "It has no active tokens; it leaves the organization. This cannot be undone.");
+    web_confirm(req, res, &ctx, "Service accounts: delete",
+                &(const struct web_confirm){"Delete this service account?", acct.name, email,
+                                            consequence, action, "Delete service account",
+                                            "/org/service-accounts"});
+out:
+    web_ctx_release(&ctx);
 }
 
 void web_service_account_delete(struct http_request *req, struct http_response *res)
@@ -386,40 +414,35 @@ void web_service_account_delete(struct http_request *req, struct http_response *
     struct web_ctx ctx;
     struct store_org org;
     struct store_service_account acct;
+    char err[200];
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
-    if (admin_ctx(req, res, &ctx, &org, 1, "/account/tokens") != RC_OK ||
-        !find_account(req, res, &ctx, &org, &acct))
+    if (find_account(req, res, &ctx, &org, &acct, 1, NO_ACCOUNT) != RC_OK)
         goto out;
-    enum rc rc = store_service_account_delete(APP(req)->store, org.id, acct.name);
-    if (rc != RC_OK && rc != RC_NOT_FOUND) {
-        web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
-        goto out;
-    }
-    char detail[160];
-    snprintf(detail, sizeof detail, "{\"name\":\"%s\",\"serviceAccountId\":\"%s\"}", acct.name,
-             acct.user_id);
-    auth_audit(&APP(req)->auth, "service_account.deleted", ctx.user.id, NULL, org.id,
-               http_client_ip(req), detail);
-    snprintf(detail, sizeof detail, "{\"userId\":\"%s\"}", acct.user_id);
-    auth_audit(&APP(req)->auth, "membership.removed", ctx.user.id, NULL, org.id,
-               http_client_ip(req), detail);
-    web_redirect(res, "/org/service-accounts?done=deleted");
+    enum rc rc =
+        orgadmin_sa_delete(&APP(req)->auth, &org, &acct, ACTOR(req, &ctx), err, sizeof err);
+    if (rc == RC_OK)
+        web_redirect(res, "/org/service-accounts?done=deleted");
+    else
+        target_failed(req, res, &ctx, rc, NO_ACCOUNT, "/org/service-accounts");
 out:
     web_ctx_release(&ctx);
 }
+
+static const char *const sa_expiry_choices[] = {"7", "30", "90"};
 
 void web_sa_token_create(struct http_request *req, struct http_response *res)
 {
     struct web_ctx ctx;
     struct store_org org;
     struct store_service_account acct;
+    char name[STORE_NAME_SIZE + 1], scope[16], expiry[16], err[256] = "", msg[300];
+    char secret[TOKEN_BUF_SIZE];
+    struct store_token row;
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
-    if (admin_ctx(req, res, &ctx, &org, 1, "/account/tokens") != RC_OK ||
-        !find_account(req, res, &ctx, &org, &acct))
+    if (find_account(req, res, &ctx, &org, &acct, 1, NO_ACCOUNT) != RC_OK)
         goto out;
-    char name[STORE_NAME_SIZE + 1], scope[16], expiry[16], err[256] = "", msg[300];
     if (web_field(req, "name", name, sizeof name) != RC_OK || !name[0]) {
         sa_page(req, res, &ctx, &org, 400, "Give the token a name that says where it is used.",
                 NULL, NULL);
@@ -429,66 +452,30 @@ void web_sa_token_create(struct http_request *req, struct http_response *res)
         snprintf(scope, sizeof scope, "full");
     if (web_field(req, "expiry", expiry, sizeof expiry) != RC_OK || !expiry[0])
         snprintf(expiry, sizeof expiry, "never");
-    int64_t now = auth_now(&APP(req)->auth);
-    struct auth_pat_spec spec = {.user_id = acct.user_id, .name = name, .scopes = scope,
-                                 .org_id = org.id};
-    if (strcmp(expiry, "never") != 0) {
-        long days = strcmp(expiry, "7") == 0 ? 7 : strcmp(expiry, "30") == 0 ? 30
-                                               : strcmp(expiry, "90") == 0   ? 90
-                                                                             : 0;
-        if (!days) {
-            sa_page(req, res, &ctx, &org, 400, "Choose an expiry from the list.", NULL, NULL);
-            goto out;
+    struct auth_pat_spec spec = {.name = name, .scopes = scope};
+    int known = strcmp(expiry, "never") == 0;
+    for (size_t i = 0; i < sizeof sa_expiry_choices / sizeof *sa_expiry_choices; i++)
+        if (strcmp(expiry, sa_expiry_choices[i]) == 0) {
+            spec.expires_at = auth_now(&APP(req)->auth) + strtol(expiry, NULL, 10) * 86400;
+            known = 1;
         }
-        spec.expires_at = now + (int64_t)days * 86400;
+    if (!known) {
+        sa_page(req, res, &ctx, &org, 400, "Choose an expiry from the list.", NULL, NULL);
+        goto out;
     }
-    /* The same checks as POST .../service-accounts/{name}/tokens: scope, then the policy of
-     * the organization the token is bound to; auth_issue_pat_spec checks the rest. */
-    enum rc rc = auth_check_scope(scope, err, sizeof err);
-    if (rc == RC_OK) {
-        struct store_token probe = {0};
-        probe.created_at = now;
-        probe.expires_at = spec.expires_at;
-        store_copy_field(probe.org_id, sizeof probe.org_id, org.id);
-        rc = auth_check_policy(&probe, &org.token_policy, org.name, err, sizeof err);
-    }
-    char secret[TOKEN_BUF_SIZE];
-    struct store_token row;
-    if (rc == RC_OK)
-        rc = auth_issue_pat_spec(&APP(req)->auth, &spec, http_client_ip(req), secret, &row, err,
-                                 sizeof err);
+    /* As POST .../service-accounts/{name}/tokens: bound to the organization, checked against its
+     * policy, then scope, name and expiry as every token. */
+    enum rc rc = orgadmin_sa_issue(&APP(req)->auth, &org, &acct, &spec, ACTOR(req, &ctx), secret,
+                                   &row, err, sizeof err);
     if (rc == RC_OK) {
         sa_page(req, res, &ctx, &org, 201, NULL, &row, secret);
         sodium_memzero(secret, sizeof secret);
     } else if (rc == RC_INVALID || rc == RC_CONFLICT || rc == RC_FORBIDDEN) {
-        sentence(err, msg, sizeof msg);
+        web_sentence(err, msg, sizeof msg);
         sa_page(req, res, &ctx, &org, rc == RC_CONFLICT ? 409 : 400, msg, NULL, NULL);
     } else {
         web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
     }
-out:
-    web_ctx_release(&ctx);
-}
-
-void web_sa_token_revoke(struct http_request *req, struct http_response *res)
-{
-    struct web_ctx ctx;
-    struct store_org org;
-    struct store_service_account acct;
-    if (web_session_require(req, res, &ctx) != RC_OK)
-        return;
-    if (admin_ctx(req, res, &ctx, &org, 1, "/account/tokens") != RC_OK ||
-        !find_account(req, res, &ctx, &org, &acct))
-        goto out;
-    enum rc rc = auth_revoke_for(&APP(req)->auth, acct.user_id, http_param(req, "id"),
-                                 ctx.user.id, org.id, http_client_ip(req));
-    if (rc == RC_OK)
-        web_redirect(res, "/org/service-accounts?done=revoked");
-    else if (rc == RC_NOT_FOUND)
-        sa_page(req, res, &ctx, &org, 404, "The service account has no active token with that id.",
-                NULL, NULL);
-    else
-        web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/service-accounts");
 out:
     web_ctx_release(&ctx);
 }

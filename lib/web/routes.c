@@ -34,14 +34,14 @@ static const struct http_route routes[] = {
     {"POST", "/org/keys/{id}/revoke", web_key_revoke, HTTP_ROUTE_PUBLIC},
     {"GET", "/org/tokens", web_org_tokens_page, HTTP_ROUTE_PUBLIC},
     {"POST", "/org/tokens/policy", web_org_policy, HTTP_ROUTE_PUBLIC},
+    {"GET", "/org/tokens/{id}/revoke", web_org_token_revoke_page, HTTP_ROUTE_PUBLIC},
     {"POST", "/org/tokens/{id}/revoke", web_org_token_revoke, HTTP_ROUTE_PUBLIC},
     {"GET", "/org/service-accounts", web_service_accounts_page, HTTP_ROUTE_PUBLIC},
     {"POST", "/org/service-accounts", web_service_account_create, HTTP_ROUTE_PUBLIC},
-    {"POST", "/org/service-accounts/{name}/delete", web_service_account_delete,
+    {"GET", "/org/service-accounts/{name}/delete", web_service_account_delete_page,
      HTTP_ROUTE_PUBLIC},
+    {"POST", "/org/service-accounts/{name}/delete", web_service_account_delete, HTTP_ROUTE_PUBLIC},
     {"POST", "/org/service-accounts/{name}/tokens", web_sa_token_create, HTTP_ROUTE_PUBLIC},
-    {"POST", "/org/service-accounts/{name}/tokens/{id}/revoke", web_sa_token_revoke,
-     HTTP_ROUTE_PUBLIC},
 };
 
 const struct http_route *web_routes(size_t *count)

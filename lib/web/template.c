@@ -173,6 +173,26 @@ void web_message(struct http_request *req, struct http_response *res, int status
     buf_release(&body);
 }
 
+void web_sentence(const char *err, char *out, size_t size)
+{
+    snprintf(out, size, "%s.", err);
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+void web_confirm(struct http_request *req, struct http_response *res, const struct web_ctx *ctx,
+                 const char *page_title, const struct web_confirm *c)
+{
+    struct buf body = BUF_INIT;
+    struct tpl_var v[] = {{"title", c->title, 0},   {"subject", c->subject, 0},
+                          {"detail", c->detail, 0}, {"consequence", c->consequence, 0},
+                          {"action", c->action, 0}, {"button", c->button, 0},
+                          {"cancel", c->cancel, 0}, {"csrf", ctx->csrf, 0}};
+    web_render(&body, "confirm.html", v, sizeof v / sizeof v[0]);
+    web_page(req, res, 200, ctx, page_title, &body);
+    buf_release(&body);
+}
+
 void web_redirect(struct http_response *res, const char *url)
 {
     http_add_header(res, "Location", url);

@@ -150,14 +150,6 @@ void web_tokens_page(struct http_request *req, struct http_response *res)
     web_ctx_release(&ctx);
 }
 
-/* An error message from lib/auth ("expiresAt: ...") as a sentence. */
-static void sentence(const char *err, char *out, size_t size)
-{
-    snprintf(out, size, "%s.", err);
-    if (out[0] >= 'a' && out[0] <= 'z')
-        out[0] = (char)(out[0] - 'a' + 'A');
-}
-
 /* Read the create form into form and spec (org_id receives the bound organization's id). RC_OK,
  * or RC_INVALID with a message for the user in msg. Validation of the values themselves (name,
  * scopes, expiry range, the organization's policy) is lib/auth's, as for the API. */
@@ -179,7 +171,7 @@ static enum rc read_form(struct http_request *req, struct web_ctx *ctx, struct t
     if (web_field(req, "scope", form->scope, sizeof form->scope) != RC_OK || !form->scope[0])
         snprintf(form->scope, sizeof form->scope, "full");
     if (auth_check_scope(form->scope, err, sizeof err) != RC_OK) {
-        sentence(err, msg, msglen);
+        web_sentence(err, msg, msglen);
         return RC_INVALID;
     }
     spec->scopes = form->scope;
@@ -205,7 +197,7 @@ static enum rc read_form(struct http_request *req, struct web_ctx *ctx, struct t
         spec->expires_at = now + (int64_t)days * 86400;
     }
     if (auth_check_expiry(spec->expires_at, now, "Expiry", err, sizeof err) != RC_OK) {
-        sentence(err, msg, msglen);
+        web_sentence(err, msg, msglen);
         return RC_INVALID;
     }
     if (web_field(req, "org", form->org, sizeof form->org) != RC_OK)
@@ -226,7 +218,7 @@ static enum rc read_form(struct http_request *req, struct web_ctx *ctx, struct t
         probe.expires_at = spec->expires_at;
         store_copy_field(probe.org_id, sizeof probe.org_id, org.id);
         if (auth_check_policy(&probe, &org.token_policy, org.name, err, sizeof err) != RC_OK) {
-            sentence(err, msg, msglen);
+            web_sentence(err, msg, msglen);
             return RC_INVALID;
         }
         snprintf(org_id, ID_BUF_SIZE, "%s", org.id);
@@ -259,7 +251,7 @@ void web_token_create(struct http_request *req, struct http_response *res)
         tokens_page(req, res, &ctx, 201, NULL, NULL, &row, secret);
         sodium_memzero(secret, sizeof secret);
     } else if (rc == RC_INVALID || rc == RC_CONFLICT || rc == RC_FORBIDDEN) {
-        sentence(err, msg, sizeof msg);
+        web_sentence(err, msg, sizeof msg);
         tokens_page(req, res, &ctx, rc == RC_CONFLICT ? 409 : 400, msg, &form, NULL, NULL);
     } else {
         web_message(req, res, 503, &ctx, "Unavailable",
@@ -291,21 +283,12 @@ void web_token_delete_page(struct http_request *req, struct http_response *res)
     if (find_token(req, res, &ctx, &tok)) {
         char action[96];
         snprintf(action, sizeof action, "/account/tokens/%s/delete", tok.id);
-        struct buf body = BUF_INIT;
-        struct tpl_var v[] = {{"title", "Delete this token?", 0},
-                              {"subject", tok.name, 0},
-                              {"detail", tok.display, 0},
-                              {"consequence",
-                               "Anything still using it (a CI pipeline, a laptop) gets 401 "
-                               "Unauthorized from its next request on. This cannot be undone.",
-                               0},
-                              {"action", action, 0},
-                              {"button", "Delete token", 0},
-                              {"cancel", "/account/tokens", 0},
-                              {"csrf", ctx.csrf, 0}};
-        web_render(&body, "confirm.html", v, sizeof v / sizeof v[0]);
-        web_page(req, res, 200, &ctx, "Personal access tokens: delete", &body);
-        buf_release(&body);
+        web_confirm(req, res, &ctx, "Personal access tokens: delete",
+                    &(const struct web_confirm){
+                        "Delete this token?", tok.name, tok.display,
+                        "Anything still using it (a CI pipeline, a laptop) gets 401 "
+                        "Unauthorized from its next request on. This cannot be undone.",
+                        action, "Delete token", "/account/tokens"});
     }
     web_ctx_release(&ctx);
 }

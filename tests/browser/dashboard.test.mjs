@@ -278,7 +278,7 @@ async function teamWithMember(server) {
   return { admin, bob };
 }
 
-test("an admin revokes a member's token from the oversight page: the CLI then gets 401", () =>
+test("an admin revokes a member's token on the oversight page after confirming: CLI gets 401", () =>
   withServer(async (server) => {
     const { admin, bob } = await teamWithMember(server);
     const token = await createToken(bob, server, "bob-laptop");
@@ -295,7 +295,28 @@ test("an admin revokes a member's token from the oversight page: the CLI then ge
     const row = admin.locator("#org-tokens tr", { hasText: "bob-laptop" });
     assert.equal(await row.count(), 1);
     assert.match(await row.textContent(), /bob@example\.com/);
-    await row.getByRole("button", { name: /Revoke/ }).click();
+    const tokenId = await row.getAttribute("data-token-id");
+
+    // Bob cannot reach the confirmation either: the same 404 as for a token that does not exist.
+    const probe = await bob.goto(server.url + `/org/tokens/${tokenId}/revoke`);
+    const made_up = await bob.goto(server.url + "/org/tokens/tok_doesnotexist/revoke");
+    assert.equal(probe.status(), 404);
+    assert.equal(made_up.status(), 404);
+    assert.ok(!(await bob.content()).includes("bob-laptop"));
+
+    // Revoke asks first, naming the token and its owner; Cancel leaves it working.
+    await row.getByRole("link", { name: /Revoke/ }).click();
+    await admin.waitForURL(new RegExp(`/org/tokens/${tokenId}/revoke$`));
+    const question = admin.getByRole("heading", { name: "Revoke this token?" });
+    await assert.doesNotReject(question.waitFor());
+    assert.match(await admin.locator(".subject").textContent(), /bob-laptop.*bob@example\.com/s);
+    await admin.getByRole("link", { name: "Cancel" }).click();
+    await admin.waitForURL(server.url + "/org/tokens");
+    assert.equal(pipecat(server, ["cloud", "auth", "whoami"], { token }).status, 0, "cancel: kept");
+
+    await admin.locator("#org-tokens tr", { hasText: "bob-laptop" })
+      .getByRole("link", { name: /Revoke/ }).click();
+    await admin.getByRole("button", { name: "Revoke token" }).click();
     await admin.waitForURL(/\/org\/tokens\?done=revoked$/);
     assert.equal(await admin.locator("#org-tokens tr", { hasText: "bob-laptop" }).count(), 0);
 
@@ -350,12 +371,26 @@ test("an admin creates a service account and its token, which works in the CLI",
     await admin.goto(server.url + "/org/service-accounts");
     assert.ok(!(await admin.content()).includes(token), "shown only once");
     await admin.locator("[data-service-account='ci'] tr", { hasText: "deploy-bot" })
-      .getByRole("button", { name: /Revoke/ }).click();
+      .getByRole("link", { name: /Revoke/ }).click();
+    await admin.getByRole("button", { name: "Revoke token" }).click();
     await admin.waitForURL(/done=revoked/);
     assert.notEqual(pipecat(server, ["cloud", "auth", "whoami"], { token }).status, 0);
 
+    // Deleting asks first and says how many tokens go with it; Cancel keeps it.
+    await block.getByLabel("New token name").fill("nightly");
+    await block.getByRole("button", { name: /Create token/ }).click();
+    const nightly = (await admin.locator("#new-token").textContent()).trim();
+    await admin.goto(server.url + "/org/service-accounts");
     await admin.locator("[data-service-account='ci']")
-      .getByRole("button", { name: /Delete service account/ }).click();
+      .getByRole("link", { name: /Delete service account/ }).click();
+    await assert.doesNotReject(admin.getByText("Its 1 active token stops working").waitFor());
+    await admin.getByRole("link", { name: "Cancel" }).click();
+    await admin.waitForURL(server.url + "/org/service-accounts");
+    assert.equal(pipecat(server, ["cloud", "auth", "whoami"], { token: nightly }).status, 0);
+    await admin.locator("[data-service-account='ci']")
+      .getByRole("link", { name: /Delete service account/ }).click();
+    await admin.getByRole("button", { name: "Delete service account" }).click();
     await admin.waitForURL(/done=deleted/);
+    assert.notEqual(pipecat(server, ["cloud", "auth", "whoami"], { token: nightly }).status, 0);
     assert.equal(await admin.locator("[data-service-account='ci']").count(), 0);
   }));

@@ -1,12 +1,17 @@
 # test_token_lifecycle.py: the token lifecycle through the API and the CLI: expiry and its
 # signals, scopes, org binding, self-service, rotation with a grace period (the server's clock
 # driven by the test, never by sleeping), audit endpoints, leaked-token reports, admin
-# oversight, org policies, service accounts and throttling by address.
+# oversight (with the CLI's and the dashboard's confirmation steps), org policies, service
+# accounts and throttling by address.
 import json
+import re
+import urllib.parse
 
 import pytest
 
-from conftest import ALICE, ISO_RE, well_formed_token
+from conftest import ALICE, ISO_RE, http_request, well_formed_token
+from test_admin_passwd import session_cookie, signin
+from test_platform_cli import on_terminal
 
 TOKENS = "/v1/users/me/tokens"
 ORG = "/v1/organizations/acme"
@@ -347,7 +352,7 @@ def test_admins_list_and_revoke_tokens_that_can_act_in_their_org(server, cli):
     bob_id = next(t["id"] for t in r.body["tokens"] if t["owner"]["email"] == "bob@example.com")
     p = cli.cloud("organizations", "tokens", "list", env={"PIPECAT_TOKEN": server.token})
     assert p.returncode == 0 and "bob@example.com" in p.stdout, p
-    p = cli.cloud("organizations", "tokens", "revoke", bob_id,
+    p = cli.cloud("organizations", "tokens", "revoke", bob_id, "--yes",
                   env={"PIPECAT_TOKEN": server.token})
     assert p.returncode == 0, p.stderr
     assert server.get("/v1/users", token=bob).status == 401
@@ -408,6 +413,149 @@ def test_service_accounts_tokens_are_managed_by_admins(server, cli):
     assert server.get("/v1/users", token=sa_token).status == 401
     org_events = [e["event"] for e in server.get(f"{ORG}/audit").body["events"]]
     assert "service_account.created" in org_events and "membership.removed" in org_events
+
+
+def user_id(server, email):
+    return server.query("SELECT id FROM users WHERE email = ?", (email,))[0]["id"]
+
+
+def test_cli_org_revoke_confirms_on_a_terminal_and_needs_yes_without(server, cli):
+    bob = add_member(server, "bob@example.com")
+    bob_id = next(t["id"] for t in server.get(f"{ORG}/tokens").body["tokens"]
+                  if t["owner"]["email"] == "bob@example.com")
+    env = {"PIPECAT_TOKEN": server.token}
+    p = cli.cloud("organizations", "tokens", "revoke", bob_id, env=env)
+    assert p.returncode == 2 and "--yes" in p.stderr, p
+    assert server.get("/v1/users", token=bob).status == 200, "no terminal, no --yes: kept"
+    revoke = ["organizations", "tokens", "revoke", bob_id]
+    status, text = on_terminal(cli, revoke, [(f"Revoke token {bob_id}?", "n")], env=env)
+    assert status == 1 and "Aborted" in text, text
+    assert server.get("/v1/users", token=bob).status == 200, "answered no: kept"
+    status, text = on_terminal(cli, revoke, [(f"Revoke token {bob_id}?", "y")], env=env)
+    assert status == 0 and f"Token {bob_id} revoked" in text, text
+    assert server.get("/v1/users", token=bob).status == 401
+    revoked = [e for e in events(server, "token.revoked") if e["token_id"] == bob_id]
+    assert json.loads(revoked[0]["detail"]) == {"reason": "admin", "by": user_id(server, ALICE)}
+
+    # A service account's token is the organization's: the same question, the same --yes.
+    assert cli.cloud("service-accounts", "create", "ci", env=env).returncode == 0
+    p = cli.cloud("tokens", "create", "--service-account", "ci", "--name", "gh", "--json",
+                  env=env)
+    sa = json.loads(p.stdout)
+    p = cli.cloud("tokens", "revoke", sa["id"], "--service-account", "ci", env=env)
+    assert p.returncode == 2 and "--yes" in p.stderr, p
+    assert server.get("/v1/tokens/self", token=sa["token"]).status == 200
+    p = cli.cloud("tokens", "revoke", sa["id"], "--service-account", "ci", "--yes", env=env)
+    assert p.returncode == 0, p.stderr
+    assert server.get("/v1/tokens/self", token=sa["token"]).status == 401
+
+
+PASSWORD = "a long passphrase for the dashboard"
+
+
+class Browser:
+    """A signed-in dashboard session over plain HTTP: the session cookie and its CSRF field."""
+
+    def __init__(self, server, email):
+        server.admin("user", "passwd", "--email", email, stdin=PASSWORD + "\n")
+        self.server = server
+        self.cookie = session_cookie(signin(server, email, PASSWORD))
+        assert self.cookie, email
+        page = self.get("/account/tokens")
+        self.csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.raw.decode()).group(1)
+
+    def get(self, path):
+        return http_request(self.server.url, "GET", path, token=None, check_json=False,
+                            headers={"Cookie": self.cookie})
+
+    def post(self, path, csrf=True):
+        form = urllib.parse.urlencode({"csrf": self.csrf} if csrf else {})
+        return http_request(self.server.url, "POST", path, token=None, body=form,
+                            check_json=False,
+                            headers={"Cookie": self.cookie, "Origin": self.server.url,
+                                     "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_dashboard_oversight_revoke_confirms_and_hides_everything_from_members(server):
+    bob = add_member(server, "bob@example.com")
+    mine = create(server, name="alice-ci")
+    bob_tok = next(t for t in server.get(f"{ORG}/tokens").body["tokens"]
+                   if t["owner"]["email"] == "bob@example.com")
+    admin, member = Browser(server, ALICE), Browser(server, "bob@example.com")
+
+    # A member who is no admin: the answer for a real token is the answer for none at all.
+    real = member.get(f"/org/tokens/{mine['id']}/revoke")
+    none = member.get("/org/tokens/tok_doesnotexist/revoke")
+    assert real.status == none.status == 404
+    assert real.raw == none.raw, "a member must not tell a real token id from a made-up one"
+    assert "alice-ci" not in real.raw.decode()
+    assert member.post(f"/org/tokens/{mine['id']}/revoke").raw == \
+        member.post("/org/tokens/tok_doesnotexist/revoke").raw
+    assert server.get("/v1/users", token=mine["token"]).status == 200
+
+    # The admin: the confirmation names the token and its owner; leaving it changes nothing.
+    page = admin.get(f"/org/tokens/{bob_tok['id']}/revoke")
+    assert page.status == 200
+    html = page.raw.decode()
+    assert "t-bob" in html and "bob@example.com" in html and 'href="/org/tokens"' in html
+    assert f'action="/org/tokens/{bob_tok["id"]}/revoke"' in html and admin.csrf in html
+    assert admin.get(f"/org/tokens/{bob_tok['id']}/revoke").status == 200, "GET never revokes"
+    assert server.get("/v1/users", token=bob).status == 200
+    assert admin.post(f"/org/tokens/{bob_tok['id']}/revoke", csrf=False).status == 403
+    assert server.get("/v1/users", token=bob).status == 200, "no CSRF field: kept"
+    r = admin.post(f"/org/tokens/{bob_tok['id']}/revoke")
+    assert r.status == 303 and r.header("Location") == "/org/tokens?done=revoked", r
+    assert server.get("/v1/users", token=bob).status == 401
+    revoked = [e for e in events(server, "token.revoked") if e["token_id"] == bob_tok["id"]]
+    assert len(revoked) == 1
+    assert json.loads(revoked[0]["detail"]) == {"reason": "admin", "by": user_id(server, ALICE)}
+    assert admin.get(f"/org/tokens/{bob_tok['id']}/revoke").status == 404, "gone"
+
+
+def test_dashboard_service_account_delete_confirms_with_its_token_count(server, cli):
+    env = {"PIPECAT_TOKEN": server.token}
+    assert cli.cloud("service-accounts", "create", "deploy-bot", env=env).returncode == 0
+    tokens = [json.loads(cli.cloud("tokens", "create", "--service-account", "deploy-bot",
+                                   "--name", n, "--json", env=env).stdout) for n in ("a", "b")]
+    add_member(server, "bob@example.com")
+    admin, member = Browser(server, ALICE), Browser(server, "bob@example.com")
+    path = "/org/service-accounts/deploy-bot"
+
+    # A member who is no admin learns nothing: a real account answers as a made-up one.
+    assert member.get(f"{path}/delete").raw == member.get("/org/service-accounts/no/delete").raw
+    assert member.get(f"{path}/delete").status == 404
+    assert member.post(f"{path}/delete").status == 404
+    revoke = f"/org/tokens/{tokens[0]['id']}/revoke?from=service-accounts"
+    made_up = "/org/tokens/tok_doesnotexist/revoke?from=service-accounts"
+    assert member.get(revoke).raw == member.get(made_up).raw
+    assert member.post(revoke).status == 404
+    assert all(server.get("/v1/tokens/self", token=t["token"]).status == 200 for t in tokens)
+
+    # Its tokens are revoked through the oversight confirmation, which leads back to the page.
+    html = admin.get("/org/service-accounts").raw.decode()
+    assert f'href="{revoke}"' in html.replace("&amp;", "&"), html
+    page = admin.get(revoke)
+    assert page.status == 200 and "deploy-bot@acme.service-account.invalid" in page.raw.decode()
+    assert 'href="/org/service-accounts"' in page.raw.decode(), "Cancel leads back"
+    r = admin.post(revoke)
+    assert r.status == 303 and r.header("Location") == "/org/service-accounts?done=revoked", r
+    assert server.get("/v1/tokens/self", token=tokens[0]["token"]).status == 401
+
+    page = admin.get(f"{path}/delete")
+    assert page.status == 200
+    html = page.raw.decode()
+    assert "deploy-bot@acme.service-account.invalid" in html
+    assert "Its 1 active token stops working" in html, html
+    assert server.get("/v1/tokens/self", token=tokens[1]["token"]).status == 200
+    r = admin.post(f"{path}/delete")
+    assert r.status == 303 and r.header("Location") == "/org/service-accounts?done=deleted", r
+    assert server.get("/v1/tokens/self", token=tokens[1]["token"]).status == 401
+    org_events = server.get(f"{ORG}/audit").body["events"]
+    deleted = [e for e in org_events if e["event"] == "service_account.deleted"]
+    assert len(deleted) == 1 and deleted[0]["detail"]["name"] == "deploy-bot", org_events
+    assert deleted[0]["userId"] == user_id(server, ALICE), "the admin who deleted it"
+    assert deleted[0]["tokenId"] is None, "a dashboard session, not a token"
+    assert admin.get(f"{path}/delete").status == 404
 
 
 # --- brute force --------------------------------------------------------------------------
