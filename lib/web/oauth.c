@@ -314,8 +314,11 @@ static void remember_device(struct http_request *req, struct http_response *res)
     const char *typed = http_query(req, "user_code");
     if (typed && !auth_oauth_user_code_normalize(typed, code))
         code[0] = '\0';
+    char shown[AUTH_OAUTH_USER_CODE_BUF_SIZE] = "";
+    if (code[0])
+        snprintf(shown, sizeof shown, "%.4s-%.4s", code, code + 4);
     snprintf(c, sizeof c, "%s=d.%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=600%s", RESUME_COOKIE,
-             code, http_secure(req) ? "; Secure" : "");
+             shown, http_secure(req) ? "; Secure" : "");
     http_add_header(res, "Set-Cookie", c);
 }
 
