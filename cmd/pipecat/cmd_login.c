@@ -597,7 +597,8 @@ static int device_login(struct cli *cli, const struct oauth_endpoints *ep,
     const char *user_code = json_string_value(json_object_get(r.body, "user_code"));
     const char *uri = json_string_value(json_object_get(r.body, "verification_uri"));
     const char *complete = json_string_value(json_object_get(r.body, "verification_uri_complete"));
-    json_t *jexp = json_object_get(r.body, "expires_in"), *jint = json_object_get(r.body, "interval");
+    json_t *jexp = json_object_get(r.body, "expires_in");
+    json_t *jint = json_object_get(r.body, "interval");
     if (!copy_str(r.body, "device_code", device_code, sizeof device_code) ||
         !printable(user_code, 64) || !printable(uri, 1000) || !json_is_integer(jexp) ||
         (complete && !printable(complete, 1100))) {

@@ -396,9 +396,9 @@ enum rc auth_oauth_device_decide(struct auth *a, const char *user_code, const ch
     return rc;
 }
 
-static enum rc device_refuse(struct auth *a, const char *ip, char oauth_error[AUTH_OAUTH_ERROR_SIZE],
-                             const char *code, char *err, size_t errlen, const char *why,
-                             int counts)
+static enum rc device_refuse(struct auth *a, const char *ip,
+                             char oauth_error[AUTH_OAUTH_ERROR_SIZE], const char *code,
+                             char *err, size_t errlen, const char *why, int counts)
 {
     snprintf(oauth_error, AUTH_OAUTH_ERROR_SIZE, "%s", code);
     snprintf(err, errlen, "%s", why);

@@ -157,7 +157,8 @@ const char *web_oauth_resume(struct http_request *req, struct http_response *res
             return NULL;
     int n;
     if (strncmp(v, "d.", 2) == 0) /* remember_device(): the device page, with its code */
-        n = v[2] ? snprintf(out, size, "/device?user_code=%s", v + 2) : snprintf(out, size, "/device");
+        n = v[2] ? snprintf(out, size, "/device?user_code=%s", v + 2)
+                 : snprintf(out, size, "/device");
     else
         n = snprintf(out, size, "/oauth/authorize?%s", v);
     return n > 0 && (size_t)n < size ? out : NULL;
