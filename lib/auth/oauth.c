@@ -186,7 +186,7 @@ enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client
                    detail[0] ? detail : NULL);
         if (detail[0])
             auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
-        log_warn("auth: authorization code replayed; its login was revoked");
+        log_warn("auth: authorization code replayed%s", detail[0] ? "; its login was revoked" : "");
         return refuse(a, ip, err, errlen, "code: unknown, expired or already used");
     }
     if (rc == RC_NOT_FOUND)

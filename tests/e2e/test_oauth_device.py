@@ -293,3 +293,10 @@ def test_sign_out_everywhere(server):
     assert http_request(server.url, "GET", "/v1/users", token=pat).status == 200
     events = [r["event"] for r in server.query("SELECT event FROM audit_events ORDER BY id")]
     assert "web.signout_everywhere" in events and "oauth.revoked_all" in events
+
+
+def test_an_address_may_start_only_so_many_authorizations(server):
+    statuses = [start(server).status for _ in range(31)]
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429, statuses
+    r = start(server)
+    assert r.status == 429 and r.body["error"] == "slow_down" and r.header("Retry-After"), r
