@@ -1,6 +1,7 @@
 /* cmd_login.c: `auth login` (OAuth 2.0 authorization code grant with PKCE S256 and a loopback
- * redirect, RFC 6749/7636/8252), the transparent refresh of an expiring OAuth access token
- * (API-COMPAT 2.4) and the server-side revocation of `auth logout` (2.5). */
+ * redirect, RFC 6749/7636/8252; with --headless the device authorization grant, RFC 8628),
+ * the transparent refresh of an expiring OAuth access token (API-COMPAT 2.4) and the
+ * server-side revocation of `auth logout` (2.5). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,10 @@
 extern char **environ;
 
 #define LOGIN_WAIT_SECONDS 120
+/* Tests may shorten the wait (never lengthen it): honoured only from 1 to 119 seconds. */
+#define LOGIN_WAIT_ENV "PIPECAT_LOGIN_TIMEOUT"
+#define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
+#define DEVICE_MAX_SECONDS 1800 /* however long the server says a code lives */
 #define CALLBACK_PATH "/oauth_callback"
 #define FIRST_PORT 8400
 #define LAST_PORT 8404
@@ -34,6 +39,7 @@ struct oauth_endpoints {
     char scopes[256];
     char authorize[1024];
     char token[1024];
+    char device[1024]; /* the device authorization endpoint; "" when the server has none */
 };
 
 static double now_epoch(void)
@@ -158,7 +164,10 @@ static int oauth_discover(struct session *s, struct oauth_endpoints *ep)
         out_error(cli, "the OpenID configuration of %s lacks its endpoints", ep->issuer);
         goto out;
     }
-    if (!endpoint_ok(s->api_host, ep->authorize) || !endpoint_ok(s->api_host, ep->token)) {
+    if (!copy_str(r.body, "device_authorization_endpoint", ep->device, sizeof ep->device))
+        ep->device[0] = '\0';
+    if (!endpoint_ok(s->api_host, ep->authorize) || !endpoint_ok(s->api_host, ep->token) ||
+        (ep->device[0] && !endpoint_ok(s->api_host, ep->device))) {
         out_error(cli, "the OpenID configuration of %s names endpoints that are not https://",
                   ep->issuer);
         goto out;
@@ -505,32 +514,184 @@ static void random_b64url(size_t n, char *out, size_t size)
     sodium_memzero(raw, sizeof raw);
 }
 
-int cmd_auth_login(struct cli *cli, int argc, char **argv)
+/* The seconds `auth login` waits for the browser: LOGIN_WAIT_SECONDS, or less when the
+ * environment asks for less (tests); a larger or malformed value is ignored. */
+static int login_wait_seconds(void)
 {
-    int no_browser = 0;
-    static const struct opt opts[] = {{0, "no-browser", NULL, 0, NULL, NULL}, {0}};
-    struct opt o[2];
-    memcpy(o, opts, sizeof o);
-    o[0].flag = &no_browser;
-    int npos = 0;
-    int status = args_parse(cli, argc, argv, o, NULL, 0, &npos);
-    if (status != EXIT_OK)
-        return status;
+    const char *v = getenv(LOGIN_WAIT_ENV);
+    if (!v || !*v)
+        return LOGIN_WAIT_SECONDS;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < 1 || n >= LOGIN_WAIT_SECONDS)
+        return LOGIN_WAIT_SECONDS;
+    return (int)n;
+}
 
-    struct session s;
-    struct oauth_endpoints ep;
+/* 1 when s is short and holds only printable ASCII without spaces (what may go to a terminal
+ * from a server's answer). */
+static int printable(const char *s, size_t max)
+{
+    if (!s || !*s || strlen(s) > max)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (*p <= ' ' || *p > '~')
+            return 0;
+    return 1;
+}
+
+/* Sleep ms milliseconds (or less, when the deadline comes first). */
+static void sleep_until(int64_t ms, int64_t deadline)
+{
+    int64_t end = mono_ms() + ms;
+    if (end > deadline)
+        end = deadline;
+    while (mono_ms() < end) {
+        int64_t left = end - mono_ms();
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The device authorization grant (RFC 8628): print the code, poll the token endpoint at the
+ * interval the server asks (longer after slow_down) until approval, denial or expiry.
+ * EXIT_OK with tokens holding the 200 answer, else the message is printed. */
+static int device_login(struct cli *cli, const struct oauth_endpoints *ep,
+                        struct client_reply *tokens)
+{
+    char agent[64], err[512];
+    snprintf(agent, sizeof agent, "pcc-cli/%s", PCC_CLI_VERSION);
+    struct client *dc = NULL, *tc = NULL;
+    struct client_reply r = {0};
+    struct buf form;
+    buf_init(&form, 8192);
+    char device_code[256] = "";
+    int status = EXIT_FAIL;
+    memset(tokens, 0, sizeof *tokens);
+    if (!ep->device[0]) {
+        out_error(cli, "%s does not offer headless sign-in (its OpenID configuration has no "
+                       "device_authorization_endpoint); run `%s auth login` without --headless",
+                  ep->issuer, cli->prog);
+        goto out;
+    }
+    if (client_new(ep->device, agent, &dc) != RC_OK || client_new(ep->token, agent, &tc) != RC_OK) {
+        out_error(cli, "the device authorization or token endpoint is not a URL");
+        goto out;
+    }
+    if (form_add(&form, "client_id", ep->client_id, 0) != RC_OK ||
+        form_add(&form, "scope", ep->scopes, '&') != RC_OK) {
+        out_error(cli, "the device authorization request is too long");
+        goto out;
+    }
+    if (client_post_form(dc, "", buf_str(&form), &r, err, sizeof err) != RC_OK) {
+        out_error(cli, "cannot start the headless sign-in: %s", err);
+        goto out;
+    }
+    if (r.status != 200) {
+        const char *desc = json_string_value(json_object_get(r.body, "error_description"));
+        out_error(cli, "cannot start the headless sign-in: %s (HTTP %ld)",
+                  desc && *desc ? desc : client_reply_error(&r), r.status);
+        goto out;
+    }
+    const char *user_code = json_string_value(json_object_get(r.body, "user_code"));
+    const char *uri = json_string_value(json_object_get(r.body, "verification_uri"));
+    const char *complete = json_string_value(json_object_get(r.body, "verification_uri_complete"));
+    json_t *jexp = json_object_get(r.body, "expires_in");
+    json_t *jint = json_object_get(r.body, "interval");
+    if (!copy_str(r.body, "device_code", device_code, sizeof device_code) ||
+        !printable(user_code, 64) || !printable(uri, 1000) || !json_is_integer(jexp) ||
+        (complete && !printable(complete, 1100))) {
+        out_error(cli, "the device authorization answer of %s lacks device_code, user_code, "
+                       "verification_uri or expires_in", ep->issuer);
+        goto out;
+    }
+    int64_t expires_in = (int64_t)json_integer_value(jexp);
+    int64_t interval = json_is_integer(jint) ? (int64_t)json_integer_value(jint) : 5;
+    if (expires_in < 1 || expires_in > DEVICE_MAX_SECONDS)
+        expires_in = expires_in < 1 ? 1 : DEVICE_MAX_SECONDS;
+    if (interval < 1 || interval > 60)
+        interval = 5;
+    fprintf(stderr,
+            "To sign in, open this URL in a browser on any device:\n\n    %s\n\n"
+            "and enter the code:\n\n    %s\n\n",
+            uri, user_code);
+    if (complete)
+        fprintf(stderr, "Or open this URL, which carries the code:\n\n    %s\n\n", complete);
+    fprintf(stderr, "Waiting for approval (the code expires in %lld seconds)...\n",
+            (long long)expires_in);
+    fflush(stderr);
+    client_reply_release(&r);
+
+    int64_t deadline = mono_ms() + expires_in * 1000;
+    for (;;) {
+        sleep_until(interval * 1000, deadline);
+        if (mono_ms() >= deadline)
+            break;
+        buf_reset(&form);
+        if (form_add(&form, "grant_type", DEVICE_GRANT, 0) != RC_OK ||
+            form_add(&form, "device_code", device_code, '&') != RC_OK ||
+            form_add(&form, "client_id", ep->client_id, '&') != RC_OK) {
+            out_error(cli, "the token request is too long");
+            goto out;
+        }
+        if (client_post_form(tc, "", buf_str(&form), &r, err, sizeof err) != RC_OK) {
+            out_error(cli, "the sign-in failed: %s", err);
+            goto out;
+        }
+        const char *error = json_string_value(json_object_get(r.body, "error"));
+        if (r.status == 200) {
+            const char *at = json_string_value(json_object_get(r.body, "access_token"));
+            if (!at || !*at || strpbrk(at, "\r\n")) {
+                out_error(cli, "the token endpoint answered without an access_token");
+                goto out;
+            }
+            *tokens = r;
+            memset(&r, 0, sizeof r);
+            status = EXIT_OK;
+            goto out;
+        }
+        if (r.status == 400 && error && strcmp(error, "authorization_pending") == 0) {
+            /* keep waiting */
+        } else if ((r.status == 400 || r.status == 429) && error &&
+                   strcmp(error, "slow_down") == 0) {
+            interval += 5; /* RFC 8628 3.5: and for every later request */
+        } else if (r.status == 400 && error && strcmp(error, "expired_token") == 0) {
+            break;
+        } else if (r.status == 400 && error && strcmp(error, "access_denied") == 0) {
+            out_error(cli, "Authorization was denied.");
+            goto out;
+        } else {
+            const char *desc = json_string_value(json_object_get(r.body, "error_description"));
+            out_error(cli, "the sign-in failed: %s (HTTP %ld)",
+                      desc && *desc ? desc : client_reply_error(&r), r.status);
+            goto out;
+        }
+        client_reply_release(&r);
+    }
+    out_error(cli, "The code expired before it was approved. Run `%s auth login --headless` "
+                   "again for a new code.", cli->prog);
+out:
+    sodium_memzero(device_code, sizeof device_code);
+    client_reply_release(&r);
+    buf_release_secret(&form);
+    client_free(dc);
+    client_free(tc);
+    return status;
+}
+
+/* The browser flow: loopback listener, authorization URL, wait, code exchange. EXIT_OK with
+ * tokens holding the token endpoint's 200 answer, else the message is printed. */
+static int browser_login(struct cli *cli, const struct oauth_endpoints *ep, int no_browser,
+                         struct client_reply *tokens)
+{
     struct buf url, form;
     buf_init(&url, 8192);
     buf_init(&form, 8192);
-    struct client_reply r = {0};
-    int lfd = -1;
+    int lfd = -1, status = EXIT_FAIL;
+    int wait_seconds = login_wait_seconds();
     char verifier[100], challenge[64], state[64], redirect[64];
-    if ((status = session_open(cli, &s, 0)) != EXIT_OK)
-        goto out;
-    status = EXIT_FAIL;
-    if ((status = oauth_discover(&s, &ep)) != EXIT_OK)
-        goto out;
-    status = EXIT_FAIL;
+    memset(tokens, 0, sizeof *tokens);
     int port = 0;
     if ((lfd = listen_loopback(&port)) < 0) {
         out_error(cli, "cannot listen on 127.0.0.1 ports %d-%d for the sign-in answer: all "
@@ -544,12 +705,12 @@ int cmd_auth_login(struct cli *cli, int argc, char **argv)
     crypto_hash_sha256(digest, (const unsigned char *)verifier, strlen(verifier));
     sodium_bin2base64(challenge, sizeof challenge, digest, sizeof digest,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    if (buf_adds(&url, ep.authorize) != RC_OK ||
-        form_add(&url, "response_type", "code", strchr(ep.authorize, '?') ? '&' : '?') !=
+    if (buf_adds(&url, ep->authorize) != RC_OK ||
+        form_add(&url, "response_type", "code", strchr(ep->authorize, '?') ? '&' : '?') !=
             RC_OK ||
-        form_add(&url, "client_id", ep.client_id, '&') != RC_OK ||
+        form_add(&url, "client_id", ep->client_id, '&') != RC_OK ||
         form_add(&url, "redirect_uri", redirect, '&') != RC_OK ||
-        form_add(&url, "scope", ep.scopes, '&') != RC_OK ||
+        form_add(&url, "scope", ep->scopes, '&') != RC_OK ||
         form_add(&url, "code_challenge", challenge, '&') != RC_OK ||
         form_add(&url, "code_challenge_method", "S256", '&') != RC_OK ||
         form_add(&url, "state", state, '&') != RC_OK) {
@@ -560,12 +721,12 @@ int cmd_auth_login(struct cli *cli, int argc, char **argv)
         open_browser(buf_str(&url));
     fprintf(stderr, "Open this URL in your browser to sign in:\n\n    %s\n\n"
                     "Waiting for the sign-in (up to %d seconds)...\n",
-            buf_str(&url), LOGIN_WAIT_SECONDS);
+            buf_str(&url), wait_seconds);
     fflush(stderr);
 
     struct callback cb;
     int state_ok = 0, got = 0;
-    int64_t deadline = mono_ms() + LOGIN_WAIT_SECONDS * 1000;
+    int64_t deadline = mono_ms() + (int64_t)wait_seconds * 1000;
     while (!got) {
         int64_t left = deadline - mono_ms();
         struct pollfd p = {.fd = lfd, .events = POLLIN};
@@ -573,7 +734,10 @@ int cmd_auth_login(struct cli *cli, int argc, char **argv)
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr <= 0) {
-            out_error(cli, "Authentication timed out.");
+            out_error(cli, "Authentication timed out: no sign-in came back within %d seconds. "
+                           "Run `%s auth login` again, or `%s auth login --headless` when no "
+                           "browser on this machine can reach 127.0.0.1.",
+                      wait_seconds, cli->prog, cli->prog);
             goto out;
         }
         int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -603,16 +767,52 @@ int cmd_auth_login(struct cli *cli, int argc, char **argv)
     if (form_add(&form, "grant_type", "authorization_code", 0) != RC_OK ||
         form_add(&form, "code", cb.code, '&') != RC_OK ||
         form_add(&form, "redirect_uri", redirect, '&') != RC_OK ||
-        form_add(&form, "client_id", ep.client_id, '&') != RC_OK ||
+        form_add(&form, "client_id", ep->client_id, '&') != RC_OK ||
         form_add(&form, "code_verifier", verifier, '&') != RC_OK) {
         out_error(cli, "the token request is too long");
         goto out;
     }
-    if (token_post(&ep, buf_str(&form), &r, err, sizeof err) != EXIT_OK) {
+    if (token_post(ep, buf_str(&form), tokens, err, sizeof err) != EXIT_OK) {
         out_error(cli, "the token exchange failed: %s", err);
         goto out;
     }
+    status = EXIT_OK;
+out:
+    if (lfd >= 0)
+        close(lfd);
+    sodium_memzero(verifier, sizeof verifier);
+    buf_release(&url);
+    buf_release_secret(&form);
+    return status;
+}
 
+int cmd_auth_login(struct cli *cli, int argc, char **argv)
+{
+    int no_browser = 0, headless = 0;
+    static const struct opt opts[] = {{0, "no-browser", NULL, 0, NULL, NULL},
+                                      {0, "headless", NULL, 0, NULL, NULL},
+                                      {0}};
+    struct opt o[3];
+    memcpy(o, opts, sizeof o);
+    o[0].flag = &no_browser;
+    o[1].flag = &headless;
+    int npos = 0;
+    int status = args_parse(cli, argc, argv, o, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
+
+    struct session s;
+    struct oauth_endpoints ep;
+    struct client_reply r = {0};
+    if ((status = session_open(cli, &s, 0)) != EXIT_OK)
+        goto out;
+    if ((status = oauth_discover(&s, &ep)) != EXIT_OK)
+        goto out;
+    status = headless ? device_login(cli, &ep, &r) : browser_login(cli, &ep, no_browser, &r);
+    if (status != EXIT_OK)
+        goto out;
+    status = EXIT_FAIL;
+    char err[512];
     /* The organization, as use-pat picks it: keep the current one if it is the user's. */
     const char *at = json_string_value(json_object_get(r.body, "access_token"));
     client_set_token(s.client, at);
@@ -663,12 +863,7 @@ int cmd_auth_login(struct cli *cli, int argc, char **argv)
         out_warn(cli, "PIPECAT_TOKEN is set and takes precedence over the stored token.");
     status = EXIT_OK;
 out:
-    if (lfd >= 0)
-        close(lfd);
-    sodium_memzero(verifier, sizeof verifier);
     client_reply_release(&r);
-    buf_release(&url);
-    buf_release_secret(&form);
     session_close(&s);
     return status;
 }

@@ -22,14 +22,19 @@
     "pick from a list (terminal only).\n"
 
 const struct command cli_commands[] = {
-    {"auth", "login", cmd_auth_login, "sign in through the browser (OAuth)",
-     "usage: %s auth login [--no-browser]\n\n"
+    {"auth", "login", cmd_auth_login, "sign in through the browser, or with a code (OAuth)",
+     "usage: %s auth login [--no-browser | --headless]\n\n"
      "Sign in through the browser: the CLI opens the sign-in page of the server (or prints\n"
      "its URL), you approve access, and the browser hands the answer back to the CLI on\n"
      "http://127.0.0.1:8400-8404/oauth_callback (OAuth 2.0 authorization code with PKCE).\n"
+     "Gives up after 120 seconds. With --headless (a machine without a browser, or one\n"
+     "whose browser cannot reach 127.0.0.1 here) the CLI prints a URL and a short code\n"
+     "instead: open the URL on any device, sign in and enter the code; the CLI waits until\n"
+     "the code is approved, denied or expires (OAuth 2.0 device authorization grant).\n"
      "The access token, the refresh token that renews it, its expiry and the active\n"
-     "organization are stored in the credentials file. Gives up after 120 seconds.\n" H_OPTS
-     "  --no-browser             do not try to open a browser; only print the URL\n" H_JSON
+     "organization are stored in the credentials file.\n" H_OPTS
+     "  --no-browser             do not try to open a browser; only print the URL\n"
+     "  --headless               sign in with a code entered on another device\n" H_JSON
      H_HELP},
     {"auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
      "usage: %s auth use-pat [TOKEN]\n\n"

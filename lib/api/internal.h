@@ -95,6 +95,7 @@ void api_health(struct http_request *req, struct http_response *res);
 void api_auth_config(struct http_request *req, struct http_response *res);
 void api_oidc_config(struct http_request *req, struct http_response *res);
 void api_oauth_token(struct http_request *req, struct http_response *res);
+void api_oauth_device_code(struct http_request *req, struct http_response *res);
 void api_oauth_revoke(struct http_request *req, struct http_response *res);
 void api_auth_logout(struct http_request *req, struct http_response *res);
 

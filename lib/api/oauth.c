@@ -1,6 +1,7 @@
 /* oauth.c: the OAuth endpoints the CLI uses (docs/api/oauth.md): discovery (/auth/config and
- * the OpenID configuration), the token endpoint (authorization_code with PKCE, refresh_token),
- * revocation (RFC 7009) and POST /auth/logout. The consent page lives in lib/web. */
+ * the OpenID configuration), device authorization (RFC 8628), the token endpoint
+ * (authorization_code with PKCE, refresh_token, device_code), revocation (RFC 7009) and
+ * POST /auth/logout. The consent and device pages live in lib/web. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
 #define FIELD_MAX 512
+#define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
 
 void api_auth_config(struct http_request *req, struct http_response *res)
 {
@@ -30,13 +32,13 @@ void api_oidc_config(struct http_request *req, struct http_response *res)
     snprintf(revoke, sizeof revoke, "%s/oauth/revoke", base);
     snprintf(device, sizeof device, "%s/oauth/device/code", base);
     json_t *body = json_pack(
-        "{s:s, s:s, s:s, s:s, s:[s], s:[s], s:[ss], s:[s], s:[s,s,s,s]}", "issuer", base,
+        "{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:[sss], s:[s], s:[s,s,s,s]}", "issuer", base,
         "authorization_endpoint", authorize, "token_endpoint", token, "revocation_endpoint",
-        revoke, "code_challenge_methods_supported", "S256", "response_types_supported", "code",
-        "grant_types_supported", "authorization_code", "refresh_token",
+        revoke, "device_authorization_endpoint", device, "code_challenge_methods_supported",
+        "S256", "response_types_supported", "code", "grant_types_supported",
+        "authorization_code", "refresh_token", DEVICE_GRANT,
         "token_endpoint_auth_methods_supported", "none", "scopes_supported", "read", "deploy",
         "secrets", "full");
-    (void)device; /* the device flow is not served yet */
     http_reply(res, 200, body);
 }
 
@@ -96,10 +98,12 @@ void api_oauth_token(struct http_request *req, struct http_response *res)
     if (read_form(req, res) != RC_OK)
         return;
     char grant[FIELD_MAX], code[FIELD_MAX], redirect[FIELD_MAX], client[FIELD_MAX],
-        verifier[FIELD_MAX], refresh[FIELD_MAX], err[160];
+        verifier[FIELD_MAX], refresh[FIELD_MAX], device[FIELD_MAX], err[160];
+    char oauth_err[AUTH_OAUTH_ERROR_SIZE] = "";
     if (!field(req, "grant_type", grant) || !field(req, "code", code) ||
         !field(req, "redirect_uri", redirect) || !field(req, "client_id", client) ||
-        !field(req, "code_verifier", verifier) || !field(req, "refresh_token", refresh)) {
+        !field(req, "code_verifier", verifier) || !field(req, "refresh_token", refresh) ||
+        !field(req, "device_code", device)) {
         oauth_error(res, 400, "invalid_request", "a field is malformed or too long");
         return;
     }
@@ -110,9 +114,16 @@ void api_oauth_token(struct http_request *req, struct http_response *res)
                                  sizeof err);
     } else if (strcmp(grant, "refresh_token") == 0) {
         rc = auth_oauth_refresh(&app->auth, refresh, client, ip, &t, err, sizeof err);
+    } else if (strcmp(grant, DEVICE_GRANT) == 0) {
+        rc = auth_oauth_device_poll(&app->auth, device, client, ip, &t, oauth_err, err,
+                                    sizeof err);
     } else {
         oauth_error(res, 400, grant[0] ? "unsupported_grant_type" : "invalid_request",
-                    "grant_type must be authorization_code or refresh_token");
+                    "grant_type must be authorization_code, refresh_token or " DEVICE_GRANT);
+        goto out;
+    }
+    if (rc == RC_INVALID && oauth_err[0]) {
+        oauth_error(res, 400, oauth_err, err);
         goto out;
     }
     if (rc == RC_INVALID) {
@@ -135,6 +146,57 @@ out:
     sodium_memzero(refresh, sizeof refresh);
     sodium_memzero(code, sizeof code);
     sodium_memzero(verifier, sizeof verifier);
+    sodium_memzero(device, sizeof device);
+}
+
+void api_oauth_device_code(struct http_request *req, struct http_response *res)
+{
+    struct api_app *app = APP(req);
+    const char *ip = http_client_ip(req);
+    /* Each request stores a row: an address may start only so many a minute. */
+    char key[STORE_IP_SIZE];
+    snprintf(key, sizeof key, "device:%s", ip ? ip : "");
+    int64_t now = auth_now(&app->auth);
+    int left = auth_throttle_blocked(app->auth.throttle, key, now);
+    if (left <= 0)
+        left = auth_throttle_blocked(app->auth.throttle, ip ? ip : "", now);
+    if (left > 0) {
+        char retry[16];
+        snprintf(retry, sizeof retry, "%d", left);
+        http_add_header(res, "Retry-After", retry);
+        oauth_error(res, 429, "slow_down", "too many requests; try again later");
+        return;
+    }
+    if (read_form(req, res) != RC_OK)
+        return;
+    char client[FIELD_MAX], scope[FIELD_MAX], err[160], oauth_err[AUTH_OAUTH_ERROR_SIZE] = "";
+    if (!field(req, "client_id", client) || !field(req, "scope", scope)) {
+        oauth_error(res, 400, "invalid_request", "a field is malformed or too long");
+        return;
+    }
+    struct auth_oauth_device_grant g;
+    enum rc rc = auth_oauth_device_start(&app->auth, client, scope, ip, &g, oauth_err, err,
+                                         sizeof err);
+    if (rc == RC_INVALID) {
+        oauth_error(res, 400, oauth_err, err);
+        return;
+    }
+    if (rc != RC_OK) {
+        api_store_error(req, res, rc);
+        return;
+    }
+    auth_throttle_fail(app->auth.throttle, key, now);
+    char uri[512], complete[600];
+    snprintf(uri, sizeof uri, "%s/device", app->public_url);
+    snprintf(complete, sizeof complete, "%s?user_code=%s", uri, g.user_code);
+    http_add_header(res, "Pragma", "no-cache");
+    http_reply(res, 200,
+               json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "device_code", g.device_code,
+                         "user_code", g.user_code, "verification_uri", uri,
+                         "verification_uri_complete", complete, "expires_in",
+                         (json_int_t)g.expires_in, "interval", (json_int_t)g.interval));
+    sodium_memzero(&g, sizeof g);
+    sodium_memzero(complete, sizeof complete);
 }
 
 void api_oauth_revoke(struct http_request *req, struct http_response *res)

@@ -16,6 +16,7 @@ static const struct http_route routes[] = {
     {"GET", "/.well-known/openid-configuration", api_oidc_config, HTTP_ROUTE_PUBLIC},
     {"POST", "/oauth/token", api_oauth_token, HTTP_ROUTE_PUBLIC},
     {"POST", "/oauth/revoke", api_oauth_revoke, HTTP_ROUTE_PUBLIC},
+    {"POST", "/oauth/device/code", api_oauth_device_code, HTTP_ROUTE_PUBLIC},
     {"POST", "/auth/logout", api_auth_logout, R}, /* any token may end its own login */
     {"GET", "/v1/users", api_get_user, R},
     {"GET", "/v1/organizations", api_list_orgs, R},

@@ -161,6 +161,20 @@ void auth_audit(struct auth *a, const char *event, const char *user_id, const ch
 #define AUTH_OAUTH_CODE_LEN 43                  /* base62 characters of a code: 256 bits */
 #define AUTH_OAUTH_CODE_BUF_SIZE (AUTH_OAUTH_CODE_LEN + 1)
 
+#define AUTH_OAUTH_DEVICE_SECONDS 600  /* device authorizations (RFC 8628) */
+#define AUTH_OAUTH_DEVICE_INTERVAL 5   /* seconds between polls; slow_down adds 5 */
+#define AUTH_OAUTH_USER_CODE_LEN 8     /* letters of a user code, shown as "BCDF-GHJK" */
+#define AUTH_OAUTH_USER_CODE_BUF_SIZE (AUTH_OAUTH_USER_CODE_LEN + 2)
+#define AUTH_OAUTH_ERROR_SIZE 32
+
+/* A device authorization just started: the secrets go to the client once. */
+struct auth_oauth_device_grant {
+    char device_code[AUTH_OAUTH_CODE_BUF_SIZE];
+    char user_code[AUTH_OAUTH_USER_CODE_BUF_SIZE]; /* with its dash: "BCDF-GHJK" */
+    int64_t expires_in;
+    int64_t interval;
+};
+
 /* What a successful grant hands the client; the caller wipes it after replying. */
 struct auth_oauth_tokens {
     char access[TOKEN_BUF_SIZE];
@@ -195,6 +209,35 @@ enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *clie
 /* Revoke the family of refresh (its refresh and access tokens). RC_NOT_FOUND when refresh is
  * no refresh token of ours. */
 enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const char *ip);
+
+/* Start a device authorization (RFC 8628 3.1) for client_id and scopes (space-separated; ""
+ * is "full"). RC_INVALID with oauth_error ("invalid_client", "invalid_scope") and err for a
+ * refusal. Both codes are stored only as keyed digests; out holds the secrets (wipe it). */
+enum rc auth_oauth_device_start(struct auth *a, const char *client_id, const char *scopes,
+                                const char *ip, struct auth_oauth_device_grant *out,
+                                char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
+                                size_t errlen);
+/* A user code as typed (any case, dashes and spaces ignored) into its canonical 8 letters;
+ * 0 when it cannot be one (wrong length or a letter outside the alphabet). */
+int auth_oauth_user_code_normalize(const char *typed, char out[AUTH_OAUTH_USER_CODE_LEN + 1]);
+/* The device authorization of a user code (normalized); RC_NOT_FOUND when there is none. The
+ * caller judges its status and expiry. */
+enum rc auth_oauth_device_find(struct auth *a, const char *user_code,
+                               struct store_oauth_device *out);
+/* Approve or deny (approve 0) the pending, unexpired authorization of user_code for user_id.
+ * RC_CONFLICT when it was decided, used or expired meanwhile. */
+enum rc auth_oauth_device_decide(struct auth *a, const char *user_code, const char *user_id,
+                                 int approve, const char *ip);
+/* Poll (grant_type=urn:ietf:params:oauth:grant-type:device_code). RC_OK: out holds a new
+ * login, the authorization is spent. RC_INVALID: oauth_error holds the RFC 8628 3.5 answer
+ * ("authorization_pending", "slow_down" (the interval grew by 5 s), "expired_token",
+ * "access_denied", "invalid_grant", "invalid_client") and err a description. */
+enum rc auth_oauth_device_poll(struct auth *a, const char *device_code, const char *client_id,
+                               const char *ip, struct auth_oauth_tokens *out,
+                               char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
+                               size_t errlen);
+/* Revoke every OAuth login of user_id (refresh families and their access tokens). */
+enum rc auth_oauth_revoke_user(struct auth *a, const char *user_id, const char *ip);
 
 /* --- API keys (apikey.c): "pk_" / "sk_" + 32 base62 random + 6 base62 CRC-32 ------------- */
 

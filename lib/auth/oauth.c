@@ -1,7 +1,8 @@
 /* oauth.c: OAuth 2.0 for the CLI, a public client: authorization codes bound to a PKCE S256
- * challenge and a loopback redirect URI, access tokens (pcc_oat_, short-lived rows of tokens)
- * and refresh tokens (pcc_ort_) that rotate on every use, in families revoked as a whole when
- * a spent refresh token comes back (RFC 6749, 7636, 8252, OAuth 2.0 Security BCP). */
+ * challenge and a loopback redirect URI, device authorizations for machines without a browser,
+ * access tokens (pcc_oat_, short-lived rows of tokens) and refresh tokens (pcc_ort_) that
+ * rotate on every use, in families revoked as a whole when a spent refresh token or a spent
+ * authorization code comes back (RFC 6749, 7636, 8252, 8628, OAuth 2.0 Security BCP). */
 #include "auth.h"
 
 #include <stdio.h>
@@ -84,6 +85,7 @@ enum rc auth_oauth_code_issue(struct auth *a, const char *user_id, const char *r
     store_copy_field(row.redirect_uri, sizeof row.redirect_uri, redirect_uri);
     store_copy_field(row.code_challenge, sizeof row.code_challenge, challenge);
     store_copy_field(row.scopes, sizeof row.scopes, scopes && *scopes ? scopes : "full");
+    token_new_id("fam_", row.family_id); /* what a replay of this code revokes */
     row.created_at = auth_now(a);
     row.expires_at = row.created_at + AUTH_OAUTH_CODE_SECONDS;
     enum rc rc = store_oauth_code_insert(a->store, &row);
@@ -95,9 +97,11 @@ enum rc auth_oauth_code_issue(struct auth *a, const char *user_id, const char *r
     return RC_OK;
 }
 
-/* Issue an access + refresh token pair for user_id in family (new when family is ""). */
+/* Issue an access + refresh token pair for user_id in family (a fresh id when family_in is
+ * ""); fresh: this pair starts the login (an authorization) rather than refreshing it. */
 static enum rc issue_pair(struct auth *a, const char *user_id, const char *scopes,
-                          const char *family_in, const char *ip, struct auth_oauth_tokens *out)
+                          const char *family_in, int fresh, const char *ip,
+                          struct auth_oauth_tokens *out)
 {
     int64_t now = auth_now(a);
     int64_t ttl = a->oauth_access_seconds > 0 ? a->oauth_access_seconds
@@ -144,7 +148,7 @@ static enum rc issue_pair(struct auth *a, const char *user_id, const char *scope
     char detail[128];
     snprintf(detail, sizeof detail, "{\"client\":\"%s\",\"family\":\"%s\"}", AUTH_OAUTH_CLIENT_ID,
              family);
-    auth_audit(a, family_in && *family_in ? "oauth.refreshed" : "oauth.login", user_id, row.id,
+    auth_audit(a, fresh ? "oauth.login" : "oauth.refreshed", user_id, row.id,
                NULL, ip, detail);
     return RC_OK;
 }
@@ -172,8 +176,17 @@ enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client
     struct store_oauth_code row;
     enum rc rc = store_oauth_code_take(a->store, digest, now, &row);
     if (rc == RC_CONFLICT) {
-        /* A replayed code: refused, and recorded for the user to see. */
-        auth_audit(a, "oauth.code_replayed", row.user_id, NULL, NULL, ip, NULL);
+        /* A replayed code: someone else may hold it, so the login its first exchange started
+         * ends too (RFC 6749 4.1.2), and the user sees it in the audit log. */
+        char detail[96] = "";
+        if (row.family_id[0] && store_oauth_family_revoke(a->store, row.family_id, now) == RC_OK)
+            snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"code_replay\"}",
+                     row.family_id);
+        auth_audit(a, "oauth.code_replayed", row.user_id, NULL, NULL, ip,
+                   detail[0] ? detail : NULL);
+        if (detail[0])
+            auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
+        log_warn("auth: authorization code replayed%s", detail[0] ? "; its login was revoked" : "");
         return refuse(a, ip, err, errlen, "code: unknown, expired or already used");
     }
     if (rc == RC_NOT_FOUND)
@@ -195,7 +208,7 @@ enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client
         auth_audit(a, "oauth.pkce_failed", row.user_id, NULL, NULL, ip, NULL);
         return refuse(a, ip, err, errlen, "code_verifier: does not match the code challenge");
     }
-    return issue_pair(a, row.user_id, row.scopes, "", ip, out);
+    return issue_pair(a, row.user_id, row.scopes, row.family_id, 1, ip, out);
 }
 
 enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *client_id,
@@ -231,7 +244,7 @@ enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *clie
         return rc;
     if (!digest_equal(digest, row.digest) || row.expires_at <= now)
         return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
-    return issue_pair(a, row.user_id, row.scopes, row.family_id, ip, out);
+    return issue_pair(a, row.user_id, row.scopes, row.family_id, 0, ip, out);
 }
 
 enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const char *ip)
@@ -255,4 +268,191 @@ enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const cha
     snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"logout\"}", row.family_id);
     auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
     return RC_OK;
+}
+
+enum rc auth_oauth_revoke_user(struct auth *a, const char *user_id, const char *ip)
+{
+    enum rc rc = store_oauth_revoke_user(a->store, user_id, auth_now(a));
+    if (rc == RC_OK)
+        auth_audit(a, "oauth.revoked_all", user_id, NULL, NULL, ip, NULL);
+    return rc;
+}
+
+/* --- device authorization grant (RFC 8628) ----------------------------------------------- */
+
+/* Consonants without vowels (no words) and without look-alikes of digits (RFC 8628 6.1). */
+static const char user_code_alphabet[] = "BCDFGHJKLMNPQRSTVWXZ";
+
+int auth_oauth_user_code_normalize(const char *typed, char out[AUTH_OAUTH_USER_CODE_LEN + 1])
+{
+    size_t n = 0;
+    for (const char *p = typed ? typed : ""; *p; p++) {
+        if (*p == '-' || *p == ' ')
+            continue;
+        char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        if (n == AUTH_OAUTH_USER_CODE_LEN || !c || !strchr(user_code_alphabet, c))
+            return 0;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == AUTH_OAUTH_USER_CODE_LEN;
+}
+
+/* The keyed digests of a device code and of a (normalized) user code, in domains of their own. */
+static void device_digest(struct auth *a, const char *purpose, const char *code,
+                          char out[DIGEST_HEX_SIZE])
+{
+    char msg[AUTH_OAUTH_CODE_BUF_SIZE + 16];
+    int n = snprintf(msg, sizeof msg, "%s:%s", purpose, code);
+    digest_secret(&a->key, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, out);
+    sodium_memzero(msg, sizeof msg);
+}
+
+/* 1 when every word of scopes is a scope we know. */
+static int scopes_ok(const char *scopes, char *err, size_t errlen)
+{
+    const char *p = scopes;
+    while (*p) {
+        size_t n = strcspn(p, " ");
+        char name[48];
+        snprintf(name, sizeof name, "%.*s", (int)(n < 47 ? n : 47), p);
+        if (n >= 47 || auth_check_scope(name, err, errlen) != RC_OK)
+            return 0;
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return 1;
+}
+
+enum rc auth_oauth_device_start(struct auth *a, const char *client_id, const char *scopes,
+                                const char *ip, struct auth_oauth_device_grant *out,
+                                char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
+                                size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!client_id || strcmp(client_id, AUTH_OAUTH_CLIENT_ID) != 0) {
+        snprintf(oauth_error, AUTH_OAUTH_ERROR_SIZE, "invalid_client");
+        return refuse(a, ip, err, errlen, "client_id: unknown client");
+    }
+    const char *want = scopes && *scopes ? scopes : "full";
+    if (strlen(want) >= STORE_SCOPES_SIZE || !scopes_ok(want, err, errlen)) {
+        snprintf(oauth_error, AUTH_OAUTH_ERROR_SIZE, "invalid_scope");
+        if (strlen(want) >= STORE_SCOPES_SIZE)
+            snprintf(err, errlen, "scope: too long");
+        return RC_INVALID;
+    }
+    struct store_oauth_device row = {0};
+    store_copy_field(row.client_id, sizeof row.client_id, client_id);
+    store_copy_field(row.scopes, sizeof row.scopes, want);
+    row.created_at = auth_now(a);
+    row.expires_at = row.created_at + AUTH_OAUTH_DEVICE_SECONDS;
+    row.interval_s = AUTH_OAUTH_DEVICE_INTERVAL;
+    enum rc rc = RC_CONFLICT;
+    /* A user code is short, so two live ones may collide: draw again. */
+    for (int attempt = 0; attempt < 4 && rc == RC_CONFLICT; attempt++) {
+        char letters[AUTH_OAUTH_USER_CODE_LEN + 1];
+        for (size_t i = 0; i < AUTH_OAUTH_USER_CODE_LEN; i++)
+            letters[i] = user_code_alphabet[randombytes_uniform(sizeof user_code_alphabet - 1)];
+        letters[AUTH_OAUTH_USER_CODE_LEN] = '\0';
+        snprintf(out->user_code, sizeof out->user_code, "%.4s-%.4s", letters, letters + 4);
+        token_random_base62(out->device_code, AUTH_OAUTH_CODE_LEN);
+        out->device_code[AUTH_OAUTH_CODE_LEN] = '\0';
+        device_digest(a, "device", out->device_code, row.digest);
+        device_digest(a, "user_code", letters, row.user_code);
+        rc = store_oauth_device_insert(a->store, &row);
+        sodium_memzero(letters, sizeof letters);
+    }
+    if (rc != RC_OK) {
+        sodium_memzero(out, sizeof *out);
+        return rc == RC_CONFLICT ? RC_INTERNAL : rc;
+    }
+    out->expires_in = AUTH_OAUTH_DEVICE_SECONDS;
+    out->interval = AUTH_OAUTH_DEVICE_INTERVAL;
+    return RC_OK;
+}
+
+enum rc auth_oauth_device_find(struct auth *a, const char *user_code,
+                               struct store_oauth_device *out)
+{
+    char digest[DIGEST_HEX_SIZE];
+    device_digest(a, "user_code", user_code, digest);
+    enum rc rc = store_oauth_device_by_user_code(a->store, digest, out);
+    if (rc == RC_OK && !digest_equal(digest, out->user_code))
+        rc = RC_NOT_FOUND;
+    return rc;
+}
+
+enum rc auth_oauth_device_decide(struct auth *a, const char *user_code, const char *user_id,
+                                 int approve, const char *ip)
+{
+    char digest[DIGEST_HEX_SIZE];
+    device_digest(a, "user_code", user_code, digest);
+    enum rc rc = store_oauth_device_decide(a->store, digest, user_id,
+                                           approve ? "approved" : "denied", auth_now(a));
+    if (rc == RC_OK)
+        auth_audit(a, approve ? "oauth.device_approved" : "oauth.device_denied", user_id, NULL,
+                   NULL, ip, "{\"client\":\"" AUTH_OAUTH_CLIENT_ID "\"}");
+    return rc;
+}
+
+static enum rc device_refuse(struct auth *a, const char *ip,
+                             char oauth_error[AUTH_OAUTH_ERROR_SIZE], const char *code,
+                             char *err, size_t errlen, const char *why, int counts)
+{
+    snprintf(oauth_error, AUTH_OAUTH_ERROR_SIZE, "%s", code);
+    snprintf(err, errlen, "%s", why);
+    if (counts) /* a wrong or spent code; waiting for the user is no failure */
+        auth_throttle_fail(a->throttle, ip ? ip : "", auth_now(a));
+    return RC_INVALID;
+}
+
+enum rc auth_oauth_device_poll(struct auth *a, const char *device_code, const char *client_id,
+                               const char *ip, struct auth_oauth_tokens *out,
+                               char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
+                               size_t errlen)
+{
+    int64_t now = auth_now(a);
+    if (!client_id || strcmp(client_id, AUTH_OAUTH_CLIENT_ID) != 0)
+        return device_refuse(a, ip, oauth_error, "invalid_client", err, errlen,
+                             "client_id: unknown client", 1);
+    if (!device_code || strlen(device_code) != AUTH_OAUTH_CODE_LEN)
+        return device_refuse(a, ip, oauth_error, "invalid_grant", err, errlen,
+                             "device_code: unknown or already used", 1);
+    char digest[DIGEST_HEX_SIZE];
+    device_digest(a, "device", device_code, digest);
+    struct store_oauth_device row;
+    enum rc rc = store_oauth_device_take(a->store, digest, now, &row);
+    if (rc == RC_NOT_FOUND || ((rc == RC_OK || rc == RC_CONFLICT) &&
+                               (!digest_equal(digest, row.digest) ||
+                                strcmp(row.client_id, client_id) != 0)))
+        return device_refuse(a, ip, oauth_error, "invalid_grant", err, errlen,
+                             "device_code: unknown or already used", 1);
+    if (rc == RC_OK)
+        return issue_pair(a, row.user_id, row.scopes, "", 1, ip, out);
+    if (rc != RC_CONFLICT)
+        return rc;
+    if (strcmp(row.status, "used") == 0)
+        return device_refuse(a, ip, oauth_error, "invalid_grant", err, errlen,
+                             "device_code: unknown or already used", 1);
+    if (row.expires_at <= now)
+        return device_refuse(a, ip, oauth_error, "expired_token", err, errlen,
+                             "device_code: expired; start the sign-in again", 0);
+    if (strcmp(row.status, "denied") == 0)
+        return device_refuse(a, ip, oauth_error, "access_denied", err, errlen,
+                             "the user denied the request", 0);
+    /* Pending: a client that polls before its interval is over waits 5 s longer from now on
+     * (RFC 8628 3.5). */
+    int fast = row.last_poll_at && now - row.last_poll_at < row.interval_s;
+    int64_t interval = fast ? row.interval_s + 5 : row.interval_s;
+    if ((rc = store_oauth_device_poll(a->store, digest, now, interval)) != RC_OK)
+        return rc;
+    if (fast) {
+        snprintf(err, errlen, "polling too fast; wait %lld seconds between requests",
+                 (long long)interval);
+        snprintf(oauth_error, AUTH_OAUTH_ERROR_SIZE, "slow_down");
+        return RC_INVALID;
+    }
+    return device_refuse(a, ip, oauth_error, "authorization_pending", err, errlen,
+                         "the user has not approved the request yet", 0);
 }

@@ -17,7 +17,7 @@
  * old entry can never match again. Reading it costs no system call.
  *
  * PostgreSQL (several nodes, no shared memory): the value is a row that triggers bump in the
- * same transaction as the write (migration 0006), read with one small query per request in
+ * same transaction as the write (migration 0007), read with one small query per request in
  * place of the lookups. It also catches writes made with psql. */
 #include <errno.h>
 #include <fcntl.h>
@@ -464,7 +464,9 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
       (struct store * st, const char *org_id, const char *user_id, const char *role),          \
       (st, org_id, user_id, role))                                                             \
     X(oauth_family_revoke, (struct store * st, const char *family_id, int64_t now),            \
-      (st, family_id, now))
+      (st, family_id, now))                                                                    \
+    X(oauth_revoke_user, (struct store * st, const char *user_id, int64_t now),                \
+      (st, user_id, now))
 
 CREDENTIAL_WRITES(WRAP_WRITE)
 

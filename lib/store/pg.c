@@ -128,14 +128,17 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
  * or refresh token returns the row in the same statement. */
 #define OAUTH_CODE_COLUMNS                                                                     \
     "digest, user_id, client_id, redirect_uri, code_challenge, scopes, created_at, "           \
-    "expires_at, used_at"
+    "expires_at, used_at, family_id"
+#define OAUTH_DEVICE_COLUMNS                                                                   \
+    "digest, user_code, client_id, scopes, user_id, status, created_at, expires_at, "          \
+    "interval_s, last_poll_at"
 #define OAUTH_REFRESH_COLUMNS                                                                  \
     "digest, family_id, user_id, client_id, scopes, created_at, expires_at, used_at, "         \
     "revoked_at"
 #define OAUTH_SQL_TABLE(X)                                                                     \
     X(Q_OAUTH_CODE_INSERT, WRITE,                                                              \
       "INSERT INTO oauth_codes (" OAUTH_CODE_COLUMNS ") "                                      \
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)")                                            \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)")                                        \
     X(Q_OAUTH_CODE_USE, WRITE,                                                                 \
       "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0 "                 \
       "RETURNING " OAUTH_CODE_COLUMNS)                                                         \
@@ -158,7 +161,37 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
       "UPDATE tokens SET revoked_at = $2 WHERE revoked_at = 0 AND id IN "                      \
       "(SELECT token_id FROM oauth_access_tokens WHERE family_id = $1)")                       \
     X(Q_OAUTH_FAMILY_OF, READ,                                                                 \
-      "SELECT family_id FROM oauth_access_tokens WHERE token_id = $1")
+      "SELECT family_id FROM oauth_access_tokens WHERE token_id = $1")                         \
+    OAUTH_DEVICE_SQL_TABLE(X)
+
+/* The statements of the device flow and of OAuth logins (migration 0006): the texts of
+ * sqlite.c, except that spending a device authorization returns the row. */
+#define OAUTH_DEVICE_SQL_TABLE(X)                                                              \
+    X(Q_OAUTH_DEVICE_INSERT, WRITE,                                                            \
+      "INSERT INTO oauth_device_codes (digest, user_code, client_id, scopes, created_at, "     \
+      "expires_at, interval_s) VALUES ($1, $2, $3, $4, $5, $6, $7)")                           \
+    X(Q_OAUTH_DEVICE_USE, WRITE,                                                               \
+      "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "    \
+      "AND status = 'approved' AND expires_at > $2 RETURNING " OAUTH_DEVICE_COLUMNS)           \
+    X(Q_OAUTH_DEVICE_GET, READ,                                                                \
+      "SELECT " OAUTH_DEVICE_COLUMNS " FROM oauth_device_codes WHERE digest = $1")             \
+    X(Q_OAUTH_DEVICE_POLL, WRITE,                                                              \
+      "UPDATE oauth_device_codes SET last_poll_at = $2, interval_s = $3 WHERE digest = $1")    \
+    X(Q_OAUTH_DEVICE_BY_USER_CODE, READ,                                                       \
+      "SELECT " OAUTH_DEVICE_COLUMNS " FROM oauth_device_codes WHERE user_code = $1")          \
+    X(Q_OAUTH_DEVICE_DECIDE, WRITE,                                                            \
+      "UPDATE oauth_device_codes SET user_id = $2, status = $3 "                               \
+      "WHERE user_code = $1 AND status = 'pending' AND expires_at > $4")                       \
+    X(Q_OAUTH_LOGINS_FOR_USER, READ,                                                           \
+      "SELECT family_id, min(client_id), min(scopes), min(created_at), max(created_at), "      \
+      "max(expires_at) FROM oauth_refresh_tokens WHERE user_id = $1 AND revoked_at = 0 "       \
+      "GROUP BY family_id HAVING max(expires_at) > $2 ORDER BY 4, 1")                          \
+    X(Q_OAUTH_USER_RT_REVOKE, WRITE,                                                           \
+      "UPDATE oauth_refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at = 0") \
+    X(Q_OAUTH_USER_AT_REVOKE, WRITE,                                                           \
+      "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at = 0 AND id IN "     \
+      "(SELECT token_id FROM oauth_access_tokens)")                                            \
+    X(Q_WS_DELETE_USER, WRITE, "DELETE FROM web_sessions WHERE user_id = $1")
 
 /* The statements of the dashboard (migration 0004). The admin count locks the admin rows, so
  * two concurrent demotions cannot both see two admins and leave none. */
@@ -1896,6 +1929,33 @@ static void read_oauth_code(const PGresult *r, int row, void *out)
     o->created_at = col_int(r, row, 6);
     o->expires_at = col_int(r, row, 7);
     o->used_at = col_int(r, row, 8);
+    col(r, row, 9, o->family_id, sizeof o->family_id);
+}
+
+static void read_oauth_device(const PGresult *r, int row, void *out)
+{
+    struct store_oauth_device *o = out;
+    col(r, row, 0, o->digest, sizeof o->digest);
+    col(r, row, 1, o->user_code, sizeof o->user_code);
+    col(r, row, 2, o->client_id, sizeof o->client_id);
+    col(r, row, 3, o->scopes, sizeof o->scopes);
+    col(r, row, 4, o->user_id, sizeof o->user_id);
+    col(r, row, 5, o->status, sizeof o->status);
+    o->created_at = col_int(r, row, 6);
+    o->expires_at = col_int(r, row, 7);
+    o->interval_s = col_int(r, row, 8);
+    o->last_poll_at = col_int(r, row, 9);
+}
+
+static void read_oauth_login(const PGresult *r, int row, void *out)
+{
+    struct store_oauth_login *o = out;
+    col(r, row, 0, o->family_id, sizeof o->family_id);
+    col(r, row, 1, o->client_id, sizeof o->client_id);
+    col(r, row, 2, o->scopes, sizeof o->scopes);
+    o->created_at = col_int(r, row, 3);
+    o->refreshed_at = col_int(r, row, 4);
+    o->expires_at = col_int(r, row, 5);
 }
 
 static void read_oauth_refresh(const PGresult *r, int row, void *out)
@@ -1922,6 +1982,7 @@ static enum rc s_oauth_code_insert(struct store *st_, const struct store_oauth_c
     add_text(&p, o->scopes);
     add_int(&p, o->created_at);
     add_int(&p, o->expires_at);
+    add_text(&p, o->family_id);
     return run(s, Q_OAUTH_CODE_INSERT, &p, NULL);
 }
 
@@ -1994,6 +2055,86 @@ static enum rc s_oauth_family_of(struct store *st_, const char *token_id,
     struct params p = {0};
     add_text(&p, token_id);
     return fetch_row(s, Q_OAUTH_FAMILY_OF, &p, read_family, family_id);
+}
+
+static enum rc s_oauth_device_insert(struct store *st_, const struct store_oauth_device *o)
+{
+    SELF;
+    struct params p = two_texts(o->digest, o->user_code);
+    add_text(&p, o->client_id);
+    add_text(&p, o->scopes);
+    add_int(&p, o->created_at);
+    add_int(&p, o->expires_at);
+    add_int(&p, o->interval_s);
+    return run(s, Q_OAUTH_DEVICE_INSERT, &p, NULL);
+}
+
+static enum rc s_oauth_device_take(struct store *st_, const char *digest, int64_t now,
+                                   struct store_oauth_device *out)
+{
+    SELF;
+    return take_row(s, Q_OAUTH_DEVICE_USE, Q_OAUTH_DEVICE_GET, digest, now, read_oauth_device,
+                    out);
+}
+
+static enum rc s_oauth_device_poll(struct store *st_, const char *digest, int64_t now,
+                                   int64_t interval_s)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, digest);
+    add_int(&p, now);
+    add_int(&p, interval_s);
+    return run_changing(s, Q_OAUTH_DEVICE_POLL, &p);
+}
+
+static enum rc s_oauth_device_by_user_code(struct store *st_, const char *user_code,
+                                           struct store_oauth_device *out)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, user_code);
+    return fetch_row(s, Q_OAUTH_DEVICE_BY_USER_CODE, &p, read_oauth_device, out);
+}
+
+static enum rc s_oauth_device_decide(struct store *st_, const char *user_code,
+                                     const char *user_id, const char *status, int64_t now)
+{
+    SELF;
+    struct params p = two_texts(user_code, user_id);
+    add_text(&p, status);
+    add_int(&p, now);
+    enum rc rc = run_changing(s, Q_OAUTH_DEVICE_DECIDE, &p);
+    return rc == RC_NOT_FOUND ? RC_CONFLICT : rc;
+}
+
+static enum rc s_oauth_logins_for_user(struct store *st_, const char *user_id, int64_t now,
+                                       struct store_oauth_login **list, size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, user_id);
+    add_int(&p, now);
+    return fetch_all(s, Q_OAUTH_LOGINS_FOR_USER, &p, sizeof **list, read_oauth_login,
+                     (void **)list, count);
+}
+
+static enum rc s_oauth_revoke_user(struct store *st_, const char *user_id, int64_t now)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, user_id);
+    add_int(&p, now);
+    enum rc rc = run(s, Q_OAUTH_USER_RT_REVOKE, &p, NULL);
+    return rc == RC_OK ? run(s, Q_OAUTH_USER_AT_REVOKE, &p, NULL) : rc;
+}
+
+static enum rc s_web_sessions_delete_user(struct store *st_, const char *user_id)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, user_id);
+    return run(s, Q_WS_DELETE_USER, &p, NULL);
 }
 
 static void s_close(struct store *st_)
@@ -2079,6 +2220,14 @@ static const struct store_ops pg_ops = {
     .oauth_access_link = s_oauth_access_link,
     .oauth_family_revoke = s_oauth_family_revoke,
     .oauth_family_of = s_oauth_family_of,
+    .oauth_device_insert = s_oauth_device_insert,
+    .oauth_device_take = s_oauth_device_take,
+    .oauth_device_poll = s_oauth_device_poll,
+    .oauth_device_by_user_code = s_oauth_device_by_user_code,
+    .oauth_device_decide = s_oauth_device_decide,
+    .oauth_logins_for_user = s_oauth_logins_for_user,
+    .oauth_revoke_user = s_oauth_revoke_user,
+    .web_sessions_delete_user = s_web_sessions_delete_user,
 };
 
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

@@ -99,13 +99,16 @@
 /* The statements of OAuth (migration 0005); pg.c carries the same texts. */
 #define OAUTH_CODE_COLUMNS                                                                     \
     "digest, user_id, client_id, redirect_uri, code_challenge, scopes, created_at, "           \
-    "expires_at, used_at"
+    "expires_at, used_at, family_id"
+#define OAUTH_DEVICE_COLUMNS                                                                   \
+    "digest, user_code, client_id, scopes, user_id, status, created_at, expires_at, "          \
+    "interval_s, last_poll_at"
 #define OAUTH_REFRESH_COLUMNS                                                                  \
     "digest, family_id, user_id, client_id, scopes, created_at, expires_at, used_at, "         \
     "revoked_at"
 #define OAUTH_SQL_TABLE(X)                                                                     \
     X(Q_OAUTH_CODE_INSERT, "INSERT INTO oauth_codes (" OAUTH_CODE_COLUMNS ") "                 \
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)")                        \
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)")                    \
     X(Q_OAUTH_CODE_USE, "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0") \
     X(Q_OAUTH_CODE_GET, "SELECT " OAUTH_CODE_COLUMNS " FROM oauth_codes WHERE digest = $1")    \
     X(Q_OAUTH_RT_INSERT, "INSERT INTO oauth_refresh_tokens (" OAUTH_REFRESH_COLUMNS ") "       \
@@ -121,7 +124,36 @@
     X(Q_OAUTH_FAMILY_AT_REVOKE, "UPDATE tokens SET revoked_at = $2 WHERE revoked_at = 0 "      \
                                 "AND id IN (SELECT token_id FROM oauth_access_tokens "         \
                                 "WHERE family_id = $1)")                                       \
-    X(Q_OAUTH_FAMILY_OF, "SELECT family_id FROM oauth_access_tokens WHERE token_id = $1")
+    X(Q_OAUTH_FAMILY_OF, "SELECT family_id FROM oauth_access_tokens WHERE token_id = $1")     \
+    OAUTH_DEVICE_SQL_TABLE(X)
+
+/* The statements of the device flow and of OAuth logins (migration 0006); pg.c carries the
+ * same texts. */
+#define OAUTH_DEVICE_SQL_TABLE(X)                                                              \
+    X(Q_OAUTH_DEVICE_INSERT, "INSERT INTO oauth_device_codes (digest, user_code, client_id, "  \
+                             "scopes, created_at, expires_at, interval_s) "                    \
+                             "VALUES ($1, $2, $3, $4, $5, $6, $7)")                            \
+    X(Q_OAUTH_DEVICE_USE, "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 "  \
+                          "WHERE digest = $1 AND status = 'approved' AND expires_at > $2")     \
+    X(Q_OAUTH_DEVICE_GET, "SELECT " OAUTH_DEVICE_COLUMNS " FROM oauth_device_codes "           \
+                          "WHERE digest = $1")                                                 \
+    X(Q_OAUTH_DEVICE_POLL, "UPDATE oauth_device_codes SET last_poll_at = $2, interval_s = $3 " \
+                           "WHERE digest = $1")                                                \
+    X(Q_OAUTH_DEVICE_BY_USER_CODE, "SELECT " OAUTH_DEVICE_COLUMNS " FROM oauth_device_codes "  \
+                                   "WHERE user_code = $1")                                     \
+    X(Q_OAUTH_DEVICE_DECIDE, "UPDATE oauth_device_codes SET user_id = $2, status = $3 "        \
+                             "WHERE user_code = $1 AND status = 'pending' AND expires_at > $4") \
+    X(Q_OAUTH_LOGINS_FOR_USER, "SELECT family_id, min(client_id), min(scopes), "               \
+                               "min(created_at), max(created_at), max(expires_at) "            \
+                               "FROM oauth_refresh_tokens WHERE user_id = $1 "                 \
+                               "AND revoked_at = 0 GROUP BY family_id "                        \
+                               "HAVING max(expires_at) > $2 ORDER BY 4, 1")                    \
+    X(Q_OAUTH_USER_RT_REVOKE, "UPDATE oauth_refresh_tokens SET revoked_at = $2 "               \
+                              "WHERE user_id = $1 AND revoked_at = 0")                         \
+    X(Q_OAUTH_USER_AT_REVOKE, "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 "          \
+                              "AND revoked_at = 0 AND id IN "                                  \
+                              "(SELECT token_id FROM oauth_access_tokens)")                    \
+    X(Q_WS_DELETE_USER, "DELETE FROM web_sessions WHERE user_id = $1")
 
 /* The statements of the dashboard (migration 0004): passwords, web sessions, members. */
 #define DASHBOARD_SQL_TABLE(X)                                                                 \
@@ -1589,6 +1621,31 @@ static void read_oauth_code(sqlite3_stmt *st, struct store_oauth_code *o)
     o->created_at = sqlite3_column_int64(st, 6);
     o->expires_at = sqlite3_column_int64(st, 7);
     o->used_at = sqlite3_column_int64(st, 8);
+    col(st, 9, o->family_id, sizeof o->family_id);
+}
+
+static void read_oauth_device(sqlite3_stmt *st, struct store_oauth_device *o)
+{
+    col(st, 0, o->digest, sizeof o->digest);
+    col(st, 1, o->user_code, sizeof o->user_code);
+    col(st, 2, o->client_id, sizeof o->client_id);
+    col(st, 3, o->scopes, sizeof o->scopes);
+    col(st, 4, o->user_id, sizeof o->user_id);
+    col(st, 5, o->status, sizeof o->status);
+    o->created_at = sqlite3_column_int64(st, 6);
+    o->expires_at = sqlite3_column_int64(st, 7);
+    o->interval_s = sqlite3_column_int64(st, 8);
+    o->last_poll_at = sqlite3_column_int64(st, 9);
+}
+
+static void read_oauth_login(sqlite3_stmt *st, struct store_oauth_login *o)
+{
+    col(st, 0, o->family_id, sizeof o->family_id);
+    col(st, 1, o->client_id, sizeof o->client_id);
+    col(st, 2, o->scopes, sizeof o->scopes);
+    o->created_at = sqlite3_column_int64(st, 3);
+    o->refreshed_at = sqlite3_column_int64(st, 4);
+    o->expires_at = sqlite3_column_int64(st, 5);
 }
 
 static void read_oauth_refresh(sqlite3_stmt *st, struct store_oauth_refresh *o)
@@ -1616,6 +1673,7 @@ static enum rc s_oauth_code_insert(struct store *st_, const struct store_oauth_c
     bind_text(st, 6, o->scopes);
     bind_int64(st, 7, o->created_at);
     bind_int64(st, 8, o->expires_at);
+    bind_text(st, 9, o->family_id);
     return run(s, c, st, NULL);
 }
 
@@ -1707,6 +1765,101 @@ static enum rc s_oauth_family_of(struct store *st_, const char *token_id,
     return rc;
 }
 
+static void oauth_device_reader(sqlite3_stmt *st, void *row) { read_oauth_device(st, row); }
+static void oauth_login_reader(sqlite3_stmt *st, void *row) { read_oauth_login(st, row); }
+
+static enum rc s_oauth_device_insert(struct store *st_, const struct store_oauth_device *o)
+{
+    SELF;
+    PREPARE(Q_OAUTH_DEVICE_INSERT);
+    bind_text(st, 1, o->digest);
+    bind_text(st, 2, o->user_code);
+    bind_text(st, 3, o->client_id);
+    bind_text(st, 4, o->scopes);
+    bind_int64(st, 5, o->created_at);
+    bind_int64(st, 6, o->expires_at);
+    bind_int64(st, 7, o->interval_s);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_oauth_device_take(struct store *st_, const char *digest, int64_t now,
+                                   struct store_oauth_device *out)
+{
+    SELF;
+    return take_row(s, Q_OAUTH_DEVICE_USE, Q_OAUTH_DEVICE_GET, digest, now, oauth_device_reader,
+                    out);
+}
+
+static enum rc s_oauth_device_poll(struct store *st_, const char *digest, int64_t now,
+                                   int64_t interval_s)
+{
+    SELF;
+    PREPARE(Q_OAUTH_DEVICE_POLL);
+    bind_text(st, 1, digest);
+    bind_int64(st, 2, now);
+    bind_int64(st, 3, interval_s);
+    int changes = 0;
+    rc = run(s, c, st, &changes);
+    return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
+}
+
+static enum rc s_oauth_device_by_user_code(struct store *st_, const char *user_code,
+                                           struct store_oauth_device *out)
+{
+    SELF;
+    PREPARE(Q_OAUTH_DEVICE_BY_USER_CODE);
+    bind_text(st, 1, user_code);
+    FETCH_ONE(s, c, st, read_oauth_device(st, out));
+    return rc;
+}
+
+static enum rc s_oauth_device_decide(struct store *st_, const char *user_code,
+                                     const char *user_id, const char *status, int64_t now)
+{
+    SELF;
+    PREPARE(Q_OAUTH_DEVICE_DECIDE);
+    bind_text(st, 1, user_code);
+    bind_text(st, 2, user_id);
+    bind_text(st, 3, status);
+    bind_int64(st, 4, now);
+    int changes = 0;
+    rc = run(s, c, st, &changes);
+    return rc == RC_OK && changes == 0 ? RC_CONFLICT : rc;
+}
+
+static enum rc s_oauth_logins_for_user(struct store *st_, const char *user_id, int64_t now,
+                                       struct store_oauth_login **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_OAUTH_LOGINS_FOR_USER);
+    bind_text(st, 1, user_id);
+    bind_int64(st, 2, now);
+    return fetch_all(s, c, st, sizeof **list, oauth_login_reader, (void **)list, count);
+}
+
+static enum rc s_oauth_revoke_user(struct store *st_, const char *user_id, int64_t now)
+{
+    SELF;
+    PREPARE(Q_OAUTH_USER_RT_REVOKE);
+    bind_text(st, 1, user_id);
+    bind_int64(st, 2, now);
+    if ((rc = run(s, c, st, NULL)) != RC_OK)
+        return rc;
+    if ((rc = stmt(s, Q_OAUTH_USER_AT_REVOKE, &c, &st)) != RC_OK)
+        return rc;
+    bind_text(st, 1, user_id);
+    bind_int64(st, 2, now);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_web_sessions_delete_user(struct store *st_, const char *user_id)
+{
+    SELF;
+    PREPARE(Q_WS_DELETE_USER);
+    bind_text(st, 1, user_id);
+    return run(s, c, st, NULL);
+}
+
 static void s_close(struct store *st_)
 {
     SELF;
@@ -1789,6 +1942,14 @@ static const struct store_ops sqlite_ops = {
     .oauth_access_link = s_oauth_access_link,
     .oauth_family_revoke = s_oauth_family_revoke,
     .oauth_family_of = s_oauth_family_of,
+    .oauth_device_insert = s_oauth_device_insert,
+    .oauth_device_take = s_oauth_device_take,
+    .oauth_device_poll = s_oauth_device_poll,
+    .oauth_device_by_user_code = s_oauth_device_by_user_code,
+    .oauth_device_decide = s_oauth_device_decide,
+    .oauth_logins_for_user = s_oauth_logins_for_user,
+    .oauth_revoke_user = s_oauth_revoke_user,
+    .web_sessions_delete_user = s_web_sessions_delete_user,
 };
 
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)

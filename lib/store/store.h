@@ -213,6 +213,33 @@ struct store_oauth_code {
     int64_t created_at;
     int64_t expires_at;
     int64_t used_at; /* 0: not exchanged yet */
+    char family_id[ID_BUF_SIZE]; /* the refresh family its exchange starts (migration 0006) */
+};
+
+/* A device authorization (RFC 8628), stored by the keyed digests of its device code and of
+ * its normalized user code. status: "pending", "approved", "denied" or "used". */
+#define STORE_STATUS_SIZE 16
+struct store_oauth_device {
+    char digest[DIGEST_HEX_SIZE];
+    char user_code[DIGEST_HEX_SIZE]; /* the keyed digest of the user code, never the code */
+    char client_id[STORE_CLIENT_ID_SIZE];
+    char scopes[STORE_SCOPES_SIZE];
+    char user_id[ID_BUF_SIZE]; /* who approved or denied; "" while pending */
+    char status[STORE_STATUS_SIZE];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t interval_s;   /* the polling interval the client must keep */
+    int64_t last_poll_at; /* 0: never polled */
+};
+
+/* One OAuth login (a refresh family) of a user, as the dashboard lists it. */
+struct store_oauth_login {
+    char family_id[ID_BUF_SIZE];
+    char client_id[STORE_CLIENT_ID_SIZE];
+    char scopes[STORE_SCOPES_SIZE];
+    int64_t created_at;   /* the first token of the family: the sign-in */
+    int64_t refreshed_at; /* the newest token of the family */
+    int64_t expires_at;   /* the newest refresh token's expiry */
 };
 
 /* An OAuth refresh token: one of a family (one login), each spent by the refresh it makes. */
@@ -404,9 +431,34 @@ struct store_ops {
     enum rc (*oauth_family_of)(struct store *st, const char *token_id,
                                char family_id[ID_BUF_SIZE]);
 
+    /* OAuth device authorizations and logins (migration 0006). device_take spends an approved
+     * authorization (status "used"): RC_OK for the one caller that wins, RC_CONFLICT (out
+     * filled) when it is in any other state, RC_NOT_FOUND when there is none. device_poll
+     * records a poll at now and the interval the client must keep from then on.
+     * device_by_user_code finds an authorization by its user code's digest; device_decide
+     * moves a pending, unexpired one to status ("approved" or "denied") by user_id:
+     * RC_CONFLICT when it is no longer pending or has expired. */
+    enum rc (*oauth_device_insert)(struct store *st, const struct store_oauth_device *dev);
+    enum rc (*oauth_device_take)(struct store *st, const char *digest, int64_t now,
+                                 struct store_oauth_device *out);
+    enum rc (*oauth_device_poll)(struct store *st, const char *digest, int64_t now,
+                                 int64_t interval_s);
+    enum rc (*oauth_device_by_user_code)(struct store *st, const char *user_code,
+                                         struct store_oauth_device *out);
+    enum rc (*oauth_device_decide)(struct store *st, const char *user_code, const char *user_id,
+                                   const char *status, int64_t now);
+    /* The user's OAuth logins that are alive at now (a refresh token neither revoked nor
+     * expired), oldest first; free with store_free_list. */
+    enum rc (*oauth_logins_for_user)(struct store *st, const char *user_id, int64_t now,
+                                     struct store_oauth_login **list, size_t *count);
+    /* Revoke every refresh token and OAuth access token of user_id ("sign out everywhere"). */
+    enum rc (*oauth_revoke_user)(struct store *st, const char *user_id, int64_t now);
+    /* Delete every dashboard session of user_id. */
+    enum rc (*web_sessions_delete_user)(struct store *st, const char *user_id);
+
     /* A value that changes with every committed write to credential data (tokens, users,
      * organizations, memberships, token policies), kept by the database itself (triggers of
-     * migration 0006), so cache.c can trust its entries across nodes. NULL for SQLite, where
+     * migration 0007), so cache.c can trust its entries across nodes. NULL for SQLite, where
      * cache.c keeps the value in memory shared by the processes of one machine. */
     enum rc (*credential_generation)(struct store *st, uint64_t *out);
 };
@@ -508,5 +560,16 @@ void store_free_list(void *list);
 #define store_oauth_access_link(st, ...) ((st)->ops->oauth_access_link((st), __VA_ARGS__))
 #define store_oauth_family_revoke(st, ...) ((st)->ops->oauth_family_revoke((st), __VA_ARGS__))
 #define store_oauth_family_of(st, ...) ((st)->ops->oauth_family_of((st), __VA_ARGS__))
+#define store_oauth_device_insert(st, ...) ((st)->ops->oauth_device_insert((st), __VA_ARGS__))
+#define store_oauth_device_take(st, ...) ((st)->ops->oauth_device_take((st), __VA_ARGS__))
+#define store_oauth_device_poll(st, ...) ((st)->ops->oauth_device_poll((st), __VA_ARGS__))
+#define store_oauth_device_by_user_code(st, ...)                                               \
+    ((st)->ops->oauth_device_by_user_code((st), __VA_ARGS__))
+#define store_oauth_device_decide(st, ...) ((st)->ops->oauth_device_decide((st), __VA_ARGS__))
+#define store_oauth_logins_for_user(st, ...)                                                   \
+    ((st)->ops->oauth_logins_for_user((st), __VA_ARGS__))
+#define store_oauth_revoke_user(st, ...) ((st)->ops->oauth_revoke_user((st), __VA_ARGS__))
+#define store_web_sessions_delete_user(st, ...)                                                \
+    ((st)->ops->web_sessions_delete_user((st), __VA_ARGS__))
 
 #endif

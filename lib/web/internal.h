@@ -118,6 +118,18 @@ void web_oauth_authorize_page(struct http_request *req, struct http_response *re
 void web_oauth_authorize(struct http_request *req, struct http_response *res);
 const char *web_oauth_resume(struct http_request *req, struct http_response *res, char *out,
                              size_t size);
+/* The device page (oauth.c): GET /device shows the code form, POST /device checks a code and
+ * asks for consent, POST /device/decide approves or denies it. */
+void web_device_page(struct http_request *req, struct http_response *res);
+void web_device_lookup(struct http_request *req, struct http_response *res);
+void web_device_decide(struct http_request *req, struct http_response *res);
+/* OAuth logins (oauth.c): revoke one (POST /account/logins/{id}/revoke); sign out everywhere
+ * (POST /signout/everywhere: every dashboard session and every OAuth login of the user). */
+void web_oauth_login_revoke(struct http_request *req, struct http_response *res);
+void web_signout_everywhere(struct http_request *req, struct http_response *res);
+/* The "CLI logins" section of the tokens page for ctx's user into out (rendered HTML). */
+enum rc web_oauth_logins_render(struct http_request *req, const struct web_ctx *ctx,
+                                struct buf *out);
 void web_signin(struct http_request *req, struct http_response *res);
 void web_signup_page(struct http_request *req, struct http_response *res);
 void web_signup(struct http_request *req, struct http_response *res);

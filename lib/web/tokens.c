@@ -118,7 +118,13 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
                    form && strcmp(form->org, ctx->orgs[i].name) == 0);
     }
     const char *done = http_query(req, "done");
+    struct buf logins = BUF_INIT;
+    if (web_oauth_logins_render(req, ctx, &logins) != RC_OK) {
+        buf_release(&logins);
+        buf_adds(&logins, "<p class=\"error\">CLI logins cannot be listed right now.</p>");
+    }
     struct tpl_var v[] = {{"csrf", ctx->csrf, 0},
+                          {"logins", buf_str(&logins), 1},
                           {"created", buf_str(&fresh), 1},
                           {"rows", buf_str(&rows), 1},
                           {"scope_options", buf_str(&scopes), 1},
@@ -134,6 +140,7 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
     web_page(req, res, status, ctx, "Personal access tokens", &body);
     buf_release_secret(&fresh);
     buf_release(&rows);
+    buf_release(&logins);
     buf_release(&scopes);
     buf_release(&expiries);
     buf_release(&orgs);

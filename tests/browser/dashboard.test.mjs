@@ -71,7 +71,7 @@ test("sign up, create a PAT, see it once, use it in the CLI, delete it: the CLI 
     assert.deepEqual(dialogs, []);
 
     // Sign out ends the session server-side: the old cookie no longer works.
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.waitForURL(server.url + "/signin");
     const replay = await browser.newContext();
     await replay.addCookies([session]);

@@ -199,7 +199,7 @@ Test(cache, writes_made_with_psql_are_seen_on_postgresql)
         cr_skip_test("SQLite: see reads_are_served_from_the_cache_while_nothing_changed");
     struct fixture f = make_fixture();
     cr_assert_eq(revoked_at(a, f.token.digest), 0);
-    raw_sql(REVOKE_SQL, f.token.id, 46); /* the triggers of migration 0006 see it */
+    raw_sql(REVOKE_SQL, f.token.id, 46); /* the triggers of migration 0007 see it */
     cr_assert_eq(revoked_at(a, f.token.digest), 46);
 }
 
@@ -316,6 +316,17 @@ Test(cache, ending_an_oauth_login_is_seen_at_once)
     cr_assert_eq(revoked_at(a, f.token.digest), 0);
     cr_assert_eq(store_oauth_family_revoke(b, family, 1700000950), RC_OK);
     cr_assert_eq(revoked_at(a, f.token.digest), 1700000950);
+}
+
+Test(cache, signing_out_everywhere_is_seen_at_once)
+{
+    struct fixture f = make_fixture();
+    char family[ID_BUF_SIZE];
+    token_new_id("fam_", family);
+    cr_assert_eq(store_oauth_access_link(b, f.token.id, family), RC_OK);
+    cr_assert_eq(revoked_at(a, f.token.digest), 0);
+    cr_assert_eq(store_oauth_revoke_user(b, f.user.id, 1700000960), RC_OK);
+    cr_assert_eq(revoked_at(a, f.token.digest), 1700000960);
 }
 
 /* A request's reads share one view (store_request_begin): the next request sees a change made

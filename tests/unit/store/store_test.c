@@ -977,6 +977,7 @@ Test(store, oauth_codes_are_spent_once)
     snprintf(code.redirect_uri, sizeof code.redirect_uri, "http://127.0.0.1:8400/oauth_callback");
     snprintf(code.code_challenge, sizeof code.code_challenge, "abc");
     snprintf(code.scopes, sizeof code.scopes, "full");
+    token_new_id("fam_", code.family_id);
     code.created_at = 1700000000;
     code.expires_at = 1700000060;
     cr_assert_eq(store_oauth_code_insert(st, &code), RC_OK, "%s", st->last_error);
@@ -990,6 +991,7 @@ Test(store, oauth_codes_are_spent_once)
     cr_assert_eq(store_oauth_code_take(st, code.digest, 1700000011, &got), RC_CONFLICT,
                  "a second exchange of the same code is refused");
     cr_assert_eq(got.used_at, 1700000010, "the first use stays recorded");
+    cr_assert_str_eq(got.family_id, code.family_id, "a replay learns the login to revoke");
     char other[DIGEST_HEX_SIZE];
     random_digest(other);
     cr_assert_eq(store_oauth_code_take(st, other, 1700000010, &got), RC_NOT_FOUND);
@@ -1035,4 +1037,155 @@ Test(store, oauth_refresh_families_rotate_and_revoke_together)
     cr_assert_eq(t.revoked_at, 1700000300, "the family's access tokens are revoked too");
     cr_assert_eq(store_token_lookup(st, pat.digest, &t, &owner), RC_OK);
     cr_assert_eq(t.revoked_at, 0, "other tokens are untouched");
+}
+
+static struct store_oauth_device make_device(const char *scopes, int64_t now)
+{
+    struct store_oauth_device d = {0};
+    random_digest(d.digest);
+    random_digest(d.user_code);
+    snprintf(d.client_id, sizeof d.client_id, "pipecat-cli");
+    snprintf(d.scopes, sizeof d.scopes, "%s", scopes);
+    d.created_at = now;
+    d.expires_at = now + 600;
+    d.interval_s = 5;
+    cr_assert_eq(store_oauth_device_insert(st, &d), RC_OK, "%s", st->last_error);
+    return d;
+}
+
+Test(store, oauth_device_authorizations_are_decided_once_and_spent_once)
+{
+    struct store_user u = make_user();
+    struct store_oauth_device d = make_device("read deploy", 1700000000), got;
+    cr_assert_eq(store_oauth_device_by_user_code(st, d.user_code, &got), RC_OK, "%s",
+                 st->last_error);
+    cr_assert_str_eq(got.digest, d.digest);
+    cr_assert_str_eq(got.status, "pending");
+    cr_assert_str_eq(got.scopes, "read deploy");
+    cr_assert_eq(got.interval_s, 5);
+    cr_assert_eq(got.last_poll_at, 0);
+    cr_assert_str_eq(got.user_id, "");
+
+    /* Polling a pending authorization spends nothing; the poll and new interval are kept. */
+    cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000005, &got), RC_CONFLICT);
+    cr_assert_str_eq(got.status, "pending");
+    cr_assert_eq(store_oauth_device_poll(st, d.digest, 1700000006, 10), RC_OK, "%s",
+                 st->last_error);
+    cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000007, &got), RC_CONFLICT);
+    cr_assert_eq(got.last_poll_at, 1700000006);
+    cr_assert_eq(got.interval_s, 10);
+
+    cr_assert_eq(store_oauth_device_decide(st, d.user_code, u.id, "approved", 1700000010), RC_OK,
+                 "%s", st->last_error);
+    cr_assert_eq(store_oauth_device_decide(st, d.user_code, u.id, "denied", 1700000011),
+                 RC_CONFLICT, "a decided authorization stays decided");
+    cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000020, &got), RC_OK, "%s",
+                 st->last_error);
+    cr_assert_str_eq(got.user_id, u.id);
+    cr_assert_str_eq(got.status, "used");
+    cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000025, &got), RC_CONFLICT,
+                 "an approved authorization gives tokens once");
+    cr_assert_str_eq(got.status, "used");
+
+    /* Expiry: no decision, and no tokens for an approval that came just in time. */
+    struct store_oauth_device late = make_device("full", 1700000000);
+    cr_assert_eq(store_oauth_device_decide(st, late.user_code, u.id, "approved", 1700000600),
+                 RC_CONFLICT, "an expired authorization cannot be decided");
+    struct store_oauth_device slow = make_device("full", 1700000000);
+    cr_assert_eq(store_oauth_device_decide(st, slow.user_code, u.id, "approved", 1700000599),
+                 RC_OK);
+    cr_assert_eq(store_oauth_device_take(st, slow.digest, 1700000600, &got), RC_CONFLICT);
+    cr_assert_str_eq(got.status, "approved");
+
+    char other[DIGEST_HEX_SIZE];
+    random_digest(other);
+    cr_assert_eq(store_oauth_device_take(st, other, 1700000000, &got), RC_NOT_FOUND);
+    cr_assert_eq(store_oauth_device_by_user_code(st, other, &got), RC_NOT_FOUND);
+    cr_assert_eq(store_oauth_device_poll(st, other, 1700000000, 5), RC_NOT_FOUND);
+}
+
+static void add_refresh(const char *user_id, const char *family, int64_t created,
+                        int64_t expires)
+{
+    struct store_oauth_refresh rt = {0};
+    random_digest(rt.digest);
+    snprintf(rt.family_id, sizeof rt.family_id, "%s", family);
+    snprintf(rt.user_id, sizeof rt.user_id, "%s", user_id);
+    snprintf(rt.client_id, sizeof rt.client_id, "pipecat-cli");
+    snprintf(rt.scopes, sizeof rt.scopes, "full");
+    rt.created_at = created;
+    rt.expires_at = expires;
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", st->last_error);
+}
+
+Test(store, oauth_logins_are_listed_and_revoked_per_user)
+{
+    struct store_user u = make_user(), other = make_user();
+    char fam1[ID_BUF_SIZE], fam2[ID_BUF_SIZE], fam_old[ID_BUF_SIZE], fam_other[ID_BUF_SIZE];
+    token_new_id("fam_", fam1);
+    token_new_id("fam_", fam2);
+    token_new_id("fam_", fam_old);
+    token_new_id("fam_", fam_other);
+    add_refresh(u.id, fam1, 1700000000, 1702592000);
+    add_refresh(u.id, fam1, 1700003600, 1702595600); /* a refresh of the same login */
+    add_refresh(u.id, fam2, 1700001000, 1702593000);
+    add_refresh(u.id, fam_old, 1600000000, 1600000100); /* expired long ago */
+    add_refresh(other.id, fam_other, 1700000000, 1702592000);
+    struct store_token access = make_token(u.id, "oauth access");
+    struct store_token other_access = make_token(other.id, "oauth access");
+    struct store_token pat = make_token(u.id, "a pat");
+    cr_assert_eq(store_oauth_access_link(st, access.id, fam1), RC_OK);
+    cr_assert_eq(store_oauth_access_link(st, other_access.id, fam_other), RC_OK);
+
+    struct store_oauth_login *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_oauth_logins_for_user(st, u.id, 1700010000, &list, &n), RC_OK, "%s",
+                 st->last_error);
+    cr_assert_eq(n, 2, "live logins only, one row per family");
+    cr_assert_str_eq(list[0].family_id, fam1);
+    cr_assert_eq(list[0].created_at, 1700000000);
+    cr_assert_eq(list[0].refreshed_at, 1700003600);
+    cr_assert_eq(list[0].expires_at, 1702595600);
+    cr_assert_str_eq(list[0].client_id, "pipecat-cli");
+    cr_assert_str_eq(list[1].family_id, fam2);
+    store_free_list(list);
+
+    cr_assert_eq(store_oauth_revoke_user(st, u.id, 1700020000), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_logins_for_user(st, u.id, 1700030000, &list, &n), RC_OK);
+    cr_assert_eq(n, 0);
+    store_free_list(list);
+    struct store_user owner;
+    struct store_token t;
+    cr_assert_eq(store_token_lookup(st, access.digest, &t, &owner), RC_OK);
+    cr_assert_eq(t.revoked_at, 1700020000, "OAuth access tokens end with their logins");
+    cr_assert_eq(store_token_lookup(st, pat.digest, &t, &owner), RC_OK);
+    cr_assert_eq(t.revoked_at, 0, "personal access tokens are not OAuth logins");
+    cr_assert_eq(store_token_lookup(st, other_access.digest, &t, &owner), RC_OK);
+    cr_assert_eq(t.revoked_at, 0, "other users are untouched");
+    cr_assert_eq(store_oauth_logins_for_user(st, other.id, 1700030000, &list, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    store_free_list(list);
+}
+
+Test(store, web_sessions_of_a_user_are_deleted_together)
+{
+    struct store_user u = make_user(), other = make_user();
+    struct store_web_session a = {0}, b = {0}, c = {0}, got;
+    struct store_user who;
+    random_digest(a.id);
+    random_digest(b.id);
+    random_digest(c.id);
+    snprintf(a.user_id, sizeof a.user_id, "%s", u.id);
+    snprintf(b.user_id, sizeof b.user_id, "%s", u.id);
+    snprintf(c.user_id, sizeof c.user_id, "%s", other.id);
+    a.created_at = b.created_at = c.created_at = 1700000000;
+    a.last_seen_at = b.last_seen_at = c.last_seen_at = 1700000000;
+    a.expires_at = b.expires_at = c.expires_at = 1700600000;
+    cr_assert_eq(store_web_session_insert(st, &a), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_web_session_insert(st, &b), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_web_session_insert(st, &c), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_web_sessions_delete_user(st, u.id), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_web_session_lookup(st, a.id, &got, &who), RC_NOT_FOUND);
+    cr_assert_eq(store_web_session_lookup(st, b.id, &got, &who), RC_NOT_FOUND);
+    cr_assert_eq(store_web_session_lookup(st, c.id, &got, &who), RC_OK);
 }

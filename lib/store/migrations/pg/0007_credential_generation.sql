@@ -1,4 +1,4 @@
--- 0006_credential_generation: one counter that changes with every write that can change how an
+-- 0007_credential_generation: one counter that changes with every write that can change how an
 -- authenticated request is decided (tokens, users, organizations, memberships, token policies).
 -- pccd caches those reads in each process and trusts an entry only while this value is the one
 -- it read before the entry's query (lib/store/cache.c): one tiny read per request instead of
