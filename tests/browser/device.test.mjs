@@ -4,50 +4,27 @@
 // the waiting CLI then stores an OAuth session that `auth whoami` uses. Then "Sign out
 // everywhere" on the tokens page ends that CLI login and the browser's session.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { BIN_DIR, launchBrowser, pipecat, signUp, startServer } from "./harness.mjs";
-
-const SANITIZER = ["AddressSanitizer", "runtime error:", "LeakSanitizer"];
+import { launchBrowser, pipecat, signUp, startPipecat, startServer } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-// Start `pipecat cloud auth login --headless`; resolves {code, complete} once both are printed.
+// Start `pipecat cloud auth login --headless`; {printed: {code, complete}, done, kill}.
 function startHeadless(server, home) {
-  const env = { HOME: home, PATH: process.env.PATH, PIPECAT_API_HOST: server.url, LANG: "C.UTF-8" };
-  for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
-    if (process.env[k]) env[k] = process.env[k];
-  const proc = spawn(join(BIN_DIR, "pipecat"), ["cloud", "auth", "login", "--headless"],
-    { env, cwd: home, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "";
-  proc.stdout.setEncoding("utf8");
-  proc.stderr.setEncoding("utf8");
-  proc.stdout.on("data", (c) => { stdout += c; });
-  const done = new Promise((ok) => proc.on("close", (status) => {
-    for (const marker of SANITIZER)
-      if (stderr.includes(marker)) throw new Error(`pipecat reported ${marker}:\n${stderr}`);
-    ok({ status, stdout, stderr });
-  }));
-  const printed = new Promise((ok, fail) => {
-    const timer = setTimeout(() => { proc.kill(); fail(new Error(`no code printed:\n${stderr}`)); },
-      30000);
-    proc.stderr.on("data", (c) => {
-      stderr += c;
-      const code = stderr.match(/^\s+([A-Z]{4}-[A-Z]{4})$/m);
-      const complete = stderr.match(/(http:\/\/\S+\/device\?user_code=\S+)/);
-      if (code && complete && stderr.includes("Waiting for approval")) {
-        clearTimeout(timer);
-        ok({ code: code[1], complete: complete[1] });
-      }
-    });
-  });
-  return { printed, done, kill: () => proc.kill() };
+  const run = startPipecat(server, home, ["cloud", "auth", "login", "--headless"], (err) => {
+    const code = err.match(/^\s+([A-Z]{4}-[A-Z]{4})$/m);
+    const complete = err.match(/(http:\/\/\S+\/device\?user_code=\S+)/);
+    if (code && complete && err.includes("Waiting for approval"))
+      return { code: code[1], complete: complete[1] };
+    return null;
+  }, "code");
+  return { printed: run.ready, done: run.done, kill: run.kill };
 }
 
 test("auth login --headless: Chromium signs in, enters the code, approves; the CLI signs in",

@@ -65,12 +65,46 @@ export async function launchBrowser() {
   });
 }
 
+// The environment `pipecat` runs in: only HOME, PATH, the server and the sanitizers' options.
+function cliEnv(server, home) {
+  const env = { HOME: home, PATH: process.env.PATH, PIPECAT_API_HOST: server.url, LANG: "C.UTF-8" };
+  for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
+    if (process.env[k]) env[k] = process.env[k];
+  return env;
+}
+
+// Start `pipecat ARGS` in the background (a login that waits for the browser). ready(stderr)
+// returns what the test waits for once the CLI has printed it, or null until then. Returns
+// {ready: a promise of that value (failing after 30 s), done: a promise of {status, stdout,
+// stderr} at exit, kill}.
+export function startPipecat(server, home, args, ready, what) {
+  const proc = spawn(join(BIN_DIR, "pipecat"), args,
+    { env: cliEnv(server, home), cwd: home, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  proc.stdout.setEncoding("utf8");
+  proc.stderr.setEncoding("utf8");
+  proc.stdout.on("data", (c) => { stdout += c; });
+  const done = new Promise((ok) => proc.on("close", (status) => {
+    for (const marker of SANITIZER)
+      if (stderr.includes(marker)) throw new Error(`pipecat reported ${marker}:\n${stderr}`);
+    ok({ status, stdout, stderr });
+  }));
+  const printed = new Promise((ok, fail) => {
+    const timer = setTimeout(() => { proc.kill(); fail(new Error(`no ${what} printed:\n${stderr}`)); },
+      30000);
+    proc.stderr.on("data", (c) => {
+      stderr += c;
+      const value = ready(stderr);
+      if (value !== null) { clearTimeout(timer); ok(value); }
+    });
+  });
+  return { ready: printed, done, kill: () => proc.kill() };
+}
+
 // Run `pipecat ARGS` against server with a fresh HOME; returns {status, stdout, stderr}.
 export function pipecat(server, args, { token, home, env: extra } = {}) {
   const h = home || mkdtempSync(join(tmpdir(), "pcc-cli-"));
-  const env = { HOME: h, PATH: process.env.PATH, PIPECAT_API_HOST: server.url, LANG: "C.UTF-8" };
-  for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
-    if (process.env[k]) env[k] = process.env[k];
+  const env = cliEnv(server, h);
   if (token) env.PIPECAT_TOKEN = token;
   Object.assign(env, extra || {});
   const p = spawnSync(join(BIN_DIR, "pipecat"), args, { env, encoding: "utf8", cwd: h });

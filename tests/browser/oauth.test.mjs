@@ -2,46 +2,22 @@
 // URL, the browser signs up, approves on the consent page and is redirected to the CLI's
 // loopback listener, and the CLI ends with an OAuth session it can use and log out of.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { BIN_DIR, launchBrowser, pipecat, signUp, startServer } from "./harness.mjs";
-
-const SANITIZER = ["AddressSanitizer", "runtime error:", "LeakSanitizer"];
+import { launchBrowser, pipecat, signUp, startPipecat, startServer } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-// Start `pipecat cloud auth login --no-browser`; resolves to {url, done} once the URL is printed.
+// Start `pipecat cloud auth login --no-browser`; {url, done, kill}, url once it is printed.
 function startLogin(server, home) {
-  const env = { HOME: home, PATH: process.env.PATH, PIPECAT_API_HOST: server.url, LANG: "C.UTF-8" };
-  for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
-    if (process.env[k]) env[k] = process.env[k];
-  const proc = spawn(join(BIN_DIR, "pipecat"), ["cloud", "auth", "login", "--no-browser"],
-    { env, cwd: home, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "";
-  proc.stdout.setEncoding("utf8");
-  proc.stderr.setEncoding("utf8");
-  proc.stdout.on("data", (c) => { stdout += c; });
-  const done = new Promise((ok) => proc.on("close", (status) => {
-    for (const marker of SANITIZER)
-      if (stderr.includes(marker)) throw new Error(`pipecat reported ${marker}:\n${stderr}`);
-    ok({ status, stdout, stderr });
-  }));
-  const url = new Promise((ok, fail) => {
-    const timer = setTimeout(() => { proc.kill(); fail(new Error(`no URL printed:\n${stderr}`)); },
-      30000);
-    proc.stderr.on("data", (c) => {
-      stderr += c;
-      const m = stderr.match(/(http:\/\/\S+\/oauth\/authorize\?\S+)/);
-      if (m) { clearTimeout(timer); ok(m[1]); }
-    });
-  });
-  return { url, done, kill: () => proc.kill() };
+  const run = startPipecat(server, home, ["cloud", "auth", "login", "--no-browser"],
+    (err) => err.match(/(http:\/\/\S+\/oauth\/authorize\?\S+)/)?.[1] ?? null, "URL");
+  return { url: run.ready, done: run.done, kill: run.kill };
 }
 
 test("auth login through Chromium: sign up, approve, the CLI stores an OAuth session", async () => {

@@ -12,22 +12,11 @@ import toml
 
 from conftest import BIN_DIR, TIMEOUT, Cli, assert_no_sanitizer_report
 from test_oauth import sign_in
+# The running logins and the autouse fixture that kills any a failed test leaves behind.
+from test_oauth_cli import RUNNING, no_login_left_behind  # noqa: F401
 from test_oauth_device import clocked, decide, text_of  # noqa: F401 (clocked is a fixture)
 
 CODE_RE = re.compile(r"^\s+([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\s*$")
-RUNNING = []
-
-
-@pytest.fixture(autouse=True)
-def no_login_left_behind():
-    yield
-    while RUNNING:
-        proc = RUNNING.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=TIMEOUT)
-
-
 class Headless:
     """A running `pipecat cloud auth login --headless`, up to the printed code."""
 
