@@ -43,7 +43,12 @@ enum http_route_flags {
     HTTP_ROUTE_PUBLIC = 0,
     HTTP_ROUTE_AUTH = 1,       /* the server's authenticate hook runs first */
     HTTP_ROUTE_PUBLIC_KEY = 2, /* the authenticate_public_key hook runs first (API keys) */
+    /* CPU-heavy (password hashing): runs on the server's slow-work threads with its connection
+     * suspended, so the connection threads keep serving everyone else meanwhile; 503 with
+     * Retry-After when HTTP_SLOW_QUEUE requests already wait. */
+    HTTP_ROUTE_SLOW = 4,
 };
+#define HTTP_SLOW_QUEUE 64
 #define HTTP_ROUTE_APP_SHIFT 8
 
 struct http_route {

@@ -57,6 +57,14 @@ struct http_server {
     int stopping;
     char id_prefix[8]; /* random per process, so request ids are unique across restarts */
     atomic_ulong next_id;
+    /* The slow-work threads (HTTP_ROUTE_SLOW) and the requests waiting for them. */
+    pthread_mutex_t slow_lock;
+    pthread_cond_t slow_wake;
+    struct http_request *slow_head, *slow_tail;
+    size_t slow_queued;
+    int slow_stopping;
+    unsigned slow_count;
+    pthread_t slow_threads[4];
 };
 
 struct http_request {
@@ -77,6 +85,10 @@ struct http_request {
     void (*principal_free)(void *);
     const struct http_route *route;
     struct timespec started;
+    /* HTTP_ROUTE_SLOW: the answer a slow-work thread made, and the queue link. */
+    struct http_response *pending_res; /* owned by the slow-work thread while queued */
+    struct http_response *slow_res;    /* the answer, once made */
+    struct http_request *slow_next;
 };
 
 void *http_app(const struct http_request *req) { return req->srv->cfg.app; }
@@ -483,6 +495,9 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
     req->principal = NULL;
     req->principal_free = NULL;
     req->route = NULL;
+    req->pending_res = NULL;
+    req->slow_res = NULL;
+    req->slow_next = NULL;
     req->srv = srv;
     req->conn = conn;
     req->method = method;
@@ -494,6 +509,139 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
     snprintf(req->request_id, sizeof req->request_id, "%s%06lx", srv->id_prefix, n);
     client_address(req);
     return req;
+}
+
+/* --- slow-work threads (HTTP_ROUTE_SLOW) ---------------------------------------------------
+ * A handler that hashes a password holds its thread for tens of milliseconds; on a connection
+ * thread that would stall every connection the thread serves. Such requests are suspended
+ * (MHD_suspend_connection), run here, and resumed with their answer, which the connection
+ * thread then sends. */
+
+static void response_init(struct http_response *res)
+{
+    res->status = 200;
+    res->body = NULL;
+    res->raw = NULL;
+    res->raw_len = 0;
+    res->content_type = NULL;
+    res->cache_control = NULL;
+    res->header_count = 0;
+}
+
+/* 1 when the request's route is HTTP_ROUTE_SLOW (and slow-work threads exist). */
+static int wants_slow_thread(struct http_request *req)
+{
+    const struct http_config *cfg = &req->srv->cfg;
+    if (!req->srv->slow_count)
+        return 0;
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    for (size_t i = 0; i < cfg->route_count; i++) {
+        const struct http_route *r = &cfg->routes[i];
+        if (strcmp(r->method, method) == 0 && route_matches(req, r->pattern))
+            return (r->flags & HTTP_ROUTE_SLOW) != 0;
+    }
+    return 0;
+}
+
+/* Queue req for a slow-work thread, suspending its connection. RC_OK when queued; otherwise
+ * the caller answers itself: RC_THROTTLED (the queue is full) or RC_UNAVAILABLE (stopping, or
+ * no memory: the caller runs it inline). */
+static enum rc slow_enqueue(struct http_request *req)
+{
+    struct http_server *srv = req->srv;
+    struct http_response *res = malloc(sizeof *res);
+    if (!res)
+        return RC_UNAVAILABLE;
+    response_init(res);
+    pthread_mutex_lock(&srv->slow_lock);
+    enum rc rc = RC_OK;
+    if (srv->slow_stopping)
+        rc = RC_UNAVAILABLE;
+    else if (srv->slow_queued >= HTTP_SLOW_QUEUE)
+        rc = RC_THROTTLED;
+    else {
+        /* Suspend first: a worker may finish and resume it before this call returns. */
+        MHD_suspend_connection(req->conn);
+        req->pending_res = res;
+        req->slow_next = NULL;
+        if (srv->slow_tail)
+            srv->slow_tail->slow_next = req;
+        else
+            srv->slow_head = req;
+        srv->slow_tail = req;
+        srv->slow_queued++;
+        pthread_cond_signal(&srv->slow_wake);
+    }
+    pthread_mutex_unlock(&srv->slow_lock);
+    if (rc != RC_OK)
+        free(res);
+    return rc;
+}
+
+static void slow_refuse(struct http_request *req, struct http_response *res)
+{
+    http_add_header(res, "Retry-After", "1");
+    http_error(req, res, RC_UNAVAILABLE, "the server is busy; try again in a moment");
+}
+
+static void *slow_worker(void *arg)
+{
+    struct http_server *srv = arg;
+    pthread_mutex_lock(&srv->slow_lock);
+    for (;;) {
+        while (!srv->slow_head && !srv->slow_stopping)
+            pthread_cond_wait(&srv->slow_wake, &srv->slow_lock);
+        struct http_request *req = srv->slow_head;
+        if (!req)
+            break; /* stopping, and nothing left to answer */
+        srv->slow_head = req->slow_next;
+        if (!srv->slow_head)
+            srv->slow_tail = NULL;
+        srv->slow_queued--;
+        pthread_mutex_unlock(&srv->slow_lock);
+        struct http_response *res = req->pending_res;
+        dispatch(req, res);
+        req->pending_res = NULL;
+        req->slow_res = res; /* published to the connection thread by the resume's lock */
+        MHD_resume_connection(req->conn);
+        pthread_mutex_lock(&srv->slow_lock);
+    }
+    pthread_mutex_unlock(&srv->slow_lock);
+    return NULL;
+}
+
+static enum MHD_Result respond_slow(struct http_request *req)
+{
+    struct http_response *res = req->slow_res;
+    req->slow_res = NULL;
+    enum MHD_Result ok = respond(req, res);
+    free(res);
+    return ok;
+}
+
+/* Start the slow-work threads: half the CPUs, at least one, at most the array's size. */
+static void slow_start(struct http_server *srv, long cpus)
+{
+    pthread_mutex_init(&srv->slow_lock, NULL);
+    pthread_cond_init(&srv->slow_wake, NULL);
+    unsigned want = cpus > 1 ? (unsigned)(cpus / 2) : 1;
+    unsigned max = sizeof srv->slow_threads / sizeof srv->slow_threads[0];
+    if (want > max)
+        want = max;
+    while (srv->slow_count < want &&
+           pthread_create(&srv->slow_threads[srv->slow_count], NULL, slow_worker, srv) == 0)
+        srv->slow_count++;
+}
+
+/* Answer everything queued, then end the threads; from here on slow requests run inline. */
+static void slow_stop(struct http_server *srv)
+{
+    pthread_mutex_lock(&srv->slow_lock);
+    srv->slow_stopping = 1;
+    pthread_cond_broadcast(&srv->slow_wake);
+    pthread_mutex_unlock(&srv->slow_lock);
+    for (unsigned i = 0; i < srv->slow_count; i++)
+        pthread_join(srv->slow_threads[i], NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -555,10 +703,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->slow_res) /* back from a slow-work thread (MHD calls again after the resume) */
+        return respond_slow(req);
     if (req->body_too_large)
         http_error(req, &res, RC_TOO_LARGE, NULL);
-    else
+    else if (wants_slow_thread(req)) {
+        enum rc rc = slow_enqueue(req);
+        if (rc == RC_OK)
+            return MHD_YES; /* suspended until the answer is made */
+        if (rc == RC_THROTTLED)
+            slow_refuse(req, &res);
+        else
+            dispatch(req, &res); /* stopping, or no memory: answer it here */
+    } else {
         dispatch(req, &res);
+    }
     return respond(req, &res);
 }
 
@@ -572,6 +731,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     buf_release_secret(&req->body); /* bodies may carry secrets */
+    if (req->slow_res) { /* answered by a slow-work thread, but the client had gone */
+        json_decref(req->slow_res->body);
+        free(req->slow_res->raw);
+        free(req->slow_res);
+    }
     if (req->principal_free)
         req->principal_free(req->principal);
     free(req);
@@ -766,8 +930,8 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
         {MHD_OPTION_END, 0, NULL}};
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (cfg->tls) {
         flags |= MHD_USE_TLS;
         pthread_mutex_init(&srv->pending_lock, NULL);
@@ -784,6 +948,8 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
         cfg->timeout_seconds ? cfg->timeout_seconds : 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_END);
+    if (srv->daemon)
+        slow_start(srv, cpus);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot start the %s server on %s", cfg->tls ? "HTTPS" : "HTTP",
                  cfg->listen);
@@ -809,6 +975,7 @@ void http_server_stop(struct http_server *srv)
     if (!srv)
         return;
     watchdog_stop(srv);
+    slow_stop(srv); /* MHD must not be stopped with a connection suspended */
     MHD_stop_daemon(srv->daemon);
     close(srv->fd);
     if (srv->tls) {
@@ -816,5 +983,7 @@ void http_server_stop(struct http_server *srv)
         if (srv->wake_ready)
             pthread_cond_destroy(&srv->pending_wake);
     }
+    pthread_mutex_destroy(&srv->slow_lock);
+    pthread_cond_destroy(&srv->slow_wake);
     free(srv);
 }

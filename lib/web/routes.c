@@ -9,9 +9,9 @@ static const struct http_route routes[] = {
     {"GET", "/signin", web_signin_page, HTTP_ROUTE_PUBLIC},
     {"GET", "/oauth/authorize", web_oauth_authorize_page, HTTP_ROUTE_PUBLIC},
     {"POST", "/oauth/authorize", web_oauth_authorize, HTTP_ROUTE_PUBLIC},
-    {"POST", "/signin", web_signin, HTTP_ROUTE_PUBLIC},
+    {"POST", "/signin", web_signin, HTTP_ROUTE_SLOW}, /* Argon2id: off the connection threads */
     {"GET", "/signup", web_signup_page, HTTP_ROUTE_PUBLIC},
-    {"POST", "/signup", web_signup, HTTP_ROUTE_PUBLIC},
+    {"POST", "/signup", web_signup, HTTP_ROUTE_SLOW},
     {"POST", "/signout", web_signout, HTTP_ROUTE_PUBLIC},
     {"POST", "/signout/everywhere", web_signout_everywhere, HTTP_ROUTE_PUBLIC},
     {"GET", "/device", web_device_page, HTTP_ROUTE_PUBLIC},
