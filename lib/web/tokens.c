@@ -58,7 +58,11 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
     int64_t now = auth_now(&APP(req)->auth);
     struct buf rows = BUF_INIT, fresh = BUF_INIT, body = BUF_INIT;
     struct buf scopes = BUF_INIT, expiries = BUF_INIT, orgs = BUF_INIT;
+    size_t pats = 0;
     for (size_t i = 0; i < count; i++) {
+        if (toks[i].kind != TOKEN_KIND_PAT)
+            continue; /* an OAuth access token: its login is listed under CLI logins */
+        pats++;
         char created_at[32], used[32], expires[48];
         web_time(toks[i].created_at, created_at);
         web_time(toks[i].last_used_at, used);
@@ -131,7 +135,7 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
                           {"expiry_options", buf_str(&expiries), 1},
                           {"org_options", buf_str(&orgs), 1},
                           {"date", form ? form->date : "", 0},
-                          {"empty", count ? "hidden" : "", 0},
+                          {"empty", pats ? "hidden" : "", 0},
                           {"error", error ? error : "", 0},
                           {"error_class", error ? "error" : "hidden", 0},
                           {"notice_class", done && strcmp(done, "deleted") == 0 ? "notice" : "hidden", 0},

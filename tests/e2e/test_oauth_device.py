@@ -261,6 +261,9 @@ def test_cli_logins_are_listed_and_revoked_one_by_one(server):
     rows = re.findall(r'data-login-id="(fam_[A-Za-z0-9]+)"', tokens_page.raw.decode())
     assert len(rows) == 2, rows
     assert "CLI logins" in text_of(tokens_page)
+    # Each login is listed once: its access tokens are not also rows of "Your tokens".
+    table = tokens_page.raw.decode().split('id="tokens"')[1].split("</table>")[0]
+    assert "CLI login (" not in table and "pcc_oat_" not in table, table
     r = post(server, cookie, f"/account/logins/{rows[0]}/revoke", {"csrf": csrf_of(tokens_page)})
     assert r.status == 303, r
     after = page(server, cookie, r.header("Location"))
