@@ -97,6 +97,71 @@ static int parse_level(const char *s, enum log_level *out)
     return -1;
 }
 
+/* Housekeeping: authorization codes, device codes and dashboard sessions that have expired are
+ * deleted at start and every HOUSEKEEPING_SECONDS. The margin keeps a code that expired moments
+ * ago long enough to recognise its replay. */
+#define HOUSEKEEPING_SECONDS 600
+#define PURGE_MARGIN_SECONDS 3600
+
+struct housekeeping {
+    struct api_app *app;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stopping;
+    pthread_t thread;
+};
+
+static void *housekeeping_run(void *arg)
+{
+    struct housekeeping *hk = arg;
+    pthread_mutex_lock(&hk->lock);
+    while (!hk->stopping) {
+        pthread_mutex_unlock(&hk->lock);
+        int64_t removed = 0;
+        int64_t before = auth_now(&hk->app->auth) - PURGE_MARGIN_SECONDS;
+        enum rc rc = store_purge_expired(hk->app->store, before, &removed);
+        if (rc != RC_OK)
+            log_warn("housekeeping: cannot delete expired codes and sessions: %s",
+                     rc_name(rc));
+        else if (removed)
+            log_info("housekeeping: deleted %lld expired codes and sessions",
+                     (long long)removed);
+        pthread_mutex_lock(&hk->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += HOUSEKEEPING_SECONDS;
+        while (!hk->stopping &&
+               pthread_cond_timedwait(&hk->wake, &hk->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&hk->lock);
+    return NULL;
+}
+
+static int housekeeping_start(struct housekeeping *hk, struct api_app *app)
+{
+    hk->app = app;
+    hk->stopping = 0;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&hk->lock, NULL);
+    pthread_cond_init(&hk->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    return pthread_create(&hk->thread, NULL, housekeeping_run, hk) == 0 ? 0 : -1;
+}
+
+static void housekeeping_stop(struct housekeeping *hk)
+{
+    pthread_mutex_lock(&hk->lock);
+    hk->stopping = 1;
+    pthread_cond_signal(&hk->wake);
+    pthread_mutex_unlock(&hk->lock);
+    pthread_join(hk->thread, NULL);
+    pthread_cond_destroy(&hk->wake);
+    pthread_mutex_destroy(&hk->lock);
+}
+
 /* One view of the credential data per request (store_request_begin): on PostgreSQL, one read
  * of the generation per request instead of one per cached read. */
 static void begin_request_view(void *app) { store_request_begin(((struct api_app *)app)->store); }
@@ -326,9 +391,16 @@ int cmd_serve(int argc, char **argv)
             http_server_port(srv));
     fflush(stderr);
 
+    struct housekeeping hk;
+    int housekeeping = housekeeping_start(&hk, &app) == 0;
+    if (!housekeeping)
+        log_warn("housekeeping: cannot start its thread; expired codes and sessions stay");
+
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received signal %d, stopping", sig);
+    if (housekeeping)
+        housekeeping_stop(&hk);
     http_server_stop(srv);
     free(routes);
     auth_release(&app.auth);

@@ -191,7 +191,10 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
     X(Q_OAUTH_USER_AT_REVOKE, WRITE,                                                           \
       "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at = 0 AND id IN "     \
       "(SELECT token_id FROM oauth_access_tokens)")                                            \
-    X(Q_WS_DELETE_USER, WRITE, "DELETE FROM web_sessions WHERE user_id = $1")
+    X(Q_WS_DELETE_USER, WRITE, "DELETE FROM web_sessions WHERE user_id = $1")                 \
+    X(Q_PURGE_CODES, WRITE, "DELETE FROM oauth_codes WHERE expires_at < $1")                   \
+    X(Q_PURGE_DEVICE_CODES, WRITE, "DELETE FROM oauth_device_codes WHERE expires_at < $1")     \
+    X(Q_PURGE_WEB_SESSIONS, WRITE, "DELETE FROM web_sessions WHERE expires_at < $1")
 
 /* The statements of the dashboard (migration 0004). The admin count locks the admin rows, so
  * two concurrent demotions cannot both see two admins and leave none. */
@@ -2137,6 +2140,24 @@ static enum rc s_web_sessions_delete_user(struct store *st_, const char *user_id
     return run(s, Q_WS_DELETE_USER, &p, NULL);
 }
 
+static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *removed)
+{
+    SELF;
+    static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES,
+                                        Q_PURGE_WEB_SESSIONS};
+    *removed = 0;
+    for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++) {
+        struct params p = {0};
+        add_int(&p, before);
+        int changes = 0;
+        enum rc rc = run(s, purges[i], &p, &changes);
+        if (rc != RC_OK)
+            return rc;
+        *removed += changes;
+    }
+    return RC_OK;
+}
+
 static void s_close(struct store *st_)
 {
     SELF;
@@ -2154,6 +2175,7 @@ static void s_close(struct store *st_)
 
 static const struct store_ops pg_ops = {
     .close = s_close,
+    .purge_expired = s_purge_expired,
     .credential_generation = s_credential_generation,
     .migrate = s_migrate,
     .user_create = s_user_create,

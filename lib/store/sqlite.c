@@ -153,7 +153,10 @@
     X(Q_OAUTH_USER_AT_REVOKE, "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 "          \
                               "AND revoked_at = 0 AND id IN "                                  \
                               "(SELECT token_id FROM oauth_access_tokens)")                    \
-    X(Q_WS_DELETE_USER, "DELETE FROM web_sessions WHERE user_id = $1")
+    X(Q_WS_DELETE_USER, "DELETE FROM web_sessions WHERE user_id = $1")                        \
+    X(Q_PURGE_CODES, "DELETE FROM oauth_codes WHERE expires_at < $1")                          \
+    X(Q_PURGE_DEVICE_CODES, "DELETE FROM oauth_device_codes WHERE expires_at < $1")            \
+    X(Q_PURGE_WEB_SESSIONS, "DELETE FROM web_sessions WHERE expires_at < $1")
 
 /* The statements of the dashboard (migration 0004): passwords, web sessions, members. */
 #define DASHBOARD_SQL_TABLE(X)                                                                 \
@@ -1860,6 +1863,27 @@ static enum rc s_web_sessions_delete_user(struct store *st_, const char *user_id
     return run(s, c, st, NULL);
 }
 
+static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *removed)
+{
+    SELF;
+    static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES,
+                                        Q_PURGE_WEB_SESSIONS};
+    struct conn *c;
+    sqlite3_stmt *st;
+    *removed = 0;
+    for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++) {
+        enum rc rc = stmt(s, purges[i], &c, &st);
+        if (rc != RC_OK)
+            return rc;
+        bind_int64(st, 1, before);
+        int changes = 0;
+        if ((rc = run(s, c, st, &changes)) != RC_OK)
+            return rc;
+        *removed += changes;
+    }
+    return RC_OK;
+}
+
 static void s_close(struct store *st_)
 {
     SELF;
@@ -1877,6 +1901,7 @@ static void s_close(struct store *st_)
 
 static const struct store_ops sqlite_ops = {
     .close = s_close,
+    .purge_expired = s_purge_expired,
     .migrate = s_migrate,
     .user_create = s_user_create,
     .user_by_email = s_user_by_email,

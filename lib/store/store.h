@@ -456,6 +456,10 @@ struct store_ops {
     /* Delete every dashboard session of user_id. */
     enum rc (*web_sessions_delete_user)(struct store *st, const char *user_id);
 
+    /* Housekeeping: delete authorization codes, device codes and dashboard sessions that
+     * expired before `before` (none of them can be used any more); *removed gets how many. */
+    enum rc (*purge_expired)(struct store *st, int64_t before, int64_t *removed);
+
     /* A value that changes with every committed write to credential data (tokens, users,
      * organizations, memberships, token policies), kept by the database itself (triggers of
      * migration 0007), so cache.c can trust its entries across nodes. NULL for SQLite, where
@@ -559,6 +563,7 @@ void store_free_list(void *list);
 #define store_oauth_refresh_take(st, ...) ((st)->ops->oauth_refresh_take((st), __VA_ARGS__))
 #define store_oauth_access_link(st, ...) ((st)->ops->oauth_access_link((st), __VA_ARGS__))
 #define store_oauth_family_revoke(st, ...) ((st)->ops->oauth_family_revoke((st), __VA_ARGS__))
+#define store_purge_expired(st, ...) ((st)->ops->purge_expired((st), __VA_ARGS__))
 #define store_oauth_family_of(st, ...) ((st)->ops->oauth_family_of((st), __VA_ARGS__))
 #define store_oauth_device_insert(st, ...) ((st)->ops->oauth_device_insert((st), __VA_ARGS__))
 #define store_oauth_device_take(st, ...) ((st)->ops->oauth_device_take((st), __VA_ARGS__))

@@ -636,3 +636,27 @@ def cli(server, tmp_path):
 def shared_cli(shared_server, tmp_path):
     """The CLI pointed at the module's shared server, with a fresh HOME."""
     return Cli(shared_server, tmp_path / "home")
+
+
+# A clock the test moves (expiry, grace periods, housekeeping), not by sleeping.
+class Clock:
+    """The offset (seconds) pccd adds to the real time, through --test-clock-file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+        self.path.write_text("0")
+
+    def advance(self, seconds):
+        self.offset += seconds
+        self.path.write_text(str(self.offset))
+
+
+@pytest.fixture
+def clocked(make_server, tmp_path):
+    """A server whose clock the test moves: (server, clock)."""
+    clock = Clock(tmp_path / "clock")
+    srv = make_server(serve_args=["--test-clock-file", str(clock.path)], start=False)
+    srv.env["PCCD_ALLOW_TEST_CLOCK"] = "1"
+    srv.start()
+    return srv, clock

@@ -14,7 +14,7 @@ from conftest import BIN_DIR, TIMEOUT, Cli, assert_no_sanitizer_report
 from test_oauth import sign_in
 # The running logins and the autouse fixture that kills any a failed test leaves behind.
 from test_oauth_cli import RUNNING, no_login_left_behind  # noqa: F401
-from test_oauth_device import clocked, decide, text_of  # noqa: F401 (clocked is a fixture)
+from test_oauth_device import decide, text_of
 
 CODE_RE = re.compile(r"^\s+([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\s*$")
 class Headless:

@@ -16,28 +16,6 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE_RE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
 
 
-class Clock:
-    """The offset (seconds) pccd adds to the real time, through --test-clock-file."""
-
-    def __init__(self, path):
-        self.path = path
-        self.offset = 0
-        path.write_text("0")
-
-    def advance(self, seconds):
-        self.offset += seconds
-        self.path.write_text(str(self.offset))
-
-
-@pytest.fixture
-def clocked(make_server, tmp_path):
-    clock = Clock(tmp_path / "clock")
-    srv = make_server(serve_args=["--test-clock-file", str(clock.path)], start=False)
-    srv.env["PCCD_ALLOW_TEST_CLOCK"] = "1"
-    srv.start()
-    return srv, clock
-
-
 def start(server, client_id="pipecat-cli", scope="full"):
     return http_request(server.url, "POST", "/oauth/device/code", token=None, headers=FORM,
                         body=urllib.parse.urlencode({"client_id": client_id, "scope": scope}))
@@ -303,3 +281,21 @@ def test_an_address_may_start_only_so_many_authorizations(server):
     assert statuses[:30] == [200] * 30 and statuses[30] == 429, statuses
     r = start(server)
     assert r.status == 429 and r.body["error"] == "slow_down" and r.header("Retry-After"), r
+
+
+def test_housekeeping_deletes_expired_device_codes_and_sessions(clocked):
+    """pccd serve deletes what has expired (at start and every ten minutes), with an hour's
+    margin: a device code nobody used is gone once it is over an hour past its expiry."""
+    srv, clock = clocked
+    assert start(srv).status == 200
+    sign_in(srv)
+    count = "SELECT (SELECT count(*) FROM oauth_device_codes) AS codes, " \
+            "(SELECT count(*) FROM web_sessions) AS sessions"
+    assert srv.query(count) == [{"codes": 1, "sessions": 1}]
+    clock.advance(30 * 60)  # expired (600 s), but inside the margin: kept at the next start
+    srv.restart()
+    assert srv.query(count) == [{"codes": 1, "sessions": 1}]
+    clock.advance(60 * 86400)  # past the session's lifetime too
+    srv.restart()
+    assert srv.query(count) == [{"codes": 0, "sessions": 0}]
+    assert "housekeeping: deleted 2 expired codes and sessions" in srv.stderr

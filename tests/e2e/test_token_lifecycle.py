@@ -19,29 +19,6 @@ UNAUTHORIZED = {"error": "Unauthorized / token invalid, expired or revoked", "co
 DAY = 86400
 
 
-class Clock:
-    """The offset (seconds) pccd adds to the real time, through --test-clock-file."""
-
-    def __init__(self, path):
-        self.path = path
-        self.offset = 0
-        self.path.write_text("0")
-
-    def advance(self, seconds):
-        self.offset += seconds
-        self.path.write_text(str(self.offset))
-
-
-@pytest.fixture
-def clocked(make_server, tmp_path):
-    """A server whose clock the test moves: (server, clock)."""
-    clock = Clock(tmp_path / "clock")
-    srv = make_server(serve_args=["--test-clock-file", str(clock.path)], start=False)
-    srv.env["PCCD_ALLOW_TEST_CLOCK"] = "1"
-    srv.start()
-    return srv, clock
-
-
 def create(srv, token="__default__", status=201, **body):
     r = srv.request("POST", TOKENS, token=token, json_body=body)
     assert r.status == status, r

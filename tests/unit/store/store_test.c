@@ -1189,3 +1189,47 @@ Test(store, web_sessions_of_a_user_are_deleted_together)
     cr_assert_eq(store_web_session_lookup(st, b.id, &got, &who), RC_NOT_FOUND);
     cr_assert_eq(store_web_session_lookup(st, c.id, &got, &who), RC_OK);
 }
+
+/* Housekeeping removes what expired before the cut-off and nothing else. Times far in the past
+ * keep the count to this test's rows when the suite shares a PostgreSQL database. */
+Test(store, purge_removes_only_what_expired_before_the_cutoff)
+{
+    struct store_user u = make_user(), who;
+    struct store_oauth_code codes[2], got_code;
+    struct store_web_session sessions[2], got_ws;
+    struct store_oauth_device devices[2], got_dev;
+    memset(codes, 0, sizeof codes);
+    memset(sessions, 0, sizeof sessions);
+    for (int i = 0; i < 2; i++) {
+        int64_t expiry = i == 0 ? 1500 : 2500; /* the cut-off is 2000 */
+        random_digest(codes[i].digest);
+        snprintf(codes[i].user_id, sizeof codes[i].user_id, "%s", u.id);
+        snprintf(codes[i].client_id, sizeof codes[i].client_id, "pipecat-cli");
+        snprintf(codes[i].redirect_uri, sizeof codes[i].redirect_uri,
+                 "http://127.0.0.1:8400/oauth_callback");
+        snprintf(codes[i].code_challenge, sizeof codes[i].code_challenge, "abc");
+        snprintf(codes[i].scopes, sizeof codes[i].scopes, "full");
+        token_new_id("fam_", codes[i].family_id);
+        codes[i].created_at = 1000;
+        codes[i].expires_at = expiry;
+        cr_assert_eq(store_oauth_code_insert(st, &codes[i]), RC_OK, "%s", st->last_error);
+        random_digest(sessions[i].id);
+        snprintf(sessions[i].user_id, sizeof sessions[i].user_id, "%s", u.id);
+        sessions[i].created_at = sessions[i].last_seen_at = 1000;
+        sessions[i].expires_at = expiry;
+        cr_assert_eq(store_web_session_insert(st, &sessions[i]), RC_OK, "%s", st->last_error);
+        devices[i] = make_device("full", expiry - 600);
+    }
+    int64_t removed = -1;
+    cr_assert_eq(store_purge_expired(st, 2000, &removed), RC_OK, "%s", st->last_error);
+    cr_assert_eq(removed, 3, "one code, one device code and one session expired before 2000");
+    cr_assert_eq(store_oauth_code_take(st, codes[0].digest, 1000, &got_code), RC_NOT_FOUND);
+    cr_assert_eq(store_web_session_lookup(st, sessions[0].id, &got_ws, &who), RC_NOT_FOUND);
+    cr_assert_eq(store_oauth_device_by_user_code(st, devices[0].user_code, &got_dev),
+                 RC_NOT_FOUND);
+    cr_assert_eq(store_web_session_lookup(st, sessions[1].id, &got_ws, &who), RC_OK);
+    cr_assert_eq(store_oauth_device_by_user_code(st, devices[1].user_code, &got_dev), RC_OK);
+    cr_assert_eq(store_oauth_code_take(st, codes[1].digest, 1000, &got_code), RC_OK);
+    cr_assert_eq(store_purge_expired(st, 2000, &removed), RC_OK);
+    cr_assert_eq(removed, 0, "nothing left to remove");
+}
