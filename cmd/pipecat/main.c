@@ -452,6 +452,7 @@ int main(int argc, char **argv)
      * and the curl tool read it; libcurl itself reads neither variable. */
     const char *ca = getenv("SSL_CERT_FILE");
     client_use_ca_file(ca && *ca ? ca : getenv("CURL_CA_BUNDLE"));
+    client_use_ca_dir(getenv("SSL_CERT_DIR"));
     cli.color_out = use_color(stdout);
     cli.color_err = use_color(stderr);
 

@@ -65,8 +65,10 @@ struct client {
 
 /* Frozen configuration, set once by the front end before any request (STYLE.md rule 12). */
 static const char *ca_file;
+static const char *ca_dir;
 
 void client_use_ca_file(const char *path) { ca_file = path && *path ? path : NULL; }
+void client_use_ca_dir(const char *path) { ca_dir = path && *path ? path : NULL; }
 
 static void wipe_free(char *s)
 {
@@ -495,6 +497,10 @@ static void transfer_error(struct client *c, CURLcode cc, char *err, size_t errl
     if (cc == CURLE_PEER_FAILED_VERIFICATION && ca_file)
         snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
                  "with the CA file %s (%s)", c->base, c->hostname, ca_file, detail);
+    else if (cc == CURLE_PEER_FAILED_VERIFICATION && ca_dir)
+        snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
+                 "with the system's CAs and those in %s (%s)", c->base, c->hostname, ca_dir,
+                 detail);
     else if (cc == CURLE_PEER_FAILED_VERIFICATION)
         snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
                  "(%s); if your own CA signed it, set SSL_CERT_FILE to that CA's PEM file",
@@ -555,6 +561,8 @@ static enum rc curl_request(struct client *c, const char *method, const char *pa
     a->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (ca_file)
         a->easy_setopt(h, CURLOPT_CAINFO, ca_file);
+    if (ca_dir)
+        a->easy_setopt(h, CURLOPT_CAPATH, ca_dir);
     if (payload)
         a->easy_setopt(h, CURLOPT_POSTFIELDS, payload);
     else if (strcmp(method, "GET") != 0)

@@ -19,6 +19,9 @@ struct client;
  * once, before any client is made, from SSL_CERT_FILE or CURL_CA_BUNDLE (libcurl, unlike the
  * curl tool, reads neither). The string must outlive the clients. */
 void client_use_ca_file(const char *path);
+/* Also trust the CA certificates in the directory at path (OpenSSL's hashed layout, as
+ * `openssl rehash` makes it), from SSL_CERT_DIR; NULL for none. Same rules as the file. */
+void client_use_ca_dir(const char *path);
 
 /* A client for api_host (e.g. "http://127.0.0.1:8787"; a trailing '/' is dropped) sending
  * "User-Agent: user_agent". RC_INVALID when the host is not an http(s) URL. */

@@ -3,6 +3,7 @@
 # (and failing clearly without it), the whole OAuth login with https:// endpoints, the limits
 # over TLS, a plain-HTTP request to the TLS port, and the refusals of bad certificate/key files.
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -226,6 +227,25 @@ def test_cli_with_the_test_ca(tls_cli, pki):
     # use-pat stores the token; later commands over https read it from the file.
     tls_cli.use_pat(env={"SSL_CERT_FILE": str(pki["ca"])})
     assert tls_cli.cloud("auth", "status", env={"SSL_CERT_FILE": str(pki["ca"])}).returncode == 0
+
+
+def test_cli_with_the_test_ca_in_a_certificate_directory(tls_cli, pki, tmp_path):
+    """SSL_CERT_DIR (OpenSSL's hashed directory) adds its CAs to the system's."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    shutil.copy(pki["ca"], certs / "test-ca.pem")
+    subprocess.run(["openssl", "rehash", str(certs)], check=True, capture_output=True)
+    env = {"PIPECAT_TOKEN": tls_cli.server.token, "SSL_CERT_DIR": str(certs)}
+    who = tls_cli.cloud("auth", "whoami", env=env)
+    assert who.returncode == 0, who
+    assert ALICE in who.stdout, who.stdout
+    # A directory without the CA: refused, and the message names the directory.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    p = tls_cli.cloud("auth", "whoami", env={"PIPECAT_TOKEN": tls_cli.server.token,
+                                             "SSL_CERT_DIR": str(empty)})
+    assert p.returncode == 1, p
+    assert "could not be verified" in p.stderr and str(empty) in p.stderr, p.stderr
 
 
 def test_cli_without_the_ca_fails_clearly(tls_cli, pki):
