@@ -5,6 +5,7 @@
  * PostgreSQL it is (the database's triggers keep the generation). Runs on SQLite by default and
  * on the database named by PCC_TEST_DB_URL when that is set. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,4 +349,53 @@ Test(cache, requests_see_changes_from_their_next_start_and_their_own_writes_at_o
     cr_assert_eq(store_token_revoke(a, g.user.id, g.token.id, 1700001001), RC_OK);
     cr_assert_eq(revoked_at(a, g.token.digest), 1700001001, "its own write, in the request");
     store_request_end(a);
+}
+
+/* Under concurrency: once a revocation through another handle has returned, no lookup that
+ * starts afterwards may see the token alive, while lookups run all the time on two threads. */
+struct race {
+    const char *digest;
+    int revoked; /* set (atomically) once the revocation has returned */
+    int stale;   /* lookups that started after it and still saw the token alive */
+    int lookups; /* all lookups */
+    int after;   /* lookups that started after it */
+};
+
+static void *lookup_loop(void *arg)
+{
+    struct race *r = arg;
+    /* Until 50 lookups have started after the revocation (or, as a guard, 200,000 in all). */
+    while (__atomic_load_n(&r->after, __ATOMIC_RELAXED) < 50 &&
+           __atomic_load_n(&r->lookups, __ATOMIC_RELAXED) < 200000) {
+        int after = __atomic_load_n(&r->revoked, __ATOMIC_ACQUIRE);
+        struct store_token tok;
+        struct store_user owner;
+        if (store_token_lookup(a, r->digest, &tok, &owner) != RC_OK)
+            continue;
+        __atomic_fetch_add(&r->lookups, 1, __ATOMIC_RELAXED);
+        if (!after)
+            continue;
+        __atomic_fetch_add(&r->after, 1, __ATOMIC_RELAXED);
+        if (tok.revoked_at == 0)
+            __atomic_fetch_add(&r->stale, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+Test(cache, no_lookup_after_a_revocation_sees_the_token_alive)
+{
+    struct fixture f = make_fixture();
+    struct race r = {.digest = f.token.digest};
+    pthread_t readers[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&readers[i], NULL, lookup_loop, &r), 0);
+    while (__atomic_load_n(&r.lookups, __ATOMIC_RELAXED) < 200)
+        usleep(100);
+    cr_assert_eq(store_token_revoke(b, f.user.id, f.token.id, 1700002000), RC_OK);
+    __atomic_store_n(&r.revoked, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 2; i++)
+        pthread_join(readers[i], NULL);
+    cr_assert_geq(r.after, 50, "lookups ran on after the revocation");
+    cr_assert_eq(r.stale, 0, "%d lookups saw a revoked token alive", r.stale);
+    cr_assert_eq(revoked_at(a, f.token.digest), 1700002000);
 }
