@@ -111,28 +111,34 @@ struct housekeeping {
     pthread_t thread;
 };
 
+static void purge_expired(struct api_app *app)
+{
+    int64_t removed = 0;
+    int64_t before = auth_now(&app->auth) - PURGE_MARGIN_SECONDS;
+    enum rc rc = store_purge_expired(app->store, before, &removed);
+    if (rc != RC_OK)
+        log_warn("housekeeping: cannot delete expired codes and sessions: %s", rc_name(rc));
+    else if (removed)
+        log_info("housekeeping: deleted %lld expired codes and sessions", (long long)removed);
+}
+
+/* Every HOUSEKEEPING_SECONDS after the first run (made at start, before serving). */
 static void *housekeeping_run(void *arg)
 {
     struct housekeeping *hk = arg;
     pthread_mutex_lock(&hk->lock);
     while (!hk->stopping) {
-        pthread_mutex_unlock(&hk->lock);
-        int64_t removed = 0;
-        int64_t before = auth_now(&hk->app->auth) - PURGE_MARGIN_SECONDS;
-        enum rc rc = store_purge_expired(hk->app->store, before, &removed);
-        if (rc != RC_OK)
-            log_warn("housekeeping: cannot delete expired codes and sessions: %s",
-                     rc_name(rc));
-        else if (removed)
-            log_info("housekeeping: deleted %lld expired codes and sessions",
-                     (long long)removed);
-        pthread_mutex_lock(&hk->lock);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += HOUSEKEEPING_SECONDS;
         while (!hk->stopping &&
                pthread_cond_timedwait(&hk->wake, &hk->lock, &until) != ETIMEDOUT)
             ;
+        if (hk->stopping)
+            break;
+        pthread_mutex_unlock(&hk->lock);
+        purge_expired(hk->app);
+        pthread_mutex_lock(&hk->lock);
     }
     pthread_mutex_unlock(&hk->lock);
     return NULL;
@@ -140,6 +146,7 @@ static void *housekeeping_run(void *arg)
 
 static int housekeeping_start(struct housekeeping *hk, struct api_app *app)
 {
+    purge_expired(app);
     hk->app = app;
     hk->stopping = 0;
     pthread_condattr_t attr;
@@ -387,14 +394,15 @@ int cmd_serve(int argc, char **argv)
     if (!(public_url && *public_url))
         snprintf(public_buf, sizeof public_buf, "%s://%s:%u", scheme, host,
                  http_server_port(srv));
-    fprintf(stderr, "pccd %s listening on %s://%s:%u\n", PCCD_VERSION, scheme, host,
-            http_server_port(srv));
-    fflush(stderr);
-
+    /* The first purge runs before the address is printed: whoever waits for it (a test, a
+     * supervisor) finds the database already tidied. */
     struct housekeeping hk;
     int housekeeping = housekeeping_start(&hk, &app) == 0;
     if (!housekeeping)
         log_warn("housekeeping: cannot start its thread; expired codes and sessions stay");
+    fprintf(stderr, "pccd %s listening on %s://%s:%u\n", PCCD_VERSION, scheme, host,
+            http_server_port(srv));
+    fflush(stderr);
 
     int sig = 0;
     sigwait(&stop, &sig);
