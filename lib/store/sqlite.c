@@ -9,253 +9,71 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "sql.h"
 #include "store_backend.h"
 #include "banned.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
-/* Every statement the backend runs; SQL uses $N placeholders so PostgreSQL can share it. */
-#define SQL_TABLE(X)                                                                           \
-    X(Q_USER_INSERT, "INSERT INTO users (id, email, name, created_at, kind) "                 \
-                     "VALUES ($1, $2, $3, $4, $5)")                                            \
-    X(Q_USER_BY_EMAIL, "SELECT id, email, name, created_at, kind FROM users WHERE email = $1") \
-    X(Q_USER_BY_ID, "SELECT id, email, name, created_at, kind FROM users WHERE id = $1")       \
-    X(Q_ORG_INSERT, "INSERT INTO organizations (id, name, verbose_name, daily_api_key, "       \
-                    "created_at) VALUES ($1, $2, $3, $4, $5)")                                 \
-    X(Q_ORG_BY_NAME, "SELECT id, name, verbose_name, daily_api_key, created_at, '' "           \
-                     "FROM organizations WHERE name = $1")                                     \
-    X(Q_ORG_SET_DAILY, "UPDATE organizations SET daily_api_key = $2 WHERE id = $1")            \
-    X(Q_MEMBER_PUT, "INSERT INTO memberships (user_id, org_id, role, created_at, position) "   \
-                    "VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 "          \
-                    "FROM memberships WHERE user_id = $1)) ON CONFLICT (user_id, org_id) "     \
-                    "DO UPDATE SET role = excluded.role")                                      \
-    X(Q_ORGS_FOR_USER, "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, "  \
-                       "m.role FROM memberships m JOIN organizations o ON o.id = m.org_id "    \
-                       "WHERE m.user_id = $1 ORDER BY m.position, o.name")                   \
-    X(Q_ORG_FOR_MEMBER, "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, " \
-                        "m.role, " POLICY_COLUMNS " FROM memberships m "                      \
-                        "JOIN organizations o ON o.id = m.org_id "                             \
-                        "LEFT JOIN org_token_policies p ON p.org_id = o.id "                   \
-                        "WHERE m.user_id = $1 AND o.name = $2")                                \
-    X(Q_TOKEN_INSERT, "INSERT INTO tokens (id, user_id, kind, name, display, digest, scopes, " \
-                      "org_id, created_at, expires_at) "                                       \
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                      \
-    X(Q_TOKEN_LOOKUP, TOKEN_LOOKUP_SQL)                                                        \
-    X(Q_TOKEN_BY_ID, "SELECT " TOKEN_COLUMNS " FROM tokens t WHERE t.user_id = $1 AND t.id = $2") \
-    X(Q_TOKENS_FOR_USER, "SELECT " TOKEN_COLUMNS " FROM tokens t WHERE t.user_id = $1 "        \
-                         "AND t.revoked_at = 0 ORDER BY t.created_at, t.id")                   \
-    X(Q_TOKEN_REVOKE, "UPDATE tokens SET revoked_at = $3 WHERE user_id = $1 AND id = $2 "      \
-                      "AND revoked_at = 0")                                                    \
-    X(Q_TOKEN_TOUCH, "UPDATE tokens SET last_used_at = $2, last_used_ip = $3, "                \
-                     "last_used_agent = $4 WHERE id = $1")                                     \
-    X(Q_TOKEN_COUNT, "SELECT count(*) FROM tokens")                                            \
-    X(Q_AUDIT_INSERT, "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, "   \
-                      "detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")                           \
-    X(Q_AUDIT_FOR_USER, "SELECT id, at, event, user_id, token_id, org_id, ip, detail "         \
-                        "FROM audit_events WHERE user_id = $1 AND id < $2 "                    \
-                        "ORDER BY id DESC LIMIT $3")                                           \
-    PLATFORM_SQL_TABLE(X)                                                                      \
-    LIFECYCLE_SQL_TABLE(X)                                                                     \
-    DASHBOARD_SQL_TABLE(X)                                                                     \
-    OAUTH_SQL_TABLE(X)
+/* Every statement the backend runs: the shared texts of sql.h, then the few of its own. */
+#define SQL_TABLE(X) SHARED_SQL_TABLE(X) SQLITE_SQL_TABLE(X)
 
-/* The statements of token lifecycle (migration 0003); pg.c carries the same texts. */
-#define LIFECYCLE_SQL_TABLE(X)                                                                 \
-    X(Q_TOKEN_ROTATE, "UPDATE tokens SET digest = $2, display = $3, previous_digest = $4, "    \
-                      "previous_expires_at = $5, rotated_at = $6 "                             \
-                      "WHERE id = $1 AND revoked_at = 0")                                      \
-    X(Q_TOKEN_IP_ADD, "INSERT INTO token_ips (token_id, ip, first_seen) VALUES ($1, $2, $3) "  \
-                      "ON CONFLICT (token_id, ip) DO NOTHING")                                 \
-    X(Q_TOKENS_FOR_ORG, "SELECT " TOKEN_COLUMNS ", u.id, u.email, u.kind FROM tokens t "       \
-                        "JOIN memberships m ON m.user_id = t.user_id AND m.org_id = $1 "       \
-                        "JOIN users u ON u.id = t.user_id WHERE t.revoked_at = 0 "             \
-                        "AND (t.org_id IS NULL OR t.org_id = $1) ORDER BY t.created_at, t.id") \
-    X(Q_AUDIT_FOR_ORG, "SELECT id, at, event, user_id, token_id, org_id, ip, detail "          \
-                       "FROM audit_events WHERE org_id = $1 AND id < $2 "                      \
-                       "ORDER BY id DESC LIMIT $3")                                            \
-    X(Q_POLICY_PUT, "INSERT INTO org_token_policies (org_id, require_expiry, "                 \
-                    "max_lifetime_days, require_binding, updated_at) "                         \
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE SET "          \
-                    "require_expiry = excluded.require_expiry, "                               \
-                    "max_lifetime_days = excluded.max_lifetime_days, "                         \
-                    "require_binding = excluded.require_binding, "                             \
-                    "updated_at = excluded.updated_at")                                        \
-    X(Q_SA_INSERT, "INSERT INTO service_accounts (user_id, org_id, name, created_by, "         \
-                   "created_at) VALUES ($1, $2, $3, $4, $5)")                                  \
-    X(Q_SA_MEMBER, "INSERT INTO memberships (user_id, org_id, role, created_at, position) "    \
-                   "VALUES ($1, $2, 'member', $3, 1)")                                         \
-    X(Q_SAS_FOR_ORG, "SELECT " SA_COLUMNS " FROM service_accounts WHERE org_id = $1 "          \
-                     "ORDER BY name")                                                          \
-    X(Q_SA_BY_NAME, "SELECT " SA_COLUMNS " FROM service_accounts "                             \
-                    "WHERE org_id = $1 AND name = $2")                                         \
-    X(Q_SA_DELETE, "DELETE FROM users WHERE kind = 'service' AND id = "                        \
-                   "(SELECT user_id FROM service_accounts WHERE org_id = $1 AND name = $2)")
-
-#define SA_COLUMNS "user_id, org_id, name, created_by, created_at"
-#define POLICY_COLUMNS                                                                         \
-    "coalesce(p.require_expiry, 0), coalesce(p.max_lifetime_days, 0), "                        \
-    "coalesce(p.require_binding, 0), coalesce(p.updated_at, 0)"
-
-/* The statements of OAuth (migration 0005); pg.c carries the same texts. */
-#define OAUTH_CODE_COLUMNS                                                                     \
-    "digest, user_id, client_id, redirect_uri, code_challenge, scopes, created_at, "           \
-    "expires_at, used_at, family_id"
-#define OAUTH_DEVICE_COLUMNS                                                                   \
-    "digest, user_code, client_id, scopes, user_id, status, created_at, expires_at, "          \
-    "interval_s, last_poll_at"
-#define OAUTH_REFRESH_COLUMNS                                                                  \
-    "digest, family_id, user_id, client_id, scopes, created_at, expires_at, used_at, "         \
-    "revoked_at"
-#define OAUTH_SQL_TABLE(X)                                                                     \
-    X(Q_OAUTH_CODE_INSERT, "INSERT INTO oauth_codes (" OAUTH_CODE_COLUMNS ") "                 \
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)")                    \
-    X(Q_OAUTH_CODE_USE, "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0") \
-    X(Q_OAUTH_CODE_GET, "SELECT " OAUTH_CODE_COLUMNS " FROM oauth_codes WHERE digest = $1")    \
-    X(Q_OAUTH_RT_INSERT, "INSERT INTO oauth_refresh_tokens (" OAUTH_REFRESH_COLUMNS ") "       \
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0)")                           \
-    X(Q_OAUTH_RT_USE, "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 "        \
-                      "AND used_at = 0 AND revoked_at = 0")                                    \
-    X(Q_OAUTH_RT_GET, "SELECT " OAUTH_REFRESH_COLUMNS " FROM oauth_refresh_tokens "            \
-                      "WHERE digest = $1")                                                     \
-    X(Q_OAUTH_ACCESS_LINK, "INSERT INTO oauth_access_tokens (token_id, family_id) "            \
-                           "VALUES ($1, $2)")                                                  \
-    X(Q_OAUTH_FAMILY_RT_REVOKE, "UPDATE oauth_refresh_tokens SET revoked_at = $2 "             \
-                                "WHERE family_id = $1 AND revoked_at = 0")                     \
-    X(Q_OAUTH_FAMILY_AT_REVOKE, "UPDATE tokens SET revoked_at = $2 WHERE revoked_at = 0 "      \
-                                "AND id IN (SELECT token_id FROM oauth_access_tokens "         \
-                                "WHERE family_id = $1)")                                       \
-    X(Q_OAUTH_FAMILY_OF, "SELECT family_id FROM oauth_access_tokens WHERE token_id = $1")     \
-    OAUTH_DEVICE_SQL_TABLE(X)
-
-/* The statements of the device flow and of OAuth logins (migration 0006); pg.c carries the
- * same texts. */
-#define OAUTH_DEVICE_SQL_TABLE(X)                                                              \
-    X(Q_OAUTH_DEVICE_INSERT, "INSERT INTO oauth_device_codes (digest, user_code, client_id, "  \
-                             "scopes, created_at, expires_at, interval_s) "                    \
-                             "VALUES ($1, $2, $3, $4, $5, $6, $7)")                            \
-    X(Q_OAUTH_DEVICE_USE, "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 "  \
-                          "WHERE digest = $1 AND status = 'approved' AND expires_at > $2")     \
-    X(Q_OAUTH_DEVICE_GET, "SELECT " OAUTH_DEVICE_COLUMNS " FROM oauth_device_codes "           \
-                          "WHERE digest = $1")                                                 \
-    X(Q_OAUTH_DEVICE_POLL, "UPDATE oauth_device_codes SET last_poll_at = $2, interval_s = $3 " \
-                           "WHERE digest = $1")                                                \
-    X(Q_OAUTH_DEVICE_BY_USER_CODE, "SELECT " OAUTH_DEVICE_COLUMNS " FROM oauth_device_codes "  \
-                                   "WHERE user_code = $1")                                     \
-    X(Q_OAUTH_DEVICE_DECIDE, "UPDATE oauth_device_codes SET user_id = $2, status = $3 "        \
-                             "WHERE user_code = $1 AND status = 'pending' AND expires_at > $4") \
-    X(Q_OAUTH_LOGINS_FOR_USER, "SELECT family_id, min(client_id), min(scopes), "               \
-                               "min(created_at), max(created_at), max(expires_at) "            \
-                               "FROM oauth_refresh_tokens WHERE user_id = $1 "                 \
-                               "AND revoked_at = 0 GROUP BY family_id "                        \
-                               "HAVING max(expires_at) > $2 ORDER BY 4, 1")                    \
-    X(Q_OAUTH_USER_RT_REVOKE, "UPDATE oauth_refresh_tokens SET revoked_at = $2 "               \
-                              "WHERE user_id = $1 AND revoked_at = 0")                         \
-    X(Q_OAUTH_USER_AT_REVOKE, "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 "          \
-                              "AND revoked_at = 0 AND id IN "                                  \
-                              "(SELECT token_id FROM oauth_access_tokens)")                    \
-    X(Q_WS_DELETE_USER, "DELETE FROM web_sessions WHERE user_id = $1")                        \
-    X(Q_PURGE_CODES, "DELETE FROM oauth_codes WHERE expires_at < $1")                          \
-    X(Q_PURGE_DEVICE_CODES, "DELETE FROM oauth_device_codes WHERE expires_at < $1")            \
-    X(Q_PURGE_WEB_SESSIONS, "DELETE FROM web_sessions WHERE expires_at < $1")
-
-/* The statements of the dashboard (migration 0004): passwords, web sessions, members. */
-#define DASHBOARD_SQL_TABLE(X)                                                                 \
-    X(Q_USER_SET_PASSWORD, "UPDATE users SET password_hash = $2 WHERE id = $1")                \
-    X(Q_USER_PASSWORD, "SELECT password_hash FROM users WHERE id = $1")                        \
-    X(Q_WS_INSERT, "INSERT INTO web_sessions (id, user_id, active_org, created_at, "           \
-                   "last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")                \
-    X(Q_WS_LOOKUP, "SELECT id, user_id, active_org, created_at, last_seen_at, expires_at "     \
-                   "FROM web_sessions WHERE id = $1")                                          \
-    X(Q_WS_TOUCH, "UPDATE web_sessions SET last_seen_at = $2 WHERE id = $1")                   \
-    X(Q_WS_SET_ORG, "UPDATE web_sessions SET active_org = $2 WHERE id = $1")                   \
-    X(Q_WS_DELETE, "DELETE FROM web_sessions WHERE id = $1")                                   \
-    X(Q_MEMBERS_OF_ORG, "SELECT u.id, u.email, u.name, u.created_at, m.role, m.created_at "    \
-                        "FROM memberships m JOIN users u ON u.id = m.user_id "                 \
-                        "WHERE m.org_id = $1 ORDER BY m.role = 'admin' DESC, u.email")         \
-    X(Q_MEMBER_ROLE, "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")        \
-    X(Q_ADMIN_COUNT, "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'admin'")  \
-    X(Q_MEMBER_SET_ROLE, "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2") \
-    X(Q_MEMBER_DELETE, "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-
-/* The statements of the platform tables (migration 0002); pg.c carries the same texts. */
-#define PLATFORM_SQL_TABLE(X)                                                                  \
-    X(Q_PROPERTIES_FOR_ORG, "SELECT name, value, updated_at FROM org_properties "              \
-                            "WHERE org_id = $1 ORDER BY name")                                 \
-    X(Q_PROPERTY_PUT, "INSERT INTO org_properties (org_id, name, value, updated_at) "          \
-                      "VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, name) "                    \
-                      "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at") \
-    X(Q_APIKEY_INSERT, "INSERT INTO api_keys (id, org_id, kind, name, public_value, display, " \
-                       "digest, created_by, created_at) "                                      \
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")                          \
-    X(Q_APIKEY_LOOKUP, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE digest = $1")            \
-    X(Q_APIKEYS_FOR_ORG, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 "          \
-                         "ORDER BY created_at, id")                                            \
-    X(Q_APIKEY_REVOKE, "UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 "    \
-                       "AND revoked_at = 0")                                                   \
-    X(Q_APIKEY_TOUCH, "UPDATE api_keys SET last_used_at = $2 WHERE id = $1")                   \
-    X(Q_SETS_FOR_ORG, "SELECT " SET_COLUMNS " FROM secret_sets WHERE org_id = $1 "             \
-                      "AND ($2 = '' OR region = $2) ORDER BY name")                            \
-    X(Q_SET_BY_NAME, "SELECT " SET_COLUMNS " FROM secret_sets WHERE org_id = $1 AND name = $2") \
-    X(Q_SET_INSERT, "INSERT INTO secret_sets (" SET_COLUMNS ") "                               \
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "                                 \
-                    "ON CONFLICT (org_id, name) DO NOTHING")                                   \
-    X(Q_SET_TOUCH, "UPDATE secret_sets SET host = $2, updated_at = $3 WHERE id = $1")          \
-    X(Q_SET_DELETE, "DELETE FROM secret_sets WHERE org_id = $1 AND name = $2")                 \
-    X(Q_SECRET_PUT, "INSERT INTO secrets (set_id, name, nonce, ciphertext, created_at, "       \
-                    "updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (set_id, name) "  \
-                    "DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, " \
-                    "updated_at = excluded.updated_at")                                        \
-    X(Q_SECRET_NAMES, "SELECT " SECRET_COLUMNS " FROM secrets WHERE set_id = $1 ORDER BY name") \
-    X(Q_SECRET_GET, "SELECT " SECRET_COLUMNS ", ciphertext FROM secrets "                      \
-                    "WHERE set_id = $1 AND name = $2")                                         \
-    X(Q_SECRET_DELETE, "DELETE FROM secrets WHERE set_id = $1 AND name = $2")                  \
-    X(Q_SERVICE_INSERT, "INSERT INTO services (" SERVICE_COLUMNS ") "                          \
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")                         \
-    X(Q_SERVICE_UPDATE, "UPDATE services SET min_agents = $2, max_agents = $3, "               \
-                        "active_deployment_id = $4, updated_at = $5 WHERE id = $1")            \
-    X(Q_SERVICE_BY_NAME, "SELECT " SERVICE_COLUMNS " FROM services "                           \
-                         "WHERE org_id = $1 AND name = $2")                                    \
-    X(Q_SERVICES_FOR_ORG, "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 "        \
-                          "AND ($2 = '' OR region = $2) ORDER BY name")                        \
-    X(Q_SERVICE_DELETE, "DELETE FROM services WHERE org_id = $1 AND name = $2")                \
-    X(Q_DEPLOYMENT_INSERT, "INSERT INTO deployments (" DEPLOYMENT_COLUMNS ") VALUES ($1, $2, " \
-                           "(SELECT coalesce(max(revision), 0) + 1 FROM deployments "          \
-                           "WHERE service_id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, "    \
-                           "$12, $13)")                                                        \
-    X(Q_DEPLOYMENT_REVISION, "SELECT revision FROM deployments WHERE id = $1")                 \
-    X(Q_DEPLOYMENT_BY_ID, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments "                    \
-                          "WHERE service_id = $1 AND id = $2")                                 \
-    X(Q_DEPLOYMENTS_FOR_SERVICE, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments "             \
-                                 "WHERE service_id = $1 ORDER BY revision DESC")
-
-#define APIKEY_COLUMNS                                                                         \
-    "id, org_id, kind, name, public_value, display, digest, created_by, created_at, "          \
-    "last_used_at, revoked_at"
-#define SET_COLUMNS "id, org_id, name, kind, region, host, created_at, updated_at"
-#define SECRET_COLUMNS "set_id, name, nonce, created_at, updated_at"
-#define SERVICE_COLUMNS                                                                        \
-    "id, org_id, name, region, min_agents, max_agents, active_deployment_id, created_at, "     \
-    "updated_at"
-#define DEPLOYMENT_COLUMNS                                                                     \
-    "id, service_id, revision, image, build_id, secret_set, image_pull_secret_set, "           \
-    "agent_profile, krisp_viva_filter, enable_krisp, websocket_auth, max_session_duration, "   \
-    "created_by, created_at"
-
-#define TOKEN_COLUMNS                                                                          \
-    "t.id, t.user_id, t.kind, t.name, t.display, t.digest, t.scopes, coalesce(t.org_id, ''), " \
-    "t.created_at, t.expires_at, t.last_used_at, t.revoked_at, t.last_used_ip, "               \
-    "t.last_used_agent, coalesce(t.previous_digest, ''), t.previous_expires_at, t.rotated_at"
-#define TOKEN_COLUMN_COUNT 17
+/* The statements whose text differs from pg.c's, each saying how. */
+#define SQLITE_SQL_TABLE(X)                                                                    \
+    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
+    X(Q_MEMBER_PUT, WRITE,                                                                     \
+      "INSERT INTO memberships (user_id, org_id, role, created_at, position) "                 \
+      "VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 "                        \
+      "FROM memberships WHERE user_id = $1)) ON CONFLICT (user_id, org_id) "                   \
+      "DO UPDATE SET role = excluded.role")                                                    \
+    /* no RETURNING id: the id is read with sqlite3_last_insert_rowid() */                     \
+    X(Q_AUDIT_INSERT, WRITE,                                                                   \
+      "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "           \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)")                                                   \
+    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
+    X(Q_PROPERTY_PUT, WRITE,                                                                   \
+      "INSERT INTO org_properties (org_id, name, value, updated_at) VALUES ($1, $2, $3, $4) "  \
+      "ON CONFLICT (org_id, name) "                                                            \
+      "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")                \
+    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
+    X(Q_SECRET_PUT, WRITE,                                                                     \
+      "INSERT INTO secrets (set_id, name, nonce, ciphertext, created_at, updated_at) "         \
+      "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (set_id, name) "                            \
+      "DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, "               \
+      "updated_at = excluded.updated_at")                                                      \
+    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
+    X(Q_POLICY_PUT, WRITE,                                                                     \
+      "INSERT INTO org_token_policies (org_id, require_expiry, max_lifetime_days, "            \
+      "require_binding, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE " \
+      "SET require_expiry = excluded.require_expiry, "                                         \
+      "max_lifetime_days = excluded.max_lifetime_days, "                                       \
+      "require_binding = excluded.require_binding, updated_at = excluded.updated_at")          \
+    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
+    X(Q_MEMBER_ROLE, READ, "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")  \
+    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
+    X(Q_ADMIN_COUNT, READ,                                                                     \
+      "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'admin'")                 \
+    /* no RETURNING: take_row() reads the row back with Q_OAUTH_CODE_GET */                    \
+    X(Q_OAUTH_CODE_USE, WRITE,                                                                 \
+      "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0")                 \
+    /* no RETURNING: take_row() reads the row back with Q_OAUTH_RT_GET */                      \
+    X(Q_OAUTH_RT_USE, WRITE,                                                                   \
+      "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 AND used_at = 0 "        \
+      "AND revoked_at = 0")                                                                    \
+    /* no RETURNING: take_row() reads the row back with Q_OAUTH_DEVICE_GET */                  \
+    X(Q_OAUTH_DEVICE_USE, WRITE,                                                               \
+      "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "    \
+      "AND status = 'approved' AND expires_at > $2")
 
 enum query {
-#define Q_ENUM(name, sql) name,
+#define Q_ENUM(name, kind, sql) name,
     SQL_TABLE(Q_ENUM)
 #undef Q_ENUM
         Q__COUNT
 };
 
 static const char *const query_sql[Q__COUNT] = {
-#define Q_SQL(name, sql) sql,
+#define Q_SQL(name, kind, sql) sql,
     SQL_TABLE(Q_SQL)
 #undef Q_SQL
 };
