@@ -35,33 +35,10 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
     /* only here: SQLite keeps the generation in a file beside the database */                 \
     X(Q_CREDENTIAL_GENERATION, READ,                                                           \
       "SELECT value FROM credential_generation WHERE id = 1")                                  \
-    /* EXCLUDED in upper case where sqlite.c has excluded; both accept either */               \
-    X(Q_MEMBER_PUT, WRITE,                                                                     \
-      "INSERT INTO memberships (user_id, org_id, role, created_at, position) VALUES ($1, $2, " \
-      "$3, $4, (SELECT coalesce(max(position), 0) + 1 FROM memberships WHERE user_id = $1)) "  \
-      "ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role")                      \
     /* RETURNING id: there is no last insert rowid to ask for */                               \
     X(Q_AUDIT_INSERT, WRITE,                                                                   \
       "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "           \
       "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")                                      \
-    /* EXCLUDED in upper case where sqlite.c has excluded; both accept either */               \
-    X(Q_PROPERTY_PUT, WRITE,                                                                   \
-      "INSERT INTO org_properties (org_id, name, value, updated_at) VALUES ($1, $2, $3, $4) "  \
-      "ON CONFLICT (org_id, name) DO UPDATE SET value = EXCLUDED.value, "                      \
-      "updated_at = EXCLUDED.updated_at")                                                      \
-    /* EXCLUDED in upper case where sqlite.c has excluded; both accept either */               \
-    X(Q_SECRET_PUT, WRITE,                                                                     \
-      "INSERT INTO secrets (set_id, name, nonce, ciphertext, created_at, updated_at) "         \
-      "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (set_id, name) DO UPDATE SET "              \
-      "nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext, "                             \
-      "updated_at = EXCLUDED.updated_at")                                                      \
-    /* EXCLUDED in upper case where sqlite.c has excluded; both accept either */               \
-    X(Q_POLICY_PUT, WRITE,                                                                     \
-      "INSERT INTO org_token_policies (org_id, require_expiry, max_lifetime_days, "            \
-      "require_binding, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE " \
-      "SET require_expiry = EXCLUDED.require_expiry, "                                         \
-      "max_lifetime_days = EXCLUDED.max_lifetime_days, "                                       \
-      "require_binding = EXCLUDED.require_binding, updated_at = EXCLUDED.updated_at")          \
     /* only here: SQLite creates the service user with Q_USER_INSERT */                        \
     X(Q_SA_USER, WRITE,                                                                        \
       "INSERT INTO users (id, email, name, created_at, kind) "                                 \

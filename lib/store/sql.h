@@ -16,6 +16,10 @@
 
 /* The statements of users, organizations, tokens and audit (migration 0001). */
 #define CORE_SQL_TABLE(X)                                                                      \
+    X(Q_MEMBER_PUT, WRITE,                                                                     \
+      "INSERT INTO memberships (user_id, org_id, role, created_at, position) VALUES ($1, $2, " \
+      "$3, $4, (SELECT coalesce(max(position), 0) + 1 FROM memberships WHERE user_id = $1)) "  \
+      "ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role")                      \
     X(Q_USER_INSERT, WRITE,                                                                    \
       "INSERT INTO users (id, email, name, created_at, kind) VALUES ($1, $2, $3, $4, $5)")     \
     X(Q_USER_BY_EMAIL, READ,                                                                   \
@@ -58,6 +62,15 @@
 
 /* The statements of the platform tables (migration 0002). */
 #define PLATFORM_SQL_TABLE(X)                                                                  \
+    X(Q_PROPERTY_PUT, WRITE,                                                                   \
+      "INSERT INTO org_properties (org_id, name, value, updated_at) VALUES ($1, $2, $3, $4) "  \
+      "ON CONFLICT (org_id, name) DO UPDATE SET value = EXCLUDED.value, "                      \
+      "updated_at = EXCLUDED.updated_at")                                                      \
+    X(Q_SECRET_PUT, WRITE,                                                                     \
+      "INSERT INTO secrets (set_id, name, nonce, ciphertext, created_at, updated_at) "         \
+      "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (set_id, name) DO UPDATE SET "              \
+      "nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext, "                             \
+      "updated_at = EXCLUDED.updated_at")                                                      \
     X(Q_PROPERTIES_FOR_ORG, READ,                                                              \
       "SELECT name, value, updated_at FROM org_properties WHERE org_id = $1 ORDER BY name")    \
     X(Q_APIKEY_INSERT, WRITE,                                                                  \
@@ -108,6 +121,12 @@
 
 /* The statements of token lifecycle (migration 0003). */
 #define LIFECYCLE_SQL_TABLE(X)                                                                 \
+    X(Q_POLICY_PUT, WRITE,                                                                     \
+      "INSERT INTO org_token_policies (org_id, require_expiry, max_lifetime_days, "            \
+      "require_binding, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE " \
+      "SET require_expiry = EXCLUDED.require_expiry, "                                         \
+      "max_lifetime_days = EXCLUDED.max_lifetime_days, "                                       \
+      "require_binding = EXCLUDED.require_binding, updated_at = EXCLUDED.updated_at")          \
     X(Q_TOKEN_ROTATE, WRITE,                                                                   \
       "UPDATE tokens SET digest = $2, display = $3, previous_digest = $4, "                    \
       "previous_expires_at = $5, rotated_at = $6 WHERE id = $1 AND revoked_at = 0")            \

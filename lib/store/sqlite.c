@@ -20,34 +20,10 @@
 
 /* The statements whose text differs from pg.c's, each saying how. */
 #define SQLITE_SQL_TABLE(X)                                                                    \
-    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
-    X(Q_MEMBER_PUT, WRITE,                                                                     \
-      "INSERT INTO memberships (user_id, org_id, role, created_at, position) "                 \
-      "VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 "                        \
-      "FROM memberships WHERE user_id = $1)) ON CONFLICT (user_id, org_id) "                   \
-      "DO UPDATE SET role = excluded.role")                                                    \
     /* no RETURNING id: the id is read with sqlite3_last_insert_rowid() */                     \
     X(Q_AUDIT_INSERT, WRITE,                                                                   \
       "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "           \
       "VALUES ($1, $2, $3, $4, $5, $6, $7)")                                                   \
-    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
-    X(Q_PROPERTY_PUT, WRITE,                                                                   \
-      "INSERT INTO org_properties (org_id, name, value, updated_at) VALUES ($1, $2, $3, $4) "  \
-      "ON CONFLICT (org_id, name) "                                                            \
-      "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")                \
-    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
-    X(Q_SECRET_PUT, WRITE,                                                                     \
-      "INSERT INTO secrets (set_id, name, nonce, ciphertext, created_at, updated_at) "         \
-      "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (set_id, name) "                            \
-      "DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, "               \
-      "updated_at = excluded.updated_at")                                                      \
-    /* "excluded" in lower case where pg.c has EXCLUDED; both accept either */                 \
-    X(Q_POLICY_PUT, WRITE,                                                                     \
-      "INSERT INTO org_token_policies (org_id, require_expiry, max_lifetime_days, "            \
-      "require_binding, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE " \
-      "SET require_expiry = excluded.require_expiry, "                                         \
-      "max_lifetime_days = excluded.max_lifetime_days, "                                       \
-      "require_binding = excluded.require_binding, updated_at = excluded.updated_at")          \
     /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
     X(Q_MEMBER_ROLE, READ, "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")  \
     /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
