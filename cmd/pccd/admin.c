@@ -187,6 +187,38 @@ int cmd_migrate(int argc, char **argv)
     return 0;
 }
 
+
+/* user add for someone already in the organization: nothing to do when --role is absent or
+ * equal; otherwise the role changes (refused when it would leave the organization without an
+ * admin). Returns the exit status. */
+static int keep_or_change_role(struct store *st, struct auth *auth, const char *email,
+                               const struct store_user *user, const struct store_org *current,
+                               const char *role)
+{
+    if (!role || strcmp(role, current->role) == 0) {
+        fprintf(stderr, "pccd user add: %s is already %s of organization %s\n", email,
+                current->role, current->name);
+        return 0;
+    }
+    enum rc rc = store_membership_change(st, current->id, user->id, role);
+    if (rc == RC_FORBIDDEN) {
+        die_msg("user add", "%s is the last admin of organization %s; make another member "
+                "admin first", email, current->name);
+        return 1;
+    }
+    if (rc != RC_OK) {
+        die_msg("user add", "cannot change the role: %s", st->last_error);
+        return 1;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "{\"userId\":\"%s\",\"role\":\"%s\",\"was\":\"%s\"}",
+             user->id, role, current->role);
+    auth_audit(auth, "membership.role_changed", user->id, NULL, current->id, "admin-cli", detail);
+    fprintf(stderr, "pccd user add: %s is now %s of organization %s (was %s)\n", email, role,
+            current->name, current->role);
+    return 0;
+}
+
 /* Find or create the organization slug; *created tells which. */
 static enum rc ensure_org(struct store *st, const char *slug, const char *verbose,
                           struct store_org *org, int *created)
@@ -221,7 +253,9 @@ static int user_add(int argc, char **argv)
         "                     [--org-name NAME] [--role admin|member]\n\n"
         "Create a user (or reuse the one with that email) and, with --org, make them a member\n"
         "of organization SLUG, creating it (named --org-name) if missing. The creator of a new\n"
-        "organization is its admin; joining an existing one uses --role (default member).\n\n"
+        "organization is its admin; joining an existing one uses --role (default member).\n"
+        "Someone already in the organization keeps their role unless --role names another\n"
+        "(never leaving the organization without an admin).\n\n"
         "  --email EMAIL       the user's email address\n"
         "  --name NAME         display name\n"
         "  --org SLUG          organization slug: lowercase letters, digits and '-'\n"
@@ -302,6 +336,14 @@ static int user_add(int argc, char **argv)
         int created;
         if ((rc = ensure_org(st, org_slug, org_name, &org, &created)) != RC_OK) {
             die_msg("user add", "cannot create the organization: %s", st->last_error);
+            goto out;
+        }
+        /* Already a member: keep the role unless --role asks for another, and change it
+         * through the path that keeps the organization's last admin. Running the same
+         * `user add` twice (make run does) must not demote anyone. */
+        struct store_org current;
+        if (!created && store_org_for_member(st, user.id, org.name, &current) == RC_OK) {
+            status = keep_or_change_role(st, &auth, email, &user, &current, role);
             goto out;
         }
         const char *r = role ? role : created ? "admin" : "member";

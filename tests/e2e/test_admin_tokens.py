@@ -154,3 +154,25 @@ def test_admin_changes_from_another_process_take_effect_on_the_next_request(serv
     for _ in range(4):
         r = server.get("/v1/organizations", token=tok)
         assert r.status == 401 and r.body["code"] == "401", r
+
+
+def test_user_add_again_keeps_the_role_and_never_removes_the_last_admin(server):
+    """`make run` adds its demo user on every start: a second `user add` must not demote the
+    organization's admin; --role changes a role only through the last-admin rule."""
+    _, acme = ids(server)
+    role = "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id " \
+           "WHERE u.email = ? AND m.org_id = ?"
+    assert server.query(role, (ALICE, acme)) == [{"role": "admin"}]
+    p = server.user_add(ALICE, org="acme")
+    assert "already admin of organization acme" in p.stderr, p.stderr
+    assert server.query(role, (ALICE, acme)) == [{"role": "admin"}]
+    p = server.admin("user", "add", "--email", ALICE, "--org", "acme", "--role", "member",
+                     check=False)
+    assert p.returncode == 1 and "last admin of organization acme" in p.stderr, p.stderr
+    assert server.query(role, (ALICE, acme)) == [{"role": "admin"}]
+    server.user_add(BOB, org="acme", role="admin")
+    p = server.user_add(ALICE, org="acme", role="member")
+    assert "is now member of organization acme (was admin)" in p.stderr, p.stderr
+    assert server.query(role, (ALICE, acme)) == [{"role": "member"}]
+    ev = audit(server, "membership.role_changed")[-1]
+    assert json.loads(ev["detail"])["role"] == "member" and ev["org_id"] == acme
