@@ -276,8 +276,8 @@ static int route_matches(struct http_request *req, const char *pattern)
 }
 
 /* The route's authentication hook, then its handler. */
-static void run_route(struct http_request *req, struct http_response *res,
-                      const struct http_route *r)
+static void authenticate_and_handle(struct http_request *req, struct http_response *res,
+                                    const struct http_route *r)
 {
     const struct http_config *cfg = &req->srv->cfg;
     if ((r->flags & HTTP_ROUTE_AUTH) && cfg->authenticate && cfg->authenticate(req, res) != RC_OK)
@@ -294,7 +294,20 @@ static void run_route(struct http_request *req, struct http_response *res,
     r->handler(req, res);
 }
 
-static void dispatch(struct http_request *req, struct http_response *res)
+/* Run the matched route (req->route) inside the application's request bracket. */
+static void run_route(struct http_request *req, struct http_response *res)
+{
+    const struct http_config *cfg = &req->srv->cfg;
+    if (cfg->route_begin)
+        cfg->route_begin(cfg->app);
+    authenticate_and_handle(req, res, req->route);
+    if (cfg->route_end)
+        cfg->route_end(cfg->app);
+}
+
+/* Match req against the routes, once per request: the route (also left in req->route, its
+ * {params} filled), or NULL after putting 404, or 405 with Allow, into res. */
+static const struct http_route *match_route(struct http_request *req, struct http_response *res)
 {
     const struct http_config *cfg = &req->srv->cfg;
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
@@ -307,12 +320,7 @@ static void dispatch(struct http_request *req, struct http_response *res)
         if (strcmp(r->method, method) != 0)
             continue;
         req->route = r;
-        if (cfg->route_begin)
-            cfg->route_begin(cfg->app);
-        run_route(req, res, r);
-        if (cfg->route_end)
-            cfg->route_end(cfg->app);
-        return;
+        return r;
     }
     if (path_known) {
         char allow[128] = "";
@@ -325,9 +333,10 @@ static void dispatch(struct http_request *req, struct http_response *res)
         char msg[160];
         snprintf(msg, sizeof msg, "method %s not allowed here; allowed: %s", req->method, allow);
         http_error(req, res, RC_METHOD, msg);
-        return;
+        return NULL;
     }
     http_error(req, res, RC_NOT_FOUND, "no such endpoint");
+    return NULL;
 }
 
 static enum MHD_Result send_response(struct http_request *req, struct http_response *res)
@@ -528,21 +537,6 @@ static void response_init(struct http_response *res)
     res->header_count = 0;
 }
 
-/* 1 when the request's route is HTTP_ROUTE_SLOW (and slow-work threads exist). */
-static int wants_slow_thread(struct http_request *req)
-{
-    const struct http_config *cfg = &req->srv->cfg;
-    if (!req->srv->slow_count)
-        return 0;
-    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
-    for (size_t i = 0; i < cfg->route_count; i++) {
-        const struct http_route *r = &cfg->routes[i];
-        if (strcmp(r->method, method) == 0 && route_matches(req, r->pattern))
-            return (r->flags & HTTP_ROUTE_SLOW) != 0;
-    }
-    return 0;
-}
-
 /* Queue req for a slow-work thread, suspending its connection. RC_OK when queued; otherwise
  * the caller answers itself: RC_THROTTLED (the queue is full) or RC_UNAVAILABLE (stopping, or
  * no memory: the caller runs it inline). */
@@ -600,7 +594,7 @@ static void *slow_worker(void *arg)
         srv->slow_queued--;
         pthread_mutex_unlock(&srv->slow_lock);
         struct http_response *res = req->pending_res;
-        dispatch(req, res);
+        run_route(req, res);
         req->pending_res = NULL;
         req->slow_res = res; /* published to the connection thread by the resume's lock */
         MHD_resume_connection(req->conn);
@@ -705,18 +699,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->slow_res) /* back from a slow-work thread (MHD calls again after the resume) */
         return respond_slow(req);
-    if (req->body_too_large)
+    if (req->body_too_large) {
         http_error(req, &res, RC_TOO_LARGE, NULL);
-    else if (wants_slow_thread(req)) {
+    } else if (!match_route(req, &res)) {
+        /* 404 or 405, in res */
+    } else if ((req->route->flags & HTTP_ROUTE_SLOW) && srv->slow_count) {
         enum rc rc = slow_enqueue(req);
         if (rc == RC_OK)
             return MHD_YES; /* suspended until the answer is made */
         if (rc == RC_THROTTLED)
             slow_refuse(req, &res);
         else
-            dispatch(req, &res); /* stopping, or no memory: answer it here */
+            run_route(req, &res); /* stopping, or no memory: answer it here */
     } else {
-        dispatch(req, &res);
+        run_route(req, &res);
     }
     return respond(req, &res);
 }

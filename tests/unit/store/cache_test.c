@@ -399,3 +399,32 @@ Test(cache, no_lookup_after_a_revocation_sees_the_token_alive)
     cr_assert_eq(r.stale, 0, "%d lookups saw a revoked token alive", r.stale);
     cr_assert_eq(revoked_at(a, f.token.digest), 1700002000);
 }
+
+/* A generation file that cannot be made (here a directory stands in its way): the store still
+ * opens and answers, every read from the database, so nothing can be stale. */
+Test(cache, without_its_generation_file_the_store_works_uncached)
+{
+    if (pg_url)
+        cr_skip_test("the generation file is SQLite's");
+    char other[300], url[320], gen[340], err[256] = "";
+    snprintf(other, sizeof other, "%s/other.db", dir);
+    snprintf(gen, sizeof gen, "%s-generation", other);
+    cr_assert_eq(mkdir(gen, 0700), 0);
+    struct store *plain;
+    snprintf(url, sizeof url, "sqlite:%s", other);
+    cr_assert_eq(store_open(url, &plain, err, sizeof err), RC_OK, "%s", err);
+    int applied;
+    cr_assert_eq(store_migrate(plain, &applied, err, sizeof err), RC_OK, "%s", err);
+    struct store *saved = a;
+    a = plain; /* make_fixture writes through a */
+    struct fixture f = make_fixture();
+    a = saved;
+    cr_assert_null(plain->cache);
+    cr_assert_eq(revoked_at(plain, f.token.digest), 0);
+    struct store_user owner;
+    struct store_token tok;
+    cr_assert_eq(store_token_revoke(plain, f.user.id, f.token.id, 1700003000), RC_OK);
+    cr_assert_eq(store_token_lookup(plain, f.token.digest, &tok, &owner), RC_OK);
+    cr_assert_eq(tok.revoked_at, 1700003000);
+    store_close(plain);
+}
