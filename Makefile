@@ -17,13 +17,38 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -fstack-protector-strong $(WARN) \
            -MMD -MP
-CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/web lib/client cmd/pipecat)
+CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql
 LDFLAGS ?=
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
 CPPFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS))
 LDFLAGS += -fsanitize=address,undefined
 endif
+
+# --- layers ----------------------------------------------------------------------------------
+# Each directory compiles with the include paths of its own layer and the layers below it only,
+# so an #include that points up the map in ARCHITECTURE.md does not compile.
+LAYER_core    = lib/core
+LAYER_store   = $(LAYER_core) lib/store
+LAYER_http    = $(LAYER_core) lib/http
+LAYER_client  = $(LAYER_core) lib/client
+LAYER_auth    = $(LAYER_store) lib/auth
+LAYER_api     = $(LAYER_auth) lib/http lib/api
+LAYER_web     = $(LAYER_api) lib/web
+LAYER_pccd    = $(LAYER_web) cmd/pccd
+LAYER_pipecat = $(LAYER_client) cmd/pipecat
+# Tests reach into every layer.
+LAYER_tests   = $(LAYER_web) lib/client cmd/pipecat
+
+$(BUILD)/obj/lib/core/%.o:    LAYER_INC = $(LAYER_core)
+$(BUILD)/obj/lib/store/%.o:   LAYER_INC = $(LAYER_store)
+$(BUILD)/obj/lib/http/%.o:    LAYER_INC = $(LAYER_http)
+$(BUILD)/obj/lib/client/%.o:  LAYER_INC = $(LAYER_client)
+$(BUILD)/obj/lib/auth/%.o:    LAYER_INC = $(LAYER_auth)
+$(BUILD)/obj/lib/api/%.o:     LAYER_INC = $(LAYER_api)
+$(BUILD)/obj/lib/web/%.o:     LAYER_INC = $(LAYER_web)
+$(BUILD)/obj/cmd/pccd/%.o:    LAYER_INC = $(LAYER_pccd)
+$(BUILD)/obj/cmd/pipecat/%.o: LAYER_INC = $(LAYER_pipecat)
 
 # --- sources ---------------------------------------------------------------------------------
 CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
@@ -77,7 +102,7 @@ Q = $(if $(filter 1,$(V)),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(LAYER_INC)) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
@@ -121,7 +146,7 @@ UNIT_BINS  = $(patsubst tests/unit/%,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(LAYER_tests)) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
 	    -lcriterion $(PCCD_LIBS) -ldl
 
 unit: $(UNIT_BINS)
