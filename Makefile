@@ -90,10 +90,11 @@ LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
 
-PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
+PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lsystemd -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots
+.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install uninstall deb check-deb man \
+        browser screenshots
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -177,6 +178,7 @@ run: deps
 check: deps-test
 	$(MAKE) SAN=1 all unit
 	$(MAKE) fuzz-smoke
+	$(MAKE) check-deb
 	$(MAKE) SAN=1 browser
 	$(MAKE) SAN=1 e2e
 	$(MAKE) SAN=1 e2e-pg
@@ -219,11 +221,54 @@ fuzz-smoke:
 bench: all
 	sh bench/run.sh $(BUILD)
 
-PREFIX ?= /usr/local
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/pccd $(BUILD)/pipecat $(DESTDIR)$(PREFIX)/bin/
-	ln -sf pipecat $(DESTDIR)$(PREFIX)/bin/pcc
+# --- installing and packaging ------------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binaries, the systemd unit (its paths set to
+# PREFIX), pccd's settings file and the docs; make uninstall removes exactly those files.
+PREFIX  ?= /usr/local
+BINDIR   = $(PREFIX)/bin
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DOCDIR   = $(PREFIX)/share/doc/pcc
+MANDIR   = $(PREFIX)/share/man/man1
+INSTALLED = $(BINDIR)/pccd $(BINDIR)/pipecat $(BINDIR)/pcc $(UNITDIR)/pccd.service \
+            $(SYSCONFDIR)/default/pccd $(DOCDIR)/README.md $(DOCDIR)/LICENSE \
+            $(MANDIR)/pccd.1 $(MANDIR)/pipecat.1 $(MANDIR)/pcc.1
+
+# Manual pages from the programs' own --help and --version (help2man), so they say what the
+# binaries say.
+MAN_PAGES = $(BUILD)/man/pccd.1 $(BUILD)/man/pipecat.1
+MAN_NAME_pccd    = pcc server: self-hosted Pipecat Cloud API, dashboard and agent runtime
+MAN_NAME_pipecat = Pipecat Cloud command-line client (also installed as pcc)
+$(BUILD)/man/%.1: $(BUILD)/%
+	@mkdir -p $(dir $@)
+	$(Q)help2man -N --no-discard-stderr -n "$(MAN_NAME_$*)" -o $@ $<
+man: $(MAN_PAGES)
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
+	echo ".so man1/pipecat.1" > $(DESTDIR)$(MANDIR)/pcc.1
+	install -m 0755 $(BUILD)/pccd $(BUILD)/pipecat $(DESTDIR)$(BINDIR)/
+	ln -sf pipecat $(DESTDIR)$(BINDIR)/pcc
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/pccd.service.in > $(DESTDIR)$(UNITDIR)/pccd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pccd.service
+	install -m 0644 packaging/pccd.default $(DESTDIR)$(SYSCONFDIR)/default/pccd
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# make deb: build/pcc_VERSION_ARCH.deb from release binaries (never the sanitizer build).
+deb:
+	$(MAKE) SAN=0 all
+	sh scripts/deb.sh build
+
+# The package is lintian clean and installs with apt on a clean Debian 12 (tests/package/).
+check-deb: deb
+	lintian --fail-on error,warning --tag-display-limit 0 build/pcc_*.deb
+	sh tests/package/deb_test.sh build/pcc_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

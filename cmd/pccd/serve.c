@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 
 #include "api.h"
 #include "web.h"
@@ -403,10 +404,13 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "pccd %s listening on %s://%s:%u\n", PCCD_VERSION, scheme, host,
             http_server_port(srv));
     fflush(stderr);
+    /* systemd's Type=notify: ready once the address is printed (no-op without NOTIFY_SOCKET). */
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s://%s:%u", scheme, host, http_server_port(srv));
 
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received signal %d, stopping", sig);
+    sd_notify(0, "STOPPING=1");
     if (housekeeping)
         housekeeping_stop(&hk);
     http_server_stop(srv);
