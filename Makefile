@@ -54,7 +54,8 @@ $(BUILD)/obj/cmd/pipecat/%.o: LAYER_INC = $(LAYER_pipecat)
 CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
              lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c \
              lib/core/httpparse.c lib/core/form.c
-STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c
+STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c \
+             lib/store/backup.c
 HTTP_SRC   = lib/http/server.c lib/http/tls.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
              lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c lib/auth/orgadmin.c
@@ -65,7 +66,7 @@ WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/toke
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
              lib/web/orgtokens.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
-PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
+PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c cmd/pccd/backup.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
