@@ -305,11 +305,25 @@ static void run_route(struct http_request *req, struct http_response *res)
         cfg->route_end(cfg->app);
 }
 
+/* 1 when s holds a control byte (C0 or DEL; unescape() turns an escaped one into DEL). */
+static int has_control_byte(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
 /* Match req against the routes, once per request: the route (also left in req->route, its
- * {params} filled), or NULL after putting 404, or 405 with Allow, into res. */
+ * {params} filled), or NULL after putting 404, or 405 with Allow, or 400 for a path with a
+ * control byte (no route or handler ever sees one), into res. */
 static const struct http_route *match_route(struct http_request *req, struct http_response *res)
 {
     const struct http_config *cfg = &req->srv->cfg;
+    if (has_control_byte(req->path)) {
+        http_error(req, res, RC_INVALID, "the request path contains a control character");
+        return NULL;
+    }
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     int path_known = 0;
     for (size_t i = 0; i < cfg->route_count; i++) {
@@ -834,6 +848,40 @@ static enum rc watchdog_start(struct http_server *srv)
     return RC_OK;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* MHD's unescaping of the path and of query arguments (%XX; a bad escape stays as it is),
+ * except that an escaped control byte decodes to DEL: a %00 cannot cut a path parameter short
+ * ("secrets/victimset%00.x" acting on "victimset") and %0a cannot reach a log as a line end;
+ * match_route refuses a path holding DEL like any other control byte. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *r = s; *r;) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0) {
+            unsigned char c = (unsigned char)(hi << 4 | lo);
+            *w++ = (char)(c < 0x20 ? 0x7f : c);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     const struct http_server *srv = cls;
@@ -943,7 +991,7 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
         cfg->max_per_ip ? cfg->max_per_ip : 256u, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->timeout_seconds ? cfg->timeout_seconds : 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv, MHD_OPTION_END);
     if (srv->daemon)
         slow_start(srv, cpus);
     if (!srv->daemon) {
