@@ -409,13 +409,95 @@ static enum MHD_Result respond(struct http_request *req, struct http_response *r
     return ok;
 }
 
-static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-                                       const char *value)
+/* What one pass over a request's header lines finds about its framing (RFC 9112 6.3). */
+struct framing {
+    size_t bytes;           /* the header block's size, about */
+    unsigned host, cl, te;  /* Host, Content-Length, Transfer-Encoding lines */
+    const char *cl_value;   /* the first Content-Length */
+    int cl_conflict;        /* Content-Length lines that disagree, or one that is not digits */
+    int te_unknown;         /* a Transfer-Encoding other than exactly "chunked" */
+    int bad_name, bad_value; /* a name that is no token; a value with a control byte */
+};
+
+static int is_token_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c);
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    size_t *total = cls;
-    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    struct framing *f = cls;
+    f->bytes += key_size + value_size + 4;
+    for (size_t i = 0; i < key_size; i++)
+        if (!is_token_char((unsigned char)key[i]))
+            f->bad_name = 1;
+    if (key_size == 0)
+        f->bad_name = 1;
+    for (size_t i = 0; i < value_size; i++)
+        if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+            f->bad_value = 1;
+    if (key_size == 4 && strcasecmp(key, "Host") == 0) {
+        f->host++;
+    } else if (key_size == 14 && strcasecmp(key, "Content-Length") == 0) {
+        if (!value || !all_digits(value) || (f->cl && strcmp(value, f->cl_value) != 0))
+            f->cl_conflict = 1;
+        if (!f->cl++)
+            f->cl_value = value;
+    } else if (key_size == 17 && strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->te++;
+        if (!value || strcasecmp(value, "chunked") != 0)
+            f->te_unknown = 1;
+    }
     return MHD_YES;
+}
+
+/* The framing rules of RFC 9112 (sections 3.2, 5 and 6.3) that libmicrohttpd 0.9.75 does not
+ * apply itself: RC_OK, or the failure with its message. A request that fails gets its answer
+ * before its body is read and its connection closed, so nothing after it on the connection is
+ * read as a request. */
+static enum rc check_framing(const struct framing *f, const char *version, const char **msg)
+{
+    if (f->bad_name) {
+        *msg = "malformed header field name (whitespace before the colon?)";
+        return RC_INVALID;
+    }
+    if (f->bad_value) {
+        *msg = "a header field value contains a control character";
+        return RC_INVALID;
+    }
+    if (f->host > 1 || (f->host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)) {
+        *msg = "an HTTP/1.1 request needs exactly one Host header";
+        return RC_INVALID;
+    }
+    if (f->te && f->cl) {
+        *msg = "a request may not have both Transfer-Encoding and Content-Length";
+        return RC_INVALID;
+    }
+    if (f->te > 1) {
+        *msg = "more than one Transfer-Encoding header";
+        return RC_INVALID;
+    }
+    if (f->te_unknown) {
+        *msg = "the only transfer coding supported is chunked";
+        return RC_NOT_IMPLEMENTED;
+    }
+    if (f->cl_conflict) {
+        *msg = "invalid or conflicting Content-Length headers";
+        return RC_INVALID;
+    }
+    return RC_OK;
 }
 
 /* Keep the value of the last X-Forwarded-For header line seen. */
@@ -657,7 +739,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     struct http_server *srv = cls;
     struct http_request *req = *con_cls;
     struct http_response res; /* headers[] is filled up to header_count only */
@@ -681,17 +762,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         *con_cls = req;
-        size_t header_bytes = strlen(url);
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
-        if (header_bytes > HTTP_MAX_HEADER_BYTES || strlen(url) >= HTTP_MAX_PATH) {
+        struct framing f = {.bytes = strlen(url)};
+        MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &f);
+        if (f.bytes > HTTP_MAX_HEADER_BYTES || strlen(url) >= HTTP_MAX_PATH) {
             http_error(req, &res, RC_HEADERS_TOO_LARGE, NULL);
             return respond(req, &res);
         }
-        const char *clen = http_header(req, "Content-Length");
-        if (clen) {
+        const char *why = NULL;
+        enum rc rc = check_framing(&f, version, &why);
+        if (rc != RC_OK) {
+            http_add_header(&res, "Connection", "close");
+            http_error(req, &res, rc, why);
+            return respond(req, &res);
+        }
+        if (f.cl) {
             char *end;
             errno = 0;
-            unsigned long long n = strtoull(clen, &end, 10);
+            unsigned long long n = strtoull(f.cl_value, &end, 10);
             if (errno || *end || n > HTTP_MAX_BODY_BYTES) {
                 char msg[96];
                 snprintf(msg, sizeof msg, "request body too large: at most %zu bytes",
