@@ -211,6 +211,23 @@ def check_request_deadline(srv, tls):
 def test_each_request_must_arrive_whole_within_the_deadline(make_server):
     srv = make_server(serve_args=["--request-timeout", "3", "--timeout", "20"])
     check_request_deadline(srv, tls=False)
+    # The body counts too: whole headers, then a body trickling in a byte at a time.
+    s = connect(srv, tls=False)
+    start = time.monotonic()
+    s.sendall(b"POST /v1/nothing HTTP/1.1\r\nHost: pcc.test\r\nContent-Length: 100\r\n\r\n")
+    took = None
+    while time.monotonic() - start < 10:
+        time.sleep(0.25)
+        try:
+            s.sendall(b"x")
+        except OSError:
+            took = time.monotonic() - start
+            break
+        if closed_by_peer(s):
+            took = time.monotonic() - start
+            break
+    s.close()
+    assert took is not None and 2.9 <= took <= 5.0, took
 
 
 def test_each_keep_alive_request_over_tls_has_the_deadline(make_server, pki):  # noqa: F811
