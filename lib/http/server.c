@@ -511,6 +511,10 @@ static enum rc check_framing(const struct framing *f, const char *version, const
         *msg = "a request may not have both Transfer-Encoding and Content-Length";
         return RC_INVALID;
     }
+    if (f->te && strcmp(version, MHD_HTTP_VERSION_1_1) != 0) {
+        *msg = "Transfer-Encoding needs HTTP/1.1";
+        return RC_INVALID;
+    }
     if (f->te > 1) {
         *msg = "more than one Transfer-Encoding header";
         return RC_INVALID;

@@ -72,6 +72,9 @@ BAD_REQUESTS = {
     "two transfer-encodings":
         b"POST /healthz HTTP/1.1\r\nHost: pcc.test\r\nTransfer-Encoding: chunked\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "transfer-encoding in HTTP/1.0":
+        b"POST /healthz HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n"
+        b"\r\n0\r\n\r\n",
     "transfer-encoding with whitespace before the colon":
         b"POST /healthz HTTP/1.1\r\nHost: pcc.test\r\nTransfer-Encoding : chunked\r\n\r\n"
         b"0\r\n\r\n",
