@@ -180,8 +180,8 @@ static void end_request_view(void *app) { store_request_end(((struct api_app *)a
 int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
-           OPT_PERIP, OPT_TIMEOUT, OPT_REQ_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS, OPT_TEST_CLOCK,
-           OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY };
+           OPT_PERIP, OPT_TIMEOUT, OPT_REQ_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS,
+           OPT_TEST_CLOCK, OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},

@@ -34,12 +34,14 @@ struct log_case {
 
 static const struct log_case log_cases[] = {
     {"GET /v1/organizations 200", "GET /v1/organizations 200"},
-    {"GET /a\n2026-01-01T00:00:00.000Z info forged", "GET /a\\x0a2026-01-01T00:00:00.000Z info forged"},
+    {"GET /a\n2026-01-01T00:00:00.000Z info forged",
+     "GET /a\\x0a2026-01-01T00:00:00.000Z info forged"},
     {"cr\r lf\n tab\t", "cr\\x0d lf\\x0a tab\\x09"},
     {"esc \x1b[31mred", "esc \\x1b[31mred"},
     {"del \x7f", "del \\x7f"},
     {"back\\slash", "back\\\\slash"},
-    {"d\xc3\xa9ploiement \xe2\x9c\x93 \xf0\x9f\x9a\x80", "d\xc3\xa9ploiement \xe2\x9c\x93 \xf0\x9f\x9a\x80"},
+    {"d\xc3\xa9ploiement \xe2\x9c\x93 \xf0\x9f\x9a\x80",
+     "d\xc3\xa9ploiement \xe2\x9c\x93 \xf0\x9f\x9a\x80"},
     {"c1 \xc2\x9b" "2J", "c1 \\xc2\\x9b2J"},    /* CSI as a C1 control */
     {"raw \x9b" "2J", "raw \\x9b2J"},           /* CSI as a lone byte */
     {"overlong \xc0\xaf", "overlong \\xc0\\xaf"},
