@@ -47,11 +47,11 @@ enum conn_state {
 struct conn_track {
     struct conn_track *prev, *next;
     int fd;
-    int cut;   /* shut down by the watchdog or the shedding; closing */
+    int cut; /* shut down by the watchdog or the shedding; closing */
     atomic_int first; /* still on the connection's first request (its TLS handshake included) */
     atomic_int state;
-    atomic_llong since;         /* CLOCK_MONOTONIC milliseconds the state began */
-    atomic_ullong bytes_seen;   /* CONN_IDLE: tcpi_bytes_received when it began */
+    atomic_llong since;       /* CLOCK_MONOTONIC milliseconds the state began */
+    atomic_ullong bytes_seen; /* CONN_IDLE: tcpi_bytes_received when it began */
 };
 
 struct http_server {
@@ -67,7 +67,7 @@ struct http_server {
     unsigned live;              /* tracked and not cut */
     unsigned shed_above;        /* shed the slowest incomplete connection past this many */
     long long request_ms, first_ms; /* deadlines: any request; a TLS connection's first */
-    atomic_uint shed_count, cut_count; /* since the watchdog last logged */
+    atomic_uint shed_count;     /* since the watchdog last logged */
     pthread_t watchdog;
     int watchdog_running;
     int wake_ready; /* track_wake initialised */
