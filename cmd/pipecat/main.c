@@ -239,7 +239,8 @@ const struct command cli_commands[] = {
     {"secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
      "usage: %s secrets unset NAME KEY [-s] [-o ORG]\n\n"
      "Remove KEY from secret set NAME. A set holds at least one key: removing its last key\n"
-     "deletes the set. Asks to confirm unless --skip (needed without a terminal).\n" H_OPTS "  -s, --skip               do not ask for confirmation\n" H_ORG
+     "deletes the set. Asks to confirm unless --skip (needed without a terminal).\n" H_OPTS
+     "  -s, --skip               do not ask for confirmation\n" H_ORG
      H_JSON H_HELP},
     {"secrets", "delete", cmd_secrets_delete, "delete a secret set",
      "usage: %s secrets delete NAME [-s] [-o ORG]\n\n"

@@ -153,10 +153,8 @@ enum rc auth_daily_keys_seal_legacy(struct store *st, const struct digest_key *s
     *count_out = 0;
     enum rc rc = store_daily_keys_legacy(st, &list, &count);
     for (size_t i = 0; rc == RC_OK && i < count; i++) {
-        if ((rc = auth_daily_key_seal(server, list[i].key, sealed)) == RC_INVALID)
-            rc = RC_OK; /* longer than any key pccd accepted: left for `pccd org daily-key` */
-        else if (rc == RC_OK) {
-            rc = store_daily_key_seal_legacy(st, list[i].org_id, list[i].key, sealed);
+        if ((rc = auth_daily_key_seal(server, list[i].key, sealed)) == RC_OK) {
+            rc = store_daily_key_seal_legacy(st, list[i].org_id, sealed);
             if (rc == RC_OK)
                 (*count_out)++;
             else if (rc == RC_NOT_FOUND) /* sealed by another process, or replaced */

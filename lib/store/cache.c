@@ -442,9 +442,8 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
     X(org_create, (struct store * st, struct store_org * org), (st, org))                      \
     X(org_set_daily_key, (struct store * st, const char *org_id, const char *sealed),          \
       (st, org_id, sealed))                                                                    \
-    X(daily_key_seal_legacy,                                                                   \
-      (struct store * st, const char *org_id, const char *legacy, const char *sealed),         \
-      (st, org_id, legacy, sealed))                                                            \
+    X(daily_key_seal_legacy, (struct store * st, const char *org_id, const char *sealed),      \
+      (st, org_id, sealed))                                                                    \
     X(membership_put,                                                                          \
       (struct store * st, const char *user_id, const char *org_id, const char *role,           \
        int64_t now),                                                                           \

@@ -1986,12 +1986,10 @@ static enum rc s_daily_keys_legacy(struct store *st_, struct store_legacy_daily_
                      (void **)list, count);
 }
 
-static enum rc s_daily_key_seal_legacy(struct store *st_, const char *org_id, const char *legacy,
-                                       const char *sealed)
+static enum rc s_daily_key_seal_legacy(struct store *st_, const char *org_id, const char *sealed)
 {
     SELF;
     struct params p = two_texts(org_id, sealed);
-    add_text(&p, legacy);
     return run_changing(s, Q_DAILY_LEGACY_SEAL, &p);
 }
 

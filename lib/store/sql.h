@@ -233,10 +233,10 @@
 #define SEALED_DAILY_KEY_SQL_TABLE(X)                                                          \
     X(Q_DAILY_LEGACY_LIST, READ,                                                               \
       "SELECT id, daily_api_key_legacy FROM organizations WHERE daily_api_key_legacy <> '' "   \
-      "ORDER BY id")                                                                           \
+      "AND length(daily_api_key_legacy) <= 255 ORDER BY id")                                   \
     X(Q_DAILY_LEGACY_SEAL, WRITE,                                                              \
       "UPDATE organizations SET daily_api_key = $2, daily_api_key_legacy = '' "                \
-      "WHERE id = $1 AND daily_api_key_legacy = $3 AND daily_api_key_legacy <> ''")            \
+      "WHERE id = $1 AND daily_api_key_legacy <> ''")                                          \
     X(Q_SET_STAMP, WRITE, "UPDATE secret_sets SET updated_at = $2 WHERE id = $1")              \
     X(Q_SET_DELETE_IF_EMPTY, WRITE,                                                            \
       "DELETE FROM secret_sets WHERE id = $1 "                                                 \

@@ -1745,14 +1745,12 @@ static enum rc s_daily_keys_legacy(struct store *st_, struct store_legacy_daily_
     return fetch_all(s, c, st, sizeof **list, legacy_daily_key_reader, (void **)list, count);
 }
 
-static enum rc s_daily_key_seal_legacy(struct store *st_, const char *org_id, const char *legacy,
-                                       const char *sealed)
+static enum rc s_daily_key_seal_legacy(struct store *st_, const char *org_id, const char *sealed)
 {
     SELF;
     PREPARE(Q_DAILY_LEGACY_SEAL);
     bind_text(st, 1, org_id);
     bind_text(st, 2, sealed);
-    bind_text(st, 3, legacy);
     return run_changing(s, c, st);
 }
 

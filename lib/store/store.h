@@ -482,12 +482,12 @@ struct store_ops {
 
     /* Daily API keys an earlier pccd stored in plaintext, set aside by migration 0010 until
      * they are sealed: list them (free with store_free_list; wipe the keys first), and replace
-     * one by its sealed form, which RC_NOT_FOUND refuses once the row no longer holds that
-     * plaintext (another process sealed it, or a new key was set meanwhile). */
+     * one by its sealed form, which RC_NOT_FOUND refuses once the row holds no plaintext any
+     * more (another process sealed it, or org_set_daily_key set a new key meanwhile); the
+     * plaintext is not sent back to the database to say which. */
     enum rc (*daily_keys_legacy)(struct store *st, struct store_legacy_daily_key **list,
                                  size_t *count);
-    enum rc (*daily_key_seal_legacy)(struct store *st, const char *org_id, const char *legacy,
-                                     const char *sealed);
+    enum rc (*daily_key_seal_legacy)(struct store *st, const char *org_id, const char *sealed);
 };
 
 struct store_cache;

@@ -1304,8 +1304,8 @@ Test(store, daily_keys_left_in_plaintext_are_replaced_once)
     for (size_t i = 0; i < n; i++)
         cr_assert_str_neq(list[i].org_id, o.id);
     store_free_list(list);
-    cr_assert_eq(store_daily_key_seal_legacy(st, o.id, "", "n:c"), RC_NOT_FOUND);
-    cr_assert_eq(store_daily_key_seal_legacy(st, o.id, "dk_plain", "n:c"), RC_NOT_FOUND);
+    cr_assert_eq(store_daily_key_seal_legacy(st, o.id, "n:c"), RC_NOT_FOUND);
+    cr_assert_eq(store_daily_key_seal_legacy(st, "org_missing", "n:c"), RC_NOT_FOUND);
     struct store_org got;
     cr_assert_eq(store_org_by_name(st, o.name, &got), RC_OK);
     cr_assert_str_eq(got.daily_key_sealed, "", "nothing was written");
