@@ -82,6 +82,19 @@ int open_backend(struct pccd_settings *s, struct store **st, struct digest_key *
     }
     if (applied)
         fprintf(stderr, "pccd: applied %d migration(s)\n", applied);
+    /* Migration 0010 set aside the Daily API keys an earlier pccd stored in plaintext; only
+     * a process holding the server secret can seal them, so every command does it here. */
+    int sealed = 0;
+    if ((rc = auth_daily_keys_seal_legacy(*st, key, &sealed)) != RC_OK) {
+        fprintf(stderr, "pccd: cannot seal the stored Daily API keys: %s\n", (*st)->last_error);
+        sodium_memzero(key, sizeof *key);
+        store_close(*st);
+        *st = NULL;
+        return 1;
+    }
+    if (sealed)
+        fprintf(stderr, "pccd: sealed %d Daily API key(s) stored in plaintext by an earlier "
+                "version\n", sealed);
     return 0;
 }
 
@@ -512,14 +525,21 @@ static int org_daily_key(int argc, char **argv)
     }
     struct store *st;
     struct digest_key key;
-    if (open_backend(&s, &st, &key))
+    char sealed[STORE_SEALED_SIZE] = "";
+    if (open_backend(&s, &st, &key)) {
+        sodium_memzero(keybuf, sizeof keybuf);
         return 1;
+    }
+    /* Stored sealed under the server secret, never in plaintext. */
+    enum rc rc = auth_daily_key_seal(&key, keybuf, sealed);
     sodium_memzero(&key, sizeof key);
+    sodium_memzero(keybuf, sizeof keybuf);
     struct store_org org;
     int status = 1;
-    enum rc rc = store_org_by_name(st, slug, &org);
     if (rc == RC_OK)
-        rc = store_org_set_daily_key(st, org.id, keybuf);
+        rc = store_org_by_name(st, slug, &org);
+    if (rc == RC_OK)
+        rc = store_org_set_daily_key(st, org.id, sealed);
     if (rc == RC_NOT_FOUND)
         die_msg("org daily-key", "no organization '%s'", slug);
     else if (rc != RC_OK)

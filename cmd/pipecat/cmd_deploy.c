@@ -18,8 +18,8 @@
 struct deploy {
     const char *name, *image, *build_id, *credentials, *secret_set, *region, *profile;
     const char *audio_filter, *websocket_auth;
-    int enable_krisp, force;
-    int has_min, has_max, has_msd;
+    int enable_krisp, force, no_credentials;
+    int has_min, has_max, has_msd, has_krisp; /* has_krisp: enable_krisp was given */
     long min_agents, max_agents, max_session_duration;
 };
 
@@ -38,7 +38,10 @@ static void sleep_seconds(double s)
     nanosleep(&ts, NULL);
 }
 
-static json_t *payload(const struct deploy *d)
+/* The request body. A create sends the reference client's payload; an update sends only what
+ * the options and the deploy file give, and the server keeps everything else as it is
+ * (--no-credentials sends null, which removes the image pull secret). */
+static json_t *payload(const struct deploy *d, int update)
 {
     json_t *p = json_pack("{s:s}", "serviceName", d->name);
     if (d->build_id)
@@ -47,20 +50,29 @@ static json_t *payload(const struct deploy *d)
         json_object_set_new(p, "image", json_string(d->image));
     if (d->credentials)
         json_object_set_new(p, "imagePullSecretSet", json_string(d->credentials));
+    else if (update && d->no_credentials)
+        json_object_set_new(p, "imagePullSecretSet", json_null());
     if (d->secret_set)
         json_object_set_new(p, "secretSet", json_string(d->secret_set));
     if (d->region)
         json_object_set_new(p, "region", json_string(d->region));
-    json_t *scaling = json_pack("{s:I}", "minAgents", (json_int_t)(d->has_min ? d->min_agents : 0));
+    json_t *scaling = json_object();
+    if (d->has_min || !update)
+        json_object_set_new(scaling, "minAgents", json_integer(d->has_min ? d->min_agents : 0));
     if (d->has_max)
         json_object_set_new(scaling, "maxAgents", json_integer(d->max_agents));
-    json_object_set_new(p, "autoScaling", scaling);
-    json_object_set_new(p, "enableKrisp", json_boolean(d->enable_krisp));
+    if (json_object_size(scaling))
+        json_object_set_new(p, "autoScaling", scaling);
+    else
+        json_decref(scaling);
+    if (d->has_krisp || !update)
+        json_object_set_new(p, "enableKrisp", json_boolean(d->enable_krisp));
     if (d->profile)
         json_object_set_new(p, "agentProfile", json_string(d->profile));
-    json_object_set_new(p, "krispViva", d->audio_filter
-                                            ? json_pack("{s:s}", "audioFilter", d->audio_filter)
-                                            : json_object());
+    if (d->audio_filter)
+        json_object_set_new(p, "krispViva", json_pack("{s:s}", "audioFilter", d->audio_filter));
+    else if (!update)
+        json_object_set_new(p, "krispViva", json_object());
     if (d->force)
         json_object_set_new(p, "forceRedeploy", json_true());
     if (d->websocket_auth)
@@ -294,35 +306,96 @@ static void plan_line(struct cli *cli, const char *label, const char *value)
     out_field(cli, l, value);
 }
 
-static void show_plan(struct cli *cli, const struct session *s, const struct deploy *d,
-                      int exists, const char *default_region)
+/* "unchanged (VALUE)" for a field an update leaves as it is. */
+static const char *unchanged(char *buf, size_t size, const char *value)
 {
-    char buf[256];
-    printf("%s agent '%s' in organization '%s':\n", exists ? "Update" : "Create", d->name, s->org);
+    snprintf(buf, size, "unchanged (%s)", value && *value ? value : "none");
+    return buf;
+}
+
+/* current: the agent's status when it exists (an update), else NULL. */
+static void show_plan(struct cli *cli, const struct session *s, const struct deploy *d,
+                      const json_t *current, const char *default_region)
+{
+    char buf[256], num[32];
+    const json_t *spec = json_object_get(
+        json_object_get(json_object_get(current, "deployment"), "manifest"), "spec");
+    const json_t *scaling = json_object_get(current, "autoScaling");
+    printf("%s agent '%s' in organization '%s':\n", current ? "Update" : "Create", d->name,
+           s->org);
     if (d->build_id)
         plan_line(cli, "Build", d->build_id);
     else
         plan_line(cli, "Image", d->image);
     if (d->region) {
         plan_line(cli, "Region", d->region);
-    } else if (!exists) {
+    } else if (!current) {
         snprintf(buf, sizeof buf, "%s (the organization's default)",
                  default_region ? default_region : "?");
         plan_line(cli, "Region", buf);
     }
-    plan_line(cli, "Image pull secret", d->credentials ? d->credentials : "none (public image)");
-    plan_line(cli, "Secret set", d->secret_set ? d->secret_set : "none");
-    snprintf(buf, sizeof buf, "%ld", d->has_min ? d->min_agents : 0);
+    if (d->credentials)
+        plan_line(cli, "Image pull secret", d->credentials);
+    else if (current && !d->no_credentials)
+        plan_line(cli, "Image pull secret",
+                  unchanged(buf, sizeof buf,
+                            json_string_value(json_object_get(spec, "imagePullSecretName"))));
+    else
+        plan_line(cli, "Image pull secret", "none (public image)");
+    if (d->secret_set)
+        plan_line(cli, "Secret set", d->secret_set);
+    else
+        plan_line(cli, "Secret set",
+                  current ? unchanged(buf, sizeof buf,
+                                      json_string_value(json_array_get(
+                                          json_object_get(spec, "envFromSecretNames"), 0)))
+                          : "none");
+    if (d->has_min || !current) {
+        snprintf(buf, sizeof buf, "%ld", d->has_min ? d->min_agents : 0);
+    } else {
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(scaling, "minReplicas")));
+        unchanged(buf, sizeof buf, num);
+    }
     plan_line(cli, "Min agents", buf);
-    if (d->has_max)
+    if (d->has_max) {
         snprintf(buf, sizeof buf, "%ld", d->max_agents);
-    plan_line(cli, "Max agents", d->has_max ? buf : "server default");
-    plan_line(cli, "Profile", d->profile ? d->profile : "server default (agent-1x)");
-    if (d->has_msd)
+    } else if (current) {
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(scaling, "maxReplicas")));
+        unchanged(buf, sizeof buf, num);
+    } else {
+        snprintf(buf, sizeof buf, "server default");
+    }
+    plan_line(cli, "Max agents", buf);
+    if (d->profile)
+        plan_line(cli, "Profile", d->profile);
+    else
+        plan_line(cli, "Profile",
+                  current ? unchanged(buf, sizeof buf,
+                                      json_string_value(json_object_get(current, "agentProfile")))
+                          : "server default (agent-1x)");
+    if (d->has_msd) {
         snprintf(buf, sizeof buf, "%lds", d->max_session_duration);
-    plan_line(cli, "Max session duration", d->has_msd ? buf : "server default (7200s)");
-    snprintf(buf, sizeof buf, "Enabled (%s)", d->audio_filter ? d->audio_filter : "");
-    plan_line(cli, "Krisp VIVA", d->audio_filter ? buf : "Disabled");
+    } else if (current) {
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT "s",
+                 json_integer_value(json_object_get(current, "maxSessionDuration")));
+        unchanged(buf, sizeof buf, num);
+    } else {
+        snprintf(buf, sizeof buf, "server default (7200s)");
+    }
+    plan_line(cli, "Max session duration", buf);
+    const char *filter = json_string_value(
+        json_object_get(json_object_get(current, "krispViva"), "audioFilter"));
+    if (d->audio_filter) {
+        snprintf(buf, sizeof buf, "Enabled (%s)", d->audio_filter);
+    } else if (current) {
+        snprintf(num, sizeof num, "Enabled (%s)", filter ? filter : "");
+        unchanged(buf, sizeof buf, filter ? num : "Disabled");
+    } else {
+        snprintf(buf, sizeof buf, "Disabled");
+    }
+    plan_line(cli, "Krisp VIVA", buf);
     if (d->enable_krisp)
         plan_line(cli, "Krisp (deprecated)", "enabled");
     if (d->websocket_auth)
@@ -392,6 +465,7 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
     d.audio_filter = audio_filter ? audio_filter : dc.audio_filter;
     d.websocket_auth = dc.websocket_auth;
     d.enable_krisp = enable_krisp || (dc.has_enable_krisp && dc.enable_krisp);
+    d.has_krisp = enable_krisp || dc.has_enable_krisp;
     d.force = force;
     if (force)
         yes = 1;
@@ -465,6 +539,7 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
     }
     if (no_credentials)
         d.credentials = NULL;
+    d.no_credentials = no_credentials;
     if (d.enable_krisp)
         out_warn(cli, "--enable-krisp is deprecated: use --krisp-viva-audio-filter tel|pro");
     long timeout = DEFAULT_TIMEOUT;
@@ -503,12 +578,11 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
         goto out;
     /* The agent's region: an existing agent keeps its own. */
     char agent_region[128] = "";
-    const char *current = json_string_value(
-        json_object_get(json_object_get(r.body, "body"), "region"));
+    const json_t *current_status = exists ? json_object_get(r.body, "body") : NULL;
+    const char *current = json_string_value(json_object_get(current_status, "region"));
     snprintf(agent_region, sizeof agent_region, "%s",
              exists && current ? current : d.region ? d.region
                                                      : default_region ? default_region : "");
-    client_reply_release(&r);
     const char *target = agent_region[0] ? agent_region : NULL;
     if (d.secret_set && (status = check_secret_set(&s, d.secret_set, target)) != EXIT_OK)
         goto out;
@@ -517,15 +591,15 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
         goto out;
 
     if (!cli->json)
-        show_plan(cli, &s, &d, exists, default_region);
-    if (!d.credentials && !d.build_id && !no_credentials && !yes)
+        show_plan(cli, &s, &d, current_status, default_region);
+    if (!d.credentials && !d.build_id && !no_credentials && !yes && !exists)
         out_warn(cli, "no image pull secret: the image must be public (--no-credentials says "
                       "so; --credentials NAME names a secret)");
     if ((status = confirm_unless(cli, yes, "--yes", 1, "%s agent '%s'?",
                                  exists ? "Update" : "Deploy", d.name)) != EXIT_OK)
         goto out;
 
-    body = payload(&d);
+    body = payload(&d, exists);
     if ((status = org_path(&s, path, sizeof path, "services", NULL)) != EXIT_OK ||
         (status = org_call(&s, exists ? "PUT" : "POST", path, body, &done)) != EXIT_OK)
         goto out;

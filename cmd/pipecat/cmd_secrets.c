@@ -549,10 +549,16 @@ int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
     }
     if (status != EXIT_OK)
         goto out;
-    if (cli->json)
-        out_json(json_pack("{s:s, s:s, s:b}", "name", pos[0], "key", pos[1], "deleted", 1));
-    else
+    /* The server deletes a set with its last key (it never keeps an empty one). */
+    int set_deleted = json_is_true(json_object_get(r.body, "setDeleted"));
+    if (cli->json) {
+        out_json(json_pack("{s:s, s:s, s:b, s:b}", "name", pos[0], "key", pos[1], "deleted", 1,
+                           "setDeleted", set_deleted));
+    } else {
         printf("Secret '%s' deleted successfully from secret set '%s'\n", pos[1], pos[0]);
+        if (set_deleted)
+            printf("It was the last key: secret set '%s' has been deleted\n", pos[0]);
+    }
 out:
     client_reply_release(&r);
     session_close(&s);

@@ -238,8 +238,9 @@ const struct command cli_commands[] = {
      "  -r, --region REGION      only those in REGION\n" H_ORG H_JSON H_HELP},
     {"secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
      "usage: %s secrets unset NAME KEY [-s] [-o ORG]\n\n"
-     "Remove KEY from secret set NAME. Asks to confirm unless --skip (needed without a\n"
-     "terminal).\n" H_OPTS "  -s, --skip               do not ask for confirmation\n" H_ORG
+     "Remove KEY from secret set NAME. A set holds at least one key: removing its last key\n"
+     "deletes the set. Asks to confirm unless --skip (needed without a terminal).\n" H_OPTS
+     "  -s, --skip               do not ask for confirmation\n" H_ORG
      H_JSON H_HELP},
     {"secrets", "delete", cmd_secrets_delete, "delete a secret set",
      "usage: %s secrets delete NAME [-s] [-o ORG]\n\n"
@@ -318,12 +319,15 @@ const struct command cli_commands[] = {
      "changes, the plan is shown and confirmed; --yes answers yes and is needed without a\n"
      "terminal:\n"
      "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
+     "An update changes only what the arguments, options and deploy file give: the agent\n"
+     "keeps its other settings (scaling, secrets, profile...).\n"
      "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
      "exits 0, or 1 if it failed or is not ready within --timeout.\n" H_OPTS
      "  --config-file FILE       the deploy file (default $PIPECAT_DEPLOY_CONFIG_PATH, else\n"
      "                           ./pcc-deploy.toml if it exists)\n"
      "  -c, --credentials NAME   image pull secret for a private registry\n"
-     "  -nc, --no-credentials    the image is public: deploy without --credentials\n"
+     "  -nc, --no-credentials    the image is public: deploy without --credentials (an\n"
+     "                           update drops the agent's image pull secret)\n"
      "  -s, --secrets NAME       secret set passed to the agent as environment variables\n"
      "  -r, --region REGION      region of a new agent (default: the organization's default)\n"
      "  -min, --min-agents N     agents kept running, at least 0 (default 0)\n"

@@ -189,8 +189,10 @@ void api_get_properties_schema(struct http_request *req, struct http_response *r
     struct store_org org;
     if (api_member_org(req, res, &org) != RC_OK)
         return;
+    /* currentValue is the region in effect: the stored one, else the default (never null,
+     * which the reference client would print as "Default region: None"). */
     char current[STORE_REGION_SIZE];
-    enum rc rc = stored_default_region(APP(req), &org, current);
+    enum rc rc = api_default_region(APP(req), &org, current);
     if (rc != RC_OK) {
         api_store_error(req, res, rc);
         return;

@@ -334,8 +334,11 @@ void api_delete_secret(struct http_request *req, struct http_response *res)
         http_error(req, res, RC_INVALID, msg);
         return;
     }
-    enum rc rc = text_is_secret_key(key) ? store_secret_delete(APP(req)->store, set.id, key)
-                                         : RC_NOT_FOUND;
+    int set_deleted = 0;
+    enum rc rc = text_is_secret_key(key)
+                     ? store_secret_delete(APP(req)->store, set.id, key,
+                                           auth_now(&APP(req)->auth), &set_deleted)
+                     : RC_NOT_FOUND;
     if (rc == RC_NOT_FOUND) {
         snprintf(msg, sizeof msg, "secret '%.64s' not found in secret set '%s'", key, set.name);
         http_error(req, res, RC_NOT_FOUND, msg);
@@ -345,10 +348,14 @@ void api_delete_secret(struct http_request *req, struct http_response *res)
         api_store_error(req, res, rc);
         return;
     }
-    api_audit(req, "secret.deleted", org.id, json_pack("{s:s, s:s}", "set", set.name, "key", key));
+    /* A set holds at least one key: the last one takes the set with it, so lists, reads and
+     * deploys never meet an empty set (which the reference client takes for a missing one). */
+    api_audit(req, "secret.deleted", org.id,
+              json_pack("{s:s, s:s, s:b}", "set", set.name, "key", key, "setDeleted",
+                        set_deleted));
     api_reply(req, res, 200,
-              json_pack("{s:s, s:s, s:s, s:b}", "status", "OK", "name", set.name, "key", key,
-                        "deleted", 1));
+              json_pack("{s:s, s:s, s:s, s:b, s:b}", "status", "OK", "name", set.name, "key", key,
+                        "deleted", 1, "setDeleted", set_deleted));
 }
 
 void api_delete_secret_set(struct http_request *req, struct http_response *res)

@@ -113,14 +113,14 @@ static json_t *service_status_json(const struct store_org *org, const struct sto
         condition("Degraded", "False", "NoRuntime", "nothing runs, so nothing has failed",
                   d->created_at),
         condition("RuntimeAttached", "False", "NoRuntime", NO_RUNTIME_MESSAGE, d->created_at));
+    /* No lastExitCode nor lastTerminationReason: nothing has run, so nothing has exited (the
+     * reference client would print a 0 as "NoRuntime (exit 0)"). */
     json_t *revision = json_pack(
-        "{s:s, s:s, s:i, s:o, s:b, s:{s:b, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:s}}",
-        "deploymentID", d->id, "phase", "Active", "readyReplicas", 0, "phaseStartedAt",
-        api_time(d->created_at), "hasInfrastructureIssue", 0, "health", "ready", 0, "state",
-        "waiting", "reason", "NoRuntime", "headline",
-        "No agent runtime is attached: nothing runs this deployment", "message",
-        NO_RUNTIME_MESSAGE, "restartCount", 0, "replicasStarted", 0, "lastExitCode", 0,
-        "lastTerminationReason", "");
+        "{s:s, s:s, s:i, s:o, s:b, s:{s:b, s:s, s:s, s:s, s:s, s:i, s:i}}", "deploymentID",
+        d->id, "phase", "Active", "readyReplicas", 0, "phaseStartedAt", api_time(d->created_at),
+        "hasInfrastructureIssue", 0, "health", "ready", 0, "state", "waiting", "reason",
+        "NoRuntime", "headline", "No agent runtime is attached: nothing runs this deployment",
+        "message", NO_RUNTIME_MESSAGE, "restartCount", 0, "replicasStarted", 0);
     json_t *extra = json_pack(
         "{s:b, s:b, s:b, s:{s:i, s:i}, s:i, s:s, s:{s:o}, s:s, s:i, s:s, s:o, s:o, s:o, s:[]}",
         "ready", 1, "available", 1, "activeDeploymentReady", 1, "autoScaling", "minReplicas",
@@ -176,14 +176,35 @@ static enum rc active_deployment(struct http_request *req, struct http_response 
 
 /* --- deploy -------------------------------------------------------------------------------- */
 
-/* A deploy request, read and checked from its body. */
+/* The fields of a deploy request that an update keeps when the request leaves them out. */
+enum deploy_field {
+    FIELD_IMAGE = 1u << 0, /* image or buildId */
+    FIELD_SECRET_SET = 1u << 1,
+    FIELD_PULL_SET = 1u << 2,
+    FIELD_MIN_AGENTS = 1u << 3,
+    FIELD_MAX_AGENTS = 1u << 4,
+    FIELD_PROFILE = 1u << 5,
+    FIELD_WEBSOCKET_AUTH = 1u << 6,
+    FIELD_KRISP_VIVA = 1u << 7,
+    FIELD_ENABLE_KRISP = 1u << 8,
+    FIELD_SESSION_DURATION = 1u << 9,
+};
+
+/* A deploy request, read and checked from its body. Fields it leaves out hold their defaults
+ * (what a create uses) and are not in given; an update replaces them by the service's current
+ * values (keep_unsent), so a redeploy changes only what it names. A field sent as null is
+ * given: it asks for the default again (null secretSet: none). */
 struct deploy_request {
     const char *name;
     const char *region; /* NULL: the service's, or the organization's default */
     int force;
+    unsigned given;               /* enum deploy_field: what the body holds */
     struct store_service scaling; /* min_agents, max_agents */
     struct store_deployment dep;  /* the configuration */
 };
+
+/* 1 when obj holds key, even as null. */
+static int has(const json_t *obj, const char *key) { return obj && json_object_get(obj, key); }
 
 static enum rc fail_field(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -261,7 +282,7 @@ static enum rc get_object(const json_t *obj, const char *key, const char *const 
     return RC_OK;
 }
 
-static enum rc read_scaling(const json_t *body, struct store_service *scaling, char *err,
+static enum rc read_scaling(const json_t *body, struct deploy_request *r, char *err,
                             size_t errlen)
 {
     static const char *const fields[] = {"minAgents", "maxAgents", NULL};
@@ -269,14 +290,29 @@ static enum rc read_scaling(const json_t *body, struct store_service *scaling, c
     enum rc rc = get_object(body, "autoScaling", fields, &as, err, errlen);
     if (rc == RC_OK)
         rc = get_int(as, "minAgents", "autoScaling.minAgents", 0, MAX_AGENTS_LIMIT,
-                     MIN_AGENTS_DEFAULT, &scaling->min_agents, err, errlen);
+                     MIN_AGENTS_DEFAULT, &r->scaling.min_agents, err, errlen);
     if (rc == RC_OK)
         rc = get_int(as, "maxAgents", "autoScaling.maxAgents", 1, MAX_AGENTS_LIMIT,
-                     MAX_AGENTS_DEFAULT, &scaling->max_agents, err, errlen);
-    if (rc == RC_OK && scaling->max_agents < scaling->min_agents)
-        rc = fail_field(err, errlen, "field \"autoScaling.maxAgents\" (%d) must be at least "
-                        "autoScaling.minAgents (%d)", scaling->max_agents, scaling->min_agents);
+                     MAX_AGENTS_DEFAULT, &r->scaling.max_agents, err, errlen);
+    /* "autoScaling": null asks for both defaults; an object names each bound it sets. */
+    int null_scaling = has(body, "autoScaling") && !as;
+    if (null_scaling || has(as, "minAgents"))
+        r->given |= FIELD_MIN_AGENTS;
+    if (null_scaling || has(as, "maxAgents"))
+        r->given |= FIELD_MAX_AGENTS;
     return rc;
+}
+
+/* After keep_unsent: the bounds must still be in order, whichever of them was sent. */
+static enum rc check_scaling(const struct deploy_request *r, char *err, size_t errlen)
+{
+    if (r->scaling.max_agents >= r->scaling.min_agents)
+        return RC_OK;
+    return fail_field(err, errlen, "field \"autoScaling.maxAgents\" (%d%s) must be at least "
+                      "autoScaling.minAgents (%d%s)", r->scaling.max_agents,
+                      r->given & FIELD_MAX_AGENTS ? "" : ", the current value",
+                      r->scaling.min_agents,
+                      r->given & FIELD_MIN_AGENTS ? "" : ", the current value");
 }
 
 static enum rc read_choices(const json_t *body, struct store_deployment *d, char *err,
@@ -334,8 +370,10 @@ static enum rc read_deploy_request(const json_t *body, struct deploy_request *r,
         (rc = get_text(body, "buildId", "buildId", ID_BUF_SIZE - 1, &build, err, errlen)) !=
             RC_OK)
         return rc;
-    if (!image == !build)
+    if (image && build)
         return fail_field(err, errlen, "give exactly one of the fields \"image\" and \"buildId\"");
+    if (image || build)
+        r->given |= FIELD_IMAGE;
     if (image && !text_is_image_ref(image))
         return fail_field(err, errlen, "field \"image\" must be an image reference with a tag, "
                                        "such as repo/agent:1.0");
@@ -351,10 +389,22 @@ static enum rc read_deploy_request(const json_t *body, struct deploy_request *r,
     store_copy_field(r->dep.secret_set, sizeof r->dep.secret_set, secret_set);
     store_copy_field(r->dep.image_pull_secret_set, sizeof r->dep.image_pull_secret_set,
                      pull_set);
-    if ((rc = read_scaling(body, &r->scaling, err, errlen)) != RC_OK ||
+    if ((rc = read_scaling(body, r, err, errlen)) != RC_OK ||
         (rc = read_choices(body, &r->dep, err, errlen)) != RC_OK ||
         (rc = get_bool(body, "forceRedeploy", &r->force, err, errlen)) != RC_OK)
         return rc;
+    static const struct {
+        const char *key;
+        unsigned field;
+    } presence[] = {
+        {"secretSet", FIELD_SECRET_SET},         {"imagePullSecretSet", FIELD_PULL_SET},
+        {"agentProfile", FIELD_PROFILE},         {"websocketAuth", FIELD_WEBSOCKET_AUTH},
+        {"krispViva", FIELD_KRISP_VIVA},         {"enableKrisp", FIELD_ENABLE_KRISP},
+        {"maxSessionDuration", FIELD_SESSION_DURATION},
+    };
+    for (size_t i = 0; i < sizeof presence / sizeof presence[0]; i++)
+        if (has(body, presence[i].key))
+            r->given |= presence[i].field;
     /* Sent by clients before 0.4.0; accepted and ignored. */
     return get_bool(body, "enableIntegratedKeysProxy", &ignored, err, errlen);
 }
@@ -410,8 +460,42 @@ static int same_configuration(const struct store_deployment *a, const struct sto
            a->max_session_duration == b->max_session_duration;
 }
 
+/* An update keeps what the request leaves out: the service's scaling and the active
+ * deployment's configuration, field by field. */
+static void keep_unsent(struct deploy_request *r, const struct store_service *svc,
+                        const struct store_deployment *cur)
+{
+    struct store_deployment *d = &r->dep;
+    unsigned given = r->given;
+    if (!(given & FIELD_IMAGE)) {
+        store_copy_field(d->image, sizeof d->image, cur->image);
+        store_copy_field(d->build_id, sizeof d->build_id, cur->build_id);
+    }
+    if (!(given & FIELD_SECRET_SET))
+        store_copy_field(d->secret_set, sizeof d->secret_set, cur->secret_set);
+    if (!(given & FIELD_PULL_SET))
+        store_copy_field(d->image_pull_secret_set, sizeof d->image_pull_secret_set,
+                         cur->image_pull_secret_set);
+    if (!(given & FIELD_MIN_AGENTS))
+        r->scaling.min_agents = svc->min_agents;
+    if (!(given & FIELD_MAX_AGENTS))
+        r->scaling.max_agents = svc->max_agents;
+    if (!(given & FIELD_PROFILE))
+        store_copy_field(d->agent_profile, sizeof d->agent_profile, cur->agent_profile);
+    if (!(given & FIELD_WEBSOCKET_AUTH))
+        store_copy_field(d->websocket_auth, sizeof d->websocket_auth, cur->websocket_auth);
+    if (!(given & FIELD_KRISP_VIVA))
+        store_copy_field(d->krisp_viva_filter, sizeof d->krisp_viva_filter,
+                         cur->krisp_viva_filter);
+    if (!(given & FIELD_ENABLE_KRISP))
+        d->enable_krisp = cur->enable_krisp;
+    if (!(given & FIELD_SESSION_DURATION))
+        d->max_session_duration = cur->max_session_duration;
+}
+
 /* POST (create) and PUT (update) of .../services: validate, check the secret sets, write the
- * service and a deployment in one transaction, answer with the new status. */
+ * service and a deployment in one transaction, answer with the new status. An update changes
+ * only the fields the request holds (keep_unsent). */
 static void deploy(struct http_request *req, struct http_response *res, int create)
 {
     static const char *const fields[] = {
@@ -460,6 +544,17 @@ static void deploy(struct http_request *req, struct http_response *res, int crea
     }
     if (!create && active_deployment(req, res, &svc, &current) != RC_OK)
         goto out;
+    if (create && !(r.given & FIELD_IMAGE)) {
+        http_error(req, res, RC_INVALID,
+                   "give exactly one of the fields \"image\" and \"buildId\"");
+        goto out;
+    }
+    if (!create)
+        keep_unsent(&r, &svc, &current);
+    if ((rc = check_scaling(&r, err, sizeof err)) != RC_OK) {
+        http_error(req, res, rc, err);
+        goto out;
+    }
     if (create) {
         if (r.region)
             store_copy_field(svc.region, sizeof svc.region, r.region);
@@ -474,11 +569,18 @@ static void deploy(struct http_request *req, struct http_response *res, int crea
         http_error(req, res, RC_NOT_FOUND, err);
         goto out;
     }
-    if ((r.dep.secret_set[0] && check_set(req, res, &org, "secretSet", r.dep.secret_set,
-                                          "secret", svc.region) != RC_OK) ||
+    /* A set kept from the active deployment is checked too, and named as kept. */
+    if ((r.dep.secret_set[0] &&
+         check_set(req, res, &org,
+                   r.given & FIELD_SECRET_SET ? "secretSet"
+                                              : "secretSet (kept from the active deployment)",
+                   r.dep.secret_set, "secret", svc.region) != RC_OK) ||
         (r.dep.image_pull_secret_set[0] &&
-         check_set(req, res, &org, "imagePullSecretSet", r.dep.image_pull_secret_set,
-                   "imagePullSecret", svc.region) != RC_OK))
+         check_set(req, res, &org,
+                   r.given & FIELD_PULL_SET
+                       ? "imagePullSecretSet"
+                       : "imagePullSecretSet (kept from the active deployment)",
+                   r.dep.image_pull_secret_set, "imagePullSecret", svc.region) != RC_OK))
         goto out;
 
     int64_t now = auth_now(&app->auth);

@@ -295,6 +295,22 @@ enum rc auth_seal(const struct auth *a, const void *value, size_t len,
 enum rc auth_unseal(const struct auth *a, const char *nonce_hex, const char *cipher_hex,
                     char **value_out, size_t *len_out);
 
+/* An organization's Daily API key is sealed the same way under a subkey of its own, into one
+ * text "NONCE:CIPHERTEXT" (both hex) stored in its place. At most AUTH_DAILY_KEY_MAX bytes. */
+#define AUTH_DAILY_KEY_MAX (STORE_SECRET_SIZE - 1)
+/* sealed gets plain sealed ("" for an empty plain, which means no key). RC_INVALID when plain
+ * is too long, RC_NOMEM. */
+enum rc auth_daily_key_seal(const struct digest_key *server, const char *plain,
+                            char sealed[STORE_SEALED_SIZE]);
+/* plain gets the key sealed in sealed; the caller wipes it. RC_NOT_FOUND for "" (no key),
+ * RC_INVALID when it does not open (another server secret, altered data). */
+enum rc auth_daily_key_unseal(const struct digest_key *server, const char *sealed,
+                              char plain[STORE_SECRET_SIZE]);
+/* Seal the Daily API keys an earlier pccd stored in plaintext (set aside by migration 0010);
+ * every pccd command runs this right after migrating. *count gets how many it sealed. */
+enum rc auth_daily_keys_seal_legacy(struct store *st, const struct digest_key *server,
+                                    int *count);
+
 /* Server secret file: DIGEST_KEY_LEN random bytes, hex-encoded, mode 0600. create fails with
  * RC_CONFLICT if path exists. load refuses a file others can read (RC_FORBIDDEN). */
 enum rc auth_key_create(const char *path, char *err, size_t errlen);

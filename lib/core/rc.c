@@ -25,3 +25,8 @@ const char *rc_message(enum rc rc) { return entry(rc)->message; }
 int rc_http_status(enum rc rc) { return entry(rc)->status; }
 const char *rc_api_code(enum rc rc) { return entry(rc)->code; }
 const char *rc_name(enum rc rc) { return entry(rc)->name; }
+
+int rc_is_refusal(enum rc rc)
+{
+    return rc == RC_NOT_IMPLEMENTED || rc == RC_NO_BUILDS || rc == RC_NO_RUNTIME;
+}

@@ -49,5 +49,8 @@ int rc_http_status(enum rc rc);
 const char *rc_api_code(enum rc rc);
 /* Symbolic name, e.g. "RC_NOT_FOUND", for logs and tests. */
 const char *rc_name(enum rc rc);
+/* 1 for the 5xx codes that answer as configured rather than fail: a feature this server does
+ * not offer (no cloud builds, no agent runtime). They are logged at info, not as errors. */
+int rc_is_refusal(enum rc rc);
 
 #endif

@@ -218,10 +218,16 @@ void http_error(struct http_request *req, struct http_response *res, enum rc rc,
     if (status < 400)
         status = 500;
     if (status >= 500) {
-        /* Internals stay in the log; the caller gets the request id to quote. */
-        log_error("request %s: %s %s failed: %s (%s)", req ? req->request_id : "-",
-                  req ? req->method : "-", req ? req->log_path : "-", rc_name(rc),
-                  message ? message : rc_message(rc));
+        /* Internals stay in the log; the caller gets the request id to quote. A refusal of
+         * what this server does not offer is no failure of it: info, not error. */
+        if (rc_is_refusal(rc))
+            log_info("request %s: %s %s refused: %s (%s)", req ? req->request_id : "-",
+                     req ? req->method : "-", req ? req->log_path : "-", rc_name(rc),
+                     message ? message : rc_message(rc));
+        else
+            log_error("request %s: %s %s failed: %s (%s)", req ? req->request_id : "-",
+                      req ? req->method : "-", req ? req->log_path : "-", rc_name(rc),
+                      message ? message : rc_message(rc));
         char text[128];
         snprintf(text, sizeof text, "%s (request id %s)", rc_message(rc),
                  req ? req->request_id : "-");

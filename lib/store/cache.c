@@ -440,8 +440,10 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
       (st, applied, err, errlen))                                                              \
     X(user_create, (struct store * st, struct store_user * user), (st, user))                  \
     X(org_create, (struct store * st, struct store_org * org), (st, org))                      \
-    X(org_set_daily_key, (struct store * st, const char *org_id, const char *key),             \
-      (st, org_id, key))                                                                       \
+    X(org_set_daily_key, (struct store * st, const char *org_id, const char *sealed),          \
+      (st, org_id, sealed))                                                                    \
+    X(daily_key_seal_legacy, (struct store * st, const char *org_id, const char *sealed),      \
+      (st, org_id, sealed))                                                                    \
     X(membership_put,                                                                          \
       (struct store * st, const char *user_id, const char *org_id, const char *role,           \
        int64_t now),                                                                           \

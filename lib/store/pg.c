@@ -61,7 +61,11 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
     /* RETURNING: spending a device authorization returns its row in the same statement */     \
     X(Q_OAUTH_DEVICE_USE, WRITE,                                                               \
       "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "    \
-      "AND status = 'approved' AND expires_at > $2 RETURNING " OAUTH_DEVICE_COLUMNS)
+      "AND status = 'approved' AND expires_at > $2 RETURNING " OAUTH_DEVICE_COLUMNS)          \
+    /* seq (migration 0010) breaks ties of the same second in the order of insertion, as the  \
+     * rowid does on SQLite */                                                                 \
+    X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
+      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, seq")
 
 enum query {
 #define Q_ENUM(name, kind, sql) name,
@@ -473,7 +477,7 @@ static void read_org(const PGresult *r, int row, void *out)
     col(r, row, 0, o->id, sizeof o->id);
     col(r, row, 1, o->name, sizeof o->name);
     col(r, row, 2, o->verbose_name, sizeof o->verbose_name);
-    col(r, row, 3, o->daily_api_key, sizeof o->daily_api_key);
+    col(r, row, 3, o->daily_key_sealed, sizeof o->daily_key_sealed);
     o->created_at = col_int(r, row, 4);
     col(r, row, 5, o->role, sizeof o->role);
 }
@@ -594,7 +598,7 @@ static enum rc s_org_create(struct store *st_, struct store_org *o)
     add_text(&p, o->id);
     add_text(&p, o->name);
     add_text(&p, o->verbose_name);
-    add_text(&p, o->daily_api_key);
+    add_text(&p, o->daily_key_sealed);
     add_int(&p, o->created_at);
     return run(s, Q_ORG_INSERT, &p, NULL);
 }
@@ -612,12 +616,12 @@ static enum rc s_org_by_name(struct store *st_, const char *name, struct store_o
     return rc;
 }
 
-static enum rc s_org_set_daily_key(struct store *st_, const char *org_id, const char *key)
+static enum rc s_org_set_daily_key(struct store *st_, const char *org_id, const char *sealed)
 {
     SELF;
     struct params p = {0};
     add_text(&p, org_id);
-    add_text(&p, key ? key : "");
+    add_text(&p, sealed ? sealed : "");
     int changes = 0;
     enum rc rc = run(s, Q_ORG_SET_DAILY, &p, &changes);
     return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
@@ -1173,11 +1177,40 @@ static enum rc s_secret_get(struct store *st_, const char *set_id, const char *n
     return rc;
 }
 
-static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name)
+struct secret_delete_args {
+    const char *set_id, *name;
+    int64_t now;
+    int *set_deleted;
+};
+
+/* The stamp comes first: its row lock on the set waits for a concurrent secret_put (which
+ * updates the same row) to commit, so the emptiness check below sees the key it added. */
+static enum rc secret_delete_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    struct secret_delete_args *a = arg;
+    *a->set_deleted = 0;
+    struct params p = {0};
+    add_text(&p, a->set_id);
+    add_int(&p, a->now);
+    enum rc rc = tx_change(s, c, Q_SET_STAMP, &p);
+    if (rc != RC_OK)
+        return rc;
+    p = two_texts(a->set_id, a->name);
+    if ((rc = tx_change(s, c, Q_SECRET_DELETE, &p)) != RC_OK)
+        return rc;
+    p = (struct params){0};
+    add_text(&p, a->set_id);
+    rc = tx_change(s, c, Q_SET_DELETE_IF_EMPTY, &p);
+    *a->set_deleted = rc == RC_OK;
+    return rc == RC_NOT_FOUND ? RC_OK : rc;
+}
+
+static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name,
+                               int64_t now, int *set_deleted)
 {
     SELF;
-    struct params p = two_texts(set_id, name);
-    return run_changing(s, Q_SECRET_DELETE, &p);
+    struct secret_delete_args a = {set_id, name, now, set_deleted};
+    return transaction(s, secret_delete_body, &a);
 }
 
 static enum rc s_secret_set_delete(struct store *st_, const char *org_id, const char *name)
@@ -1935,6 +1968,31 @@ static void s_close(struct store *st_)
     free(s);
 }
 
+/* --- Daily API keys left in plaintext (migration 0010) ------------------------------------ */
+
+static void read_legacy_daily_key(const PGresult *r, int row, void *out)
+{
+    struct store_legacy_daily_key *k = out;
+    col(r, row, 0, k->org_id, sizeof k->org_id);
+    col(r, row, 1, k->key, sizeof k->key);
+}
+
+static enum rc s_daily_keys_legacy(struct store *st_, struct store_legacy_daily_key **list,
+                                   size_t *count)
+{
+    SELF;
+    struct params p = {0};
+    return fetch_all(s, Q_DAILY_LEGACY_LIST, &p, sizeof **list, read_legacy_daily_key,
+                     (void **)list, count);
+}
+
+static enum rc s_daily_key_seal_legacy(struct store *st_, const char *org_id, const char *sealed)
+{
+    SELF;
+    struct params p = two_texts(org_id, sealed);
+    return run_changing(s, Q_DAILY_LEGACY_SEAL, &p);
+}
+
 static const struct store_ops pg_ops = {
     .close = s_close,
     .purge_expired = s_purge_expired,
@@ -2012,6 +2070,8 @@ static const struct store_ops pg_ops = {
     .oauth_logins_for_user = s_oauth_logins_for_user,
     .oauth_revoke_user = s_oauth_revoke_user,
     .web_sessions_delete_user = s_web_sessions_delete_user,
+    .daily_keys_legacy = s_daily_keys_legacy,
+    .daily_key_seal_legacy = s_daily_key_seal_legacy,
 };
 
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

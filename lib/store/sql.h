@@ -12,7 +12,8 @@
     LIFECYCLE_SQL_TABLE(X)                                                                     \
     DASHBOARD_SQL_TABLE(X)                                                                     \
     OAUTH_SQL_TABLE(X)                                                                         \
-    OAUTH_DEVICE_SQL_TABLE(X)
+    OAUTH_DEVICE_SQL_TABLE(X)                                                                  \
+    SEALED_DAILY_KEY_SQL_TABLE(X)
 
 /* The statements of users, organizations, tokens and audit (migration 0001). */
 #define CORE_SQL_TABLE(X)                                                                      \
@@ -31,7 +32,8 @@
     X(Q_ORG_BY_NAME, READ,                                                                     \
       "SELECT id, name, verbose_name, daily_api_key, created_at, '' "                          \
       "FROM organizations WHERE name = $1")                                                    \
-    X(Q_ORG_SET_DAILY, WRITE, "UPDATE organizations SET daily_api_key = $2 WHERE id = $1")     \
+    X(Q_ORG_SET_DAILY, WRITE,                                                                  \
+      "UPDATE organizations SET daily_api_key = $2, daily_api_key_legacy = '' WHERE id = $1")  \
     X(Q_ORGS_FOR_USER, READ,                                                                   \
       "SELECT o.id, o.name, o.verbose_name, o.daily_api_key, o.created_at, m.role "            \
       "FROM memberships m JOIN organizations o ON o.id = m.org_id "                            \
@@ -77,8 +79,6 @@
       "INSERT INTO api_keys (id, org_id, kind, name, public_value, display, digest, created_by, " \
       "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")                               \
     X(Q_APIKEY_LOOKUP, READ, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE digest = $1")      \
-    X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
-      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, id")     \
     X(Q_APIKEY_REVOKE, WRITE,                                                                  \
       "UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at = 0")  \
     X(Q_APIKEY_TOUCH, WRITE, "UPDATE api_keys SET last_used_at = $2 WHERE id = $1")            \
@@ -227,6 +227,20 @@
     X(Q_PURGE_CODES, WRITE, "DELETE FROM oauth_codes WHERE expires_at < $1")                   \
     X(Q_PURGE_DEVICE_CODES, WRITE, "DELETE FROM oauth_device_codes WHERE expires_at < $1")     \
     X(Q_PURGE_WEB_SESSIONS, WRITE, "DELETE FROM web_sessions WHERE expires_at < $1")
+
+/* The statements of migration 0010: Daily API keys left in plaintext by an earlier pccd, and
+ * the removal of a secret set with its last key. */
+#define SEALED_DAILY_KEY_SQL_TABLE(X)                                                          \
+    X(Q_DAILY_LEGACY_LIST, READ,                                                               \
+      "SELECT id, daily_api_key_legacy FROM organizations WHERE daily_api_key_legacy <> '' "   \
+      "AND length(daily_api_key_legacy) <= 255 ORDER BY id")                                   \
+    X(Q_DAILY_LEGACY_SEAL, WRITE,                                                              \
+      "UPDATE organizations SET daily_api_key = $2, daily_api_key_legacy = '' "                \
+      "WHERE id = $1 AND daily_api_key_legacy <> ''")                                          \
+    X(Q_SET_STAMP, WRITE, "UPDATE secret_sets SET updated_at = $2 WHERE id = $1")              \
+    X(Q_SET_DELETE_IF_EMPTY, WRITE,                                                            \
+      "DELETE FROM secret_sets WHERE id = $1 "                                                 \
+      "AND NOT EXISTS (SELECT 1 FROM secrets WHERE set_id = $1)")
 
 /* The bearer lookup, the hottest statement: the current secret first, and only when that finds
  * nothing the previous one of a rotated token. One UNION ALL with LIMIT 1 stops after the first

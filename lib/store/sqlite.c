@@ -39,7 +39,11 @@
     /* no RETURNING: take_row() reads the row back with Q_OAUTH_DEVICE_GET */                  \
     X(Q_OAUTH_DEVICE_USE, WRITE,                                                               \
       "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "    \
-      "AND status = 'approved' AND expires_at > $2")
+      "AND status = 'approved' AND expires_at > $2")                                          \
+    /* rowid breaks ties of the same second in the order of insertion (pg.c: the seq column   \
+     * of migration 0010) */                                                                   \
+    X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
+      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, rowid")
 
 enum query {
 #define Q_ENUM(name, kind, sql) name,
@@ -243,7 +247,7 @@ static void read_org(sqlite3_stmt *st, struct store_org *o)
     col(st, 0, o->id, sizeof o->id);
     col(st, 1, o->name, sizeof o->name);
     col(st, 2, o->verbose_name, sizeof o->verbose_name);
-    col(st, 3, o->daily_api_key, sizeof o->daily_api_key);
+    col(st, 3, o->daily_key_sealed, sizeof o->daily_key_sealed);
     o->created_at = sqlite3_column_int64(st, 4);
     col(st, 5, o->role, sizeof o->role);
 }
@@ -391,7 +395,7 @@ static enum rc s_org_create(struct store *st_, struct store_org *o)
     bind_text(st, 1, o->id);
     bind_text(st, 2, o->name);
     bind_text(st, 3, o->verbose_name);
-    bind_text(st, 4, o->daily_api_key);
+    bind_text(st, 4, o->daily_key_sealed);
     bind_int64(st, 5, o->created_at);
     return run(s, c, st, NULL);
 }
@@ -405,12 +409,12 @@ static enum rc s_org_by_name(struct store *st_, const char *name, struct store_o
     return rc;
 }
 
-static enum rc s_org_set_daily_key(struct store *st_, const char *org_id, const char *key)
+static enum rc s_org_set_daily_key(struct store *st_, const char *org_id, const char *sealed)
 {
     SELF;
     PREPARE(Q_ORG_SET_DAILY);
     bind_text(st, 1, org_id);
-    bind_text(st, 2, key ? key : "");
+    bind_text(st, 2, sealed ? sealed : "");
     int changes = 0;
     rc = run(s, c, st, &changes);
     return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
@@ -863,13 +867,44 @@ static enum rc s_secret_get(struct store *st_, const char *set_id, const char *n
     return rc;
 }
 
-static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name)
+struct secret_delete_args {
+    const char *set_id, *name;
+    int64_t now;
+    int *set_deleted;
+};
+
+static enum rc secret_delete_body(struct sqlite_store *s, void *arg)
+{
+    struct secret_delete_args *a = arg;
+    *a->set_deleted = 0;
+    {
+        PREPARE(Q_SET_STAMP);
+        bind_text(st, 1, a->set_id);
+        bind_int64(st, 2, a->now);
+        if ((rc = run_changing(s, c, st)) != RC_OK)
+            return rc;
+    }
+    {
+        PREPARE(Q_SECRET_DELETE);
+        bind_text(st, 1, a->set_id);
+        bind_text(st, 2, a->name);
+        if ((rc = run_changing(s, c, st)) != RC_OK)
+            return rc;
+    }
+    PREPARE(Q_SET_DELETE_IF_EMPTY);
+    bind_text(st, 1, a->set_id);
+    int changes = 0;
+    rc = run(s, c, st, &changes);
+    *a->set_deleted = rc == RC_OK && changes > 0;
+    return rc;
+}
+
+static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name,
+                               int64_t now, int *set_deleted)
 {
     SELF;
-    PREPARE(Q_SECRET_DELETE);
-    bind_text(st, 1, set_id);
-    bind_text(st, 2, name);
-    return run_changing(s, c, st);
+    struct secret_delete_args a = {set_id, name, now, set_deleted};
+    return transaction(s, secret_delete_body, &a);
 }
 
 static enum rc s_secret_set_delete(struct store *st_, const char *org_id, const char *name)
@@ -1693,6 +1728,32 @@ static void s_close(struct store *st_)
     free(s);
 }
 
+/* --- Daily API keys left in plaintext (migration 0010) ------------------------------------ */
+
+static void legacy_daily_key_reader(sqlite3_stmt *st, void *row)
+{
+    struct store_legacy_daily_key *k = row;
+    col(st, 0, k->org_id, sizeof k->org_id);
+    col(st, 1, k->key, sizeof k->key);
+}
+
+static enum rc s_daily_keys_legacy(struct store *st_, struct store_legacy_daily_key **list,
+                                   size_t *count)
+{
+    SELF;
+    PREPARE(Q_DAILY_LEGACY_LIST);
+    return fetch_all(s, c, st, sizeof **list, legacy_daily_key_reader, (void **)list, count);
+}
+
+static enum rc s_daily_key_seal_legacy(struct store *st_, const char *org_id, const char *sealed)
+{
+    SELF;
+    PREPARE(Q_DAILY_LEGACY_SEAL);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, sealed);
+    return run_changing(s, c, st);
+}
+
 static const struct store_ops sqlite_ops = {
     .close = s_close,
     .purge_expired = s_purge_expired,
@@ -1769,6 +1830,8 @@ static const struct store_ops sqlite_ops = {
     .oauth_logins_for_user = s_oauth_logins_for_user,
     .oauth_revoke_user = s_oauth_revoke_user,
     .web_sessions_delete_user = s_web_sessions_delete_user,
+    .daily_keys_legacy = s_daily_keys_legacy,
+    .daily_key_seal_legacy = s_daily_key_seal_legacy,
 };
 
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)

@@ -18,7 +18,8 @@
 #define STORE_SCOPES_SIZE 128   /* space-separated scope names */
 #define STORE_IP_SIZE 64
 #define STORE_AGENT_SIZE 128
-#define STORE_SECRET_SIZE 256   /* org settings such as the Daily API key */
+#define STORE_SECRET_SIZE 256   /* org settings such as the Daily API key, in plaintext */
+#define STORE_SEALED_SIZE 640   /* such a setting sealed: 48 hex nonce, ':', 2 * (255 + 16) hex */
 #define STORE_EVENT_SIZE 48
 #define STORE_DETAIL_SIZE 512
 #define STORE_REGION_SIZE 32      /* region codes: [a-z0-9-], at most 31 bytes */
@@ -43,6 +44,12 @@ struct store_user {
     char kind[STORE_ROLE_SIZE]; /* "human" | "service" (a service account) */
 };
 
+/* A Daily API key stored in plaintext by an earlier pccd (migration 0010), to be sealed. */
+struct store_legacy_daily_key {
+    char org_id[ID_BUF_SIZE];
+    char key[STORE_SECRET_SIZE];
+};
+
 /* What an organization demands of the tokens acting in it; all zero: nothing. */
 struct store_token_policy {
     int require_expiry;    /* tokens without an expiry cannot act in the org */
@@ -55,7 +62,8 @@ struct store_org {
     char id[ID_BUF_SIZE];
     char name[STORE_SLUG_SIZE];          /* the slug used in URLs */
     char verbose_name[STORE_NAME_SIZE];  /* the human name */
-    char daily_api_key[STORE_SECRET_SIZE]; /* "" when none is configured */
+    char daily_key_sealed[STORE_SEALED_SIZE]; /* the Daily API key as auth_daily_key_seal
+                                                * made it; "" when none is configured */
     char role[STORE_ROLE_SIZE];          /* the member's role, when read through a membership */
     int64_t created_at;
     struct store_token_policy token_policy; /* filled by org_for_member only */
@@ -277,7 +285,9 @@ struct store_ops {
 
     enum rc (*org_create)(struct store *st, struct store_org *org);
     enum rc (*org_by_name)(struct store *st, const char *name, struct store_org *out);
-    enum rc (*org_set_daily_key)(struct store *st, const char *org_id, const char *key);
+    /* Store the organization's Daily API key, already sealed (auth_daily_key_seal; "" removes
+     * it). RC_NOT_FOUND for no such organization. */
+    enum rc (*org_set_daily_key)(struct store *st, const char *org_id, const char *sealed);
     enum rc (*membership_put)(struct store *st, const char *user_id, const char *org_id,
                               const char *role, int64_t now);
     enum rc (*orgs_for_user)(struct store *st, const char *user_id, struct store_org **list,
@@ -364,7 +374,11 @@ struct store_ops {
     /* One key with its ciphertext (*ciphertext: hex, the caller free()s it). */
     enum rc (*secret_get)(struct store *st, const char *set_id, const char *name,
                           struct store_secret *out, char **ciphertext);
-    enum rc (*secret_delete)(struct store *st, const char *set_id, const char *name);
+    /* Delete one key of a set and stamp the set's updated_at with now; in the same
+     * transaction, a set left without keys is deleted too (a set always holds a key) and
+     * *set_deleted says so. RC_NOT_FOUND: no such set or key. */
+    enum rc (*secret_delete)(struct store *st, const char *set_id, const char *name, int64_t now,
+                             int *set_deleted);
     /* Delete a set with all its keys; RC_NOT_FOUND when the org has no set of that name. */
     enum rc (*secret_set_delete)(struct store *st, const char *org_id, const char *name);
 
@@ -465,6 +479,15 @@ struct store_ops {
      * migration 0007), so cache.c can trust its entries across nodes. NULL for SQLite, where
      * cache.c keeps the value in memory shared by the processes of one machine. */
     enum rc (*credential_generation)(struct store *st, uint64_t *out);
+
+    /* Daily API keys an earlier pccd stored in plaintext, set aside by migration 0010 until
+     * they are sealed: list them (free with store_free_list; wipe the keys first), and replace
+     * one by its sealed form, which RC_NOT_FOUND refuses once the row holds no plaintext any
+     * more (another process sealed it, or org_set_daily_key set a new key meanwhile); the
+     * plaintext is not sent back to the database to say which. */
+    enum rc (*daily_keys_legacy)(struct store *st, struct store_legacy_daily_key **list,
+                                 size_t *count);
+    enum rc (*daily_key_seal_legacy)(struct store *st, const char *org_id, const char *sealed);
 };
 
 struct store_cache;
@@ -584,5 +607,7 @@ void store_free_list(void *list);
 #define store_oauth_revoke_user(st, ...) ((st)->ops->oauth_revoke_user((st), __VA_ARGS__))
 #define store_web_sessions_delete_user(st, ...)                                                \
     ((st)->ops->web_sessions_delete_user((st), __VA_ARGS__))
+#define store_daily_keys_legacy(st, ...) ((st)->ops->daily_keys_legacy((st), __VA_ARGS__))
+#define store_daily_key_seal_legacy(st, ...) ((st)->ops->daily_key_seal_legacy((st), __VA_ARGS__))
 
 #endif

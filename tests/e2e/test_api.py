@@ -88,10 +88,12 @@ def test_organizations_shape(shared_server):
                                          "role": "admin"}]}
 
 
-def test_daily_key_is_null_when_unset(shared_server):
+def test_daily_key_is_absent_when_unset(shared_server):
     r = shared_server.get("/v1/organizations/acme/daily")
     assert r.status == 200, r
-    assert r.body == {"apiKey": None, "organization": "acme"}
+    # No apiKey at all: the reference client's whoami shows "N/A" for a missing field, but
+    # prints a null as "Daily API Key None".
+    assert r.body == {"organization": "acme"}
 
 
 def test_daily_key_of_unknown_org_is_404_naming_it(shared_server):
@@ -450,7 +452,25 @@ def test_daily_key_set_and_cleared(server):
     assert server.get("/v1/organizations/acme/daily").body == {
         "apiKey": "dk_0123456789abcdef", "organization": "acme"}
     server.daily_key("acme", clear=True)
-    assert server.get("/v1/organizations/acme/daily").body["apiKey"] is None
+    assert server.get("/v1/organizations/acme/daily").body == {"organization": "acme"}
+
+
+def test_daily_key_is_sealed_at_rest_and_never_logged(server):
+    key = "dk_9f3b2c71e4a84d0b8c6f5e2a1d7b3c90"
+    server.daily_key("acme", key)
+    [row] = server.query("SELECT daily_api_key FROM organizations WHERE name = 'acme'")
+    stored = row["daily_api_key"]
+    # nonce:ciphertext in hex, under a key derived from the server secret: the database alone
+    # does not reveal the key.
+    assert re.fullmatch(r"[0-9a-f]{48}:[0-9a-f]+", stored), stored
+    assert key not in stored and key[3:] not in stored
+    assert server.get("/v1/organizations/acme/daily").body["apiKey"] == key
+    # Setting it again seals it afresh; the old ciphertext is gone.
+    server.daily_key("acme", key)
+    [again] = server.query("SELECT daily_api_key FROM organizations WHERE name = 'acme'")
+    assert again["daily_api_key"] != stored
+    server.sync_log()
+    assert key[3:] not in server.stderr
 
 
 # --- audit and secrecy ----------------------------------------------------------------------

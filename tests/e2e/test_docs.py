@@ -1,4 +1,5 @@
-# test_docs.py: the CLI's --help texts and its pages under docs/cli/ agree (STYLE.md rule 16).
+# test_docs.py: the CLI's --help texts and its pages under docs/cli/ agree (STYLE.md rule 16),
+# and every route the documentation names (`METHOD /path`) is served by pccd.
 import re
 import subprocess
 from functools import lru_cache
@@ -58,3 +59,54 @@ def test_page_shows_the_current_help(page):
     help_text = help_of(list(words))
     assert "```\n" + help_text + "```" in page.read_text(), \
         f"{page} does not show the output of `pipecat cloud {' '.join(words)} --help`"
+
+
+# --- every route named in the documentation exists ------------------------------------------
+
+DOC_FILES = sorted((REPO / "docs").rglob("*.md")) + [REPO / "README.md"]
+METHODS = "GET|POST|PUT|PATCH|DELETE|HEAD"
+# `GET /v1/users`, `GET/POST .../apiKeys`, `GET|POST /v1/...`: one or more methods, then a path
+# from the root or relative to the organization (`...` is /v1/organizations/{org} throughout
+# the documentation). The path stops at an optional query (`?`, `[`) or the end of the span.
+ROUTE_RE = re.compile(r"\b((?:%s)(?:[/|](?:%s))*) +((?:\.\.\.)?/[A-Za-z0-9_{}.\-/]*)"
+                      % (METHODS, METHODS))
+ORG_PREFIX = "/v1/organizations/{org}"
+
+
+def documented_routes():
+    """{(method, path): [where, ...]} for every route the documentation names."""
+    found = {}
+    for f in DOC_FILES:
+        for n, line in enumerate(f.read_text().splitlines(), 1):
+            for m in ROUTE_RE.finditer(line):
+                path = m.group(2).rstrip(".")
+                if path.startswith("..."):
+                    path = ORG_PREFIX + path[3:]
+                for method in re.split(r"[/|]", m.group(1)):
+                    where = f"{f.relative_to(REPO)}:{n}"
+                    found.setdefault((method, path), []).append(where)
+    return found
+
+
+ROUTES = documented_routes()
+
+
+def test_the_documentation_names_routes():
+    assert len(ROUTES) > 40, sorted(ROUTES)
+    assert ("GET", "/v1/organizations") in ROUTES
+    assert ("DELETE", "/v1/organizations/{org}/secrets/{set}/{key}") in ROUTES
+
+
+@pytest.mark.parametrize("method, path", sorted(ROUTES), ids=lambda v: v)
+def test_every_documented_route_exists(shared_server, method, path):
+    """pccd's router answers an unknown path with 404 "no such endpoint" and a known path
+    with another method with 405; any other answer (401 before authentication, the handler's
+    own 400 or 404) means the route is there. No token is sent, so nothing is changed."""
+    concrete = re.sub(r"\{[^}/]+\}", "p1", path)
+    r = shared_server.request(method, concrete, token=None, check_json=False,
+                              json_body={} if method in ("POST", "PUT", "PATCH") else None)
+    where = ", ".join(ROUTES[(method, path)])
+    assert r.status != 405, f"{method} {path} ({where}): pccd serves that path, not that method"
+    assert not (r.status == 404 and isinstance(r.body, dict)
+                and r.body.get("error") == "no such endpoint"), \
+        f"{method} {path} ({where}): no such route in pccd"

@@ -121,8 +121,11 @@ def assert_service_status(body, name, region="us-west"):
     assert_iso(revision["phaseStartedAt"], "phaseStartedAt")
     assert isinstance(revision["hasInfrastructureIssue"], bool)
     health = revision["health"]
-    for k in ("restartCount", "replicasStarted", "lastExitCode"):
+    for k in ("restartCount", "replicasStarted"):
         assert isinstance(health[k], int), k
+    # Nothing ran, so nothing exited: no exit code (the reference client prints a 0 as
+    # "NoRuntime (exit 0)", as if an agent had run and stopped).
+    assert health.get("lastExitCode") is None and health.get("lastTerminationReason") is None
     assert isinstance(health["ready"], bool)
     conditions = {c["type"]: c for c in body["conditions"]}
     for c in body["conditions"]:
@@ -170,7 +173,9 @@ def test_properties_schema_shape(shared_server):
     assert isinstance(prop["description"], str) and prop["description"]
     assert prop["readOnly"] is False
     assert prop["default"] == "us-west"
-    assert prop["currentValue"] is None  # never set: the client shows "not set"
+    # Never set: the region in effect is the default. Not null, which the reference client
+    # prints as "Default region: None".
+    assert prop["currentValue"] == "us-west"
     assert prop["availableValues"] == DEFAULT_REGIONS
 
 
@@ -732,3 +737,131 @@ def test_no_full_key_or_secret_in_the_server_log(server):
     log = server.stderr
     assert not FULL_KEY_RE.findall(log), FULL_KEY_RE.findall(log)
     assert SECRET_VALUE not in log
+
+
+# --- review fixes: redeploys keep what they leave out, no empty secret sets, key order, ------
+# --- expected refusals logged as such -------------------------------------------------------
+
+
+def full_status(srv, name):
+    body = ok(srv.get(f"{ORG}/services/{name}"))["body"]
+    spec = body["deployment"]["manifest"]["spec"]
+    return {"image": spec["image"], "autoScaling": body["autoScaling"],
+            "secretSet": spec["envFromSecretNames"], "pull": spec.get("imagePullSecretName"),
+            "profile": body["agentProfile"], "krispViva": body["krispViva"],
+            "enableKrisp": spec["enableKrisp"], "websocketAuth": body["websocketAuth"],
+            "maxSessionDuration": body["maxSessionDuration"]}
+
+
+def test_an_update_keeps_every_field_it_leaves_out(server):
+    ok(put_secret(server, "prod", "K", "v"))
+    ok(put_pull_secret(server, "pull"))
+    ok(server.request("POST", f"{ORG}/services", json_body={
+        "serviceName": "a", "image": "repo/agent:1.0", "secretSet": "prod",
+        "imagePullSecretSet": "pull", "autoScaling": {"minAgents": 2, "maxAgents": 5},
+        "enableKrisp": True, "agentProfile": "agent-2x", "krispViva": {"audioFilter": "pro"},
+        "websocketAuth": "none", "maxSessionDuration": 600}), 201)
+    before = full_status(server, "a")
+    assert before["autoScaling"] == {"minReplicas": 2, "maxReplicas": 5}
+
+    # A new image alone: every other field stays as deployed.
+    ok(server.request("PUT", f"{ORG}/services",
+                      json_body={"serviceName": "a", "image": "repo/agent:2.0"}))
+    assert full_status(server, "a") == dict(before, image="repo/agent:2.0")
+
+    # What the reference client sends for `deploy a repo/agent:3.0` without --max-agents: the
+    # maximum is left out and stays 5 (it used to fall back to 50); minAgents, enableKrisp and
+    # krispViva are sent (0, false, {}) and so are set.
+    ok(server.request("PUT", f"{ORG}/services", json_body=deploy_payload("a",
+                                                                          image="repo/agent:3.0")))
+    after = full_status(server, "a")
+    assert after["autoScaling"] == {"minReplicas": 0, "maxReplicas": 5}
+    assert after == dict(before, image="repo/agent:3.0", autoScaling=after["autoScaling"],
+                         krispViva={"audioFilter": None}, enableKrisp=False)
+
+    # Nothing but the name: nothing changes, and no new deployment is made.
+    deployments = len(ok(server.get(f"{ORG}/services/a/deployments"))["deployments"])
+    same = ok(server.request("PUT", f"{ORG}/services", json_body={"serviceName": "a"}))
+    assert "unchanged" in same["warning"]
+    assert len(ok(server.get(f"{ORG}/services/a/deployments"))["deployments"]) == deployments
+    assert full_status(server, "a") == after
+
+    # null asks for the default again: no secret set, no pull secret.
+    ok(server.request("PUT", f"{ORG}/services", json_body={
+        "serviceName": "a", "secretSet": None, "imagePullSecretSet": None}))
+    cleared = full_status(server, "a")
+    assert cleared["secretSet"] == [] and cleared["pull"] is None
+    assert cleared == dict(after, secretSet=[], pull=None)
+
+    # The bounds are checked against the kept value, and the message says it is the current one.
+    r = server.request("PUT", f"{ORG}/services",
+                       json_body={"serviceName": "a", "autoScaling": {"minAgents": 9}})
+    msg = error_of(r, 400)
+    assert "maxAgents" in msg and "(5, the current value)" in msg, msg
+    assert full_status(server, "a") == cleared
+
+    # A create still needs an image, and defaults what it leaves out.
+    r = server.request("POST", f"{ORG}/services", json_body={"serviceName": "b"})
+    assert "image" in error_of(r, 400)
+    ok(server.request("POST", f"{ORG}/services",
+                      json_body={"serviceName": "b", "image": "repo/agent:1.0"}), 201)
+    assert full_status(server, "b")["autoScaling"] == {"minReplicas": 0, "maxReplicas": 50}
+
+
+def test_a_kept_secret_set_that_is_gone_is_named_as_kept(server):
+    ok(put_secret(server, "prod", "K", "v"))
+    ok(server.request("POST", f"{ORG}/services", json_body=deploy_payload(secretSet="prod")),
+       201)
+    ok(server.request("DELETE", f"{ORG}/secrets/prod"))
+    r = server.request("PUT", f"{ORG}/services", json_body=deploy_payload(image="repo/agent:2.0"))
+    msg = error_of(r, 404)
+    assert "secretSet (kept from the active deployment)" in msg and "prod" in msg, msg
+
+
+def test_unsetting_the_last_key_deletes_the_set_everywhere(server):
+    ok(put_secret(server, "solo", "ONE", "1"))
+    ok(put_secret(server, "solo", "TWO", "2"))
+    first = ok(server.request("DELETE", f"{ORG}/secrets/solo/ONE"))
+    assert first["deleted"] is True and first["setDeleted"] is False
+    assert [s["name"] for s in ok(server.get(f"{ORG}/secrets"))["sets"]] == ["solo"]
+
+    last = ok(server.request("DELETE", f"{ORG}/secrets/solo/TWO"))
+    assert last == {"status": "OK", "name": "solo", "key": "TWO", "deleted": True,
+                    "setDeleted": True}
+    # List, get and deploy agree: there is no set 'solo' (the reference client treats an empty
+    # set as missing, so listing one it then refuses would mislead).
+    assert ok(server.get(f"{ORG}/secrets"))["sets"] == []
+    assert "solo" in error_of(server.get(f"{ORG}/secrets/solo"), 404)
+    r = server.request("POST", f"{ORG}/services", json_body=deploy_payload(secretSet="solo"))
+    assert "solo" in error_of(r, 404)
+    # The name is free again: a new set starts with the new key alone.
+    ok(put_secret(server, "solo", "THREE", "3"))
+    assert [k["fieldName"] for k in ok(server.get(f"{ORG}/secrets/solo"))["secrets"]] == [
+        "THREE"]
+    details = [json.loads(row["detail"]) for row in server.query(
+        "SELECT detail FROM audit_events WHERE event = 'secret.deleted' ORDER BY id")]
+    assert [d["setDeleted"] for d in details] == [False, True]
+
+
+def test_api_keys_created_in_the_same_second_list_oldest_first(server):
+    created = [create_key(server, f"key {i}")["id"] for i in range(10)]
+    listed = ok(server.get(f"{ORG}/apiKeys"))["public"]
+    seconds = [k["createdAt"] for k in listed]
+    assert max(seconds.count(s) for s in seconds) >= 3, "several keys share a second"
+    assert [k["id"] for k in listed] == created
+    assert [k["metadata"]["name"] for k in listed] == [f"key {i}" for i in range(10)]
+
+
+def test_expected_refusals_are_logged_at_info_not_error(server):
+    ok(server.request("POST", f"{ORG}/services", json_body=deploy_payload()), 201)
+    key = create_key(server)["key"]
+    assert start(server, "my-agent", key).status == 503
+    assert server.get(f"{ORG}/builds").status == 501
+    assert server.request("POST", f"{ORG}/builds/upload-url", json_body={}).status == 501
+    server.sync_log()
+    lines = [line for line in server.stderr.splitlines()
+             if "RC_NO_RUNTIME" in line or "RC_NO_BUILDS" in line]
+    assert len(lines) == 3, server.stderr[-3000:]
+    for line in lines:
+        assert line.split()[1] == "info" and " refused: " in line, line
+    assert not [line for line in server.stderr.splitlines() if line.split()[1:2] == ["error"]]

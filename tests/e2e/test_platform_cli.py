@@ -992,3 +992,55 @@ def test_deploy_timeout(stub):
     assert p.stdout == ""
     assert 2.5 < time.time() - start < 15
     assert api.polls >= 2
+
+
+# --- review fixes: a redeploy keeps what it does not name; unset of the last key -------------
+
+
+def test_redeploy_keeps_the_scaling_and_options_it_does_not_name(cli):
+    ok(run(cli, "secrets", "set", "app-secrets", "A=1", "-s"))
+    ok(run(cli, "secrets", "image-pull-secret", "pull", "ghcr.io", "u:p", "-s"))
+    ok(run(cli, "deploy", "bot", "ghcr.io/acme/bot:1", "--credentials", "pull", "--secrets",
+           "app-secrets", "--min-agents", "2", "--max-agents", "5", "--profile", "agent-2x",
+           "--max-session-duration", "600", "--krisp-viva-audio-filter", "tel", "--yes"))
+
+    # A new image and nothing else: the plan says what stays, and it stays.
+    p = ok(run(cli, "deploy", "bot", "ghcr.io/acme/bot:2", "--yes"))
+    for line in ("Min agents: unchanged (2)", "Max agents: unchanged (5)",
+                 "Secret set: unchanged (app-secrets)", "Image pull secret: unchanged (pull)",
+                 "Profile: unchanged (agent-2x)", "Max session duration: unchanged (600s)",
+                 "Krisp VIVA: unchanged (Enabled (tel))"):
+        assert line in p.stdout, (line, p.stdout)
+    st = as_json(run(cli, "agent", "status", "bot", "--json"))
+    spec = st["deployment"]["manifest"]["spec"]
+    assert spec["image"] == "ghcr.io/acme/bot:2"
+    assert st["autoScaling"] == {"minReplicas": 2, "maxReplicas": 5}
+    assert spec["envFromSecretNames"] == ["app-secrets"]
+    assert spec["imagePullSecretName"] == "pull"
+    assert st["agentProfile"] == "agent-2x" and st["maxSessionDuration"] == 600
+    assert st["krispViva"] == {"audioFilter": "tel"}
+
+    # Naming one bound changes that one only; --no-credentials drops the pull secret.
+    ok(run(cli, "deploy", "bot", "ghcr.io/acme/bot:2", "--max-agents", "7", "-nc", "--yes"))
+    st = as_json(run(cli, "agent", "status", "bot", "--json"))
+    assert st["autoScaling"] == {"minReplicas": 2, "maxReplicas": 7}
+    assert "imagePullSecretName" not in st["deployment"]["manifest"]["spec"]
+    assert st["deployment"]["manifest"]["spec"]["envFromSecretNames"] == ["app-secrets"]
+    text = ok(run(cli, "agent", "status", "bot")).stdout
+    assert "Max Agents: 7" in text or "Max agents: 7" in text, text
+
+
+def test_unsetting_the_last_key_deletes_the_set(cli):
+    ok(run(cli, "secrets", "set", "solo", "ONLY=1", "-s"))
+    p = ok(run(cli, "secrets", "unset", "solo", "ONLY", "--skip"))
+    assert "Secret 'ONLY' deleted successfully from secret set 'solo'" in p.stdout
+    assert "It was the last key: secret set 'solo' has been deleted" in p.stdout, p.stdout
+    assert "No secret sets" in ok(run(cli, "secrets", "list")).stdout
+    fails(run(cli, "secrets", "list", "solo"), 1, "not found")
+    fails(run(cli, "deploy", "bot", "repo/img:1.0", "--secrets", "solo", "--yes"), 1,
+          "secret set 'solo' not found")
+    ok(run(cli, "secrets", "set", "pair", "A=1", "B=2", "-s"))
+    j = as_json(run(cli, "secrets", "unset", "pair", "A", "-s", "--json"))
+    assert j == {"name": "pair", "key": "A", "deleted": True, "setDeleted": False}
+    j = as_json(run(cli, "secrets", "unset", "pair", "B", "-s", "--json"))
+    assert j == {"name": "pair", "key": "B", "deleted": True, "setDeleted": True}

@@ -69,3 +69,40 @@ Test(seal, refuses_other_key_altered_data_and_garbage)
     cr_assert_null(plain);
     free(cipher);
 }
+
+Test(seal, daily_keys_round_trip_under_their_own_subkey)
+{
+    cr_assert(sodium_init() >= 0);
+    struct auth a = auth_with_key(4), other = auth_with_key(5);
+    char sealed[STORE_SEALED_SIZE], again[STORE_SEALED_SIZE], plain[STORE_SECRET_SIZE];
+    cr_assert_eq(auth_daily_key_seal(&a.key, "dk_0123456789abcdef", sealed), RC_OK);
+    cr_assert_null(strstr(sealed, "0123456789abcdef"), "no plaintext in the stored form");
+    cr_assert_eq(auth_daily_key_seal(&a.key, "dk_0123456789abcdef", again), RC_OK);
+    cr_assert_str_neq(sealed, again, "a fresh nonce each time");
+    cr_assert_eq(auth_daily_key_unseal(&a.key, sealed, plain), RC_OK);
+    cr_assert_str_eq(plain, "dk_0123456789abcdef");
+    cr_assert_eq(auth_daily_key_unseal(&other.key, sealed, plain), RC_INVALID,
+                 "another server secret");
+    cr_assert_str_eq(plain, "");
+
+    /* A secret value's ciphertext does not open as a Daily key: another subkey. */
+    char nonce[AUTH_SEAL_NONCE_HEX_SIZE], *cipher = NULL, moved[STORE_SEALED_SIZE];
+    cr_assert_eq(auth_seal(&a, "dk_moved", 8, nonce, &cipher), RC_OK);
+    snprintf(moved, sizeof moved, "%s:%s", nonce, cipher);
+    free(cipher);
+    cr_assert_eq(auth_daily_key_unseal(&a.key, moved, plain), RC_INVALID);
+
+    cr_assert_eq(auth_daily_key_seal(&a.key, "", sealed), RC_OK);
+    cr_assert_str_eq(sealed, "", "no key is stored as nothing");
+    cr_assert_eq(auth_daily_key_unseal(&a.key, "", plain), RC_NOT_FOUND);
+    cr_assert_eq(auth_daily_key_unseal(&a.key, "dk_plaintext", plain), RC_INVALID,
+                 "a plaintext key is not taken for a sealed one");
+    char longest[STORE_SECRET_SIZE + 1];
+    memset(longest, 'k', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    cr_assert_eq(auth_daily_key_seal(&a.key, longest, sealed), RC_INVALID);
+    longest[AUTH_DAILY_KEY_MAX] = '\0';
+    cr_assert_eq(auth_daily_key_seal(&a.key, longest, sealed), RC_OK, "the longest key fits");
+    cr_assert_eq(auth_daily_key_unseal(&a.key, sealed, plain), RC_OK);
+    cr_assert_str_eq(plain, longest);
+}

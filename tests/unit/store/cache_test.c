@@ -279,9 +279,9 @@ Test(cache, role_changes_and_daily_keys_are_seen_at_once)
     cr_assert_eq(store_membership_change(b, f.org.id, f.user.id, "member"), RC_OK);
     cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_OK);
     cr_assert_str_eq(org.role, "member");
-    cr_assert_eq(store_org_set_daily_key(b, f.org.id, "dk_new"), RC_OK);
+    cr_assert_eq(store_org_set_daily_key(b, f.org.id, "n0nce:dk_new"), RC_OK);
     cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_OK);
-    cr_assert_str_eq(org.daily_api_key, "dk_new");
+    cr_assert_str_eq(org.daily_key_sealed, "n0nce:dk_new");
     cr_assert_eq(store_membership_change(b, f.org.id, f.user.id, NULL), RC_OK);
     cr_assert_eq(store_org_for_member(a, f.user.id, f.org.name, &org), RC_NOT_FOUND);
 }

@@ -150,9 +150,9 @@ Test(store, orgs_and_memberships)
     cr_assert_str_eq(got.role, "member");
     cr_assert_eq(store_membership_put(st, u.id, a.id, "owner", 30), RC_CONFLICT);
 
-    cr_assert_eq(store_org_set_daily_key(st, a.id, "dk_123"), RC_OK);
+    cr_assert_eq(store_org_set_daily_key(st, a.id, "n0nce:c1pher"), RC_OK);
     cr_assert_eq(store_org_by_name(st, a.name, &got), RC_OK);
-    cr_assert_str_eq(got.daily_api_key, "dk_123");
+    cr_assert_str_eq(got.daily_key_sealed, "n0nce:c1pher");
     cr_assert_eq(store_org_set_daily_key(st, "org_missing", "x"), RC_NOT_FOUND);
 }
 
@@ -491,8 +491,10 @@ Test(store, secret_sets_upsert_keys_and_keep_kind_and_region)
     cr_assert_str_eq(sets[0].name, "prod");
     store_free_list(sets);
 
-    cr_assert_eq(store_secret_delete(st, first_id, "OTHER"), RC_OK);
-    cr_assert_eq(store_secret_delete(st, first_id, "OTHER"), RC_NOT_FOUND);
+    int set_deleted = -1;
+    cr_assert_eq(store_secret_delete(st, first_id, "OTHER", 500, &set_deleted), RC_OK);
+    cr_assert_eq(set_deleted, 0, "API_KEY is left");
+    cr_assert_eq(store_secret_delete(st, first_id, "OTHER", 500, &set_deleted), RC_NOT_FOUND);
     cr_assert_eq(store_secret_set_delete(st, other.id, "east-only"), RC_NOT_FOUND,
                  "another organization's set");
     cr_assert_eq(store_secret_set_delete(st, o.id, "prod"), RC_OK);
@@ -1233,3 +1235,79 @@ Test(store, purge_removes_only_what_expired_before_the_cutoff)
     cr_assert_eq(store_purge_expired(st, 2000, &removed), RC_OK);
     cr_assert_eq(removed, 0, "nothing left to remove");
 }
+
+/* --- migration 0010: empty secret sets, API key order, Daily keys left in plaintext --------- */
+
+Test(store, deleting_the_last_key_deletes_the_set)
+{
+    struct store_org o = make_org();
+    struct store_secret_set set = new_set(o.id, "solo", "secret", "us-west", 100);
+    struct store_secret k1 = new_secret("ONE", 100), k2 = new_secret("TWO", 100);
+    cr_assert_eq(store_secret_put(st, &set, &k1, "01"), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_secret_put(st, &set, &k2, "02"), RC_OK, "%s", st->last_error);
+    int set_deleted = -1;
+    cr_assert_eq(store_secret_delete(st, set.id, "ONE", 200, &set_deleted), RC_OK);
+    cr_assert_eq(set_deleted, 0);
+    struct store_secret_set got;
+    cr_assert_eq(store_secret_set_by_name(st, o.id, "solo", &got), RC_OK);
+    cr_assert_eq(got.updated_at, 200, "removing a key changes the set");
+    cr_assert_eq(store_secret_delete(st, set.id, "MISSING", 300, &set_deleted), RC_NOT_FOUND);
+    cr_assert_eq(store_secret_set_by_name(st, o.id, "solo", &got), RC_OK);
+    cr_assert_eq(got.updated_at, 200, "a refused delete changes nothing");
+
+    cr_assert_eq(store_secret_delete(st, set.id, "TWO", 400, &set_deleted), RC_OK);
+    cr_assert_eq(set_deleted, 1, "the last key takes the set along");
+    cr_assert_eq(store_secret_set_by_name(st, o.id, "solo", &got), RC_NOT_FOUND);
+    struct store_secret_set *sets = NULL;
+    size_t n = 99;
+    cr_assert_eq(store_secret_sets_for_org(st, o.id, "", &sets, &n), RC_OK);
+    cr_assert_eq(n, 0, "no empty set is listed");
+    store_free_list(sets);
+    cr_assert_eq(store_secret_delete(st, set.id, "TWO", 500, &set_deleted), RC_NOT_FOUND);
+}
+
+Test(store, api_keys_of_the_same_second_list_in_creation_order)
+{
+    struct store_org o = make_org();
+    /* Ids that sort against the order of creation, all in one second. */
+    static const char *const ids[] = {"key_zzzz", "key_mmmm", "key_aaaa"};
+    for (size_t i = 0; i < 3; i++) {
+        struct store_api_key k = {0};
+        snprintf(k.id, sizeof k.id, "%s%.12s", ids[i], o.id + 4);
+        snprintf(k.org_id, sizeof k.org_id, "%s", o.id);
+        snprintf(k.kind, sizeof k.kind, "public");
+        snprintf(k.name, sizeof k.name, "key %zu", i);
+        unique(k.public_value, sizeof k.public_value, "pk_");
+        snprintf(k.display, sizeof k.display, "pk_abcd...wxyz");
+        unique(k.digest, sizeof k.digest, "d1g");
+        k.created_at = 1700005000;
+        cr_assert_eq(store_api_key_insert(st, &k), RC_OK, "%s", st->last_error);
+    }
+    struct store_api_key *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_api_keys_for_org(st, o.id, &list, &n), RC_OK);
+    cr_assert_eq(n, 3);
+    static const char *const names[] = {"key 0", "key 1", "key 2"};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_str_eq(list[i].name, names[i], "oldest first, whatever the ids");
+    store_free_list(list);
+}
+
+Test(store, daily_keys_left_in_plaintext_are_replaced_once)
+{
+    struct store_org o = make_org();
+    struct store_legacy_daily_key *list = NULL;
+    size_t n = 99;
+    /* Only migration 0010 fills the legacy column, from rows an earlier pccd wrote: nothing
+     * to seal in a new database, and sealing a row that holds no plaintext is refused. */
+    cr_assert_eq(store_daily_keys_legacy(st, &list, &n), RC_OK);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_str_neq(list[i].org_id, o.id);
+    store_free_list(list);
+    cr_assert_eq(store_daily_key_seal_legacy(st, o.id, "n:c"), RC_NOT_FOUND);
+    cr_assert_eq(store_daily_key_seal_legacy(st, "org_missing", "n:c"), RC_NOT_FOUND);
+    struct store_org got;
+    cr_assert_eq(store_org_by_name(st, o.name, &got), RC_OK);
+    cr_assert_str_eq(got.daily_key_sealed, "", "nothing was written");
+}
+
