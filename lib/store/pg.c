@@ -103,7 +103,7 @@ struct pg_store {
     struct store base;
     char *url;
     pthread_key_t key;
-    pthread_mutex_t lock; /* guards conns, the fields below and writes to base.last_error */
+    pthread_mutex_t lock; /* guards conns and the fields below */
     struct conn *conns;
     int64_t down_since_ms;   /* 0 while connecting works; else when it first failed */
     int64_t last_attempt_ms; /* when the last failed attempt ended */
@@ -154,20 +154,19 @@ static void one_line(char *msg)
         msg[--n] = '\0';
 }
 
-/* Record the detail of a failure in last_error and, when log is set, in the log. */
+/* Record the detail of a failure for this thread (store_last_error) and, when log is set, in
+ * the log. */
 static void set_error(struct pg_store *s, bool log, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_error(struct pg_store *s, bool log, const char *fmt, ...)
 {
-    char msg[sizeof s->base.last_error];
+    char msg[STORE_ERROR_SIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     one_line(msg);
-    pthread_mutex_lock(&s->lock);
-    memcpy(s->base.last_error, msg, sizeof msg);
-    pthread_mutex_unlock(&s->lock);
+    store_set_error(&s->base, "%s", msg);
     if (log)
         log_error("pg: %s", msg);
 }
@@ -329,8 +328,8 @@ static enum rc conn_connect(struct pg_store *s, struct conn *c)
         s->last_attempt_ms = now_ms();
         if (!s->down_since_ms)
             s->down_since_ms = s->last_attempt_ms;
-        memcpy(s->down_reason, s->base.last_error, sizeof s->down_reason - 1);
-        s->down_reason[sizeof s->down_reason - 1] = '\0';
+        /* this thread's detail, just set by set_error above */
+        snprintf(s->down_reason, sizeof s->down_reason, "%s", store_last_error(&s->base));
     }
     s->probing = false;
     pthread_mutex_unlock(&s->lock);
@@ -361,7 +360,7 @@ static enum rc get_conn(struct pg_store *s, struct conn **out, int *connects)
     }
     if (!c->pg) {
         if (*connects <= 0)
-            return RC_UNAVAILABLE; /* last_error already says why */
+            return RC_UNAVAILABLE; /* store_last_error already says why */
         (*connects)--;
         enum rc rc = conn_connect(s, c);
         if (rc != RC_OK)
@@ -1674,7 +1673,7 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
     struct migrate_state m = {0};
     enum rc rc = transaction(s, migrate_body, &m);
     if (rc != RC_OK)
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
     if (applied)
         *applied = rc == RC_OK ? m.applied : 0;
     return rc;
@@ -1931,6 +1930,7 @@ static void s_close(struct store *st_)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->lock);
+    store_error_release(&s->base);
     free(s->url);
     free(s);
 }
@@ -2038,9 +2038,14 @@ enum rc store_pg_open(const char *url, struct store **out, char *err, size_t err
     if (!(s = calloc(1, sizeof *s)))
         return RC_NOMEM;
     s->base.ops = &pg_ops;
+    if (store_error_init(&s->base) != RC_OK) {
+        free(s);
+        return RC_NOMEM;
+    }
     pthread_mutex_init(&s->lock, NULL);
     if (!(s->url = strdup(url)) || pthread_key_create(&s->key, thread_exit) != 0) {
         pthread_mutex_destroy(&s->lock);
+        store_error_release(&s->base);
         free(s->url);
         free(s);
         return RC_NOMEM;
@@ -2049,7 +2054,7 @@ enum rc store_pg_open(const char *url, struct store **out, char *err, size_t err
     struct conn *c;
     int connects = 1;
     if ((rc = get_conn(s, &c, &connects)) != RC_OK) {
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
         s_close(&s->base);
         return rc;
     }

@@ -144,9 +144,12 @@ static enum rc get_conn(struct sqlite_store *s, struct conn **out)
         *out = c;
         return RC_OK;
     }
-    enum rc rc = conn_open(s->path, &c, s->base.last_error, sizeof s->base.last_error);
-    if (rc != RC_OK)
+    char why[STORE_ERROR_SIZE] = "";
+    enum rc rc = conn_open(s->path, &c, why, sizeof why);
+    if (rc != RC_OK) {
+        store_set_error(&s->base, "%s", why);
         return rc;
+    }
     c->owner = s;
     pthread_mutex_lock(&s->lock);
     c->next = s->conns;
@@ -160,8 +163,8 @@ static enum rc get_conn(struct sqlite_store *s, struct conn **out)
 static enum rc fail(struct sqlite_store *s, struct conn *c, const char *what)
 {
     int code = sqlite3_extended_errcode(c->db);
-    snprintf(s->base.last_error, sizeof s->base.last_error, "%s: %s", what, sqlite3_errmsg(c->db));
-    log_error("sqlite: %s", s->base.last_error);
+    store_set_error(&s->base, "%s: %s", what, sqlite3_errmsg(c->db));
+    log_error("sqlite: %s", store_last_error(&s->base));
     if ((code & 0xff) == SQLITE_CONSTRAINT)
         return RC_CONFLICT;
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
@@ -1352,7 +1355,7 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
     enum rc rc = get_conn(s, &c);
     int count = 0;
     if (rc != RC_OK) {
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
         return rc;
     }
     if ((rc = exec_sql(c->db, "BEGIN IMMEDIATE", err, errlen)) != RC_OK)
@@ -1399,7 +1402,7 @@ out:
     if (rc == RC_OK)
         rc = exec_sql(c->db, "COMMIT", err, errlen);
     else
-        exec_sql(c->db, "ROLLBACK", s->base.last_error, sizeof s->base.last_error);
+        exec_sql(c->db, "ROLLBACK", NULL, 0);
     if (applied)
         *applied = rc == RC_OK ? count : 0;
     return rc;
@@ -1689,6 +1692,7 @@ static void s_close(struct store *st_)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->lock);
+    store_error_release(&s->base);
     free(s->path);
     free(s);
 }
@@ -1779,7 +1783,13 @@ enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_
     s->base.ops = &sqlite_ops;
     s->path = strdup(path);
     pthread_mutex_init(&s->lock, NULL);
+    if (store_error_init(&s->base) != RC_OK) {
+        free(s->path);
+        free(s);
+        return RC_NOMEM;
+    }
     if (!s->path || pthread_key_create(&s->key, thread_exit) != 0) {
+        store_error_release(&s->base);
         free(s->path);
         free(s);
         return RC_NOMEM;
@@ -1788,7 +1798,7 @@ enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_
     struct conn *c;
     enum rc rc = get_conn(s, &c);
     if (rc != RC_OK) {
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
         s_close(&s->base);
         return rc;
     }

@@ -4,6 +4,7 @@
 #ifndef PCC_STORE_H
 #define PCC_STORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -469,10 +470,14 @@ struct store_ops {
 
 struct store_cache;
 
+#define STORE_ERROR_SIZE 256
+
 struct store {
     const struct store_ops *ops;
-    struct store_cache *cache; /* cache.c, in front of SQLite; NULL for PostgreSQL */
-    char last_error[256]; /* detail for the log; never shown to API callers */
+    struct store_cache *cache; /* cache.c, in front of the backend; NULL without one */
+    /* Each thread's detail of its last failure (store_last_error): per thread, as each
+     * thread has its own connection, so one request never reads another's error. */
+    pthread_key_t error_key;
 };
 
 /* Open the database named by url: "sqlite:PATH" (or a bare path) for SQLite. Does not migrate.
@@ -485,6 +490,10 @@ enum rc store_open(const char *url, struct store **out, char *err, size_t errlen
  * without a cache. */
 void store_request_begin(struct store *st);
 void store_request_end(struct store *st);
+/* The detail of the last failure of a call made through st by the calling thread ("" when
+ * none), for the log and for administrators; never for API callers. Valid until this
+ * thread's next call through st. Other threads' failures never show here. */
+const char *store_last_error(struct store *st);
 /* Close and free; store_close(NULL) is a no-op. */
 void store_close(struct store *st);
 /* Copy src (NULL as "") into a row field of size bytes, truncating; always NUL-terminates. */
