@@ -731,7 +731,8 @@ static int token_command(const char *sub, int argc, char **argv)
                 "%s; it is shown only this once\n",
                 row.id, row.display, email, row.scopes, org_slug ? org_slug : "any", until);
     } else if (revoking) {
-        rc = auth_revoke(&auth, user.id, id, "admin-cli");
+        char why[320];
+        rc = auth_revoke(&auth, NULL, user.id, id, "admin-cli", why, sizeof why);
         if (rc != RC_OK) {
             die_msg(cmdname, rc == RC_NOT_FOUND ? "%s has no active token %s"
                                                 : "cannot revoke for %s token %s", email, id);

@@ -305,11 +305,14 @@ struct store_ops {
 
     /* Token lifecycle (migration 0003). token_lookup also finds a token by its previous
      * digest (the caller compares which one matched). token_rotate writes tok's digest,
-     * display, previous_digest ("" for none), previous_expires_at and rotated_at; RC_NOT_FOUND
-     * unless tok->id is an active token. token_ip_add records that token_id was used from ip:
+     * display, previous_digest ("" for none), previous_expires_at and rotated_at, only while
+     * the token's secret is still expected_digest (the one the caller read), so of concurrent
+     * rotations exactly one wins: RC_CONFLICT for the others, RC_NOT_FOUND unless tok->id is
+     * an active token. token_ip_add records that token_id was used from ip:
      * RC_OK when that is new, RC_CONFLICT when it was known. tokens_for_org: the active tokens
      * that can act in org_id (its members', unbound or bound to it), oldest first. */
-    enum rc (*token_rotate)(struct store *st, const struct store_token *tok);
+    enum rc (*token_rotate)(struct store *st, const struct store_token *tok,
+                            const char *expected_digest);
     enum rc (*token_ip_add)(struct store *st, const char *token_id, const char *ip,
                             int64_t now);
     enum rc (*tokens_for_org)(struct store *st, const char *org_id,
@@ -457,6 +460,19 @@ struct store_ops {
     /* Delete every dashboard session of user_id. */
     enum rc (*web_sessions_delete_user)(struct store *st, const char *user_id);
 
+    /* Refresh rotation (no migration of its own). refresh_get reads a refresh token without
+     * spending it (RC_NOT_FOUND). refresh_rotate spends the refresh token digest and, in the
+     * same transaction, issues its successors: access (a tokens row) linked to next's family,
+     * and next (a refresh row). RC_OK for the one caller that wins; RC_CONFLICT (out filled with
+     * the row as it is now) when it was spent or revoked already, and nothing is written;
+     * RC_NOT_FOUND when there is none. */
+    enum rc (*oauth_refresh_get)(struct store *st, const char *digest,
+                                 struct store_oauth_refresh *out);
+    enum rc (*oauth_refresh_rotate)(struct store *st, const char *digest, int64_t now,
+                                    const struct store_token *access,
+                                    const struct store_oauth_refresh *next,
+                                    struct store_oauth_refresh *out);
+
     /* Housekeeping: delete authorization codes, device codes and dashboard sessions that
      * expired before `before` (none of them can be used any more); *removed gets how many. */
     enum rc (*purge_expired)(struct store *st, int64_t before, int64_t *removed);
@@ -570,6 +586,9 @@ void store_free_list(void *list);
 #define store_oauth_code_take(st, ...) ((st)->ops->oauth_code_take((st), __VA_ARGS__))
 #define store_oauth_refresh_insert(st, ...) ((st)->ops->oauth_refresh_insert((st), __VA_ARGS__))
 #define store_oauth_refresh_take(st, ...) ((st)->ops->oauth_refresh_take((st), __VA_ARGS__))
+#define store_oauth_refresh_get(st, ...) ((st)->ops->oauth_refresh_get((st), __VA_ARGS__))
+#define store_oauth_refresh_rotate(st, ...)                                                    \
+    ((st)->ops->oauth_refresh_rotate((st), __VA_ARGS__))
 #define store_oauth_access_link(st, ...) ((st)->ops->oauth_access_link((st), __VA_ARGS__))
 #define store_oauth_family_revoke(st, ...) ((st)->ops->oauth_family_revoke((st), __VA_ARGS__))
 #define store_purge_expired(st, ...) ((st)->ops->purge_expired((st), __VA_ARGS__))

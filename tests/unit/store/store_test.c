@@ -878,7 +878,7 @@ Test(store, token_rotation_keeps_identity_and_finds_the_previous_digest)
     snprintf(r.previous_digest, sizeof r.previous_digest, "%s", old_digest);
     r.previous_expires_at = 1700009999;
     r.rotated_at = 1700005000;
-    cr_assert_eq(store_token_rotate(st, &r), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_token_rotate(st, &r, old_digest), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_token_lookup(st, r.digest, &got, &owner), RC_OK);
     cr_assert_str_eq(got.id, t.id);
     cr_assert_str_eq(got.display, "pcc_pat_new1...new2");
@@ -894,11 +894,42 @@ Test(store, token_rotation_keeps_identity_and_finds_the_previous_digest)
     unique(r.digest, sizeof r.digest, "ef56");
     r.previous_digest[0] = '\0';
     r.previous_expires_at = 0;
-    cr_assert_eq(store_token_rotate(st, &r), RC_OK);
+    /* A rotation from a secret read before another rotation loses: one of two racing wins. */
+    cr_assert_eq(store_token_rotate(st, &r, old_digest), RC_CONFLICT);
+    cr_assert_eq(store_token_lookup(st, second, &got, &owner), RC_OK, "the loser changed nothing");
+    cr_assert_eq(store_token_rotate(st, &r, second), RC_OK);
     cr_assert_eq(store_token_lookup(st, old_digest, &got, &owner), RC_NOT_FOUND);
     cr_assert_eq(store_token_lookup(st, second, &got, &owner), RC_NOT_FOUND);
     cr_assert_eq(store_token_revoke(st, u.id, t.id, 1700006000), RC_OK);
-    cr_assert_eq(store_token_rotate(st, &r), RC_NOT_FOUND, "revoked tokens do not rotate");
+    cr_assert_eq(store_token_rotate(st, &r, r.digest), RC_NOT_FOUND,
+                 "revoked tokens do not rotate");
+}
+
+/* Migration 0009: the schema, not a check before the insert, keeps active PAT names unique per
+ * user, so concurrent creates cannot both get in. */
+Test(store, active_token_names_are_unique_per_user)
+{
+    struct store_user u = make_user(), v = make_user();
+    struct store_token first = make_token(u.id, "ci");
+    struct store_token dup = first;
+    token_new_id("tok_", dup.id);
+    unique(dup.digest, sizeof dup.digest, "dup");
+    cr_assert_eq(store_token_insert(st, &dup), RC_CONFLICT, "a second active \"ci\"");
+    make_token(v.id, "ci"); /* another user's name is theirs */
+    cr_assert_eq(store_token_revoke(st, u.id, first.id, 1700000500), RC_OK);
+    cr_assert_eq(store_token_insert(st, &dup), RC_OK, "the name is free once revoked: %s",
+                 store_last_error(st));
+    /* OAuth access tokens carry their login's name, one per refresh. */
+    struct store_token a = dup, b = dup;
+    a.kind = b.kind = TOKEN_KIND_OAUTH_ACCESS;
+    snprintf(a.name, sizeof a.name, "CLI login (x)");
+    snprintf(b.name, sizeof b.name, "CLI login (x)");
+    token_new_id("tok_", a.id);
+    token_new_id("tok_", b.id);
+    unique(a.digest, sizeof a.digest, "oa");
+    unique(b.digest, sizeof b.digest, "ob");
+    cr_assert_eq(store_token_insert(st, &a), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_token_insert(st, &b), RC_OK, "%s", store_last_error(st));
 }
 
 Test(store, token_addresses_are_recorded_once)
@@ -1055,6 +1086,84 @@ Test(store, oauth_codes_are_spent_once)
     char other[DIGEST_HEX_SIZE];
     random_digest(other);
     cr_assert_eq(store_oauth_code_take(st, other, 1700000010, &got), RC_NOT_FOUND);
+}
+
+/* A refresh spends its token and writes the successors in one transaction: of callers racing
+ * with one refresh token exactly one writes them, and every loser finds the token spent. */
+struct refresh_racer {
+    const struct store_oauth_refresh *spent;
+    const char *user_id;
+    enum rc rc;
+    struct store_oauth_refresh seen;
+};
+
+static void *race_refresh(void *arg_)
+{
+    struct refresh_racer *a = arg_;
+    struct store_token access = {0};
+    token_new_id("tok_", access.id);
+    snprintf(access.user_id, sizeof access.user_id, "%s", a->user_id);
+    access.kind = TOKEN_KIND_OAUTH_ACCESS;
+    snprintf(access.name, sizeof access.name, "CLI login");
+    snprintf(access.display, sizeof access.display, "pcc_oat_abcd...wxyz");
+    random_digest(access.digest);
+    snprintf(access.scopes, sizeof access.scopes, "full");
+    access.created_at = 1700000100;
+    access.expires_at = 1700003700;
+    struct store_oauth_refresh next = *a->spent;
+    random_digest(next.digest);
+    next.created_at = 1700000100;
+    a->rc = store_oauth_refresh_rotate(st, a->spent->digest, 1700000100, &access, &next,
+                                       &a->seen);
+    return NULL;
+}
+
+Test(store, oauth_refresh_rotation_has_one_winner_and_writes_all_or_nothing)
+{
+    struct store_user u = make_user();
+    struct store_oauth_refresh rt = {0}, got;
+    random_digest(rt.digest);
+    token_new_id("fam_", rt.family_id);
+    snprintf(rt.user_id, sizeof rt.user_id, "%s", u.id);
+    snprintf(rt.client_id, sizeof rt.client_id, "pipecat-cli");
+    snprintf(rt.scopes, sizeof rt.scopes, "full");
+    rt.created_at = 1700000000;
+    rt.expires_at = 1702592000;
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_oauth_refresh_get(st, rt.digest, &got), RC_OK);
+    cr_assert_eq(got.used_at, 0, "reading does not spend it");
+    enum { RACERS = 4 };
+    pthread_t th[RACERS];
+    struct refresh_racer racers[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        racers[i] = (struct refresh_racer){.spent = &rt, .user_id = u.id, .rc = RC_OK};
+        pthread_create(&th[i], NULL, race_refresh, &racers[i]);
+    }
+    int won = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(th[i], NULL);
+        if (racers[i].rc == RC_OK) {
+            won++;
+            continue;
+        }
+        cr_expect_eq(racers[i].rc, RC_CONFLICT, "racer %d", i);
+        cr_expect_eq(racers[i].seen.used_at, 1700000100, "a loser sees it spent");
+    }
+    cr_assert_eq(won, 1);
+    struct store_oauth_login *logins = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_oauth_logins_for_user(st, u.id, 1700000200, &logins, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    store_free_list(logins);
+    struct store_token *toks = NULL;
+    cr_assert_eq(store_tokens_for_user(st, u.id, &toks, &n), RC_OK);
+    cr_assert_eq(n, 1, "one access token: the losers wrote nothing");
+    char family[ID_BUF_SIZE];
+    cr_assert_eq(store_oauth_family_of(st, toks[0].id, family), RC_OK);
+    cr_assert_str_eq(family, rt.family_id);
+    store_free_list(toks);
+    random_digest(got.digest);
+    cr_assert_eq(store_oauth_refresh_get(st, got.digest, &got), RC_NOT_FOUND);
 }
 
 Test(store, oauth_refresh_families_rotate_and_revoke_together)
