@@ -1,10 +1,11 @@
 # test_token_races.py: tokens under concurrent requests over real HTTP: creates racing for one
 # name, rotations racing for one token, and parallel CLI processes refreshing one OAuth login.
 # Exactly one writer may win where the answer hands out a name or a secret.
+import sqlite3
 import threading
 import urllib.parse
 
-from conftest import http_request
+from conftest import ALICE, REPO, http_request, sqlite_only
 from test_oauth import login, sign_in
 
 TOKENS = "/v1/users/me/tokens"
@@ -41,6 +42,45 @@ def test_concurrent_creates_with_one_name_make_one_token(server):
     # The name is free again once its token is revoked.
     server.request("DELETE", f"{TOKENS}/{created[0].body['id']}")
     assert server.request("POST", TOKENS, json_body={"name": "ci-5"}).status == 201
+
+
+@sqlite_only
+def test_the_migration_keeps_existing_duplicates_by_renaming_the_older(make_server):
+    # A database from before migration 0009, holding what the old check-then-insert let in:
+    # two active tokens of alice named "ci" (and a revoked one, and OAuth access tokens, which
+    # share their login's name).
+    srv = make_server(start=False)
+    db_path = srv.data / "pcc.db"
+    for extra in ("", "-wal", "-shm"):
+        (srv.data / ("pcc.db" + extra)).unlink(missing_ok=True)
+    earlier = sorted(p for p in (REPO / "lib/store/migrations/sqlite").glob("*.sql")
+                     if p.name < "0009")
+    db = sqlite3.connect(db_path)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+               "name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+    for version, path in enumerate(earlier, 1):
+        db.executescript(path.read_text())
+        db.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, path.stem))
+    db.execute("INSERT INTO users (id, email, name, created_at) VALUES ('usr_a', ?, 'A', 1)",
+               (ALICE,))
+    for tid, name, kind, created, revoked in [("tok_old", "ci", 0, 1, 0), ("tok_new", "ci", 0, 2, 0),
+                                              ("tok_gone", "ci", 0, 3, 9),
+                                              ("tok_oa1", "CLI login (x)", 1, 1, 0),
+                                              ("tok_oa2", "CLI login (x)", 1, 2, 0)]:
+        db.execute("INSERT INTO tokens (id, user_id, kind, name, display, digest, created_at, "
+                   "revoked_at) VALUES (?, 'usr_a', ?, ?, 'd', ?, ?, ?)",
+                   (tid, kind, name, "digest-" + tid, created, revoked))
+    db.commit()
+    db.close()
+    srv.admin("token", "list", "--user", ALICE)  # opens the database: the migration runs
+    names = {r["id"]: r["name"] for r in srv.query("SELECT id, name FROM tokens")}
+    assert names == {"tok_old": "ci (tok_old)", "tok_new": "ci", "tok_gone": "ci",
+                     "tok_oa1": "CLI login (x)", "tok_oa2": "CLI login (x)"}
+    srv.start()
+    r = srv.request("POST", TOKENS, token=srv.admin("token", "create", "--user", ALICE,
+                                                    "--name", "mine").stdout.strip(),
+                    json_body={"name": "ci"})
+    assert r.status == 409, r
 
 
 def test_concurrent_rotations_of_one_token_have_one_winner(server):
