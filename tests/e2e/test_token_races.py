@@ -63,10 +63,9 @@ def test_the_migration_keeps_existing_duplicates_by_renaming_the_older(make_serv
         db.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, path.stem))
     db.execute("INSERT INTO users (id, email, name, created_at) VALUES ('usr_a', ?, 'A', 1)",
                (ALICE,))
-    for tid, name, kind, created, revoked in [("tok_old", "ci", 0, 1, 0), ("tok_new", "ci", 0, 2, 0),
-                                              ("tok_gone", "ci", 0, 3, 9),
-                                              ("tok_oa1", "CLI login (x)", 1, 1, 0),
-                                              ("tok_oa2", "CLI login (x)", 1, 2, 0)]:
+    rows = [("tok_old", "ci", 0, 1, 0), ("tok_new", "ci", 0, 2, 0), ("tok_gone", "ci", 0, 3, 9),
+            ("tok_oa1", "CLI login (x)", 1, 1, 0), ("tok_oa2", "CLI login (x)", 1, 2, 0)]
+    for tid, name, kind, created, revoked in rows:
         db.execute("INSERT INTO tokens (id, user_id, kind, name, display, digest, created_at, "
                    "revoked_at) VALUES (?, 'usr_a', ?, ?, 'd', ?, ?, ?)",
                    (tid, kind, name, "digest-" + tid, created, revoked))
