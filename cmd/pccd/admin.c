@@ -208,7 +208,7 @@ static int keep_or_change_role(struct store *st, struct auth *auth, const char *
         return 1;
     }
     if (rc != RC_OK) {
-        die_msg("user add", "cannot change the role: %s", st->last_error);
+        die_msg("user add", "cannot change the role: %s", store_last_error(st));
         return 1;
     }
     char detail[128];
@@ -329,14 +329,14 @@ static int user_add(int argc, char **argv)
         fprintf(stderr, "pccd user add: user %s already exists (%s)\n", email, user.id);
     }
     if (rc != RC_OK) {
-        die_msg("user add", "cannot create the user: %s", st->last_error);
+        die_msg("user add", "cannot create the user: %s", store_last_error(st));
         goto out;
     }
     if (org_slug) {
         struct store_org org;
         int created;
         if ((rc = ensure_org(st, org_slug, org_name, &org, &created)) != RC_OK) {
-            die_msg("user add", "cannot create the organization: %s", st->last_error);
+            die_msg("user add", "cannot create the organization: %s", store_last_error(st));
             goto out;
         }
         /* Already a member: keep the role unless --role asks for another, and change it
@@ -349,7 +349,7 @@ static int user_add(int argc, char **argv)
         }
         const char *r = role ? role : created ? "admin" : "member";
         if ((rc = store_membership_put(st, user.id, org.id, r, now())) != RC_OK) {
-            die_msg("user add", "cannot add the membership: %s", st->last_error);
+            die_msg("user add", "cannot add the membership: %s", store_last_error(st));
             goto out;
         }
         char detail[96];
@@ -449,7 +449,7 @@ static int user_passwd(int argc, char **argv)
         goto out;
     }
     if ((rc = store_user_set_password(st, user.id, hash)) != RC_OK) {
-        die_msg("user passwd", "cannot store the password: %s", st->last_error);
+        die_msg("user passwd", "cannot store the password: %s", store_last_error(st));
         goto out;
     }
     auth_audit(&auth, "user.password_set", user.id, NULL, NULL, "admin-cli", NULL);
@@ -543,7 +543,7 @@ static int org_daily_key(int argc, char **argv)
     if (rc == RC_NOT_FOUND)
         die_msg("org daily-key", "no organization '%s'", slug);
     else if (rc != RC_OK)
-        die_msg("org daily-key", "%s", st->last_error);
+        die_msg("org daily-key", "%s", store_last_error(st));
     else {
         fprintf(stderr, "pccd org daily-key: %s the Daily API key of %s\n",
                 clear ? "removed" : "set", slug);
@@ -739,7 +739,8 @@ static int token_command(const char *sub, int argc, char **argv)
                 "%s; it is shown only this once\n",
                 row.id, row.display, email, row.scopes, org_slug ? org_slug : "any", until);
     } else if (revoking) {
-        rc = auth_revoke(&auth, user.id, id, "admin-cli");
+        char why[320];
+        rc = auth_revoke(&auth, NULL, user.id, id, "admin-cli", why, sizeof why);
         if (rc != RC_OK) {
             die_msg(cmdname, rc == RC_NOT_FOUND ? "%s has no active token %s"
                                                 : "cannot revoke for %s token %s", email, id);
@@ -750,7 +751,7 @@ static int token_command(const char *sub, int argc, char **argv)
         struct store_token *list = NULL;
         size_t n = 0;
         if ((rc = store_tokens_for_user(st, user.id, &list, &n)) != RC_OK) {
-            die_msg(cmdname, "%s", st->last_error);
+            die_msg(cmdname, "%s", store_last_error(st));
             goto out;
         }
         for (size_t i = 0; i < n; i++) {

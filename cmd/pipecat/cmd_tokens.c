@@ -103,16 +103,24 @@ int cmd_tokens_list(struct cli *cli, int argc, char **argv)
                      : session_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
         goto out;
     json_t *tokens = json_object_get(r.body, "tokens");
+    /* A token bound to one organization, or expiring, sees only the tokens no wider than
+     * itself; the server says how many others there are. */
+    json_int_t omitted = json_integer_value(json_object_get(r.body, "omitted"));
     if (cli->json) {
-        out_json(json_pack("{s:O}", "tokens", tokens ? tokens : json_array()));
+        out_json(json_pack("{s:O, s:I}", "tokens", tokens ? tokens : json_array(), "omitted",
+                           omitted));
         goto out;
     }
-    if (json_array_size(tokens) == 0) {
-        printf("No personal access tokens. Create one with `%s tokens create --name NAME`.\n",
-               cli->prog);
-        goto out;
-    }
-    tokens_table(cli, tokens, 0);
+    if (json_array_size(tokens) == 0)
+        printf("No personal access tokens%s. Create one with `%s tokens create --name NAME`.\n",
+               omitted > 0 ? " in reach of this token" : "", cli->prog);
+    else
+        tokens_table(cli, tokens, 0);
+    if (omitted > 0)
+        out_note(cli, "%lld more token%s not listed: wider than the token in use (another "
+                      "organization, unbound, longer-lived or with more scopes), which can "
+                      "neither see nor change them.",
+                 (long long)omitted, omitted == 1 ? " is" : "s are");
 out:
     client_reply_release(&r);
     session_close(&s);

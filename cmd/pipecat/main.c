@@ -72,7 +72,9 @@ const struct command cli_commands[] = {
      "usage: %s tokens list [--service-account NAME [-o ORG]]\n\n"
      "List your active personal access tokens: id, name, display form, scopes, the\n"
      "organization a token is bound to, expiry, and its last use (time and address).\n"
-     "Secrets are never shown again after creation.\n" H_OPTS
+     "Secrets are never shown again after creation. A token in use that is bound to one\n"
+     "organization, expires, or has fewer scopes lists only the tokens no wider than\n"
+     "itself, and says how many others there are.\n" H_OPTS
      "  --service-account NAME   list the tokens of the organization's service account NAME\n"
      "                           (organization admins)\n" H_ORG H_JSON H_HELP},
     {"tokens", "create", cmd_tokens_create, "create a personal access token",
@@ -86,6 +88,7 @@ const struct command cli_commands[] = {
      "  -o, --organization ORG   bind the token to ORG: other organizations are invisible\n"
      "                           to it\n"
      "  --expires-in DAYS        expire after DAYS days (e.g. 7, 30, 60, 90); default never\n"
+     "                           (or, when the token in use expires, when it does)\n"
      "  --expires-at DATE        expire at DATE (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ)\n"
      "  --service-account NAME   create the token for the service account NAME of ORG (or\n"
      "                           the active organization; organization admins)\n" H_JSON

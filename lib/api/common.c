@@ -43,7 +43,7 @@ json_t *api_token_json(const struct store_token *tok, const char *org_name)
 void api_store_error(struct http_request *req, struct http_response *res, enum rc rc)
 {
     http_error(req, res, rc == RC_UNAVAILABLE ? RC_UNAVAILABLE : RC_STORE,
-               APP(req)->store->last_error);
+               store_last_error(APP(req)->store));
 }
 
 void api_org_slug(struct http_request *req, const char *org_id, char *out, size_t size)

@@ -297,12 +297,17 @@ void api_sa_rotate_token(struct http_request *req, struct http_response *res)
     int64_t grace;
     if (find_account(req, res, &org, &acct) != RC_OK || api_grace(req, res, &grace) != RC_OK)
         return;
-    char secret[TOKEN_BUF_SIZE];
+    char secret[TOKEN_BUF_SIZE], err[320];
     struct store_token row;
-    enum rc rc = auth_rotate(&APP(req)->auth, acct.user_id, http_param(req, "id"), grace,
-                             http_client_ip(req), secret, &row);
+    enum rc rc = auth_rotate(&APP(req)->auth, &CALLER(req)->token, acct.user_id,
+                             http_param(req, "id"), grace, http_client_ip(req), secret, &row, err,
+                             sizeof err);
     if (rc == RC_NOT_FOUND) {
         http_error(req, res, RC_NOT_FOUND, "the service account has no active token with that id");
+        return;
+    }
+    if (rc == RC_INVALID || rc == RC_FORBIDDEN || rc == RC_CONFLICT) {
+        http_error(req, res, rc, err);
         return;
     }
     if (rc != RC_OK) {

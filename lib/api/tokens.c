@@ -43,18 +43,26 @@ static json_t *token_list_json(struct http_request *req, const struct store_toke
     return list;
 }
 
+/* The caller's tokens that are no wider than the calling token (auth_check_reach): a token
+ * bound to one organization, or expiring, lists only what it could rotate or revoke. The
+ * answer says how many it left out, so the CLI can say so. */
 void api_list_tokens(struct http_request *req, struct http_response *res)
 {
     struct store_token *toks = NULL;
-    size_t count = 0;
+    size_t count = 0, shown = 0;
     enum rc rc = store_tokens_for_user(APP(req)->store, CALLER(req)->user.id, &toks, &count);
     if (rc != RC_OK) {
         api_store_error(req, res, rc);
         return;
     }
-    json_t *list = token_list_json(req, toks, count);
+    char why[256];
+    for (size_t i = 0; i < count; i++)
+        if (auth_check_reach(&CALLER(req)->token, &toks[i], why, sizeof why) == RC_OK)
+            toks[shown++] = toks[i];
+    json_t *list = token_list_json(req, toks, shown);
     store_free_list(toks);
-    api_reply(req, res, 200, json_pack("{s:o}", "tokens", list));
+    api_reply(req, res, 200,
+              json_pack("{s:o, s:I}", "tokens", list, "omitted", (json_int_t)(count - shown)));
 }
 
 enum rc api_token_spec(struct http_request *req, struct http_response *res, json_t *body,
@@ -75,7 +83,6 @@ enum rc api_token_spec(struct http_request *req, struct http_response *res, json
 
     /* scopes: an array of names, default ["full"]; never wider than the caller's own. */
     json_t *list = json_object_get(body, "scopes");
-    unsigned wanted = 0;
     if (list && !json_is_null(list)) {
         if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 8) {
             snprintf(err, sizeof err, "scopes: must be a non-empty array of scope names");
@@ -98,12 +105,6 @@ enum rc api_token_spec(struct http_request *req, struct http_response *res, json
         }
     } else {
         snprintf(scopes, STORE_SCOPES_SIZE, "full");
-    }
-    wanted = auth_scope_caps(scopes);
-    if (wanted & ~auth_scope_caps(caller->token.scopes)) {
-        snprintf(err, sizeof err, "scopes: a token can only create tokens no wider than itself");
-        rc = RC_FORBIDDEN;
-        goto fail;
     }
     spec->scopes = scopes;
 
@@ -147,12 +148,6 @@ enum rc api_token_spec(struct http_request *req, struct http_response *res, json
                 return rc;
             }
             slug = org.name;
-        } else if (strcmp(org.id, caller->token.org_id) != 0) {
-            snprintf(err, sizeof err,
-                     "organization: a token bound to one organization can only create tokens "
-                     "bound to it");
-            rc = RC_FORBIDDEN;
-            goto fail;
         }
     }
     if (slug) {
@@ -187,7 +182,21 @@ enum rc api_token_spec(struct http_request *req, struct http_response *res, json
         }
         spec->expires_at = now + (int64_t)json_integer_value(days) * 86400;
     }
+    /* A caller that expires makes tokens that expire no later, by default at its own expiry
+     * (as a bound caller's tokens are bound by default); an OAuth login renews itself and
+     * counts as never expiring (auth_check_reach). */
+    if ((!at || json_is_null(at)) && (!days || json_is_null(days)) &&
+        caller->token.kind == TOKEN_KIND_PAT)
+        spec->expires_at = caller->token.expires_at;
     if ((rc = auth_check_expiry(spec->expires_at, now, "expiresAt", err, sizeof err)) != RC_OK)
+        goto fail;
+    /* The new token may be no wider than the caller: scopes, binding, expiry. */
+    struct store_token made = {0};
+    made.kind = TOKEN_KIND_PAT;
+    store_copy_field(made.scopes, sizeof made.scopes, scopes);
+    store_copy_field(made.org_id, sizeof made.org_id, slug ? org.id : "");
+    made.expires_at = spec->expires_at;
+    if ((rc = auth_check_reach(&caller->token, &made, err, sizeof err)) != RC_OK)
         goto fail;
 
     /* A token made for an organization must meet its policy, or it could never act there. */
@@ -305,12 +314,12 @@ static void rotate(struct http_request *req, struct http_response *res, const ch
     int64_t grace;
     if (api_grace(req, res, &grace) != RC_OK)
         return;
-    char secret[TOKEN_BUF_SIZE];
+    char secret[TOKEN_BUF_SIZE], err[320];
     struct store_token row;
-    enum rc rc = auth_rotate(&APP(req)->auth, CALLER(req)->user.id, id, grace,
-                             http_client_ip(req), secret, &row);
-    if (rc == RC_NOT_FOUND) {
-        http_error(req, res, RC_NOT_FOUND, "no active token of yours has that id");
+    enum rc rc = auth_rotate(&APP(req)->auth, &CALLER(req)->token, CALLER(req)->user.id, id,
+                             grace, http_client_ip(req), secret, &row, err, sizeof err);
+    if (rc == RC_NOT_FOUND || rc == RC_INVALID || rc == RC_FORBIDDEN || rc == RC_CONFLICT) {
+        http_error(req, res, rc, err);
         return;
     }
     if (rc != RC_OK) {
@@ -337,7 +346,13 @@ void api_rotate_self(struct http_request *req, struct http_response *res)
 /* Revoke token id of the caller and answer; shared by DELETE .../tokens/{id} and .../self. */
 static void revoke(struct http_request *req, struct http_response *res, const char *id)
 {
-    enum rc rc = auth_revoke(&APP(req)->auth, CALLER(req)->user.id, id, http_client_ip(req));
+    char err[320] = "";
+    enum rc rc = auth_revoke(&APP(req)->auth, &CALLER(req)->token, CALLER(req)->user.id, id,
+                             http_client_ip(req), err, sizeof err);
+    if (rc == RC_FORBIDDEN) {
+        http_error(req, res, rc, err);
+        return;
+    }
     if (rc == RC_NOT_FOUND) {
         /* The id is not echoed: people paste secrets where ids belong. */
         http_error(req, res, RC_NOT_FOUND, "no active token of yours has that id");

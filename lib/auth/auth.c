@@ -237,9 +237,20 @@ enum rc auth_issue_pat(struct auth *a, const char *user_id, const char *name, co
     return auth_issue_pat_spec(a, &spec, ip, token_out, row_out, err, errlen);
 }
 
-enum rc auth_revoke(struct auth *a, const char *user_id, const char *token_id, const char *ip)
+enum rc auth_revoke(struct auth *a, const struct store_token *actor, const char *user_id,
+                    const char *token_id, const char *ip, char *err, size_t errlen)
 {
-    enum rc rc = store_token_revoke(a->store, user_id, token_id, auth_now(a));
+    enum rc rc;
+    if (actor) {
+        struct store_token target;
+        if ((rc = store_token_by_id(a->store, user_id, token_id, &target)) != RC_OK)
+            return rc;
+        if (target.revoked_at)
+            return RC_NOT_FOUND;
+        if ((rc = auth_check_reach(actor, &target, err, errlen)) != RC_OK)
+            return rc;
+    }
+    rc = store_token_revoke(a->store, user_id, token_id, auth_now(a));
     if (rc == RC_OK)
         auth_audit(a, "token.revoked", user_id, token_id, NULL, ip, NULL);
     /* Revoking an OAuth access token ends its login: the refresh token stops working too. */

@@ -16,6 +16,7 @@
 #define AUTH_MAX_ACTIVE_TOKENS 500 /* per user, through the API */
 #define AUTH_MAX_GRACE_SECONDS (7 * 86400) /* longest a rotated-out secret keeps working */
 #define AUTH_MAX_LIFETIME_DAYS 3650        /* longest expiry a token can be given */
+#define AUTH_ROTATE_INTERVAL 10            /* seconds before a token can be rotated again */
 #define AUTH_EXPIRY_HEADER "Pipecat-Token-Expiration"
 
 /* What a token may do. A route needs one capability; a token's scopes grant a set:
@@ -86,9 +87,12 @@ enum rc auth_issue_pat(struct auth *a, const char *user_id, const char *name, co
                        char token_out[TOKEN_BUF_SIZE], struct store_token *row_out, char *err,
                        size_t errlen);
 
-/* Revoke user_id's token token_id (effective on the next request) and audit it.
- * RC_NOT_FOUND when the user has no such active token. */
-enum rc auth_revoke(struct auth *a, const char *user_id, const char *token_id, const char *ip);
+/* Revoke user_id's token token_id (effective on the next request) and audit it, on behalf of
+ * actor (the calling token; NULL for the user themself: a dashboard session, an administrator's
+ * command). RC_NOT_FOUND when the user has no such active token; RC_FORBIDDEN (err says why)
+ * when it is wider than actor (auth_check_reach). */
+enum rc auth_revoke(struct auth *a, const struct store_token *actor, const char *user_id,
+                    const char *token_id, const char *ip, char *err, size_t errlen);
 
 /* --- token lifecycle (tokens.c) --------------------------------------------------------- */
 
@@ -118,6 +122,16 @@ enum rc auth_check_expiry(int64_t expires_at, int64_t now, const char *field, ch
 enum rc auth_check_policy(const struct store_token *tok, const struct store_token_policy *p,
                           const char *org_name, char *err, size_t errlen);
 
+/* Whether the credential actor may act on target (list, rotate or revoke it, or create it):
+ * only when target is no wider than actor in scopes (a subset), organization binding (an
+ * unbound target is wider than a bound actor; one bound to another organization is out of
+ * reach) and expiry (a never-expiring or later-expiring target is wider than an expiring
+ * actor). An OAuth access token stands for its login, the user's CLI sign-in, which renews
+ * itself: it counts as unbound and never expiring, on either side. RC_OK, or RC_FORBIDDEN with
+ * err naming the field in which target is wider. actor NULL (the user themself): RC_OK. */
+enum rc auth_check_reach(const struct store_token *actor, const struct store_token *target,
+                         char *err, size_t errlen);
+
 /* auth_issue_pat with scopes, org binding and expiry (spec). RC_INVALID for a bad name, scope
  * or expiry (err says which); otherwise as auth_issue_pat. The audit event names the scopes
  * and carries the org. */
@@ -126,13 +140,17 @@ enum rc auth_issue_pat_spec(struct auth *a, const struct auth_pat_spec *spec, co
                             char *err, size_t errlen);
 
 /* Give user_id's active token token_id a new secret (token_out, shown once) keeping its id,
- * name, scopes, binding and expiry. The secret it had keeps working for grace_seconds
- * (0..AUTH_MAX_GRACE_SECONDS), then fails; a secret from an earlier rotation stops at once.
- * Audits "token.rotated". RC_NOT_FOUND unless it is an active token of that user; row_out
- * (may be NULL) gets the updated row. */
-enum rc auth_rotate(struct auth *a, const char *user_id, const char *token_id,
-                    int64_t grace_seconds, const char *ip, char token_out[TOKEN_BUF_SIZE],
-                    struct store_token *row_out);
+ * name, scopes, binding and expiry, on behalf of actor (as auth_revoke). The secret it had
+ * keeps working for grace_seconds (0..AUTH_MAX_GRACE_SECONDS), then fails; a secret from an
+ * earlier rotation stops at once. Audits "token.rotated". RC_NOT_FOUND unless it is an active
+ * token of that user; RC_INVALID for an OAuth access token (its login renews itself);
+ * RC_FORBIDDEN when it is wider than actor; RC_CONFLICT when a concurrent rotation of it won
+ * (exactly one does) or it was rotated less than AUTH_ROTATE_INTERVAL seconds ago; err says
+ * why for each. row_out (may be NULL) gets the updated row. */
+enum rc auth_rotate(struct auth *a, const struct store_token *actor, const char *user_id,
+                    const char *token_id, int64_t grace_seconds, const char *ip,
+                    char token_out[TOKEN_BUF_SIZE], struct store_token *row_out, char *err,
+                    size_t errlen);
 
 /* Revoke token_id of owner_id on behalf of someone else (an org admin: actor_id, in org_id)
  * and audit "token.revoked" with who did it. RC_NOT_FOUND when it is not active. */
@@ -158,6 +176,7 @@ void auth_audit(struct auth *a, const char *event, const char *user_id, const ch
 #define AUTH_OAUTH_ACCESS_SECONDS 3600          /* default access token lifetime */
 #define AUTH_OAUTH_REFRESH_SECONDS (30 * 86400) /* refresh token lifetime */
 #define AUTH_OAUTH_CODE_SECONDS 60              /* authorization codes */
+#define AUTH_OAUTH_REFRESH_GRACE_SECONDS 60     /* a spent refresh token repeats its answer */
 #define AUTH_OAUTH_CODE_LEN 43                  /* base62 characters of a code: 256 bits */
 #define AUTH_OAUTH_CODE_BUF_SIZE (AUTH_OAUTH_CODE_LEN + 1)
 
@@ -201,8 +220,10 @@ enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client
                             const char *redirect_uri, const char *verifier, const char *ip,
                             struct auth_oauth_tokens *out, char *err, size_t errlen);
 /* Rotate refresh (grant_type=refresh_token): spends it and issues a new access and refresh
- * token in its family. Presenting a spent refresh token revokes the whole family. RC_INVALID
- * with err for every refusal. */
+ * token in its family. Presenting it again within AUTH_OAUTH_REFRESH_GRACE_SECONDS of its
+ * use, while the pair it gave is unused, answers that same pair (parallel CLI processes
+ * refresh with one token at once); presenting it after that revokes the whole family.
+ * RC_INVALID with err for every refusal. */
 enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *client_id,
                            const char *ip, struct auth_oauth_tokens *out, char *err,
                            size_t errlen);

@@ -14,6 +14,10 @@
 #include "log.h"
 #include "banned.h"
 
+/* The subkey that derives a refresh token's successors (successors()). */
+#define SUCCESSOR_CONTEXT "pccrefsc"
+#define SUCCESSOR_SUBKEY_ID 1
+
 int auth_oauth_redirect_ok(const char *uri)
 {
     static const char prefix[] = "http://127.0.0.1:";
@@ -97,6 +101,38 @@ enum rc auth_oauth_code_issue(struct auth *a, const char *user_id, const char *r
     return RC_OK;
 }
 
+static int64_t access_ttl(const struct auth *a)
+{
+    return a->oauth_access_seconds > 0 ? a->oauth_access_seconds : AUTH_OAUTH_ACCESS_SECONDS;
+}
+
+/* The rows of the access token and refresh token out holds (their secrets), issued at now to
+ * user_id in family. */
+static void pair_rows(struct auth *a, const char *user_id, const char *scopes, const char *family,
+                      int64_t now, const struct auth_oauth_tokens *out, struct store_token *row,
+                      struct store_oauth_refresh *rt)
+{
+    memset(row, 0, sizeof *row);
+    token_new_id(TOKEN_ID_PREFIX, row->id);
+    store_copy_field(row->user_id, sizeof row->user_id, user_id);
+    row->kind = TOKEN_KIND_OAUTH_ACCESS;
+    snprintf(row->name, sizeof row->name, "CLI login (%s)", family + 4);
+    token_display(out->access, TOKEN_LEN, row->display);
+    digest_secret(&a->key, out->access, TOKEN_LEN, row->digest);
+    store_copy_field(row->scopes, sizeof row->scopes, scopes);
+    row->created_at = now;
+    row->expires_at = now + access_ttl(a);
+
+    memset(rt, 0, sizeof *rt);
+    digest_secret(&a->key, out->refresh, TOKEN_LEN, rt->digest);
+    store_copy_field(rt->family_id, sizeof rt->family_id, family);
+    store_copy_field(rt->user_id, sizeof rt->user_id, user_id);
+    store_copy_field(rt->client_id, sizeof rt->client_id, AUTH_OAUTH_CLIENT_ID);
+    store_copy_field(rt->scopes, sizeof rt->scopes, scopes);
+    rt->created_at = now;
+    rt->expires_at = now + AUTH_OAUTH_REFRESH_SECONDS;
+}
+
 /* Issue an access + refresh token pair for user_id in family (a fresh id when family_in is
  * ""); fresh: this pair starts the login (an authorization) rather than refreshing it. */
 static enum rc issue_pair(struct auth *a, const char *user_id, const char *scopes,
@@ -104,38 +140,21 @@ static enum rc issue_pair(struct auth *a, const char *user_id, const char *scope
                           struct auth_oauth_tokens *out)
 {
     int64_t now = auth_now(a);
-    int64_t ttl = a->oauth_access_seconds > 0 ? a->oauth_access_seconds
-                                              : AUTH_OAUTH_ACCESS_SECONDS;
+    int64_t ttl = access_ttl(a);
     char family[ID_BUF_SIZE];
     if (family_in && *family_in)
         store_copy_field(family, sizeof family, family_in);
     else
         token_new_id("fam_", family);
 
-    struct store_token row = {0};
+    struct store_token row;
+    struct store_oauth_refresh rt;
     token_generate(TOKEN_KIND_OAUTH_ACCESS, out->access);
-    token_new_id(TOKEN_ID_PREFIX, row.id);
-    store_copy_field(row.user_id, sizeof row.user_id, user_id);
-    row.kind = TOKEN_KIND_OAUTH_ACCESS;
-    snprintf(row.name, sizeof row.name, "CLI login (%s)", family + 4);
-    token_display(out->access, TOKEN_LEN, row.display);
-    digest_secret(&a->key, out->access, TOKEN_LEN, row.digest);
-    store_copy_field(row.scopes, sizeof row.scopes, scopes);
-    row.created_at = now;
-    row.expires_at = now + ttl;
+    token_generate(TOKEN_KIND_OAUTH_REFRESH, out->refresh);
+    pair_rows(a, user_id, scopes, family, now, out, &row, &rt);
     enum rc rc = store_token_insert(a->store, &row);
     if (rc == RC_OK)
         rc = store_oauth_access_link(a->store, row.id, family);
-
-    struct store_oauth_refresh rt = {0};
-    token_generate(TOKEN_KIND_OAUTH_REFRESH, out->refresh);
-    digest_secret(&a->key, out->refresh, TOKEN_LEN, rt.digest);
-    store_copy_field(rt.family_id, sizeof rt.family_id, family);
-    store_copy_field(rt.user_id, sizeof rt.user_id, user_id);
-    store_copy_field(rt.client_id, sizeof rt.client_id, AUTH_OAUTH_CLIENT_ID);
-    store_copy_field(rt.scopes, sizeof rt.scopes, scopes);
-    rt.created_at = now;
-    rt.expires_at = now + AUTH_OAUTH_REFRESH_SECONDS;
     if (rc == RC_OK)
         rc = store_oauth_refresh_insert(a->store, &rt);
     if (rc != RC_OK) {
@@ -211,6 +230,44 @@ enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client
     return issue_pair(a, row.user_id, row.scopes, row.family_id, 1, ip, out);
 }
 
+/* The successors of the refresh token refresh: derived from it under a subkey of the server
+ * secret kept for this alone, so every refresh with one refresh token (the one that spends it
+ * and those racing it within the grace window) computes the same pair, and no secret is
+ * stored. Refresh tokens are 190 random bits, so the pair is as unguessable as a drawn one. */
+static void successors(struct auth *a, const char *refresh, size_t len,
+                       struct auth_oauth_tokens *out)
+{
+    unsigned char key[crypto_generichash_KEYBYTES], seed[TOKEN_SEED_LEN];
+    crypto_generichash_state h;
+    crypto_kdf_derive_from_key(key, sizeof key, SUCCESSOR_SUBKEY_ID, SUCCESSOR_CONTEXT,
+                               a->key.bytes);
+    for (int next = 0; next < 2; next++) {
+        const char *purpose = next ? "refresh:" : "access:";
+        crypto_generichash_init(&h, key, sizeof key, sizeof seed);
+        crypto_generichash_update(&h, (const unsigned char *)purpose, strlen(purpose));
+        crypto_generichash_update(&h, (const unsigned char *)refresh, len);
+        crypto_generichash_final(&h, seed, sizeof seed);
+        if (next)
+            token_derive(TOKEN_KIND_OAUTH_REFRESH, seed, out->refresh);
+        else
+            token_derive(TOKEN_KIND_OAUTH_ACCESS, seed, out->access);
+    }
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(&h, sizeof h);
+}
+
+/* Whether next (the successor secret) is still the live end of its family: unspent and not
+ * revoked. Only then may a repeated refresh hand it out again. */
+static int successor_alive(struct auth *a, const char *next)
+{
+    char digest[DIGEST_HEX_SIZE];
+    struct store_oauth_refresh row;
+    digest_secret(&a->key, next, TOKEN_LEN, digest);
+    return store_oauth_refresh_get(a->store, digest, &row) == RC_OK &&
+           digest_equal(digest, row.digest) && !row.used_at && !row.revoked_at;
+}
+
 enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *client_id,
                            const char *ip, struct auth_oauth_tokens *out, char *err,
                            size_t errlen)
@@ -222,29 +279,59 @@ enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *clie
         return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
     if (!client_id || strcmp(client_id, AUTH_OAUTH_CLIENT_ID) != 0)
         return refuse(a, ip, err, errlen, "client_id: unknown client");
-    char digest[DIGEST_HEX_SIZE];
+    char digest[DIGEST_HEX_SIZE], detail[128];
     digest_secret(&a->key, refresh, len, digest);
     struct store_oauth_refresh row;
-    enum rc rc = store_oauth_refresh_take(a->store, digest, now, &row);
-    if (rc == RC_CONFLICT) {
-        if (!row.revoked_at) {
-            /* Reuse of a spent refresh token: someone holds a copy. End the whole login. */
-            store_oauth_family_revoke(a->store, row.family_id, now);
-            char detail[96];
-            snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"reuse\"}",
-                     row.family_id);
-            auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
-            log_warn("auth: refresh token reuse; family %s revoked", row.family_id);
-        }
-        return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
-    }
+    enum rc rc = store_oauth_refresh_get(a->store, digest, &row);
     if (rc == RC_NOT_FOUND)
         return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
     if (rc != RC_OK)
         return rc;
-    if (!digest_equal(digest, row.digest) || row.expires_at <= now)
+    if (!digest_equal(digest, row.digest) || row.revoked_at || row.expires_at <= now)
         return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
-    return issue_pair(a, row.user_id, row.scopes, row.family_id, 0, ip, out);
+    successors(a, refresh, len, out);
+    out->expires_in = access_ttl(a);
+    store_copy_field(out->scopes, sizeof out->scopes, row.scopes);
+    snprintf(detail, sizeof detail, "{\"client\":\"%s\",\"family\":\"%s\"}",
+             AUTH_OAUTH_CLIENT_ID, row.family_id);
+    if (!row.used_at) {
+        /* Spend it and write its successors in one transaction: one caller wins. */
+        struct store_token access;
+        struct store_oauth_refresh next;
+        pair_rows(a, row.user_id, row.scopes, row.family_id, now, out, &access, &next);
+        rc = store_oauth_refresh_rotate(a->store, digest, now, &access, &next, &row);
+        if (rc == RC_OK) {
+            auth_audit(a, "oauth.refreshed", row.user_id, access.id, NULL, ip, detail);
+            return RC_OK;
+        }
+        if (rc != RC_CONFLICT || !row.used_at) { /* a store failure, or revoked meanwhile */
+            sodium_memzero(out, sizeof *out);
+            return rc == RC_CONFLICT
+                       ? refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked")
+                       : rc;
+        }
+    }
+    /* Spent. Parallel commands of one CLI refresh with the same token at once: within the grace
+     * window, while its successor is still the family's live end, they get the same pair. */
+    if (!row.revoked_at && now - row.used_at <= AUTH_OAUTH_REFRESH_GRACE_SECONDS &&
+        successor_alive(a, out->refresh)) {
+        out->expires_in = row.used_at + access_ttl(a) - now;
+        snprintf(detail, sizeof detail,
+                 "{\"client\":\"%s\",\"family\":\"%s\",\"repeated\":true}",
+                 AUTH_OAUTH_CLIENT_ID, row.family_id);
+        auth_audit(a, "oauth.refreshed", row.user_id, NULL, NULL, ip, detail);
+        return RC_OK;
+    }
+    sodium_memzero(out, sizeof *out);
+    if (!row.revoked_at) {
+        /* Reuse of a spent refresh token: someone holds a copy. End the whole login. */
+        store_oauth_family_revoke(a->store, row.family_id, now);
+        snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"reuse\"}",
+                 row.family_id);
+        auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
+        log_warn("auth: refresh token reuse; family %s revoked", row.family_id);
+    }
+    return refuse(a, ip, err, errlen, "refresh_token: unknown, expired or revoked");
 }
 
 enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const char *ip)

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "timefmt.h"
 #include "banned.h"
 
 #define SEEN_SLOTS 8192
@@ -107,6 +108,49 @@ enum rc auth_check_policy(const struct store_token *tok, const struct store_toke
     return RC_OK;
 }
 
+/* How long a credential reaches: its expiry, 0 for never. An OAuth access token stands for its
+ * login, which renews itself as long as it is used: never. */
+static int64_t reach_expiry(const struct store_token *t)
+{
+    return t->kind == TOKEN_KIND_OAUTH_ACCESS ? 0 : t->expires_at;
+}
+
+enum rc auth_check_reach(const struct store_token *actor, const struct store_token *target,
+                         char *err, size_t errlen)
+{
+    if (!actor)
+        return RC_OK;
+    const char *rule = "a token acts only on tokens no wider than itself";
+    if (auth_scope_caps(target->scopes) & ~auth_scope_caps(actor->scopes)) {
+        snprintf(err, errlen,
+                 "scopes: the token's scopes (%s) are wider than this token's (%s); %s",
+                 target->scopes, actor->scopes, rule);
+        return RC_FORBIDDEN;
+    }
+    if (actor->org_id[0] && !target->org_id[0]) {
+        snprintf(err, errlen,
+                 "organization: the token is unbound, but this token is bound to one "
+                 "organization; %s",
+                 rule);
+        return RC_FORBIDDEN;
+    }
+    if (actor->org_id[0] && strcmp(actor->org_id, target->org_id) != 0) {
+        snprintf(err, errlen,
+                 "organization: the token is bound to another organization than this token; %s",
+                 rule);
+        return RC_FORBIDDEN;
+    }
+    int64_t limit = reach_expiry(actor), until = reach_expiry(target);
+    if (limit && (!until || until > limit)) {
+        char when[TIMEFMT_SIZE];
+        timefmt_iso8601(limit, when);
+        snprintf(err, errlen, "expiresAt: the token %s, but this token expires at %s; %s",
+                 until ? "expires later" : "never expires", when, rule);
+        return RC_FORBIDDEN;
+    }
+    return RC_OK;
+}
+
 /* Normalise a space-separated scope list: known names only, each once, in table order. */
 static enum rc normalize_scopes(const char *in, char out[STORE_SCOPES_SIZE], char *err,
                                 size_t errlen)
@@ -182,9 +226,14 @@ enum rc auth_issue_pat_spec(struct auth *a, const struct auth_pat_spec *spec, co
     store_copy_field(row.org_id, sizeof row.org_id, spec->org_id);
     row.created_at = now;
     row.expires_at = spec->expires_at;
+    /* The check above is only for the common case: two creates at once can both pass it, and
+     * the schema (a unique index over active tokens' names) lets one of them in. */
     if ((rc = store_token_insert(a->store, &row)) != RC_OK) {
         sodium_memzero(token_out, TOKEN_BUF_SIZE);
-        snprintf(err, errlen, "cannot store the token");
+        if (rc == RC_CONFLICT)
+            snprintf(err, errlen, "a token named \"%.100s\" already exists", spec->name);
+        else
+            snprintf(err, errlen, "cannot store the token");
         goto out;
     }
     json_t *detail = json_pack("{s:s, s:I}", "scopes", row.scopes, "expiresAt",
@@ -200,21 +249,47 @@ out:
     return rc;
 }
 
-enum rc auth_rotate(struct auth *a, const char *user_id, const char *token_id,
-                    int64_t grace_seconds, const char *ip, char token_out[TOKEN_BUF_SIZE],
-                    struct store_token *row_out)
+enum rc auth_rotate(struct auth *a, const struct store_token *actor, const char *user_id,
+                    const char *token_id, int64_t grace_seconds, const char *ip,
+                    char token_out[TOKEN_BUF_SIZE], struct store_token *row_out, char *err,
+                    size_t errlen)
 {
     struct store_token row;
+    char read_digest[DIGEST_HEX_SIZE];
     int64_t now = auth_now(a);
-    if (grace_seconds < 0 || grace_seconds > AUTH_MAX_GRACE_SECONDS)
+    snprintf(err, errlen, "no active token of yours has that id");
+    if (grace_seconds < 0 || grace_seconds > AUTH_MAX_GRACE_SECONDS) {
+        snprintf(err, errlen, "graceSeconds: must be from 0 to %d", AUTH_MAX_GRACE_SECONDS);
         return RC_INVALID;
+    }
     enum rc rc = store_token_by_id(a->store, user_id, token_id, &row);
     if (rc != RC_OK)
         return rc;
-    if (row.revoked_at || (row.expires_at && row.expires_at <= now) ||
-        row.kind != TOKEN_KIND_PAT) /* OAuth tokens are renewed by refreshing, not rotated */
+    if (row.revoked_at || (row.expires_at && row.expires_at <= now))
         return RC_NOT_FOUND;
+    if (row.kind != TOKEN_KIND_PAT) {
+        snprintf(err, errlen,
+                 "an OAuth login renews itself (its client refreshes the access token), so its "
+                 "token cannot be rotated; for a token to rotate, create a personal access "
+                 "token");
+        return RC_INVALID;
+    }
+    if ((rc = auth_check_reach(actor, &row, err, errlen)) != RC_OK)
+        return rc;
+    /* Rotations of one token that race each other must leave exactly one winner, whose new
+     * secret is the one that works. Those the server happens to run one after the other
+     * would each succeed and hand out a secret the next one kills: so a token rotated less
+     * than AUTH_ROTATE_INTERVAL ago is not rotated again, and two that really run at once
+     * are settled by the store, which rotates only from the secret read here. */
+    if (row.rotated_at && now - row.rotated_at < AUTH_ROTATE_INTERVAL) {
+        snprintf(err, errlen,
+                 "the token was rotated by another request %lld seconds ago; its new secret "
+                 "went to that request (rotate again after %d seconds if that one is lost)",
+                 (long long)(now - row.rotated_at), AUTH_ROTATE_INTERVAL);
+        return RC_CONFLICT;
+    }
     /* The current secret becomes the previous one; an older previous secret is dropped. */
+    store_copy_field(read_digest, sizeof read_digest, row.digest);
     if (grace_seconds > 0) {
         store_copy_field(row.previous_digest, sizeof row.previous_digest, row.digest);
         row.previous_expires_at = now + grace_seconds;
@@ -226,8 +301,13 @@ enum rc auth_rotate(struct auth *a, const char *user_id, const char *token_id,
     token_display(token_out, TOKEN_LEN, row.display);
     digest_secret(&a->key, token_out, TOKEN_LEN, row.digest);
     row.rotated_at = now;
-    if ((rc = store_token_rotate(a->store, &row)) != RC_OK) {
+    /* Only from the secret read above: of concurrent rotations exactly one wins. */
+    if ((rc = store_token_rotate(a->store, &row, read_digest)) != RC_OK) {
         sodium_memzero(token_out, TOKEN_BUF_SIZE);
+        if (rc == RC_CONFLICT)
+            snprintf(err, errlen,
+                     "the token was rotated by another request meanwhile; its new secret went "
+                     "to that request");
         return rc;
     }
     char detail[96];

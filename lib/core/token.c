@@ -53,6 +53,26 @@ void token_generate(enum token_kind kind, char out[TOKEN_BUF_SIZE])
     token_checksum(random, TOKEN_RANDOM_LEN, random + TOKEN_RANDOM_LEN);
 }
 
+void token_derive(enum token_kind kind, const unsigned char seed[TOKEN_SEED_LEN],
+                  char out[TOKEN_BUF_SIZE])
+{
+    /* A ChaCha20 stream from the seed, six bits a byte, 62 and 63 rejected: uniform base62.
+     * 1 KiB holds the 32 characters with certainty for any practical purpose (each byte is
+     * kept with probability 62/64); the modulo fallback only keeps the function total. */
+    unsigned char stream[1024];
+    randombytes_buf_deterministic(stream, sizeof stream, seed);
+    memcpy(out, token_prefix(kind), TOKEN_PREFIX_LEN);
+    char *random = out + TOKEN_PREFIX_LEN;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof stream && n < TOKEN_RANDOM_LEN; i++)
+        if ((stream[i] & 63) < 62)
+            random[n++] = BASE62[stream[i] & 63];
+    for (size_t i = 0; n < TOKEN_RANDOM_LEN; i++)
+        random[n++] = BASE62[stream[i] % 62];
+    sodium_memzero(stream, sizeof stream);
+    token_checksum(random, TOKEN_RANDOM_LEN, random + TOKEN_RANDOM_LEN);
+}
+
 static enum rc check_body(const char *s)
 {
     const char *random = s + TOKEN_PREFIX_LEN;

@@ -51,6 +51,13 @@ void token_display(const char *s, size_t len, char out[TOKEN_DISPLAY_SIZE]);
 /* Base62 checksum of (data, len): CRC-32 (IEEE) as 6 zero-padded base62 digits + NUL. */
 void token_checksum(const char *data, size_t len, char out[TOKEN_CHECKSUM_LEN + 1]);
 
+/* Fill out with the token of kind that seed determines (TOKEN_SEED_LEN bytes, which must be
+ * secret and uniformly random, e.g. a keyed hash): the same seed always gives the same token,
+ * as uniform over the token space as token_generate's. Wipe it after use. */
+#define TOKEN_SEED_LEN 32
+void token_derive(enum token_kind kind, const unsigned char seed[TOKEN_SEED_LEN],
+                  char out[TOKEN_BUF_SIZE]);
+
 /* Fill out[0..n) with uniformly random base62 characters (no NUL added). */
 void token_random_base62(char *out, size_t n);
 

@@ -452,7 +452,9 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
     X(token_revoke,                                                                            \
       (struct store * st, const char *user_id, const char *token_id, int64_t now),             \
       (st, user_id, token_id, now))                                                            \
-    X(token_rotate, (struct store * st, const struct store_token *tok), (st, tok))             \
+    X(token_rotate,                                                                            \
+      (struct store * st, const struct store_token *tok, const char *expected_digest),         \
+      (st, tok, expected_digest))                                                              \
     X(token_policy_put,                                                                        \
       (struct store * st, const char *org_id, const struct store_token_policy *policy),        \
       (st, org_id, policy))                                                                    \
@@ -465,6 +467,10 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
     X(membership_change,                                                                       \
       (struct store * st, const char *org_id, const char *user_id, const char *role),          \
       (st, org_id, user_id, role))                                                             \
+    X(oauth_refresh_rotate,                                                                    \
+      (struct store * st, const char *digest, int64_t now, const struct store_token *access,   \
+       const struct store_oauth_refresh *next, struct store_oauth_refresh *out),               \
+      (st, digest, now, access, next, out))                                                    \
     X(oauth_family_revoke, (struct store * st, const char *family_id, int64_t now),            \
       (st, family_id, now))                                                                    \
     X(oauth_revoke_user, (struct store * st, const char *user_id, int64_t now),                \

@@ -107,7 +107,7 @@ struct pg_store {
     struct store base;
     char *url;
     pthread_key_t key;
-    pthread_mutex_t lock; /* guards conns, the fields below and writes to base.last_error */
+    pthread_mutex_t lock; /* guards conns and the fields below */
     struct conn *conns;
     int64_t down_since_ms;   /* 0 while connecting works; else when it first failed */
     int64_t last_attempt_ms; /* when the last failed attempt ended */
@@ -158,20 +158,19 @@ static void one_line(char *msg)
         msg[--n] = '\0';
 }
 
-/* Record the detail of a failure in last_error and, when log is set, in the log. */
+/* Record the detail of a failure for this thread (store_last_error) and, when log is set, in
+ * the log. */
 static void set_error(struct pg_store *s, bool log, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_error(struct pg_store *s, bool log, const char *fmt, ...)
 {
-    char msg[sizeof s->base.last_error];
+    char msg[STORE_ERROR_SIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     one_line(msg);
-    pthread_mutex_lock(&s->lock);
-    memcpy(s->base.last_error, msg, sizeof msg);
-    pthread_mutex_unlock(&s->lock);
+    store_set_error(&s->base, "%s", msg);
     if (log)
         log_error("pg: %s", msg);
 }
@@ -333,8 +332,8 @@ static enum rc conn_connect(struct pg_store *s, struct conn *c)
         s->last_attempt_ms = now_ms();
         if (!s->down_since_ms)
             s->down_since_ms = s->last_attempt_ms;
-        memcpy(s->down_reason, s->base.last_error, sizeof s->down_reason - 1);
-        s->down_reason[sizeof s->down_reason - 1] = '\0';
+        /* this thread's detail, just set by set_error above */
+        snprintf(s->down_reason, sizeof s->down_reason, "%s", store_last_error(&s->base));
     }
     s->probing = false;
     pthread_mutex_unlock(&s->lock);
@@ -365,7 +364,7 @@ static enum rc get_conn(struct pg_store *s, struct conn **out, int *connects)
     }
     if (!c->pg) {
         if (*connects <= 0)
-            return RC_UNAVAILABLE; /* last_error already says why */
+            return RC_UNAVAILABLE; /* store_last_error already says why */
         (*connects)--;
         enum rc rc = conn_connect(s, c);
         if (rc != RC_OK)
@@ -665,20 +664,26 @@ static enum rc s_org_for_member(struct store *st_, const char *user_id, const ch
     return rc;
 }
 
+/* The parameters of Q_TOKEN_INSERT, into p (which holds the numbers: not to be copied). */
+static void token_params(struct params *p, const struct store_token *t)
+{
+    add_text(p, t->id);
+    add_text(p, t->user_id);
+    add_int(p, t->kind);
+    add_text(p, t->name);
+    add_text(p, t->display);
+    add_text(p, t->digest);
+    add_text(p, t->scopes);
+    add_optional(p, t->org_id);
+    add_int(p, t->created_at);
+    add_int(p, t->expires_at);
+}
+
 static enum rc s_token_insert(struct store *st_, const struct store_token *t)
 {
     SELF;
     struct params p = {0};
-    add_text(&p, t->id);
-    add_text(&p, t->user_id);
-    add_int(&p, t->kind);
-    add_text(&p, t->name);
-    add_text(&p, t->display);
-    add_text(&p, t->digest);
-    add_text(&p, t->scopes);
-    add_optional(&p, t->org_id);
-    add_int(&p, t->created_at);
-    add_int(&p, t->expires_at);
+    token_params(&p, t);
     return run(s, Q_TOKEN_INSERT, &p, NULL);
 }
 
@@ -1506,7 +1511,8 @@ struct migrate_state {
 
 /* --- token lifecycle: rotation, addresses, org oversight, policies, service accounts ------- */
 
-static enum rc s_token_rotate(struct store *st_, const struct store_token *t)
+static enum rc s_token_rotate(struct store *st_, const struct store_token *t,
+                              const char *expected_digest)
 {
     SELF;
     struct params p = {0};
@@ -1516,7 +1522,19 @@ static enum rc s_token_rotate(struct store *st_, const struct store_token *t)
     add_optional(&p, t->previous_digest);
     add_int(&p, t->previous_expires_at);
     add_int(&p, t->rotated_at);
-    return run_changing(s, Q_TOKEN_ROTATE, &p);
+    add_text(&p, expected_digest);
+    enum rc rc = run_changing(s, Q_TOKEN_ROTATE, &p);
+    if (rc != RC_NOT_FOUND)
+        return rc;
+    /* Nothing changed: the decision is made; this read only names the reason. */
+    struct params q = {0};
+    add_text(&q, t->id);
+    PGresult *r = NULL;
+    if ((rc = fetch_one(s, Q_TOKEN_ACTIVE, &q, &r)) != RC_OK)
+        return rc;
+    int64_t active = col_int(r, 0, 0);
+    PQclear(r);
+    return active ? RC_CONFLICT : RC_NOT_FOUND;
 }
 
 static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip,
@@ -1707,7 +1725,7 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
     struct migrate_state m = {0};
     enum rc rc = transaction(s, migrate_body, &m);
     if (rc != RC_OK)
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
     if (applied)
         *applied = rc == RC_OK ? m.applied : 0;
     return rc;
@@ -1808,15 +1826,23 @@ static enum rc s_oauth_code_take(struct store *st_, const char *digest, int64_t 
     return take_row(s, Q_OAUTH_CODE_USE, Q_OAUTH_CODE_GET, digest, now, read_oauth_code, out);
 }
 
+/* The parameters of Q_OAUTH_RT_INSERT, into p (which holds the numbers: not to be copied). */
+static void refresh_params(struct params *p, const struct store_oauth_refresh *o)
+{
+    add_text(p, o->digest);
+    add_text(p, o->family_id);
+    add_text(p, o->user_id);
+    add_text(p, o->client_id);
+    add_text(p, o->scopes);
+    add_int(p, o->created_at);
+    add_int(p, o->expires_at);
+}
+
 static enum rc s_oauth_refresh_insert(struct store *st_, const struct store_oauth_refresh *o)
 {
     SELF;
-    struct params p = two_texts(o->digest, o->family_id);
-    add_text(&p, o->user_id);
-    add_text(&p, o->client_id);
-    add_text(&p, o->scopes);
-    add_int(&p, o->created_at);
-    add_int(&p, o->expires_at);
+    struct params p = {0};
+    refresh_params(&p, o);
     return run(s, Q_OAUTH_RT_INSERT, &p, NULL);
 }
 
@@ -1832,6 +1858,63 @@ static enum rc s_oauth_access_link(struct store *st_, const char *token_id, cons
     SELF;
     struct params p = two_texts(token_id, family_id);
     return run(s, Q_OAUTH_ACCESS_LINK, &p, NULL);
+}
+
+static enum rc s_oauth_refresh_get(struct store *st_, const char *digest,
+                                   struct store_oauth_refresh *out)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, digest);
+    return fetch_row(s, Q_OAUTH_RT_GET, &p, read_oauth_refresh, out);
+}
+
+struct refresh_rotate {
+    const char *digest;
+    int64_t now;
+    const struct store_token *access;
+    const struct store_oauth_refresh *next;
+};
+
+/* Spend the refresh token, then write its successors; any failure rolls back all of it. A
+ * concurrent spender waits on the row lock of the UPDATE and, once this commits, finds the
+ * token spent. */
+static enum rc refresh_rotate_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    const struct refresh_rotate *a = arg;
+    struct params use = {0};
+    add_text(&use, a->digest);
+    add_int(&use, a->now);
+    PGresult *r = NULL;
+    enum rc rc = tx_query(s, c, Q_OAUTH_RT_USE, &use, &r);
+    int spent = rc == RC_OK && PQntuples(r) == 1;
+    PQclear(r);
+    if (rc != RC_OK)
+        return rc;
+    if (!spent)
+        return RC_CONFLICT;
+    struct params tok = {0}, next = {0};
+    struct params link = two_texts(a->access->id, a->next->family_id);
+    token_params(&tok, a->access);
+    refresh_params(&next, a->next);
+    if ((rc = tx_query(s, c, Q_TOKEN_INSERT, &tok, NULL)) != RC_OK ||
+        (rc = tx_query(s, c, Q_OAUTH_ACCESS_LINK, &link, NULL)) != RC_OK)
+        return rc;
+    return tx_query(s, c, Q_OAUTH_RT_INSERT, &next, NULL);
+}
+
+static enum rc s_oauth_refresh_rotate(struct store *st_, const char *digest, int64_t now,
+                                      const struct store_token *access,
+                                      const struct store_oauth_refresh *next,
+                                      struct store_oauth_refresh *out)
+{
+    SELF;
+    struct refresh_rotate arg = {digest, now, access, next};
+    enum rc rc = transaction(s, refresh_rotate_body, &arg);
+    if (rc != RC_CONFLICT)
+        return rc;
+    rc = s_oauth_refresh_get(st_, digest, out);
+    return rc == RC_OK ? RC_CONFLICT : rc;
 }
 
 static enum rc s_oauth_family_revoke(struct store *st_, const char *family_id, int64_t now)
@@ -1964,6 +2047,7 @@ static void s_close(struct store *st_)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->lock);
+    store_error_release(&s->base);
     free(s->url);
     free(s);
 }
@@ -2060,6 +2144,8 @@ static const struct store_ops pg_ops = {
     .oauth_refresh_insert = s_oauth_refresh_insert,
     .oauth_refresh_take = s_oauth_refresh_take,
     .oauth_access_link = s_oauth_access_link,
+    .oauth_refresh_get = s_oauth_refresh_get,
+    .oauth_refresh_rotate = s_oauth_refresh_rotate,
     .oauth_family_revoke = s_oauth_family_revoke,
     .oauth_family_of = s_oauth_family_of,
     .oauth_device_insert = s_oauth_device_insert,
@@ -2098,9 +2184,14 @@ enum rc store_pg_open(const char *url, struct store **out, char *err, size_t err
     if (!(s = calloc(1, sizeof *s)))
         return RC_NOMEM;
     s->base.ops = &pg_ops;
+    if (store_error_init(&s->base) != RC_OK) {
+        free(s);
+        return RC_NOMEM;
+    }
     pthread_mutex_init(&s->lock, NULL);
     if (!(s->url = strdup(url)) || pthread_key_create(&s->key, thread_exit) != 0) {
         pthread_mutex_destroy(&s->lock);
+        store_error_release(&s->base);
         free(s->url);
         free(s);
         return RC_NOMEM;
@@ -2109,7 +2200,7 @@ enum rc store_pg_open(const char *url, struct store **out, char *err, size_t err
     struct conn *c;
     int connects = 1;
     if ((rc = get_conn(s, &c, &connects)) != RC_OK) {
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
         s_close(&s->base);
         return rc;
     }

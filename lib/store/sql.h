@@ -129,7 +129,9 @@
       "require_binding = EXCLUDED.require_binding, updated_at = EXCLUDED.updated_at")          \
     X(Q_TOKEN_ROTATE, WRITE,                                                                   \
       "UPDATE tokens SET digest = $2, display = $3, previous_digest = $4, "                    \
-      "previous_expires_at = $5, rotated_at = $6 WHERE id = $1 AND revoked_at = 0")            \
+      "previous_expires_at = $5, rotated_at = $6 WHERE id = $1 AND revoked_at = 0 "            \
+      "AND digest = $7")                                                                       \
+    X(Q_TOKEN_ACTIVE, READ, "SELECT count(*) FROM tokens WHERE id = $1 AND revoked_at = 0")    \
     X(Q_TOKEN_IP_ADD, WRITE,                                                                   \
       "INSERT INTO token_ips (token_id, ip, first_seen) VALUES ($1, $2, $3) "                  \
       "ON CONFLICT (token_id, ip) DO NOTHING")                                                 \

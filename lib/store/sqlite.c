@@ -148,9 +148,12 @@ static enum rc get_conn(struct sqlite_store *s, struct conn **out)
         *out = c;
         return RC_OK;
     }
-    enum rc rc = conn_open(s->path, &c, s->base.last_error, sizeof s->base.last_error);
-    if (rc != RC_OK)
+    char why[STORE_ERROR_SIZE] = "";
+    enum rc rc = conn_open(s->path, &c, why, sizeof why);
+    if (rc != RC_OK) {
+        store_set_error(&s->base, "%s", why);
         return rc;
+    }
     c->owner = s;
     pthread_mutex_lock(&s->lock);
     c->next = s->conns;
@@ -164,8 +167,8 @@ static enum rc get_conn(struct sqlite_store *s, struct conn **out)
 static enum rc fail(struct sqlite_store *s, struct conn *c, const char *what)
 {
     int code = sqlite3_extended_errcode(c->db);
-    snprintf(s->base.last_error, sizeof s->base.last_error, "%s: %s", what, sqlite3_errmsg(c->db));
-    log_error("sqlite: %s", s->base.last_error);
+    store_set_error(&s->base, "%s: %s", what, sqlite3_errmsg(c->db));
+    log_error("sqlite: %s", store_last_error(&s->base));
     if ((code & 0xff) == SQLITE_CONSTRAINT)
         return RC_CONFLICT;
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
@@ -1225,7 +1228,8 @@ static enum rc s_membership_change(struct store *st_, const char *org_id, const 
 
 /* --- token lifecycle: rotation, addresses, org oversight, policies, service accounts ------- */
 
-static enum rc s_token_rotate(struct store *st_, const struct store_token *t)
+static enum rc s_token_rotate(struct store *st_, const struct store_token *t,
+                              const char *expected_digest)
 {
     SELF;
     PREPARE(Q_TOKEN_ROTATE);
@@ -1235,7 +1239,17 @@ static enum rc s_token_rotate(struct store *st_, const struct store_token *t)
     bind_optional(st, 4, t->previous_digest);
     bind_int64(st, 5, t->previous_expires_at);
     bind_int64(st, 6, t->rotated_at);
-    return run_changing(s, c, st);
+    bind_text(st, 7, expected_digest);
+    if ((rc = run_changing(s, c, st)) != RC_NOT_FOUND)
+        return rc;
+    /* Nothing changed: the decision is made; this read only names the reason. */
+    int64_t active = 0;
+    sqlite3_stmt *q;
+    if ((rc = stmt(s, Q_TOKEN_ACTIVE, &c, &q)) != RC_OK)
+        return rc;
+    bind_text(q, 1, t->id);
+    FETCH_ONE(s, c, q, active = sqlite3_column_int64(q, 0));
+    return rc != RC_OK ? rc : active ? RC_CONFLICT : RC_NOT_FOUND;
 }
 
 static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip,
@@ -1387,7 +1401,7 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
     enum rc rc = get_conn(s, &c);
     int count = 0;
     if (rc != RC_OK) {
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
         return rc;
     }
     if ((rc = exec_sql(c->db, "BEGIN IMMEDIATE", err, errlen)) != RC_OK)
@@ -1434,7 +1448,7 @@ out:
     if (rc == RC_OK)
         rc = exec_sql(c->db, "COMMIT", err, errlen);
     else
-        exec_sql(c->db, "ROLLBACK", s->base.last_error, sizeof s->base.last_error);
+        exec_sql(c->db, "ROLLBACK", NULL, 0);
     if (applied)
         *applied = rc == RC_OK ? count : 0;
     return rc;
@@ -1570,6 +1584,55 @@ static enum rc s_oauth_access_link(struct store *st_, const char *token_id, cons
     bind_text(st, 1, token_id);
     bind_text(st, 2, family_id);
     return run(s, c, st, NULL);
+}
+
+static enum rc s_oauth_refresh_get(struct store *st_, const char *digest,
+                                   struct store_oauth_refresh *out)
+{
+    SELF;
+    PREPARE(Q_OAUTH_RT_GET);
+    bind_text(st, 1, digest);
+    FETCH_ONE(s, c, st, read_oauth_refresh(st, out));
+    return rc;
+}
+
+struct refresh_rotate {
+    const char *digest;
+    int64_t now;
+    const struct store_token *access;
+    const struct store_oauth_refresh *next;
+};
+
+/* Spend the refresh token, then write its successors; any failure rolls back all of it. */
+static enum rc refresh_rotate_body(struct sqlite_store *s, void *arg)
+{
+    const struct refresh_rotate *a = arg;
+    PREPARE(Q_OAUTH_RT_USE);
+    bind_text(st, 1, a->digest);
+    bind_int64(st, 2, a->now);
+    int changes = 0;
+    if ((rc = run(s, c, st, &changes)) != RC_OK)
+        return rc;
+    if (changes == 0)
+        return RC_CONFLICT;
+    if ((rc = s_token_insert(&s->base, a->access)) != RC_OK ||
+        (rc = s_oauth_access_link(&s->base, a->access->id, a->next->family_id)) != RC_OK)
+        return rc;
+    return s_oauth_refresh_insert(&s->base, a->next);
+}
+
+static enum rc s_oauth_refresh_rotate(struct store *st_, const char *digest, int64_t now,
+                                      const struct store_token *access,
+                                      const struct store_oauth_refresh *next,
+                                      struct store_oauth_refresh *out)
+{
+    SELF;
+    struct refresh_rotate arg = {digest, now, access, next};
+    enum rc rc = transaction(s, refresh_rotate_body, &arg);
+    if (rc != RC_CONFLICT)
+        return rc;
+    rc = s_oauth_refresh_get(st_, digest, out);
+    return rc == RC_OK ? RC_CONFLICT : rc;
 }
 
 static enum rc s_oauth_family_revoke(struct store *st_, const char *family_id, int64_t now)
@@ -1724,6 +1787,7 @@ static void s_close(struct store *st_)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->lock);
+    store_error_release(&s->base);
     free(s->path);
     free(s);
 }
@@ -1820,6 +1884,8 @@ static const struct store_ops sqlite_ops = {
     .oauth_refresh_insert = s_oauth_refresh_insert,
     .oauth_refresh_take = s_oauth_refresh_take,
     .oauth_access_link = s_oauth_access_link,
+    .oauth_refresh_get = s_oauth_refresh_get,
+    .oauth_refresh_rotate = s_oauth_refresh_rotate,
     .oauth_family_revoke = s_oauth_family_revoke,
     .oauth_family_of = s_oauth_family_of,
     .oauth_device_insert = s_oauth_device_insert,
@@ -1842,7 +1908,13 @@ enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_
     s->base.ops = &sqlite_ops;
     s->path = strdup(path);
     pthread_mutex_init(&s->lock, NULL);
+    if (store_error_init(&s->base) != RC_OK) {
+        free(s->path);
+        free(s);
+        return RC_NOMEM;
+    }
     if (!s->path || pthread_key_create(&s->key, thread_exit) != 0) {
+        store_error_release(&s->base);
         free(s->path);
         free(s);
         return RC_NOMEM;
@@ -1851,7 +1923,7 @@ enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_
     struct conn *c;
     enum rc rc = get_conn(s, &c);
     if (rc != RC_OK) {
-        snprintf(err, errlen, "%s", s->base.last_error);
+        snprintf(err, errlen, "%s", store_last_error(&s->base));
         s_close(&s->base);
         return rc;
     }

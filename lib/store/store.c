@@ -1,6 +1,7 @@
 /* store.c: backend selection by database URL, and helpers shared by every backend. */
 #include "store.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,4 +54,42 @@ void store_copy_field(char *dst, size_t size, const char *src)
     size_t n = strnlen(src, size - 1);
     memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+/* A thread's error buffer is freed when the thread exits (the key's destructor). */
+static void error_free(void *buf) { free(buf); }
+
+enum rc store_error_init(struct store *st)
+{
+    return pthread_key_create(&st->error_key, error_free) == 0 ? RC_OK : RC_NOMEM;
+}
+
+void store_error_release(struct store *st)
+{
+    /* The closing thread's buffer; the other threads' went with them (pccd stops its
+     * workers before it closes the store). */
+    free(pthread_getspecific(st->error_key));
+    pthread_setspecific(st->error_key, NULL);
+    pthread_key_delete(st->error_key);
+}
+
+void store_set_error(struct store *st, const char *fmt, ...)
+{
+    char *buf = pthread_getspecific(st->error_key);
+    if (!buf) {
+        if (!(buf = malloc(STORE_ERROR_SIZE)) || pthread_setspecific(st->error_key, buf) != 0) {
+            free(buf);
+            return; /* the detail is lost; the return code still says what failed */
+        }
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, STORE_ERROR_SIZE, fmt, ap);
+    va_end(ap);
+}
+
+const char *store_last_error(struct store *st)
+{
+    const char *buf = st ? pthread_getspecific(st->error_key) : NULL;
+    return buf ? buf : "";
 }

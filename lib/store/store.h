@@ -4,6 +4,7 @@
 #ifndef PCC_STORE_H
 #define PCC_STORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -314,11 +315,14 @@ struct store_ops {
 
     /* Token lifecycle (migration 0003). token_lookup also finds a token by its previous
      * digest (the caller compares which one matched). token_rotate writes tok's digest,
-     * display, previous_digest ("" for none), previous_expires_at and rotated_at; RC_NOT_FOUND
-     * unless tok->id is an active token. token_ip_add records that token_id was used from ip:
+     * display, previous_digest ("" for none), previous_expires_at and rotated_at, only while
+     * the token's secret is still expected_digest (the one the caller read), so of concurrent
+     * rotations exactly one wins: RC_CONFLICT for the others, RC_NOT_FOUND unless tok->id is
+     * an active token. token_ip_add records that token_id was used from ip:
      * RC_OK when that is new, RC_CONFLICT when it was known. tokens_for_org: the active tokens
      * that can act in org_id (its members', unbound or bound to it), oldest first. */
-    enum rc (*token_rotate)(struct store *st, const struct store_token *tok);
+    enum rc (*token_rotate)(struct store *st, const struct store_token *tok,
+                            const char *expected_digest);
     enum rc (*token_ip_add)(struct store *st, const char *token_id, const char *ip,
                             int64_t now);
     enum rc (*tokens_for_org)(struct store *st, const char *org_id,
@@ -470,6 +474,19 @@ struct store_ops {
     /* Delete every dashboard session of user_id. */
     enum rc (*web_sessions_delete_user)(struct store *st, const char *user_id);
 
+    /* Refresh rotation (no migration of its own). refresh_get reads a refresh token without
+     * spending it (RC_NOT_FOUND). refresh_rotate spends the refresh token digest and, in the
+     * same transaction, issues its successors: access (a tokens row) linked to next's family,
+     * and next (a refresh row). RC_OK for the one caller that wins; RC_CONFLICT (out filled with
+     * the row as it is now) when it was spent or revoked already, and nothing is written;
+     * RC_NOT_FOUND when there is none. */
+    enum rc (*oauth_refresh_get)(struct store *st, const char *digest,
+                                 struct store_oauth_refresh *out);
+    enum rc (*oauth_refresh_rotate)(struct store *st, const char *digest, int64_t now,
+                                    const struct store_token *access,
+                                    const struct store_oauth_refresh *next,
+                                    struct store_oauth_refresh *out);
+
     /* Housekeeping: delete authorization codes, device codes and dashboard sessions that
      * expired before `before` (none of them can be used any more); *removed gets how many. */
     enum rc (*purge_expired)(struct store *st, int64_t before, int64_t *removed);
@@ -492,10 +509,14 @@ struct store_ops {
 
 struct store_cache;
 
+#define STORE_ERROR_SIZE 256
+
 struct store {
     const struct store_ops *ops;
-    struct store_cache *cache; /* cache.c, in front of SQLite; NULL for PostgreSQL */
-    char last_error[256]; /* detail for the log; never shown to API callers */
+    struct store_cache *cache; /* cache.c, in front of the backend; NULL without one */
+    /* Each thread's detail of its last failure (store_last_error): per thread, as each
+     * thread has its own connection, so one request never reads another's error. */
+    pthread_key_t error_key;
 };
 
 /* Open the database named by url: "sqlite:PATH" (or a bare path) for SQLite. Does not migrate.
@@ -516,6 +537,10 @@ enum rc store_restore(const char *src, const char *url, int replace, int *versio
  * without a cache. */
 void store_request_begin(struct store *st);
 void store_request_end(struct store *st);
+/* The detail of the last failure of a call made through st by the calling thread ("" when
+ * none), for the log and for administrators; never for API callers. Valid until this
+ * thread's next call through st. Other threads' failures never show here. */
+const char *store_last_error(struct store *st);
 /* Close and free; store_close(NULL) is a no-op. */
 void store_close(struct store *st);
 /* Copy src (NULL as "") into a row field of size bytes, truncating; always NUL-terminates. */
@@ -592,6 +617,9 @@ void store_free_list(void *list);
 #define store_oauth_code_take(st, ...) ((st)->ops->oauth_code_take((st), __VA_ARGS__))
 #define store_oauth_refresh_insert(st, ...) ((st)->ops->oauth_refresh_insert((st), __VA_ARGS__))
 #define store_oauth_refresh_take(st, ...) ((st)->ops->oauth_refresh_take((st), __VA_ARGS__))
+#define store_oauth_refresh_get(st, ...) ((st)->ops->oauth_refresh_get((st), __VA_ARGS__))
+#define store_oauth_refresh_rotate(st, ...)                                                    \
+    ((st)->ops->oauth_refresh_rotate((st), __VA_ARGS__))
 #define store_oauth_access_link(st, ...) ((st)->ops->oauth_access_link((st), __VA_ARGS__))
 #define store_oauth_family_revoke(st, ...) ((st)->ops->oauth_family_revoke((st), __VA_ARGS__))
 #define store_purge_expired(st, ...) ((st)->ops->purge_expired((st), __VA_ARGS__))

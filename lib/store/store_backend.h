@@ -4,6 +4,13 @@
 
 #include "store.h"
 
+/* Prepare st's per-thread error detail (store_last_error); RC_NOMEM. Backends call it
+ * first in their open and store_error_release last in their close. */
+enum rc store_error_init(struct store *st);
+void store_error_release(struct store *st);
+/* Record the detail of a failure for the calling thread (store_last_error). */
+void store_set_error(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Open (creating if missing) the SQLite database at path. */
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
 

@@ -311,7 +311,10 @@ void web_token_delete(struct http_request *req, struct http_response *res)
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
     if (web_check_post(req, res, &ctx) == RC_OK && find_token(req, res, &ctx, &tok)) {
-        enum rc rc = auth_revoke(&APP(req)->auth, ctx.user.id, tok.id, http_client_ip(req));
+        /* The dashboard is the user themself: every token of theirs is in reach. */
+        char err[16];
+        enum rc rc = auth_revoke(&APP(req)->auth, NULL, ctx.user.id, tok.id, http_client_ip(req),
+                                 err, sizeof err);
         if (rc == RC_OK || rc == RC_NOT_FOUND)
             web_redirect(res, "/account/tokens?done=deleted");
         else
@@ -370,16 +373,21 @@ void web_token_rotate(struct http_request *req, struct http_response *res)
                     "Choose a grace period from the list.", "/account/tokens");
         goto out;
     }
-    char secret[TOKEN_BUF_SIZE];
+    char secret[TOKEN_BUF_SIZE], err[320];
     struct store_token row;
-    enum rc rc = auth_rotate(&APP(req)->auth, ctx.user.id, tok.id, grace, http_client_ip(req),
-                             secret, &row);
+    enum rc rc = auth_rotate(&APP(req)->auth, NULL, ctx.user.id, tok.id, grace,
+                             http_client_ip(req), secret, &row, err, sizeof err);
     if (rc == RC_OK) {
         tokens_page(req, res, &ctx, 200, NULL, NULL, &row, secret);
         sodium_memzero(secret, sizeof secret);
     } else if (rc == RC_NOT_FOUND) {
         web_message(req, res, 404, &ctx, "Token not found",
                     "You have no active token with that id; it may have expired or been deleted.",
+                    "/account/tokens");
+    } else if (rc == RC_CONFLICT) {
+        web_message(req, res, 409, &ctx, "Rotated meanwhile",
+                    "The token was rotated by another request meanwhile; its new secret went "
+                    "there. Rotate it again to get one here.",
                     "/account/tokens");
     } else {
         web_message(req, res, 503, &ctx, "Unavailable",

@@ -100,7 +100,8 @@ def test_public_url_sets_the_issuer(make_server):
     assert oidc["token_endpoint"] == "https://pcc.example.com/oauth/token"
 
 
-def test_code_flow_rotation_reuse_and_logout(server):
+def test_code_flow_rotation_reuse_and_logout(clocked):
+    server, clock = clocked
     cookie = sign_in(server)
     t = login(server, cookie)
     assert t["access_token"].startswith("pcc_oat_") and t["refresh_token"].startswith("pcc_ort_")
@@ -116,7 +117,9 @@ def test_code_flow_rotation_reuse_and_logout(server):
     assert r1.body["refresh_token"] != t["refresh_token"]
     assert http_request(server.url, "GET", "/v1/users", token=r1.body["access_token"]).status == 200
 
-    # The spent refresh token comes back: refused, and the whole family dies with it.
+    # The spent refresh token comes back after the grace window of parallel refreshes (60 s):
+    # refused, and the whole family dies with it.
+    clock.advance(61)
     again = token(server, grant_type="refresh_token", refresh_token=t["refresh_token"],
                   client_id="pipecat-cli")
     assert again.status == 400 and again.body["error"] == "invalid_grant"

@@ -215,7 +215,10 @@ def test_a_busy_port_moves_the_listener_on(cli):
         blocker.close()
 
 
-def test_an_expiring_token_is_refreshed_and_rotated(cli):
+def test_an_expiring_token_is_refreshed_and_rotated(clocked, tmp_path):
+    from conftest import Cli
+    srv, clock = clocked
+    cli = Cli(srv, tmp_path / "home")
     cookie = sign_in(cli.server)
     first = login(cli, cookie)
     expire_in_file(cli, time.time() - 5.0)
@@ -232,7 +235,9 @@ def test_an_expiring_token_is_refreshed_and_rotated(cli):
     # Not due any more: a second command does not refresh again.
     assert cli.cloud("auth", "whoami").returncode == 0
     assert toml.load(cli.config_path)["refresh_token"] == second["refresh_token"]
-    # The old refresh token was spent; presenting it again revokes the whole login.
+    # The old refresh token was spent; presenting it again after the 60 s in which parallel
+    # refreshes get the same answer revokes the whole login.
+    clock.advance(61)
     again = refresh_grant(cli.server, first["refresh_token"])
     assert again.status == 400 and again.body["error"] == "invalid_grant", again
     dead = cli.cloud("auth", "whoami")
@@ -243,8 +248,11 @@ def test_an_expiring_token_is_refreshed_and_rotated(cli):
 def test_a_failed_refresh_asks_for_a_new_login(cli):
     cookie = sign_in(cli.server)
     conf = login(cli, cookie)
-    # Spend the stored refresh token behind the CLI's back.
-    assert refresh_grant(cli.server, conf["refresh_token"]).status == 200
+    # Spend the stored refresh token behind the CLI's back, and its successor too: the login
+    # has moved on (a repeat within 60 s of the first use would get the same answer again).
+    second = refresh_grant(cli.server, conf["refresh_token"])
+    assert second.status == 200
+    assert refresh_grant(cli.server, second.body["refresh_token"]).status == 200
     expire_in_file(cli, time.time() - 5.0)
     p = cli.cloud("auth", "whoami")
     assert p.returncode == 1, p

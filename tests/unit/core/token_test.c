@@ -44,6 +44,23 @@ Test(token, generated_tokens_parse, .init = setup)
     }
 }
 
+Test(token, derived_tokens_depend_on_the_seed_alone, .init = setup)
+{
+    unsigned char seed[TOKEN_SEED_LEN] = {1, 2, 3}, other[TOKEN_SEED_LEN] = {1, 2, 4};
+    char a[TOKEN_BUF_SIZE], b[TOKEN_BUF_SIZE], c[TOKEN_BUF_SIZE];
+    token_derive(TOKEN_KIND_OAUTH_REFRESH, seed, a);
+    token_derive(TOKEN_KIND_OAUTH_REFRESH, seed, b);
+    token_derive(TOKEN_KIND_OAUTH_REFRESH, other, c);
+    cr_assert_str_eq(a, b, "one seed, one token");
+    cr_assert_str_neq(a, c);
+    enum token_kind kind;
+    cr_assert_eq(token_parse(a, strlen(a), &kind), RC_OK, "%s", a);
+    cr_assert_eq(kind, TOKEN_KIND_OAUTH_REFRESH);
+    token_derive(TOKEN_KIND_OAUTH_ACCESS, seed, c);
+    cr_assert_eq(strncmp(c, "pcc_oat_", 8), 0);
+    cr_assert_str_eq(c + 8, a + 8, "the kind changes the prefix only");
+}
+
 Test(token, generated_tokens_differ, .init = setup)
 {
     char a[TOKEN_BUF_SIZE] = {0}, b[TOKEN_BUF_SIZE] = {0};

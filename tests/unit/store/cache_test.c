@@ -257,7 +257,7 @@ Test(cache, rotation_is_seen_at_once)
     snprintf(rotated.previous_digest, sizeof rotated.previous_digest, "%s", f.token.digest);
     rotated.previous_expires_at = 1700000900;
     rotated.rotated_at = 1700000800;
-    cr_assert_eq(store_token_rotate(b, &rotated), RC_OK);
+    cr_assert_eq(store_token_rotate(b, &rotated, f.token.digest), RC_OK);
     struct store_token tok;
     struct store_user owner;
     cr_assert_eq(store_token_lookup(a, f.token.digest, &tok, &owner), RC_OK);

@@ -56,7 +56,7 @@ static struct store_user make_user(void)
     snprintf(u.email, sizeof u.email, "%s@example.com", local);
     snprintf(u.name, sizeof u.name, "User %s", local);
     u.created_at = 1700000000;
-    cr_assert_eq(store_user_create(st, &u), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_user_create(st, &u), RC_OK, "%s", store_last_error(st));
     return u;
 }
 
@@ -72,7 +72,7 @@ static struct store_org make_org(void)
     snprintf(o.name, sizeof o.name, "%s", slug);
     snprintf(o.verbose_name, sizeof o.verbose_name, "Org %s", slug);
     o.created_at = 1700000000;
-    cr_assert_eq(store_org_create(st, &o), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_org_create(st, &o), RC_OK, "%s", store_last_error(st));
     return o;
 }
 
@@ -91,7 +91,7 @@ static struct store_token make_token(const char *user_id, const char *name)
     snprintf(t.scopes, sizeof t.scopes, "full");
     static int64_t clock_tick = 1700000100; /* distinct times: lists are ordered by them */
     t.created_at = clock_tick++;
-    cr_assert_eq(store_token_insert(st, &t), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_token_insert(st, &t), RC_OK, "%s", store_last_error(st));
     return t;
 }
 
@@ -218,7 +218,7 @@ Test(store, token_org_binding)
     snprintf(t.scopes, sizeof t.scopes, "read");
     snprintf(t.org_id, sizeof t.org_id, "%s", o.id);
     t.expires_at = 1800000000;
-    cr_assert_eq(store_token_insert(st, &t), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_token_insert(st, &t), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_token_lookup(st, t.digest, &got, &owner), RC_OK);
     cr_assert_str_eq(got.org_id, o.id);
     cr_assert_str_eq(got.scopes, "read");
@@ -301,6 +301,66 @@ Test(store, concurrent_writers_lose_nothing)
     store_free_list(list);
 }
 
+/* Two threads fail differently, one after the other, then each reads its own detail: a 5xx log
+ * line must never carry another request's error. */
+struct error_arg {
+    pthread_barrier_t *failed, *both_failed;
+    const struct store_user *taken_user;
+    const struct store_org *taken_org;
+    enum rc rc;
+    char seen[STORE_ERROR_SIZE];
+};
+
+static void *fail_on_email(void *arg_)
+{
+    struct error_arg *a = arg_;
+    struct store_user dup = *a->taken_user;
+    token_new_id("usr_", dup.id);
+    a->rc = store_user_create(st, &dup); /* the email is taken */
+    pthread_barrier_wait(a->failed);      /* now the other thread fails */
+    pthread_barrier_wait(a->both_failed);
+    snprintf(a->seen, sizeof a->seen, "%s", store_last_error(st));
+    return NULL;
+}
+
+static void *fail_on_org(void *arg_)
+{
+    struct error_arg *a = arg_;
+    pthread_barrier_wait(a->failed);
+    struct store_org dup = *a->taken_org;
+    token_new_id("org_", dup.id);
+    a->rc = store_org_create(st, &dup); /* the slug is taken */
+    pthread_barrier_wait(a->both_failed);
+    snprintf(a->seen, sizeof a->seen, "%s", store_last_error(st));
+    return NULL;
+}
+
+Test(store, each_thread_reads_its_own_error_detail)
+{
+    struct store_user u = make_user();
+    struct store_org o = make_org();
+    pthread_barrier_t failed, both_failed;
+    pthread_barrier_init(&failed, NULL, 2);
+    pthread_barrier_init(&both_failed, NULL, 2);
+    struct error_arg a = {&failed, &both_failed, &u, &o, RC_OK, ""};
+    struct error_arg b = a;
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, fail_on_email, &a);
+    pthread_create(&tb, NULL, fail_on_org, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    pthread_barrier_destroy(&failed);
+    pthread_barrier_destroy(&both_failed);
+    cr_assert_eq(a.rc, RC_CONFLICT);
+    cr_assert_eq(b.rc, RC_CONFLICT);
+    cr_expect(strstr(a.seen, "email") && !strstr(a.seen, "organizations"),
+              "the email failure reads: %s", a.seen);
+    cr_expect(strstr(b.seen, "organizations") && !strstr(b.seen, "email"),
+              "the organization failure reads: %s", b.seen);
+    /* This thread made no failing call: no detail, not the others'. */
+    cr_expect_str_empty(store_last_error(st));
+}
+
 /* --- platform tables: properties, API keys, secrets, services ------------------------------ */
 
 static struct store_api_key make_api_key(const char *org_id, const char *kind, const char *name)
@@ -319,7 +379,7 @@ static struct store_api_key make_api_key(const char *org_id, const char *kind, c
     snprintf(k.created_by, sizeof k.created_by, "usr_creator");
     static int64_t clock_tick = 1700001000; /* distinct times: lists are ordered by them */
     k.created_at = clock_tick++;
-    cr_assert_eq(store_api_key_insert(st, &k), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_api_key_insert(st, &k), RC_OK, "%s", store_last_error(st));
     return k;
 }
 
@@ -420,14 +480,14 @@ Test(store, secret_sets_upsert_keys_and_keep_kind_and_region)
     const char *first_id = NULL;
     char id[ID_BUF_SIZE];
     struct store_secret a = new_secret("API_KEY", 100);
-    cr_assert_eq(store_secret_put(st, &set, &a, "c1phe4"), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_secret_put(st, &set, &a, "c1phe4"), RC_OK, "%s", store_last_error(st));
     snprintf(id, sizeof id, "%s", set.id);
     first_id = id;
 
     /* A second key goes into the same set; the set's id survives, updated_at moves. */
     struct store_secret_set again = new_set(o.id, "prod", "secret", "us-west", 200);
     struct store_secret b = new_secret("OTHER", 200);
-    cr_assert_eq(store_secret_put(st, &again, &b, "beef"), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_secret_put(st, &again, &b, "beef"), RC_OK, "%s", store_last_error(st));
     cr_assert_str_eq(again.id, first_id);
     cr_assert_eq(again.created_at, 100);
     cr_assert_eq(again.updated_at, 200);
@@ -539,7 +599,7 @@ Test(store, services_deploy_revisions_in_transactions)
     struct store_org o = make_org(), other = make_org();
     struct store_service svc = new_service(o.id, "my-agent", "us-west");
     struct store_deployment d1 = new_deployment("repo/agent:1", 1000);
-    cr_assert_eq(store_service_create(st, &svc, &d1), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_service_create(st, &svc, &d1), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(d1.revision, 1);
     cr_assert_str_eq(d1.service_id, svc.id);
     cr_assert_str_eq(svc.active_deployment_id, d1.id);
@@ -563,7 +623,7 @@ Test(store, services_deploy_revisions_in_transactions)
     struct store_deployment d2 = new_deployment("repo/agent:2", 2000);
     svc.max_agents = 7;
     svc.updated_at = 2000;
-    cr_assert_eq(store_service_update(st, &svc, &d2), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_service_update(st, &svc, &d2), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(d2.revision, 2);
     cr_assert_eq(store_service_by_name(st, o.id, "my-agent", &got), RC_OK);
     cr_assert_str_eq(got.active_deployment_id, d2.id);
@@ -693,7 +753,7 @@ Test(store, passwords_are_stored_per_user)
     cr_expect_str_eq(got.id, u.id);
     cr_expect_str_eq(hash, "", "a user made without a password has none");
     const char *h = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
-    cr_assert_eq(store_user_set_password(st, u.id, h), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_user_set_password(st, u.id, h), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_user_password_by_email(st, u.email, &got, hash), RC_OK);
     cr_expect_str_eq(hash, h);
     cr_expect_eq(store_user_set_password(st, "usr_nobody", h), RC_NOT_FOUND);
@@ -713,7 +773,7 @@ Test(store, web_sessions_round_trip_touch_switch_and_delete)
     snprintf(ws.user_id, sizeof ws.user_id, "%s", u.id);
     ws.created_at = ws.last_seen_at = 1700000000;
     ws.expires_at = 1700604800;
-    cr_assert_eq(store_web_session_insert(st, &ws), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_web_session_insert(st, &ws), RC_OK, "%s", store_last_error(st));
     cr_expect_eq(store_web_session_insert(st, &ws), RC_CONFLICT);
     cr_assert_eq(store_web_session_lookup(st, ws.id, &got, &who), RC_OK);
     cr_expect_str_eq(got.user_id, u.id);
@@ -755,7 +815,7 @@ Test(store, members_roles_and_the_last_admin)
     cr_expect_eq(store_membership_change(st, o.id, outsider.id, "member"), RC_NOT_FOUND);
     cr_expect_eq(store_membership_change(st, o.id, outsider.id, NULL), RC_NOT_FOUND);
     /* With a second admin, the first can step down, and then the second is the last. */
-    cr_assert_eq(store_membership_change(st, o.id, b.id, "admin"), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_membership_change(st, o.id, b.id, "admin"), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_membership_change(st, o.id, a.id, "member"), RC_OK);
     cr_expect_eq(store_membership_change(st, o.id, b.id, NULL), RC_FORBIDDEN);
     cr_assert_eq(store_membership_change(st, o.id, a.id, NULL), RC_OK, "members can leave");
@@ -820,7 +880,7 @@ Test(store, token_rotation_keeps_identity_and_finds_the_previous_digest)
     snprintf(r.previous_digest, sizeof r.previous_digest, "%s", old_digest);
     r.previous_expires_at = 1700009999;
     r.rotated_at = 1700005000;
-    cr_assert_eq(store_token_rotate(st, &r), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_token_rotate(st, &r, old_digest), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_token_lookup(st, r.digest, &got, &owner), RC_OK);
     cr_assert_str_eq(got.id, t.id);
     cr_assert_str_eq(got.display, "pcc_pat_new1...new2");
@@ -836,18 +896,49 @@ Test(store, token_rotation_keeps_identity_and_finds_the_previous_digest)
     unique(r.digest, sizeof r.digest, "ef56");
     r.previous_digest[0] = '\0';
     r.previous_expires_at = 0;
-    cr_assert_eq(store_token_rotate(st, &r), RC_OK);
+    /* A rotation from a secret read before another rotation loses: one of two racing wins. */
+    cr_assert_eq(store_token_rotate(st, &r, old_digest), RC_CONFLICT);
+    cr_assert_eq(store_token_lookup(st, second, &got, &owner), RC_OK, "the loser changed nothing");
+    cr_assert_eq(store_token_rotate(st, &r, second), RC_OK);
     cr_assert_eq(store_token_lookup(st, old_digest, &got, &owner), RC_NOT_FOUND);
     cr_assert_eq(store_token_lookup(st, second, &got, &owner), RC_NOT_FOUND);
     cr_assert_eq(store_token_revoke(st, u.id, t.id, 1700006000), RC_OK);
-    cr_assert_eq(store_token_rotate(st, &r), RC_NOT_FOUND, "revoked tokens do not rotate");
+    cr_assert_eq(store_token_rotate(st, &r, r.digest), RC_NOT_FOUND,
+                 "revoked tokens do not rotate");
+}
+
+/* Migration 0009: the schema, not a check before the insert, keeps active PAT names unique per
+ * user, so concurrent creates cannot both get in. */
+Test(store, active_token_names_are_unique_per_user)
+{
+    struct store_user u = make_user(), v = make_user();
+    struct store_token first = make_token(u.id, "ci");
+    struct store_token dup = first;
+    token_new_id("tok_", dup.id);
+    unique(dup.digest, sizeof dup.digest, "dup");
+    cr_assert_eq(store_token_insert(st, &dup), RC_CONFLICT, "a second active \"ci\"");
+    make_token(v.id, "ci"); /* another user's name is theirs */
+    cr_assert_eq(store_token_revoke(st, u.id, first.id, 1700000500), RC_OK);
+    cr_assert_eq(store_token_insert(st, &dup), RC_OK, "the name is free once revoked: %s",
+                 store_last_error(st));
+    /* OAuth access tokens carry their login's name, one per refresh. */
+    struct store_token a = dup, b = dup;
+    a.kind = b.kind = TOKEN_KIND_OAUTH_ACCESS;
+    snprintf(a.name, sizeof a.name, "CLI login (x)");
+    snprintf(b.name, sizeof b.name, "CLI login (x)");
+    token_new_id("tok_", a.id);
+    token_new_id("tok_", b.id);
+    unique(a.digest, sizeof a.digest, "oa");
+    unique(b.digest, sizeof b.digest, "ob");
+    cr_assert_eq(store_token_insert(st, &a), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_token_insert(st, &b), RC_OK, "%s", store_last_error(st));
 }
 
 Test(store, token_addresses_are_recorded_once)
 {
     struct store_user u = make_user();
     struct store_token t = make_token(u.id, "roaming");
-    cr_assert_eq(store_token_ip_add(st, t.id, "10.0.0.1", 1), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_token_ip_add(st, t.id, "10.0.0.1", 1), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_token_ip_add(st, t.id, "10.0.0.1", 2), RC_CONFLICT);
     cr_assert_eq(store_token_ip_add(st, t.id, "10.0.0.2", 3), RC_OK);
 }
@@ -874,7 +965,7 @@ Test(store, org_tokens_policy_and_audit)
 
     struct store_org_token *list = NULL;
     size_t n = 0;
-    cr_assert_eq(store_tokens_for_org(st, o.id, &list, &n), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_tokens_for_org(st, o.id, &list, &n), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(n, 2, "members' tokens, not the outsider's nor one bound elsewhere");
     cr_assert_str_eq(list[0].token.id, a.id);
     cr_assert_str_eq(list[0].owner_email, admin.email);
@@ -886,7 +977,7 @@ Test(store, org_tokens_policy_and_audit)
     cr_assert_eq(store_org_for_member(st, admin.id, o.name, &got), RC_OK);
     cr_assert_eq(got.token_policy.require_expiry, 0);
     struct store_token_policy p = {1, 90, 1, 1700000500};
-    cr_assert_eq(store_token_policy_put(st, o.id, &p), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_token_policy_put(st, o.id, &p), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_org_for_member(st, admin.id, o.name, &got), RC_OK);
     cr_assert_eq(got.token_policy.require_expiry, 1);
     cr_assert_eq(got.token_policy.max_lifetime_days, 90);
@@ -906,7 +997,7 @@ Test(store, org_tokens_policy_and_audit)
     snprintf(ev.event, sizeof ev.event, "apikey.revoked");
     cr_assert_eq(store_audit_append(st, &ev), RC_OK);
     struct store_audit *evs = NULL;
-    cr_assert_eq(store_audit_for_org(st, o.id, 0, 10, &evs, &n), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_audit_for_org(st, o.id, 0, 10, &evs, &n), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(n, 2);
     cr_assert_str_eq(evs[0].event, "apikey.revoked", "newest first");
     int64_t before = evs[0].id;
@@ -930,7 +1021,7 @@ Test(store, service_accounts_are_org_owned_users)
     snprintf(a.org_id, sizeof a.org_id, "%s", o.id);
     snprintf(a.name, sizeof a.name, "%s", local);
     a.created_at = 1700000001;
-    cr_assert_eq(store_service_account_create(st, &u, &a), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_service_account_create(st, &u, &a), RC_OK, "%s", store_last_error(st));
     struct store_user again = u;
     token_new_id("usr_", again.id);
     snprintf(again.email, sizeof again.email, "x%s", u.email);
@@ -950,7 +1041,7 @@ Test(store, service_accounts_are_org_owned_users)
     cr_assert_eq(store_service_account_by_name(st, o.id, local, &one), RC_OK);
     cr_assert_str_eq(one.user_id, u.id);
     struct store_token t = make_token(u.id, "pipeline");
-    cr_assert_eq(store_service_account_delete(st, o.id, local), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_service_account_delete(st, o.id, local), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_service_account_delete(st, o.id, local), RC_NOT_FOUND);
     struct store_user owner;
     struct store_token gone;
@@ -982,9 +1073,9 @@ Test(store, oauth_codes_are_spent_once)
     token_new_id("fam_", code.family_id);
     code.created_at = 1700000000;
     code.expires_at = 1700000060;
-    cr_assert_eq(store_oauth_code_insert(st, &code), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_code_insert(st, &code), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_oauth_code_take(st, code.digest, 1700000010, &got), RC_OK, "%s",
-                 st->last_error);
+                 store_last_error(st));
     cr_assert_str_eq(got.user_id, u.id);
     cr_assert_str_eq(got.redirect_uri, code.redirect_uri);
     cr_assert_str_eq(got.code_challenge, "abc");
@@ -999,13 +1090,91 @@ Test(store, oauth_codes_are_spent_once)
     cr_assert_eq(store_oauth_code_take(st, other, 1700000010, &got), RC_NOT_FOUND);
 }
 
+/* A refresh spends its token and writes the successors in one transaction: of callers racing
+ * with one refresh token exactly one writes them, and every loser finds the token spent. */
+struct refresh_racer {
+    const struct store_oauth_refresh *spent;
+    const char *user_id;
+    enum rc rc;
+    struct store_oauth_refresh seen;
+};
+
+static void *race_refresh(void *arg_)
+{
+    struct refresh_racer *a = arg_;
+    struct store_token access = {0};
+    token_new_id("tok_", access.id);
+    snprintf(access.user_id, sizeof access.user_id, "%s", a->user_id);
+    access.kind = TOKEN_KIND_OAUTH_ACCESS;
+    snprintf(access.name, sizeof access.name, "CLI login");
+    snprintf(access.display, sizeof access.display, "pcc_oat_abcd...wxyz");
+    random_digest(access.digest);
+    snprintf(access.scopes, sizeof access.scopes, "full");
+    access.created_at = 1700000100;
+    access.expires_at = 1700003700;
+    struct store_oauth_refresh next = *a->spent;
+    random_digest(next.digest);
+    next.created_at = 1700000100;
+    a->rc = store_oauth_refresh_rotate(st, a->spent->digest, 1700000100, &access, &next,
+                                       &a->seen);
+    return NULL;
+}
+
+Test(store, oauth_refresh_rotation_has_one_winner_and_writes_all_or_nothing)
+{
+    struct store_user u = make_user();
+    struct store_oauth_refresh rt = {0}, got;
+    random_digest(rt.digest);
+    token_new_id("fam_", rt.family_id);
+    snprintf(rt.user_id, sizeof rt.user_id, "%s", u.id);
+    snprintf(rt.client_id, sizeof rt.client_id, "pipecat-cli");
+    snprintf(rt.scopes, sizeof rt.scopes, "full");
+    rt.created_at = 1700000000;
+    rt.expires_at = 1702592000;
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_oauth_refresh_get(st, rt.digest, &got), RC_OK);
+    cr_assert_eq(got.used_at, 0, "reading does not spend it");
+    enum { RACERS = 4 };
+    pthread_t th[RACERS];
+    struct refresh_racer racers[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        racers[i] = (struct refresh_racer){.spent = &rt, .user_id = u.id, .rc = RC_OK};
+        pthread_create(&th[i], NULL, race_refresh, &racers[i]);
+    }
+    int won = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(th[i], NULL);
+        if (racers[i].rc == RC_OK) {
+            won++;
+            continue;
+        }
+        cr_expect_eq(racers[i].rc, RC_CONFLICT, "racer %d", i);
+        cr_expect_eq(racers[i].seen.used_at, 1700000100, "a loser sees it spent");
+    }
+    cr_assert_eq(won, 1);
+    struct store_oauth_login *logins = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_oauth_logins_for_user(st, u.id, 1700000200, &logins, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    store_free_list(logins);
+    struct store_token *toks = NULL;
+    cr_assert_eq(store_tokens_for_user(st, u.id, &toks, &n), RC_OK);
+    cr_assert_eq(n, 1, "one access token: the losers wrote nothing");
+    char family[ID_BUF_SIZE];
+    cr_assert_eq(store_oauth_family_of(st, toks[0].id, family), RC_OK);
+    cr_assert_str_eq(family, rt.family_id);
+    store_free_list(toks);
+    random_digest(got.digest);
+    cr_assert_eq(store_oauth_refresh_get(st, got.digest, &got), RC_NOT_FOUND);
+}
+
 Test(store, oauth_refresh_families_rotate_and_revoke_together)
 {
     struct store_user u = make_user();
     struct store_token access = make_token(u.id, "oauth access");
     char family[ID_BUF_SIZE];
     token_new_id("fam_", family);
-    cr_assert_eq(store_oauth_access_link(st, access.id, family), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_access_link(st, access.id, family), RC_OK, "%s", store_last_error(st));
     char got_family[ID_BUF_SIZE];
     cr_assert_eq(store_oauth_family_of(st, access.id, got_family), RC_OK);
     cr_assert_str_eq(got_family, family);
@@ -1020,16 +1189,16 @@ Test(store, oauth_refresh_families_rotate_and_revoke_together)
     snprintf(rt.scopes, sizeof rt.scopes, "full");
     rt.created_at = 1700000000;
     rt.expires_at = 1702592000;
-    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", store_last_error(st));
     rt2 = rt;
     random_digest(rt2.digest);
-    cr_assert_eq(store_oauth_refresh_insert(st, &rt2), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt2), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_oauth_refresh_take(st, rt.digest, 1700000100, &got), RC_OK);
     cr_assert_str_eq(got.family_id, family);
     cr_assert_eq(store_oauth_refresh_take(st, rt.digest, 1700000200, &got), RC_CONFLICT,
                  "a spent refresh token is reported as reuse");
 
-    cr_assert_eq(store_oauth_family_revoke(st, family, 1700000300), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_family_revoke(st, family, 1700000300), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_oauth_refresh_take(st, rt2.digest, 1700000400, &got), RC_CONFLICT,
                  "an unspent token of a revoked family no longer works");
     cr_assert_eq(got.revoked_at, 1700000300);
@@ -1051,7 +1220,7 @@ static struct store_oauth_device make_device(const char *scopes, int64_t now)
     d.created_at = now;
     d.expires_at = now + 600;
     d.interval_s = 5;
-    cr_assert_eq(store_oauth_device_insert(st, &d), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_device_insert(st, &d), RC_OK, "%s", store_last_error(st));
     return d;
 }
 
@@ -1060,7 +1229,7 @@ Test(store, oauth_device_authorizations_are_decided_once_and_spent_once)
     struct store_user u = make_user();
     struct store_oauth_device d = make_device("read deploy", 1700000000), got;
     cr_assert_eq(store_oauth_device_by_user_code(st, d.user_code, &got), RC_OK, "%s",
-                 st->last_error);
+                 store_last_error(st));
     cr_assert_str_eq(got.digest, d.digest);
     cr_assert_str_eq(got.status, "pending");
     cr_assert_str_eq(got.scopes, "read deploy");
@@ -1072,17 +1241,17 @@ Test(store, oauth_device_authorizations_are_decided_once_and_spent_once)
     cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000005, &got), RC_CONFLICT);
     cr_assert_str_eq(got.status, "pending");
     cr_assert_eq(store_oauth_device_poll(st, d.digest, 1700000006, 10), RC_OK, "%s",
-                 st->last_error);
+                 store_last_error(st));
     cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000007, &got), RC_CONFLICT);
     cr_assert_eq(got.last_poll_at, 1700000006);
     cr_assert_eq(got.interval_s, 10);
 
     cr_assert_eq(store_oauth_device_decide(st, d.user_code, u.id, "approved", 1700000010), RC_OK,
-                 "%s", st->last_error);
+                 "%s", store_last_error(st));
     cr_assert_eq(store_oauth_device_decide(st, d.user_code, u.id, "denied", 1700000011),
                  RC_CONFLICT, "a decided authorization stays decided");
     cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000020, &got), RC_OK, "%s",
-                 st->last_error);
+                 store_last_error(st));
     cr_assert_str_eq(got.user_id, u.id);
     cr_assert_str_eq(got.status, "used");
     cr_assert_eq(store_oauth_device_take(st, d.digest, 1700000025, &got), RC_CONFLICT,
@@ -1117,7 +1286,7 @@ static void add_refresh(const char *user_id, const char *family, int64_t created
     snprintf(rt.scopes, sizeof rt.scopes, "full");
     rt.created_at = created;
     rt.expires_at = expires;
-    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_refresh_insert(st, &rt), RC_OK, "%s", store_last_error(st));
 }
 
 Test(store, oauth_logins_are_listed_and_revoked_per_user)
@@ -1142,7 +1311,7 @@ Test(store, oauth_logins_are_listed_and_revoked_per_user)
     struct store_oauth_login *list = NULL;
     size_t n = 0;
     cr_assert_eq(store_oauth_logins_for_user(st, u.id, 1700010000, &list, &n), RC_OK, "%s",
-                 st->last_error);
+                 store_last_error(st));
     cr_assert_eq(n, 2, "live logins only, one row per family");
     cr_assert_str_eq(list[0].family_id, fam1);
     cr_assert_eq(list[0].created_at, 1700000000);
@@ -1152,7 +1321,7 @@ Test(store, oauth_logins_are_listed_and_revoked_per_user)
     cr_assert_str_eq(list[1].family_id, fam2);
     store_free_list(list);
 
-    cr_assert_eq(store_oauth_revoke_user(st, u.id, 1700020000), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_oauth_revoke_user(st, u.id, 1700020000), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_oauth_logins_for_user(st, u.id, 1700030000, &list, &n), RC_OK);
     cr_assert_eq(n, 0);
     store_free_list(list);
@@ -1183,10 +1352,10 @@ Test(store, web_sessions_of_a_user_are_deleted_together)
     a.created_at = b.created_at = c.created_at = 1700000000;
     a.last_seen_at = b.last_seen_at = c.last_seen_at = 1700000000;
     a.expires_at = b.expires_at = c.expires_at = 1700600000;
-    cr_assert_eq(store_web_session_insert(st, &a), RC_OK, "%s", st->last_error);
-    cr_assert_eq(store_web_session_insert(st, &b), RC_OK, "%s", st->last_error);
-    cr_assert_eq(store_web_session_insert(st, &c), RC_OK, "%s", st->last_error);
-    cr_assert_eq(store_web_sessions_delete_user(st, u.id), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_web_session_insert(st, &a), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_web_session_insert(st, &b), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_web_session_insert(st, &c), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_web_sessions_delete_user(st, u.id), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(store_web_session_lookup(st, a.id, &got, &who), RC_NOT_FOUND);
     cr_assert_eq(store_web_session_lookup(st, b.id, &got, &who), RC_NOT_FOUND);
     cr_assert_eq(store_web_session_lookup(st, c.id, &got, &who), RC_OK);
@@ -1214,16 +1383,16 @@ Test(store, purge_removes_only_what_expired_before_the_cutoff)
         token_new_id("fam_", codes[i].family_id);
         codes[i].created_at = 1000;
         codes[i].expires_at = expiry;
-        cr_assert_eq(store_oauth_code_insert(st, &codes[i]), RC_OK, "%s", st->last_error);
+        cr_assert_eq(store_oauth_code_insert(st, &codes[i]), RC_OK, "%s", store_last_error(st));
         random_digest(sessions[i].id);
         snprintf(sessions[i].user_id, sizeof sessions[i].user_id, "%s", u.id);
         sessions[i].created_at = sessions[i].last_seen_at = 1000;
         sessions[i].expires_at = expiry;
-        cr_assert_eq(store_web_session_insert(st, &sessions[i]), RC_OK, "%s", st->last_error);
+        cr_assert_eq(store_web_session_insert(st, &sessions[i]), RC_OK, "%s", store_last_error(st));
         devices[i] = make_device("full", expiry - 600);
     }
     int64_t removed = -1;
-    cr_assert_eq(store_purge_expired(st, 2000, &removed), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_purge_expired(st, 2000, &removed), RC_OK, "%s", store_last_error(st));
     cr_assert_eq(removed, 3, "one code, one device code and one session expired before 2000");
     cr_assert_eq(store_oauth_code_take(st, codes[0].digest, 1000, &got_code), RC_NOT_FOUND);
     cr_assert_eq(store_web_session_lookup(st, sessions[0].id, &got_ws, &who), RC_NOT_FOUND);
