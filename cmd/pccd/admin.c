@@ -86,7 +86,7 @@ int open_backend(struct pccd_settings *s, struct store **st, struct digest_key *
      * a process holding the server secret can seal them, so every command does it here. */
     int sealed = 0;
     if ((rc = auth_daily_keys_seal_legacy(*st, key, &sealed)) != RC_OK) {
-        fprintf(stderr, "pccd: cannot seal the stored Daily API keys: %s\n", (*st)->last_error);
+        fprintf(stderr, "pccd: cannot seal the stored Daily API keys: %s\n", store_last_error(*st));
         sodium_memzero(key, sizeof *key);
         store_close(*st);
         *st = NULL;

@@ -1412,8 +1412,8 @@ Test(store, deleting_the_last_key_deletes_the_set)
     struct store_org o = make_org();
     struct store_secret_set set = new_set(o.id, "solo", "secret", "us-west", 100);
     struct store_secret k1 = new_secret("ONE", 100), k2 = new_secret("TWO", 100);
-    cr_assert_eq(store_secret_put(st, &set, &k1, "01"), RC_OK, "%s", st->last_error);
-    cr_assert_eq(store_secret_put(st, &set, &k2, "02"), RC_OK, "%s", st->last_error);
+    cr_assert_eq(store_secret_put(st, &set, &k1, "01"), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_secret_put(st, &set, &k2, "02"), RC_OK, "%s", store_last_error(st));
     int set_deleted = -1;
     cr_assert_eq(store_secret_delete(st, set.id, "ONE", 200, &set_deleted), RC_OK);
     cr_assert_eq(set_deleted, 0);
@@ -1450,7 +1450,7 @@ Test(store, api_keys_of_the_same_second_list_in_creation_order)
         snprintf(k.display, sizeof k.display, "pk_abcd...wxyz");
         unique(k.digest, sizeof k.digest, "d1g");
         k.created_at = 1700005000;
-        cr_assert_eq(store_api_key_insert(st, &k), RC_OK, "%s", st->last_error);
+        cr_assert_eq(store_api_key_insert(st, &k), RC_OK, "%s", store_last_error(st));
     }
     struct store_api_key *list = NULL;
     size_t n = 0;
