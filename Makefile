@@ -17,7 +17,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -fstack-protector-strong $(WARN) \
            -MMD -MP
-CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/web lib/client cmd/pipecat)
+CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql $(addprefix -I,lib/core lib/store lib/runtime lib/http lib/auth lib/api lib/web lib/client cmd/pipecat)
 LDFLAGS ?=
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
@@ -39,6 +39,7 @@ API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c li
 WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
              lib/web/orgtokens.c
+RUNTIME_SRC = lib/runtime/runtime.c lib/runtime/none.c lib/runtime/docker.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
@@ -59,16 +60,20 @@ SERVER_OBJ = $(call obj,$(STORE_SRC) $(HTTP_SRC) $(AUTH_SRC) $(API_SRC) $(WEB_SR
 # The dashboard's templates and static assets (web/), embedded like the migrations.
 WEB_FILES = $(sort $(wildcard web/templates/*.html web/static/*))
 CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
+RUNTIME_OBJ = $(call obj,$(RUNTIME_SRC))
 
 # The CLI links core and client only; it never links store, api or web (DESIGN.md section 3).
 LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
+# The agent runtime (container engines) sits beside store and http: it uses core only.
+LIBRUNTIME = $(BUILD)/libpcc-runtime.a
 
-PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
+PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lcurl -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots
+.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots \
+        engine agent-image
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -101,8 +106,10 @@ $(LIBSERVER): $(SERVER_OBJ)
 	$(Q)ar rcs $@ $^
 $(LIBCLIENT): $(CLIENT_OBJ)
 	$(Q)ar rcs $@ $^
+$(LIBRUNTIME): $(RUNTIME_OBJ)
+	$(Q)ar rcs $@ $^
 
-$(BUILD)/pccd: $(call obj,$(PCCD_SRC)) $(LIBSERVER) $(LIBCORE)
+$(BUILD)/pccd: $(call obj,$(PCCD_SRC)) $(LIBSERVER) $(LIBRUNTIME) $(LIBCORE)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PCCD_LIBS)
 
@@ -118,14 +125,25 @@ $(BUILD)/pcc: $(BUILD)/pipecat
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/*/*_test.c))
 UNIT_BINS  = $(patsubst tests/unit/%,$(BUILD)/tests/%,$(UNIT_TESTS))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBRUNTIME) $(LIBCLIENT) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBRUNTIME) $(LIBCLIENT) \
+	    $(LIBCORE) \
 	    -lcriterion $(PCCD_LIBS) -ldl
 
+# The runtime tests run the test agent's image (built offline) on the engine that
+# scripts/engine.sh sets up (rootful Podman's Docker API service); docs/runtime.md.
+engine:
+	sh scripts/engine.sh
+
+agent-image:
+	sh scripts/agent-image.sh $(BUILD)
+
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+	@PCC_TEST_ENGINE_SOCKET=$$(sh scripts/engine.sh) && export PCC_TEST_ENGINE_SOCKET && \
+	    sh scripts/agent-image.sh $(BUILD) && \
+	    set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
 	@echo "== $(BUILD)/tests/store/store_test and cache_test on PostgreSQL"
 	sh scripts/pg-test.sh sh -c '$(BUILD)/tests/store/store_test --jobs 2 && \
 	    $(BUILD)/tests/store/cache_test --jobs 2'
@@ -143,6 +161,7 @@ deps:
 
 deps-test:
 	sh scripts/deps.sh test
+	sh scripts/engine.sh >/dev/null
 
 run: deps
 	$(MAKE) all

@@ -7,6 +7,17 @@ bin=$1
 data=${PCCD_DATA:-var}
 listen=${PCCD_LISTEN:-127.0.0.1:8787}
 url="http://$listen"
+# Agents run on the container engine scripts/engine.sh sets up (rootful Podman), unless
+# PCCD_RUNTIME says otherwise; without one, pccd starts with the "none" runtime and says why.
+if [ -z "${PCCD_RUNTIME:-}" ]; then
+    if sock=$(sh scripts/engine.sh); then
+        PCCD_RUNTIME=docker:$sock
+    else
+        echo "run: no container engine could be set up (see above): agents cannot start" >&2
+        PCCD_RUNTIME=none
+    fi
+    export PCCD_RUNTIME
+fi
 
 "$bin/pccd" init --data "$data"
 "$bin/pccd" user add --data "$data" --email demo@example.com --name "Demo User" \

@@ -1,0 +1,25 @@
+#!/bin/sh
+# agent-image.sh BUILD_DIR [TAG]: builds tests/agent/agent.c into a static binary and an image
+# FROM scratch (offline: nothing is pulled), tagged localhost/pcc-test-agent:latest by default.
+# The image carries the binary's SHA-256 as a label; an unchanged binary is not rebuilt.
+set -eu
+build=${1:?usage: agent-image.sh BUILD_DIR [TAG]}
+tag=${2:-localhost/pcc-test-agent:latest}
+dir=$build/agent-image
+engine=podman
+command -v podman >/dev/null 2>&1 || engine=docker
+
+mkdir -p "$dir"
+${CC:-gcc} -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wvla -static -Ilib/core \
+    -o "$dir/agent.new" tests/agent/agent.c -lpthread
+mv "$dir/agent.new" "$dir/agent"
+cp tests/agent/Containerfile "$dir/Containerfile"
+sum=$(sha256sum "$dir/agent" | cut -d' ' -f1)
+have=$($engine image inspect --format '{{index .Labels "pcc.agent.sha256"}}' "$tag" 2>/dev/null ||
+    true)
+if [ "$have" = "$sum" ]; then
+    echo "agent-image: $tag is up to date"
+    exit 0
+fi
+$engine build -q --label "pcc.agent.sha256=$sum" -t "$tag" -f "$dir/Containerfile" "$dir" >/dev/null
+echo "agent-image: built $tag"
