@@ -54,14 +54,27 @@ struct call {
     int *stopped; /* set by write when it stopped on purpose: not an error */
     struct buf *head; /* the reply's header lines, when wanted */
     /* filled */
+    CURL *h;
     long status;
-    struct buf reply;
+    struct buf reply; /* the body; with write set, only an error reply's body */
 };
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
     struct buf *b = arg;
     return buf_add(b, p, size * n) == RC_OK ? size * n : 0;
+}
+
+/* With c->write set, the body goes to it when the status is 2xx; an error reply (a JSON
+ * message, not the stream write expects) is collected into c->reply instead. */
+static size_t dispatch(char *p, size_t size, size_t n, void *arg)
+{
+    struct call *c = arg;
+    if (!c->status)
+        curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
+    if (c->status >= 200 && c->status < 300)
+        return c->write(p, size, n, c->write_arg);
+    return collect(p, size, n, &c->reply);
 }
 
 static void api_version(struct docker *d, char *out, size_t outlen)
@@ -129,8 +142,10 @@ static enum rc perform(struct docker *d, struct call *c, char *err, size_t errle
         headers = curl_slist_append(headers, x->data);
     headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, c->write ? c->write : collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, c->write ? c->write_arg : (void *)&c->reply);
+    c->h = h;
+    c->status = 0;
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, c->write ? dispatch : collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c->write ? (void *)c : (void *)&c->reply);
     if (c->head) {
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)c->head);
@@ -144,9 +159,9 @@ static enum rc perform(struct docker *d, struct call *c, char *err, size_t errle
         snprintf(err, errlen, "the container engine did not finish %s %.64s in %ld ms", c->method,
                  c->path, c->timeout_ms);
         rc = RC_TIMEOUT;
-    } else if (cc == CURLE_WRITE_ERROR && !c->write) {
-        snprintf(err, errlen, "the container engine's answer to %.64s is over %zu bytes",
-                 c->path, (size_t)REPLY_CAP);
+    } else if (cc == CURLE_WRITE_ERROR) { /* a reply over its cap, or a stream not as expected */
+        snprintf(err, errlen, "the container engine's answer to %s %.64s is unreadable or "
+                 "over %zu bytes", c->method, c->path, (size_t)REPLY_CAP);
         rc = RC_PROTOCOL;
     } else if (cc != CURLE_OK) {
         snprintf(err, errlen, "the container engine does not answer on %s: %s", d->socket,
@@ -159,6 +174,7 @@ out:
         sodium_memzero(x->data, strlen(x->data));
     curl_slist_free_all(headers);
     curl_easy_cleanup(h);
+    c->h = NULL;
     if (rc != RC_OK)
         buf_release(&c->reply);
     return rc;
@@ -535,22 +551,10 @@ static enum rc docker_image_pull(struct runtime *rt, const char *image,
     c.write_arg = pl;
     if ((rc = perform(d, &c, err, errlen)) != RC_OK)
         goto out;
-    if (pl->bad) {
-        snprintf(err, errlen, "pull of %.200s: the engine's progress stream is unreadable", image);
-        rc = RC_PROTOCOL;
-        goto out;
-    }
     if (c.status >= 200 && c.status < 300 && !pl->error[0])
         goto out;
-    if (!pl->error[0]) {
-        /* An error before the stream began comes as one {"message": ...} object. */
-        snprintf(pl->error, sizeof pl->error, "HTTP status %ld", c.status);
-        json_t *j = json_loadb(pl->pending, pl->len, 0, NULL);
-        const char *m = json_string_value(json_object_get(j, "message"));
-        if (m)
-            snprintf(pl->error, sizeof pl->error, "%s", m);
-        json_decref(j);
-    }
+    if (!pl->error[0]) /* an error before the stream began: one {"message": ...} reply */
+        engine_message(&c, pl->error, sizeof pl->error);
     rc = mentions(pl->error, refused) && !mentions(pl->error, missing) ? RC_PULL_REFUSED
        : c.status == 404 || mentions(pl->error, missing)               ? RC_IMAGE_NOT_FOUND
                                                                        : RC_ENGINE;
@@ -940,17 +944,8 @@ static enum rc docker_logs(struct runtime *rt, const char *id, int64_t since_ms,
              id, follow ? "true" : "false", (long long)(since_ms / 1000),
              (long long)(since_ms % 1000));
     snprintf(what, sizeof what, "logs %.100s", id);
-    rc = perform(d, &c, err, errlen);
-    if (rc == RC_OK && (c.status < 200 || c.status >= 300)) {
-        /* An error reply is plain JSON, not frames: the demultiplexer saw its bytes as a frame
-         * header; ask again to read the message. */
-        struct call again = {.method = "GET", .path = path, .timeout_ms = CALL_TIMEOUT_MS};
-        if (perform(d, &again, err, errlen) == RC_OK)
-            rc = judge(&again, what, 0, err, errlen);
-        if (rc == RC_OK)
-            rc = judge(&c, what, 0, err, errlen);
-        buf_release(&again.reply);
-    }
+    if ((rc = perform(d, &c, err, errlen)) == RC_OK)
+        rc = judge(&c, what, 0, err, errlen);
     /* The last lines of a finished instance may lack their newline. */
     for (int s = 1; s <= 2 && rc == RC_OK && !dx.stopped; s++)
         if (dx.line[s].len && emit_line(&dx, s))

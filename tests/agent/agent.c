@@ -1,6 +1,7 @@
 /* agent.c: pcc's own test agent, a static HTTP/1.1 server speaking the agent container contract
  * (/livez, /readyz, POST /bot held open for the session, GET /env) with modes that misbehave on
- * purpose (AGENT_MODE=crash, never-ready, slow-ready) so runtime tests see real failures. */
+ * purpose (AGENT_MODE=crash, never-ready, slow-ready; {"crash": true} or {"allocateMB": N} in a
+ * /bot body) so runtime tests see real failures. */
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -242,6 +243,22 @@ static void serve_end(int fd, const char *query)
     reply(fd, found ? 200 : 404, found ? "{}" : "{\"error\":\"no such session\"}");
 }
 
+/* {"allocateMB": N}: takes and touches N MiB (at most 4096), so tests can meet the memory
+ * limit. The memory is never given back: the session is meant to be the instance's last. */
+static void allocate(const char *sid, long mib)
+{
+    if (mib <= 0 || mib > 4096)
+        return;
+    logline("INFO", sid, "allocating %ld MiB", mib);
+    for (long i = 0; i < mib; i++) {
+        char *p = malloc(1 << 20);
+        if (!p)
+            break;
+        memset(p, 1, 1 << 20);
+    }
+    logline("INFO", sid, "allocated %ld MiB", mib);
+}
+
 /* POST /bot: one session; answers {} only when it ends (duration, /end, shutdown, or the
  * caller closing the connection, in which case nobody is left to answer). */
 static void serve_bot(int fd, const char *sid, const char *body)
@@ -260,6 +277,7 @@ static void serve_bot(int fd, const char *sid, const char *body)
         logline("ERROR", sid, "crashing on request, exit code %d", cfg.exit_code);
         _exit(cfg.exit_code);
     }
+    allocate(sid, json_number(body, "\"allocateMB\""));
     long duration = json_number(body, "\"durationSeconds\"");
     int64_t deadline = duration >= 0 ? now_ms() + duration * 1000 : INT64_MAX;
     int64_t shutdown_deadline = INT64_MAX;

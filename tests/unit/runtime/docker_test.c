@@ -26,6 +26,8 @@ static struct runtime *rt;
 static const char *image;
 static char run_label[96]; /* pcc.test-run=<unique>: every container of this test */
 static char run_id[48];
+static int64_t memory_limit; /* start_agent's memory limit when not 0; else agent-1x's */
+static int64_t nofile = 4096; /* start_agent's nofile ulimit */
 
 static int64_t now_ms(void)
 {
@@ -91,9 +93,11 @@ static struct runtime_instance start_agent(const char *suffix, const char *mode,
                                     {"pcc.revision", "3"}};
     struct runtime_spec spec = {.image = image, .name = name, .labels = labels,
                                 .n_labels = 4, .env = env, .n_env = n_env,
-                                .container_port = 8080, .nofile = 4096, .nproc = 4096,
+                                .container_port = 8080, .nofile = nofile, .nproc = 4096,
                                 .stop_timeout_s = 5};
     cr_assert_eq(runtime_profile_limits("agent-1x", &spec.nano_cpus, &spec.memory_bytes), RC_OK);
+    if (memory_limit)
+        spec.memory_bytes = memory_limit;
     struct runtime_instance inst;
     enum rc rc = rt->ops->create(rt, &spec, &inst, err, sizeof err);
     cr_assert_eq(rc, RC_OK, "create %s: %s: %s", name, rc_name(rc), err);
@@ -186,6 +190,20 @@ static int collect_line(void *arg, enum runtime_stream stream, int64_t at, const
     return 0;
 }
 
+/* The instance's logs, read again until they hold needle or 5 s passed: the engine writes
+ * them asynchronously, so a line the agent wrote a moment ago may not be readable yet. */
+static void logs_until(const char *id, const char *needle, struct lines *l)
+{
+    char err[256] = "";
+    for (int64_t end = now_ms() + 5000;; usleep(100 * 1000)) {
+        memset(l, 0, sizeof *l);
+        cr_assert_eq(rt->ops->logs(rt, id, 0, 0, collect_line, l, err, sizeof err), RC_OK, "%s",
+                     err);
+        if (strstr(l->text, needle) || now_ms() > end)
+            return;
+    }
+}
+
 Test(docker, ping_names_the_engine_and_api_version)
 {
     struct runtime_version v;
@@ -256,9 +274,8 @@ Test(docker, a_session_is_held_open_and_logged_with_its_id_and_body)
     cr_expect_str_eq(reply.data, "{}");
     cr_expect_geq(now_ms() - before, 1000, "/bot answers only when the session ends");
 
-    struct lines l = {.len = 0};
-    cr_assert_eq(rt->ops->logs(rt, inst.id, 0, 0, collect_line, &l, err, sizeof err), RC_OK,
-                 "%s", err);
+    struct lines l;
+    logs_until(inst.id, "| sess-42 - session ended", &l);
     cr_expect(strstr(l.text, "| sess-42 - session started, body {\"durationSeconds\": 1, "
                              "\"note\": \"hello from the test\"}") != NULL,
               "logs:\n%s", l.text);
@@ -315,9 +332,8 @@ Test(docker, crash_mode_gives_the_exit_code_and_exited_state)
     cr_expect_eq(after.state, RUNTIME_STATE_EXITED, "%s", runtime_state_name(after.state));
     cr_expect_eq(after.exit_code, 7);
     cr_expect_eq(after.oom_killed, 0);
-    struct lines l = {.len = 0};
-    cr_assert_eq(rt->ops->logs(rt, inst.id, 0, 0, collect_line, &l, err, sizeof err), RC_OK,
-                 "%s", err);
+    struct lines l;
+    logs_until(inst.id, "crashing as configured", &l);
     cr_expect(strstr(l.text, "crashing as configured, exit code 7") != NULL, "%s", l.text);
 }
 
@@ -332,6 +348,85 @@ Test(docker, an_instance_dying_mid_session_drops_the_session)
     int code = -1;
     cr_assert_eq(rt->ops->wait(rt, inst.id, 10000, &code, err, sizeof err), RC_OK, "%s", err);
     cr_expect_eq(code, 9);
+}
+
+/* The kernel kills it (SIGKILL: 137). Podman 4.3 on cgroups v1 does not set OOMKilled, so
+ * only dockerd's answer is checked for it; see docs/runtime.md. */
+Test(docker, over_its_memory_limit_an_instance_is_killed)
+{
+    memory_limit = (int64_t)64 << 20;
+    struct runtime_instance inst = start_agent("oom", "normal", NULL);
+    char err[256] = "";
+    cr_assert_eq(wait_ready(inst.host_port, 10000), 200);
+    cr_expect_eq(http(inst.host_port, "POST", "/bot", "greedy", "{\"allocateMB\": 512}", NULL,
+                      10000), 0, "no answer from a killed instance");
+    int code = -1;
+    cr_assert_eq(rt->ops->wait(rt, inst.id, 10000, &code, err, sizeof err), RC_OK, "%s", err);
+    struct runtime_instance after;
+    cr_assert_eq(rt->ops->inspect(rt, inst.id, &after, err, sizeof err), RC_OK, "%s", err);
+    cr_expect_eq(after.state, RUNTIME_STATE_EXITED);
+    cr_expect_eq(after.exit_code, 137, "SIGKILL: exit code %d", after.exit_code);
+    cr_expect_eq(code, 137);
+    struct runtime_version v;
+    cr_assert_eq(rt->ops->ping(rt, &v, err, sizeof err), RC_OK, "%s", err);
+    if (strcmp(v.engine, "Docker Engine") == 0)
+        cr_expect_eq(after.oom_killed, 1, "dockerd says it was the memory limit");
+}
+
+Test(docker, a_start_the_engine_refuses_leaves_no_instance_behind)
+{
+    nofile = (int64_t)1 << 40; /* above any hard limit: the OCI runtime refuses to start it */
+    char name[128], err[256] = "";
+    snprintf(name, sizeof name, "pcc-test-%s-refused", run_id);
+    struct runtime_pair labels[] = {{"pcc.test-run", run_id}};
+    struct runtime_spec spec = {.image = image, .name = name, .labels = labels, .n_labels = 1,
+                                .container_port = 8080, .nofile = nofile, .nproc = 4096};
+    struct runtime_instance inst;
+    enum rc rc = rt->ops->create(rt, &spec, &inst, err, sizeof err);
+    cr_expect_eq(rc, RC_ENGINE, "%s: %s", rc_name(rc), err);
+    cr_expect(strstr(err, "start") != NULL, "the message says what failed: %s", err);
+    struct runtime_instance *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(rt->ops->list(rt, run_label, &list, &n, err, sizeof err), RC_OK, "%s", err);
+    cr_expect_eq(n, 0, "the created instance was removed again");
+    free(list);
+}
+
+struct until {
+    const char *needle;
+    int seen;
+};
+
+static int stop_at(void *arg, enum runtime_stream stream, int64_t at, const char *line,
+                   size_t len)
+{
+    struct until *u = arg;
+    (void)stream, (void)at;
+    u->seen += memmem(line, len, u->needle, strlen(u->needle)) != NULL;
+    return u->seen > 0;
+}
+
+Test(docker, followed_logs_end_with_the_instance_or_when_the_reader_stops)
+{
+    struct runtime_instance dying = start_agent("follow1", "crash", "AGENT_CRASH_AFTER_MS",
+                                                "1500", NULL);
+    struct runtime_instance living = start_agent("follow2", "normal", NULL);
+    char err[256] = "";
+    /* Follows until the instance exits: the crash line is the last one. */
+    struct lines l = {.len = 0};
+    int64_t t0 = now_ms();
+    cr_assert_eq(rt->ops->logs(rt, dying.id, 0, 1, collect_line, &l, err, sizeof err), RC_OK,
+                 "%s", err);
+    cr_expect(strstr(l.text, "crashing as configured") != NULL, "%s", l.text);
+    cr_expect_lt(now_ms() - t0, 15000);
+    /* Stops at the reader's word, though the instance lives on. */
+    struct until u = {.needle = "listening on"};
+    cr_assert_eq(rt->ops->logs(rt, living.id, 0, 1, stop_at, &u, err, sizeof err), RC_OK, "%s",
+                 err);
+    cr_expect_eq(u.seen, 1);
+    struct runtime_instance still;
+    cr_assert_eq(rt->ops->inspect(rt, living.id, &still, err, sizeof err), RC_OK, "%s", err);
+    cr_expect_eq(still.state, RUNTIME_STATE_RUNNING);
 }
 
 Test(docker, never_ready_stays_503_while_alive)
