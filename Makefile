@@ -141,9 +141,9 @@ agent-image:
 	sh scripts/agent-image.sh $(BUILD)
 
 unit: $(UNIT_BINS)
-	@PCC_TEST_ENGINE_SOCKET=$$(sh scripts/engine.sh) && export PCC_TEST_ENGINE_SOCKET && \
-	    sh scripts/agent-image.sh $(BUILD) && \
-	    set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+	@set -e; PCC_TEST_ENGINE_SOCKET=$$(sh scripts/engine.sh); export PCC_TEST_ENGINE_SOCKET; \
+	    sh scripts/agent-image.sh $(BUILD); \
+	    for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
 	@echo "== $(BUILD)/tests/store/store_test and cache_test on PostgreSQL"
 	sh scripts/pg-test.sh sh -c '$(BUILD)/tests/store/store_test --jobs 2 && \
 	    $(BUILD)/tests/store/cache_test --jobs 2'

@@ -85,7 +85,8 @@ struct runtime_instance {
     char image[RUNTIME_IMAGE_SIZE];
     enum runtime_state state;
     int exit_code;     /* meaningful when state is EXITED */
-    int oom_killed;    /* 1 when the kernel killed it for exceeding its memory limit */
+    int oom_killed;    /* 1 when the engine says the memory limit killed it (Podman 4.3 on
+                          cgroups v1 never does: exit code 137 is all there is) */
     int restart_count; /* restarts made by the engine */
     int64_t started_at;
     int64_t finished_at;
@@ -136,7 +137,8 @@ struct runtime_ops {
     enum rc (*stop)(struct runtime *rt, const char *id, int timeout_s, char *err, size_t errlen);
     /* Remove, killing it if running. RC_NOT_FOUND when it does not exist. */
     enum rc (*remove)(struct runtime *rt, const char *id, char *err, size_t errlen);
-    /* Every instance (running or not) carrying label "key=value"; *list is freed with free(). */
+    /* Every instance (running or not) carrying label ("key=value", or "key" for any value);
+     * *list is freed with free(). */
     enum rc (*list)(struct runtime *rt, const char *label, struct runtime_instance **list,
                     size_t *count, char *err, size_t errlen);
     /* Its stdout and stderr since since_ms (0: from the start), one fn call per line; with

@@ -310,7 +310,19 @@ Test(docker, a_session_ends_on_request_and_sigterm_lets_the_agent_exit_cleanly)
     waitpid(child, &ws, 0);
     cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "POST /end found the session");
 
-    cr_assert_eq(rt->ops->stop(rt, inst.id, 5, err, sizeof err), RC_OK, "%s", err);
+    /* SIGTERM during a session: the agent lets it run SHUTDOWN_TIMEOUT (2 s), answers it,
+     * and exits 0 before the stop timeout's SIGKILL. */
+    child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0)
+        _exit(http(inst.host_port, "POST", "/bot", "draining", "{}", NULL, 20000) == 200 ? 0 : 1);
+    usleep(500 * 1000);
+    int64_t t0 = now_ms();
+    cr_assert_eq(rt->ops->stop(rt, inst.id, 10, err, sizeof err), RC_OK, "%s", err);
+    cr_expect_geq(now_ms() - t0, 1500, "the running session was given SHUTDOWN_TIMEOUT");
+    cr_expect_lt(now_ms() - t0, 9000, "and the agent exited before SIGKILL");
+    waitpid(child, &ws, 0);
+    cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "the draining session was answered");
     struct runtime_instance after;
     cr_assert_eq(rt->ops->inspect(rt, inst.id, &after, err, sizeof err), RC_OK, "%s", err);
     cr_expect_eq(after.state, RUNTIME_STATE_EXITED, "%s", runtime_state_name(after.state));
