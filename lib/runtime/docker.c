@@ -13,11 +13,11 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "demux.h"
 #include "runtime.h"
 #include "banned.h"
 
 #define REPLY_CAP ((size_t)4 << 20)  /* inspect and list answers */
-#define LOG_LINE_CAP ((size_t)64 << 10) /* longer log lines are cut into pieces this long */
 #define PULL_PENDING_CAP ((size_t)64 << 10) /* one progress object of a pull */
 #define CALL_TIMEOUT_MS 30000L       /* every call but logs, wait and pull */
 #define PULL_TIMEOUT_MS 1800000L
@@ -212,37 +212,6 @@ static enum rc check_ref(const char *ref, const char *extra, const char *what, c
 
 /* --- times and JSON fields ---------------------------------------------------------------- */
 
-/* RFC 3339 ("2025-01-02T03:04:05.123456789Z" or "+01:00") to ms since the epoch; the engines'
- * "0001-01-01T00:00:00Z" (never) and anything unreadable give 0. */
-static int64_t parse_time(const char *s, size_t len)
-{
-    struct tm tm = {0};
-    int64_t ms = 0;
-    char tmp[64];
-    if (!s || len < 20 || len >= sizeof tmp)
-        return 0;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    const char *p = strptime(tmp, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p || tm.tm_year < 70)
-        return 0;
-    if (*p == '.') {
-        int64_t scale = 100;
-        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-            ms += (*p - '0') * scale;
-    }
-    int64_t offset = 0;
-    if ((*p == '+' || *p == '-') && strlen(p) >= 6) {
-        offset = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
-                 ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
-        if (*p == '-')
-            offset = -offset;
-    } else if (*p != 'Z') {
-        return 0;
-    }
-    return ((int64_t)timegm(&tm) - offset) * 1000 + ms;
-}
-
 static void copy_string(char *out, size_t outlen, const json_t *v)
 {
     snprintf(out, outlen, "%s", json_string_value(v) ? json_string_value(v) : "");
@@ -297,9 +266,9 @@ static void parse_inspect(const json_t *j, struct runtime_instance *out)
     out->oom_killed = json_is_true(json_object_get(st, "OOMKilled"));
     copy_string(out->error, sizeof out->error, json_object_get(st, "Error"));
     const char *t = json_string_value(json_object_get(st, "StartedAt"));
-    out->started_at = t ? parse_time(t, strlen(t)) : 0;
+    out->started_at = t ? runtime_parse_time(t, strlen(t)) : 0;
     t = json_string_value(json_object_get(st, "FinishedAt"));
-    out->finished_at = t ? parse_time(t, strlen(t)) : 0;
+    out->finished_at = t ? runtime_parse_time(t, strlen(t)) : 0;
     out->restart_count = (int)json_integer_value(json_object_get(j, "RestartCount"));
     const char *key;
     json_t *bindings;
@@ -851,76 +820,9 @@ out:
     return rc;
 }
 
-/* The multiplexed log stream: frames of an 8-byte header (stream, 0, 0, 0, 32-bit big-endian
- * length) and payload, cut into lines per stream, each starting with its RFC 3339 time. */
-struct demux {
-    unsigned char head[8];
-    size_t head_len;
-    size_t remaining; /* payload bytes left in the current frame */
-    int stream;
-    struct buf line[3]; /* partial line per stream */
-    runtime_log_fn fn;
-    void *arg;
-    int stopped;
-};
-
-static int emit_line(struct demux *dx, int stream)
-{
-    struct buf *b = &dx->line[stream];
-    const char *s = buf_str(b);
-    size_t len = b->len;
-    int64_t at = 0;
-    const char *sp = memchr(s, ' ', len < 40 ? len : 40);
-    if (sp && sp > s && s[0] >= '0' && s[0] <= '9') {
-        at = parse_time(s, (size_t)(sp - s));
-        if (at) {
-            len -= (size_t)(sp + 1 - s);
-            s = sp + 1;
-        }
-    }
-    if (len && s[len - 1] == '\r')
-        len--;
-    int stop = dx->fn(dx->arg, stream == 1 ? RUNTIME_STDOUT : RUNTIME_STDERR, at, s, len);
-    buf_reset(b);
-    return stop;
-}
-
 static size_t demux_write(char *p, size_t size, size_t n, void *arg)
 {
-    struct demux *dx = arg;
-    size_t total = size * n, at = 0;
-    while (at < total) {
-        if (dx->remaining == 0) {
-            size_t take = 8 - dx->head_len < total - at ? 8 - dx->head_len : total - at;
-            memcpy(dx->head + dx->head_len, p + at, take);
-            dx->head_len += take;
-            at += take;
-            if (dx->head_len < 8)
-                break;
-            dx->head_len = 0;
-            dx->stream = dx->head[0] == 2 ? 2 : 1;
-            dx->remaining = (size_t)dx->head[4] << 24 | (size_t)dx->head[5] << 16 |
-                            (size_t)dx->head[6] << 8 | dx->head[7];
-            continue;
-        }
-        size_t take = dx->remaining < total - at ? dx->remaining : total - at;
-        for (size_t i = 0; i < take; i++) {
-            char ch = p[at + i];
-            struct buf *b = &dx->line[dx->stream];
-            int stop = 0;
-            if (ch == '\n')
-                stop = emit_line(dx, dx->stream);
-            else if (buf_addc(b, ch) != RC_OK || b->len >= LOG_LINE_CAP)
-                stop = emit_line(dx, dx->stream);
-            if (stop) {
-                dx->stopped = 1;
-                return 0;
-            }
-        }
-        at += take;
-        dx->remaining -= take;
-    }
-    return total;
+    return runtime_demux_feed(arg, p, size * n) == 0 ? size * n : 0;
 }
 
 static enum rc docker_logs(struct runtime *rt, const char *id, int64_t since_ms, int follow,
@@ -928,14 +830,13 @@ static enum rc docker_logs(struct runtime *rt, const char *id, int64_t since_ms,
 {
     struct docker *d = (struct docker *)rt;
     char path[RUNTIME_NAME_SIZE + 128], what[RUNTIME_NAME_SIZE + 16];
-    struct demux dx = {.fn = fn, .arg = arg};
+    struct runtime_demux dx;
     struct call c = {.method = "GET", .path = path, .write = demux_write, .write_arg = &dx,
                      .stopped = &dx.stopped, .timeout_ms = follow ? 0 : CALL_TIMEOUT_MS};
     enum rc rc = check_ref(id, NULL, "instance id", err, errlen);
     if (rc != RC_OK)
         return rc;
-    for (int i = 0; i < 3; i++)
-        buf_init(&dx.line[i], LOG_LINE_CAP + 1);
+    runtime_demux_init(&dx, fn, arg);
     if (since_ms < 0)
         since_ms = 0;
     snprintf(path, sizeof path,
@@ -946,12 +847,9 @@ static enum rc docker_logs(struct runtime *rt, const char *id, int64_t since_ms,
     snprintf(what, sizeof what, "logs %.100s", id);
     if ((rc = perform(d, &c, err, errlen)) == RC_OK)
         rc = judge(&c, what, 0, err, errlen);
-    /* The last lines of a finished instance may lack their newline. */
-    for (int s = 1; s <= 2 && rc == RC_OK && !dx.stopped; s++)
-        if (dx.line[s].len && emit_line(&dx, s))
-            dx.stopped = 1;
-    for (int i = 0; i < 3; i++)
-        buf_release(&dx.line[i]);
+    if (rc == RC_OK)
+        runtime_demux_finish(&dx); /* the last lines may lack their newline */
+    runtime_demux_release(&dx);
     buf_release(&c.reply);
     return rc;
 }
@@ -982,7 +880,7 @@ static enum rc docker_stats(struct runtime *rt, const char *id, struct runtime_s
     out->memory_bytes = (uint64_t)json_integer_value(json_object_get(mem, "usage"));
     out->memory_limit = (uint64_t)json_integer_value(json_object_get(mem, "limit"));
     const char *t = json_string_value(json_object_get(j, "read"));
-    out->at = t ? parse_time(t, strlen(t)) : 0;
+    out->at = t ? runtime_parse_time(t, strlen(t)) : 0;
     if (!out->at) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
