@@ -186,6 +186,13 @@ build/fuzz/%: fuzz/%_fuzz.c $(CORE_SRC)
 	@echo "  FUZZ    $@"
 	$(Q)clang $(FUZZ_CFLAGS) $(addprefix -I,lib/core) -o $@ $< $(CORE_SRC) -ljansson -lsodium -lz
 
+# The engine's log stream decoder lives in lib/runtime (pure code like core's parsers).
+build/fuzz/demux: fuzz/demux_fuzz.c lib/runtime/demux.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) $(addprefix -I,lib/core lib/runtime) -o $@ $< lib/runtime/demux.c \
+	    $(CORE_SRC) -ljansson -lsodium -lz
+
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \
 	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$t fuzz/corpus/$$t \
