@@ -93,7 +93,7 @@ pid=$($sudo sh -c "setsid nohup podman system service --time=0 'unix://$sock' >'
 i=0
 until ping_ok; do
     i=$((i + 1))
-    if [ "$i" -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
+    if [ "$i" -gt 100 ] || [ ! -d "/proc/$pid" ]; then
         say "the Podman service does not answer on $sock; its log:"
         tail -5 "$log" >&2 || true
         exit 1

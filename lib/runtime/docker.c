@@ -868,6 +868,11 @@ static enum rc docker_stats(struct runtime *rt, const char *id, struct runtime_s
     snprintf(what, sizeof what, "stats %.100s", id);
     if ((rc = perform(d, &c, err, errlen)) != RC_OK || (rc = judge(&c, what, 0, err, errlen)))
         goto out;
+    if (c.reply.len == 0 || c.status == 409) { /* Podman: 200 and nothing when not running */
+        snprintf(err, errlen, "stats %.100s: the instance is not running", id);
+        rc = RC_CONFLICT;
+        goto out;
+    }
     if (!(j = json_loadb(c.reply.data, c.reply.len, 0, NULL))) {
         snprintf(err, errlen, "the container engine's stats answer is not JSON");
         rc = RC_PROTOCOL;

@@ -145,7 +145,8 @@ struct runtime_ops {
      * follow, until it exits or fn returns nonzero. */
     enum rc (*logs)(struct runtime *rt, const char *id, int64_t since_ms, int follow,
                     runtime_log_fn fn, void *arg, char *err, size_t errlen);
-    /* One resource sample of a running instance. */
+    /* One resource sample of a running instance; RC_CONFLICT when it is not running (dockerd
+     * may answer zeros instead). */
     enum rc (*stats)(struct runtime *rt, const char *id, struct runtime_stats *out, char *err,
                      size_t errlen);
     /* Block until it is not running, at most timeout_ms (0: no limit); *exit_code gets its

@@ -327,6 +327,11 @@ Test(docker, a_session_ends_on_request_and_sigterm_lets_the_agent_exit_cleanly)
     cr_assert_eq(rt->ops->inspect(rt, inst.id, &after, err, sizeof err), RC_OK, "%s", err);
     cr_expect_eq(after.state, RUNTIME_STATE_EXITED, "%s", runtime_state_name(after.state));
     cr_expect_eq(after.exit_code, 0, "SIGTERM is a clean exit");
+    struct runtime_stats st;
+    struct runtime_version v;
+    cr_assert_eq(rt->ops->ping(rt, &v, err, sizeof err), RC_OK, "%s", err);
+    if (strcmp(v.engine, "Podman Engine") == 0)
+        cr_expect_eq(rt->ops->stats(rt, inst.id, &st, err, sizeof err), RC_CONFLICT, "%s", err);
     cr_expect_geq(after.finished_at, after.started_at);
     cr_expect_eq(rt->ops->stop(rt, inst.id, 5, err, sizeof err), RC_OK, "stopping twice is fine");
 }
