@@ -589,29 +589,28 @@ static enum rc create_body(const struct runtime_spec *spec, char **out, size_t *
     if (!root || !(rest = json_dumps(root, JSON_COMPACT)))
         goto out;
     size_t cap = strlen(rest) + 16;
-    for (size_t i = 0; i < spec->n_env; i++)
-        cap += 6 * (strlen(spec->env[i].name) + 1 + strlen(spec->env[i].value)) + 4;
+    for (size_t i = 0; i < spec->n_env; i++) {
+        const char *name = spec->env[i].name, *value = spec->env[i].value;
+        if (!name || !*name || strchr(name, '=')) {
+            snprintf(err, errlen, "environment variable name '%.64s' is not valid",
+                     name ? name : "");
+            rc = RC_INVALID;
+            goto out;
+        }
+        cap += 6 * (strlen(name) + 1 + strlen(value ? value : "")) + 4;
+    }
     if (!(body = malloc(cap)))
         goto out;
     size_t at = 0;
     memcpy(body, "{\"Env\":[", 8), at = 8;
     for (size_t i = 0; i < spec->n_env; i++) {
-        const char *name = spec->env[i].name;
-        if (!*name || strchr(name, '=')) {
-            snprintf(err, errlen, "environment variable name '%.64s' is not valid", name);
-            rc = RC_INVALID;
-            sodium_memzero(body, cap);
-            free(body);
-            body = NULL;
-            goto out;
-        }
         if (i)
             body[at++] = ',';
         /* "NAME=value" as one JSON string: escape both halves, then join them. */
-        at += put_json_string(body + at, name) - 1; /* drop the closing quote */
+        at += put_json_string(body + at, spec->env[i].name) - 1; /* drop the closing quote */
         body[at++] = '=';
         size_t vstart = at;
-        at += put_json_string(body + at, spec->env[i].value);
+        at += put_json_string(body + at, spec->env[i].value ? spec->env[i].value : "");
         memmove(body + vstart, body + vstart + 1, at - vstart - 1); /* drop the opening quote */
         at--;
     }

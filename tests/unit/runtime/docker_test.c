@@ -552,6 +552,14 @@ Test(docker, invalid_references_never_reach_the_engine)
     cr_expect_eq(rt->ops->inspect(rt, "../../version", &inst, err, sizeof err), RC_INVALID);
     cr_expect_eq(rt->ops->inspect(rt, "a?b", &inst, err, sizeof err), RC_INVALID);
     cr_expect_eq(rt->ops->remove(rt, "", err, sizeof err), RC_INVALID);
+    struct runtime_pair env[] = {{"A=B", "c"}};
+    struct runtime_pair labels[] = {{"pcc.test-run", run_id}};
+    struct runtime_spec spec = {.image = image, .name = "pcc-test-badenv", .labels = labels,
+                                .n_labels = 1, .env = env, .n_env = 1, .container_port = 8080};
+    cr_expect_eq(rt->ops->create(rt, &spec, &inst, err, sizeof err), RC_INVALID);
+    cr_expect(strstr(err, "A=B") != NULL, "%s", err);
+    spec.env = NULL, spec.n_env = 0, spec.name = "../x";
+    cr_expect_eq(rt->ops->create(rt, &spec, &inst, err, sizeof err), RC_INVALID);
 }
 
 /* --- without an engine ---------------------------------------------------------------------- */
