@@ -51,6 +51,14 @@ static void setup(void)
     cr_assert_eq(runtime_docker_new(sock, &rt, err, sizeof err), RC_OK, "%s", err);
     struct runtime_version v;
     cr_assert_eq(rt->ops->ping(rt, &v, err, sizeof err), RC_OK, "engine on %s: %s", sock, err);
+    /* Containers of an earlier run killed before its teardown (no test lasts ten minutes). */
+    struct runtime_instance *stale = NULL;
+    size_t n = 0;
+    if (rt->ops->list(rt, "pcc.test-run", &stale, &n, err, sizeof err) == RC_OK)
+        for (size_t i = 0; i < n; i++)
+            if (stale[i].started_at && stale[i].started_at < now_ms() - 600000)
+                rt->ops->remove(rt, stale[i].id, err, sizeof err);
+    free(stale);
 }
 
 /* Removes every container of this run, whatever the test's outcome. */
