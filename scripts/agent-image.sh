@@ -15,11 +15,14 @@ ${CC:-gcc} -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wvla -stat
 mv "$dir/agent.new" "$dir/agent"
 cp tests/agent/Containerfile "$dir/Containerfile"
 sum=$(sha256sum "$dir/agent" | cut -d' ' -f1)
-have=$($engine image inspect --format '{{index .Labels "pcc.agent.sha256"}}' "$tag" 2>/dev/null ||
+have=$($engine image inspect --format '{{index .Labels "pcc-test-agent.sha256"}}' "$tag" 2>/dev/null ||
     true)
 if [ "$have" = "$sum" ]; then
     echo "agent-image: $tag is up to date"
     exit 0
 fi
-$engine build -q --label "pcc.agent.sha256=$sum" -t "$tag" -f "$dir/Containerfile" "$dir" >/dev/null
+old=$($engine image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
+$engine build -q --label "pcc-test-agent.sha256=$sum" -t "$tag" -f "$dir/Containerfile" "$dir" >/dev/null
+# The previous build, now untagged, goes (unless a container still uses it).
+[ -z "$old" ] || $engine rmi "$old" >/dev/null 2>&1 || true
 echo "agent-image: built $tag"
