@@ -21,9 +21,10 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
 fi
 
+# The rootful socket is root's alone: without root, ask through sudo (and pccd run by that user
+# will not reach it either: it says so at start and runs without a runtime).
 ping_ok() {
-    [ -S "$sock" ] && [ "$(curl -fsS --max-time 2 --unix-socket "$sock" http://engine/_ping \
-        2>/dev/null)" = OK ]
+    [ "$($sudo curl -fsS --max-time 2 --unix-socket "$sock" http://engine/_ping 2>/dev/null)" = OK ]
 }
 
 # Packages: podman (its conmon, containers-common, CNI plugins come as dependencies); runc named
@@ -37,10 +38,10 @@ for pkg in podman runc iptables curl; do
 done
 if [ -n "$missing" ]; then
     say "installing$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     # shellcheck disable=SC2086 # the list is meant to split into package names
-    $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        $missing >/dev/null
 fi
 
 # Podman's own default ulimits (nofile and nproc raised to the kernel's maximum) are refused
@@ -86,7 +87,7 @@ fi
 
 # Nothing answers: a socket file left by a dead service would make the new one fail to bind.
 $sudo mkdir -p "$(dirname "$sock")"
-[ -S "$sock" ] && $sudo rm -f "$sock"
+$sudo test -S "$sock" && $sudo rm -f "$sock"
 say "starting podman system service on $sock (log: $log)"
 pid=$($sudo sh -c "setsid nohup podman system service --time=0 'unix://$sock' >'$log' 2>&1 \
     </dev/null & echo \$!")
