@@ -436,11 +436,11 @@ int cmd_serve(int argc, char **argv)
     if (!(public_url && *public_url))
         snprintf(public_buf, sizeof public_buf, "%s://%s:%u", scheme, host,
                  http_server_port(srv));
-    /* The first purge runs before the address is printed: whoever waits for it (a test, a
-     * supervisor) finds the database already tidied. */
     /* The runtime is attached and reported; the API does not use it yet (agent starts still
      * answer 503 until the session wiring lands). */
     struct runtime *runtime = open_runtime(runtime_spec);
+    /* The first purge runs before the address is printed: whoever waits for it (a test, a
+     * supervisor) finds the database already tidied. */
     struct housekeeping hk;
     int housekeeping = housekeeping_start(&hk, &app) == 0;
     if (!housekeeping)
