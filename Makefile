@@ -142,7 +142,7 @@ agent-image:
 
 unit: $(UNIT_BINS)
 	@set -e; PCC_TEST_ENGINE_SOCKET=$$(sh scripts/engine.sh); export PCC_TEST_ENGINE_SOCKET; \
-	    sh scripts/agent-image.sh $(BUILD); \
+	    sh scripts/agent-image.sh $(BUILD); export PCC_TEST_AGENT_OCI=$(BUILD)/agent-image/oci; \
 	    for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
 	@echo "== $(BUILD)/tests/store/store_test and cache_test on PostgreSQL"
 	sh scripts/pg-test.sh sh -c '$(BUILD)/tests/store/store_test --jobs 2 && \

@@ -5,8 +5,7 @@
 # Idempotent; diagnostics go to stderr, the socket path alone to stdout.
 set -eu
 sock=${1:-/run/podman/podman.sock}
-conf_dir=/etc/containers/containers.conf.d
-conf=$conf_dir/50-pcc.conf
+conf=/etc/containers/containers.conf.d/50-pcc.conf
 log=$(dirname "$sock")/pcc-podman-service.log
 
 say() { echo "engine: $*" >&2; }
@@ -69,18 +68,31 @@ cgroup_manager = "cgroupfs"
 events_logger = "$events"
 CONF
 )
+# Registries on the loopback address may speak plain HTTP (the runtime tests pull from their own
+# registry, tests/agent/registry.py, on 127.0.0.1 with credentials); nothing else changes.
+want_registries=$(cat <<CONF
+# Written by pcc's scripts/engine.sh: image registries on 127.0.0.1 (any port) may be plain HTTP.
+[[registry]]
+location = "127.0.0.1"
+insecure = true
+CONF
+)
 changed=0
-if [ "$(cat "$conf" 2>/dev/null || true)" != "$want" ]; then
-    $sudo mkdir -p "$conf_dir"
-    printf '%s\n' "$want" | $sudo tee "$conf.tmp" >/dev/null
-    $sudo mv "$conf.tmp" "$conf"
-    say "wrote $conf"
-    changed=1
-fi
+write() { # write FILE CONTENT: replace FILE when its content differs
+    if [ "$($sudo cat "$1" 2>/dev/null || true)" != "$2" ]; then
+        $sudo mkdir -p "$(dirname "$1")"
+        printf '%s\n' "$2" | $sudo tee "$1.tmp" >/dev/null
+        $sudo mv "$1.tmp" "$1"
+        say "wrote $1"
+        changed=1
+    fi
+}
+write "$conf" "$want"
+write /etc/containers/registries.conf.d/50-pcc-loopback.conf "$want_registries"
 
 if ping_ok; then
     [ "$changed" = 0 ] ||
-        say "the Podman service on $sock was started before $conf changed: restart it"
+        say "the Podman service on $sock was started before its configuration changed: restart it"
     echo "$sock"
     exit 0
 fi

@@ -543,6 +543,26 @@ out:
     return rc;
 }
 
+static enum rc docker_image_remove(struct runtime *rt, const char *image, char *err,
+                                   size_t errlen)
+{
+    struct docker *d = (struct docker *)rt;
+    char path[RUNTIME_IMAGE_SIZE + 32];
+    struct call c = {.method = "DELETE", .path = path, .timeout_ms = CALL_TIMEOUT_MS};
+    enum rc rc = check_ref(image, "/:@", "image", err, errlen);
+    if (rc != RC_OK)
+        return rc;
+    snprintf(path, sizeof path, "/images/%s", image);
+    if ((rc = perform(d, &c, err, errlen)) == RC_OK && c.status == 404) {
+        snprintf(err, errlen, "image %.200s not found in the container engine", image);
+        rc = RC_IMAGE_NOT_FOUND;
+    } else if (rc == RC_OK) {
+        rc = judge(&c, "image remove", 0, err, errlen);
+    }
+    buf_release(&c.reply);
+    return rc;
+}
+
 /* The create body: everything but Env through jansson; Env (secret values) spliced in by hand
  * into one buffer that is wiped after the call. *out is freed with wipe_free(*out, *len). */
 static enum rc create_body(const struct runtime_spec *spec, char **out, size_t *len, char *err,
@@ -928,6 +948,7 @@ static const struct runtime_ops docker_ops = {
     .ping = docker_ping,
     .image_inspect = docker_image_inspect,
     .image_pull = docker_image_pull,
+    .image_remove = docker_image_remove,
     .create = docker_create,
     .inspect = docker_inspect,
     .stop = docker_stop,

@@ -38,6 +38,13 @@ static enum rc none_image_pull(struct runtime *rt, const char *image,
     return refuse(err, errlen);
 }
 
+static enum rc none_image_remove(struct runtime *rt, const char *image, char *err,
+                                 size_t errlen)
+{
+    (void)rt, (void)image;
+    return refuse(err, errlen);
+}
+
 static enum rc none_create(struct runtime *rt, const struct runtime_spec *spec,
                            struct runtime_instance *out, char *err, size_t errlen)
 {
@@ -100,6 +107,7 @@ static const struct runtime_ops none_ops = {
     .ping = none_ping,
     .image_inspect = none_image_inspect,
     .image_pull = none_image_pull,
+    .image_remove = none_image_remove,
     .create = none_create,
     .inspect = none_inspect,
     .stop = none_stop,

@@ -126,6 +126,10 @@ struct runtime_ops {
      * such image, RC_PULL_REFUSED when it refuses the credentials, RC_ENGINE otherwise. */
     enum rc (*image_pull)(struct runtime *rt, const char *image,
                           const struct runtime_registry_auth *auth, char *err, size_t errlen);
+    /* Remove the local image by that name: the name alone when the image has others, else the
+     * image. RC_IMAGE_NOT_FOUND when the engine holds no such name; RC_CONFLICT when an
+     * instance still uses the image. */
+    enum rc (*image_remove)(struct runtime *rt, const char *image, char *err, size_t errlen);
     /* Create and start spec's instance; out gets its id and published host port. On a failed
      * start the instance is removed again. RC_IMAGE_NOT_FOUND when the image is not local;
      * RC_CONFLICT when the name is taken. */

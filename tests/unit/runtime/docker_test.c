@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -538,6 +539,91 @@ Test(docker, a_missing_image_is_image_not_found)
     cr_assert_eq(rt->ops->image_inspect(rt, image, &img, err, sizeof err), RC_OK, "%s", err);
     cr_expect_gt(img.size_bytes, 0);
     cr_expect(img.id[0] != '\0');
+}
+
+static pid_t registry_pid;
+
+/* Starts tests/agent/registry.py serving the test image's OCI layout to robot:password on
+ * 127.0.0.1; returns its port. The test runs from the repository's root (as make runs it). */
+static int start_registry(const char *password)
+{
+    const char *oci = getenv("PCC_TEST_AGENT_OCI");
+    cr_assert(oci && *oci, "PCC_TEST_AGENT_OCI (the test image as an OCI layout) is not set: "
+                           "make unit sets it after scripts/agent-image.sh");
+    cr_assert_eq(access("tests/agent/registry.py", R_OK), 0, "run from the repository's root");
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    registry_pid = fork();
+    cr_assert_geq(registry_pid, 0);
+    if (registry_pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        execl("/usr/bin/python3", "python3", "tests/agent/registry.py", oci, "robot", password,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char line[32] = "";
+    size_t have = 0;
+    for (ssize_t n; have < sizeof line - 1 && !strchr(line, '\n'); have += (size_t)n)
+        if ((n = read(fds[0], line + have, sizeof line - 1 - have)) <= 0)
+            break;
+    close(fds[0]);
+    cr_assert(strchr(line, '\n'), "the registry printed its port");
+    return (int)strtol(line, NULL, 10);
+}
+
+/* The test's own .fini replaces the suite's: stop the registry, then tidy as every test does. */
+static void stop_registry(void)
+{
+    if (registry_pid > 0) {
+        kill(registry_pid, SIGTERM);
+        waitpid(registry_pid, NULL, 0);
+        registry_pid = 0;
+    }
+    teardown();
+}
+
+Test(docker, a_pull_with_the_image_pull_secret_runs_and_wrong_credentials_are_refused,
+     .fini = stop_registry)
+{
+    char password[40], ref[128], missing[128], server[32], err[512] = "";
+    snprintf(password, sizeof password, "pull-%08x", randombytes_random());
+    int port = start_registry(password);
+    snprintf(server, sizeof server, "127.0.0.1:%d", port);
+    snprintf(ref, sizeof ref, "%s/pcc-test-agent:latest", server);
+    snprintf(missing, sizeof missing, "%s/pcc-test-agent:no-such-tag", server);
+
+    struct runtime_registry_auth bad = {.username = "robot", .password = "not-the-password",
+                                        .server = server};
+    enum rc rc = rt->ops->image_pull(rt, ref, &bad, err, sizeof err);
+    cr_expect_eq(rc, RC_PULL_REFUSED, "%s: %s", rc_name(rc), err);
+    cr_expect(strstr(err, "not-the-password") == NULL, "no secret in: %s", err);
+    rc = rt->ops->image_pull(rt, ref, NULL, err, sizeof err);
+    cr_expect_eq(rc, RC_PULL_REFUSED, "anonymous: %s: %s", rc_name(rc), err);
+
+    struct runtime_registry_auth good = {.username = "robot", .password = password,
+                                         .server = server};
+    rc = rt->ops->image_pull(rt, missing, &good, err, sizeof err);
+    cr_expect_eq(rc, RC_IMAGE_NOT_FOUND, "%s: %s", rc_name(rc), err);
+    cr_expect(strstr(err, password) == NULL, "no secret in: %s", err);
+
+    rc = rt->ops->image_pull(rt, ref, &good, err, sizeof err);
+    cr_assert_eq(rc, RC_OK, "%s: %s", rc_name(rc), err);
+    struct runtime_image img;
+    cr_expect_eq(rt->ops->image_inspect(rt, ref, &img, err, sizeof err), RC_OK, "%s", err);
+    /* The pulled image runs. */
+    const char *local = image;
+    image = ref;
+    struct runtime_instance inst = start_agent("pulled", "normal", NULL);
+    image = local;
+    cr_expect_eq(wait_ready(inst.host_port, 10000), 200);
+    cr_assert_eq(rt->ops->remove(rt, inst.id, err, sizeof err), RC_OK, "%s", err);
+    /* The pulled name is one more tag of the local image: removing it leaves the other. */
+    cr_expect_eq(rt->ops->image_remove(rt, ref, err, sizeof err), RC_OK, "%s", err);
+    cr_expect_eq(rt->ops->image_inspect(rt, ref, &img, err, sizeof err), RC_IMAGE_NOT_FOUND);
+    cr_expect_eq(rt->ops->image_remove(rt, ref, err, sizeof err), RC_IMAGE_NOT_FOUND, "%s", err);
+    cr_expect_eq(rt->ops->image_inspect(rt, image, &img, err, sizeof err), RC_OK, "%s", err);
 }
 
 Test(docker, a_failed_pull_names_the_image_and_never_the_password)
