@@ -31,6 +31,7 @@ struct docker {
     char api[16];
 };
 
+/* libcurl's process-wide initialisation, made once by the first runtime_docker_new. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
