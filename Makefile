@@ -32,18 +32,20 @@ LAYER_core    = lib/core
 LAYER_store   = $(LAYER_core) lib/store
 LAYER_http    = $(LAYER_core) lib/http
 LAYER_client  = $(LAYER_core) lib/client
+LAYER_runtime = $(LAYER_core) lib/runtime
 LAYER_auth    = $(LAYER_store) lib/auth
 LAYER_api     = $(LAYER_auth) lib/http lib/api
 LAYER_web     = $(LAYER_api) lib/web
-LAYER_pccd    = $(LAYER_web) cmd/pccd
+LAYER_pccd    = $(LAYER_web) lib/runtime cmd/pccd
 LAYER_pipecat = $(LAYER_client) cmd/pipecat
 # Tests reach into every layer.
-LAYER_tests   = $(LAYER_web) lib/client cmd/pipecat
+LAYER_tests   = $(LAYER_web) lib/runtime lib/client cmd/pipecat
 
 $(BUILD)/obj/lib/core/%.o:    LAYER_INC = $(LAYER_core)
 $(BUILD)/obj/lib/store/%.o:   LAYER_INC = $(LAYER_store)
 $(BUILD)/obj/lib/http/%.o:    LAYER_INC = $(LAYER_http)
 $(BUILD)/obj/lib/client/%.o:  LAYER_INC = $(LAYER_client)
+$(BUILD)/obj/lib/runtime/%.o: LAYER_INC = $(LAYER_runtime)
 $(BUILD)/obj/lib/auth/%.o:    LAYER_INC = $(LAYER_auth)
 $(BUILD)/obj/lib/api/%.o:     LAYER_INC = $(LAYER_api)
 $(BUILD)/obj/lib/web/%.o:     LAYER_INC = $(LAYER_web)
@@ -65,6 +67,7 @@ API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c li
 WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
              lib/web/orgtokens.c
+RUNTIME_SRC = lib/runtime/runtime.c lib/runtime/none.c lib/runtime/docker.c lib/runtime/demux.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c cmd/pccd/backup.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
@@ -85,17 +88,20 @@ SERVER_OBJ = $(call obj,$(STORE_SRC) $(HTTP_SRC) $(AUTH_SRC) $(API_SRC) $(WEB_SR
 # The dashboard's templates and static assets (web/), embedded like the migrations.
 WEB_FILES = $(sort $(wildcard web/templates/*.html web/static/*))
 CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
+RUNTIME_OBJ = $(call obj,$(RUNTIME_SRC))
 
 # The CLI links core and client only; it never links store, api or web (DESIGN.md section 3).
 LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
+# The agent runtime (container engines) sits beside store and http: it uses core only.
+LIBRUNTIME = $(BUILD)/libpcc-runtime.a
 
-PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lsystemd -lz -lpthread
+PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lcurl -lsystemd -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install uninstall deb check-deb man \
-        browser screenshots
+.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install uninstall deb \
+        check-deb man browser screenshots engine agent-image
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -128,8 +134,10 @@ $(LIBSERVER): $(SERVER_OBJ)
 	$(Q)ar rcs $@ $^
 $(LIBCLIENT): $(CLIENT_OBJ)
 	$(Q)ar rcs $@ $^
+$(LIBRUNTIME): $(RUNTIME_OBJ)
+	$(Q)ar rcs $@ $^
 
-$(BUILD)/pccd: $(call obj,$(PCCD_SRC)) $(LIBSERVER) $(LIBCORE)
+$(BUILD)/pccd: $(call obj,$(PCCD_SRC)) $(LIBSERVER) $(LIBRUNTIME) $(LIBCORE)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PCCD_LIBS)
 
@@ -145,14 +153,25 @@ $(BUILD)/pcc: $(BUILD)/pipecat
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/*/*_test.c))
 UNIT_BINS  = $(patsubst tests/unit/%,$(BUILD)/tests/%,$(UNIT_TESTS))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBRUNTIME) $(LIBCLIENT) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(LAYER_tests)) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(LAYER_tests)) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(LIBSERVER) $(LIBRUNTIME) $(LIBCLIENT) $(LIBCORE) \
 	    -lcriterion $(PCCD_LIBS) -ldl
 
+# The runtime tests run the test agent's image (built offline) on the engine that
+# scripts/engine.sh sets up (rootful Podman's Docker API service); docs/runtime.md.
+engine:
+	sh scripts/engine.sh
+
+agent-image:
+	sh scripts/agent-image.sh $(BUILD)
+
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+	@set -e; PCC_TEST_ENGINE_SOCKET=$$(sh scripts/engine.sh); export PCC_TEST_ENGINE_SOCKET; \
+	    sh scripts/agent-image.sh $(BUILD); export PCC_TEST_AGENT_OCI=$(BUILD)/agent-image/oci; \
+	    for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
 	@echo "== $(BUILD)/tests/store/store_test and cache_test on PostgreSQL"
 	sh scripts/pg-test.sh sh -c '$(BUILD)/tests/store/store_test --jobs 2 && \
 	    $(BUILD)/tests/store/cache_test --jobs 2'
@@ -170,6 +189,7 @@ deps:
 
 deps-test:
 	sh scripts/deps.sh test
+	sh scripts/engine.sh >/dev/null
 
 run: deps
 	$(MAKE) all
@@ -194,6 +214,13 @@ build/fuzz/%: fuzz/%_fuzz.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)clang $(FUZZ_CFLAGS) $(addprefix -I,lib/core) -o $@ $< $(CORE_SRC) -ljansson -lsodium -lz
+
+# The engine's log stream decoder lives in lib/runtime (pure code like core's parsers).
+build/fuzz/demux: fuzz/demux_fuzz.c lib/runtime/demux.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) $(addprefix -I,lib/core lib/runtime) -o $@ $< lib/runtime/demux.c \
+	    $(CORE_SRC) -ljansson -lsodium -lz
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \

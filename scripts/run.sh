@@ -31,6 +31,18 @@ if [ -n "$health" ] || curl -s -m 2 -o /dev/null "$url/" 2>/dev/null; then
     esac
 fi
 
+# Agents run on the container engine scripts/engine.sh sets up (rootful Podman), unless
+# PCCD_RUNTIME says otherwise; without one, pccd starts with the "none" runtime and says why.
+if [ -z "${PCCD_RUNTIME:-}" ]; then
+    if sock=$(sh "$(dirname "$0")/engine.sh"); then
+        PCCD_RUNTIME=docker:$sock
+    else
+        echo "run: no container engine could be set up (see above): agents cannot start" >&2
+        PCCD_RUNTIME=none
+    fi
+    export PCCD_RUNTIME
+fi
+
 "$bin/pccd" init --data "$data"
 "$bin/pccd" user add --data "$data" --email demo@example.com --name "Demo User" \
     --org demo --org-name "Demo Organization" --join 2>/dev/null ||

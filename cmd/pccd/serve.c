@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "pccd.h"
+#include "runtime.h"
 #include "banned.h"
 
 /* Parse a whole decimal number in [min, max]; 0 on success. */
@@ -82,6 +83,10 @@ static const char help[] =
     "                        (PCCD_PUBLIC_URL; default http(s)://HOST:PORT of --listen)\n"
     "  --oauth-access-ttl SECONDS  lifetime of OAuth access tokens (PCCD_OAUTH_ACCESS_TTL;\n"
     "                        default 3600, at most 86400)\n"
+    "  --runtime none|docker[:SOCKET]  the container engine agents run on (PCCD_RUNTIME;\n"
+    "                        default none). docker: the Docker Engine API of dockerd or\n"
+    "                        Podman, on SOCKET or found from DOCKER_HOST and the usual\n"
+    "                        sockets; an engine that does not answer leaves none\n"
     "  --data DIR            data directory (PCCD_DATA)\n"
     "  --db URL              database (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n"
     "  --secret-file PATH    server secret (PCCD_SECRET_FILE; default DIR/secret)\n"
@@ -89,6 +94,33 @@ static const char help[] =
     "                        throttling by the seconds written in PATH; refused unless\n"
     "                        PCCD_ALLOW_TEST_CLOCK=1 is set too\n"
     "  --help                show this help\n";
+
+/* The agent runtime named by spec, or NULL for an unknown spec. An engine that cannot be found
+ * or does not answer leaves pccd on the "none" runtime, said in one line. */
+static struct runtime *open_runtime(const char *spec)
+{
+    struct runtime *rt = NULL, *none = NULL;
+    struct runtime_version v;
+    char err[512] = "";
+    enum rc rc = runtime_open(spec, getenv("DOCKER_HOST"), runtime_default_sockets, &rt, err,
+                              sizeof err);
+    if (rc == RC_INVALID)
+        return NULL;
+    if (rc == RC_OK && strcmp(rt->kind, "none") == 0) {
+        log_info("runtime: none: agents cannot start (--runtime docker attaches an engine)");
+        return rt;
+    }
+    if (rc == RC_OK && (rc = rt->ops->ping(rt, &v, err, sizeof err)) == RC_OK) {
+        log_info("runtime: docker: %s %s on %s (API %s)", v.engine, v.version, rt->address,
+                 v.api_version);
+        return rt;
+    }
+    runtime_free(rt);
+    if (runtime_none_new(&none) != RC_OK)
+        return NULL;
+    log_warn("runtime: none, agents cannot start: %s", err);
+    return none;
+}
 
 static int parse_level(const char *s, enum log_level *out)
 {
@@ -182,7 +214,7 @@ int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
            OPT_PERIP, OPT_TIMEOUT, OPT_REQ_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS,
-           OPT_TEST_CLOCK, OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY };
+           OPT_TEST_CLOCK, OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY, OPT_RUNTIME };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},
@@ -206,6 +238,7 @@ int cmd_serve(int argc, char **argv)
                                           OPT_ACCESS_TTL},
                                          {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
                                          {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+                                         {"runtime", required_argument, NULL, OPT_RUNTIME},
                                          {0, 0, 0, 0}};
     struct pccd_settings s;
     settings_from_env(&s);
@@ -230,6 +263,8 @@ int cmd_serve(int argc, char **argv)
     const char *public_url = getenv("PCCD_PUBLIC_URL");
     const char *access_ttl = getenv("PCCD_OAUTH_ACCESS_TTL");
     const char *tls_cert = getenv("PCCD_TLS_CERT"), *tls_key = getenv("PCCD_TLS_KEY");
+    const char *runtime_spec = getenv("PCCD_RUNTIME") && *getenv("PCCD_RUNTIME")
+                                   ? getenv("PCCD_RUNTIME") : "none";
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -253,6 +288,7 @@ int cmd_serve(int argc, char **argv)
         case OPT_ACCESS_TTL: access_ttl = optarg; break;
         case OPT_TLS_CERT: tls_cert = optarg; break;
         case OPT_TLS_KEY: tls_key = optarg; break;
+        case OPT_RUNTIME: runtime_spec = optarg; break;
         default: fputs(help, stderr); return 2;
         }
     }
@@ -313,6 +349,12 @@ int cmd_serve(int argc, char **argv)
     char err[512];
     if (api_regions_parse(regions, app.regions, &app.region_count, err, sizeof err) != RC_OK) {
         die_msg("serve", "--regions: %s", err);
+        return 2;
+    }
+    if (strcmp(runtime_spec, "none") != 0 && strcmp(runtime_spec, "docker") != 0 &&
+        strncmp(runtime_spec, "docker:", 7) != 0) {
+        die_msg("serve", "--runtime must be none, docker or docker:SOCKET, not '%s'",
+                runtime_spec);
         return 2;
     }
     if (strcmp(signup, "open") != 0 && strcmp(signup, "closed") != 0) {
@@ -405,6 +447,9 @@ int cmd_serve(int argc, char **argv)
     if (!(public_url && *public_url))
         snprintf(public_buf, sizeof public_buf, "%s://%s:%u", scheme, host,
                  http_server_port(srv));
+    /* The runtime is attached and reported; the API does not use it yet (agent starts still
+     * answer 503 until the session wiring lands). */
+    struct runtime *runtime = open_runtime(runtime_spec);
     /* The first purge runs before the address is printed: whoever waits for it (a test, a
      * supervisor) finds the database already tidied. */
     struct housekeeping hk;
@@ -424,6 +469,7 @@ int cmd_serve(int argc, char **argv)
     if (housekeeping)
         housekeeping_stop(&hk);
     http_server_stop(srv);
+    runtime_free(runtime);
     free(routes);
     auth_release(&app.auth);
     store_close(app.store);

@@ -25,6 +25,11 @@
     X(RC_UNAVAILABLE, "service unavailable", 503, "503")                             \
     X(RC_NO_RUNTIME, "no agent runtime is attached to this pccd, so agents cannot be started", \
       503, "503")                                                                    \
+    X(RC_ENGINE_UNREACHABLE, "the container engine does not answer", 503, "503")     \
+    X(RC_ENGINE, "the container engine refused the request", 500, "500")             \
+    X(RC_IMAGE_NOT_FOUND, "image not found", 400, "400")                             \
+    X(RC_PULL_REFUSED, "the registry refused to let the image be pulled", 400, "400") \
+    X(RC_TIMEOUT, "timed out", 504, "504")                                           \
     X(RC_NO_BUILDS, "cloud builds are not available on this pccd: deploy a pushed IMAGE:TAG", \
       501, "501")                                                                    \
     X(RC_PARSE, "parse error", 400, "400")                                           \
