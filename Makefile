@@ -4,6 +4,7 @@
 #   make check      install what tests need, build with ASan+UBSan, run every test
 #   make bench      throughput and CLI timings as ratios against baselines (not part of check)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make docs       regenerate docs/cli/ from the CLI's --help (its command and option tables)
 #   make format     clang-format the tree
 
 CC      ?= cc
@@ -93,7 +94,7 @@ LIBCLIENT = $(BUILD)/libpcc-client.a
 PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots
+.PHONY: all run check test unit e2e e2e-pg bench docs fuzz format clean deps deps-test install browser screenshots
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -218,6 +219,9 @@ fuzz-smoke:
 
 bench: all
 	sh bench/run.sh $(BUILD)
+
+docs: $(BUILD)/pipecat
+	python3 scripts/cli-docs.py $(BUILD)
 
 PREFIX ?= /usr/local
 install: all

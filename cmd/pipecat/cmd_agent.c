@@ -75,9 +75,10 @@ int cmd_agent_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL;
     int npos;
-    const struct opt opts[] = {{'r', "region", NULL, 1, &region, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('r', "region", &region, "REGION", "only agents in REGION"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -351,13 +352,17 @@ int cmd_agent_logs(struct cli *cli, int argc, char **argv)
     const char *flag_org = NULL, *level = NULL, *format = NULL, *limit_text = NULL;
     const char *deployment = NULL, *session_id = NULL, *pos[1] = {NULL};
     int npos;
-    const struct opt opts[] = {{'l', "level", NULL, 1, &level, NULL},
-                               {'f', "format", NULL, 1, &format, NULL},
-                               {'n', "limit", NULL, 1, &limit_text, NULL},
-                               {'d', "deployment", NULL, 1, &deployment, NULL},
-                               {'s', "session-id", NULL, 1, &session_id, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('l', "level", &level, "LEVEL",
+                   "only entries of LEVEL: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        OPT_STRING('f', "format", &format, "FORMAT",
+                   "TEXT (default), or JSON: one {\"timestamp\", \"log\"} per line"),
+        OPT_STRING('n', "limit", &limit_text, "LIMIT",
+                   "how many entries to fetch, 1-10000 (default 100)"),
+        OPT_STRING('d', "deployment", &deployment, "ID", "only entries of deployment ID"),
+        OPT_STRING('s', "session-id", &session_id, "ID", "only entries of session ID"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -522,10 +527,13 @@ int cmd_agent_sessions(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *session_id = NULL, *config_file = NULL, *pos[1] = {NULL};
     int npos;
-    const struct opt opts[] = {{'i', "id", NULL, 1, &session_id, NULL},
-                               {0, "config-file", NULL, 1, &config_file, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('i', "id", &session_id, "SESSION_ID", "show this session only"),
+        OPT_STRING(0, "config-file", &config_file, "FILE",
+                   "the deploy file to read the agent name from (default\n"
+                   "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -630,9 +638,10 @@ int cmd_agent_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int force = 0, npos;
-    const struct opt opts[] = {{'f', "force", NULL, 0, NULL, &force},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -718,14 +727,18 @@ int cmd_agent_start(struct cli *cli, int argc, char **argv)
     const char *flag_org = NULL, *key = NULL, *data = NULL, *props = NULL, *config_file = NULL;
     const char *pos[1] = {NULL};
     int force = 0, daily = 0, npos;
-    const struct opt opts[] = {{'k', "api-key", NULL, 1, &key, NULL},
-                               {'d', "data", NULL, 1, &data, NULL},
-                               {'D', "use-daily", NULL, 0, NULL, &daily},
-                               {'p', "daily-properties", NULL, 1, &props, NULL},
-                               {'f', "force", NULL, 0, NULL, &force},
-                               {0, "config-file", NULL, 1, &config_file, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('k', "api-key", &key, "KEY", "the public API key (pk_...) to start with"),
+        OPT_STRING('d', "data", &data, "JSON", "JSON passed to the bot as its body"),
+        OPT_BOOL('D', "use-daily", &daily, "create a Daily room for the session"),
+        OPT_STRING('p', "daily-properties", &props, "JSON",
+                   "Daily room properties (with --use-daily)"),
+        OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
+        OPT_STRING(0, "config-file", &config_file, "FILE",
+                   "the deploy file to read the agent name from (default\n"
+                   "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -819,11 +832,14 @@ int cmd_agent_stop(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *session_id = NULL, *config_file = NULL, *pos[1] = {NULL};
     int force = 0, npos;
-    const struct opt opts[] = {{'s', "session-id", NULL, 1, &session_id, NULL},
-                               {'f', "force", NULL, 0, NULL, &force},
-                               {0, "config-file", NULL, 1, &config_file, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('s', "session-id", &session_id, "ID", "the session to stop (required)"),
+        OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
+        OPT_STRING(0, "config-file", &config_file, "FILE",
+                   "the deploy file to read the agent name from (default\n"
+                   "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;

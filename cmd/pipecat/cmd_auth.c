@@ -1,5 +1,4 @@
 /* cmd_auth.c: `auth use-pat`, `auth whoami`, `auth status`, `auth logout`. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,40 +31,20 @@ static char *trim(char *s)
 
 static int is_pat(const char *token) { return token && strncmp(token, "pcc_pat_", 8) == 0; }
 
-/* Parse options shared by commands that take only -o; returns 0, or an exit code. */
-static int parse_org_only(struct cli *cli, int argc, char **argv, const char **org, int allow_org)
-{
-    static const struct option opts[] = {{"organization", required_argument, NULL, 'o'},
-                                         {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, allow_org ? "+:o:" : "+:", allow_org ? opts : opts + 1,
-                            NULL)) != -1) {
-        if (c == 'o' && allow_org) {
-            *org = optarg;
-            continue;
-        }
-        return out_bad_option(cli, c, argv);
-    }
-    if (optind < argc) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
-}
-
 int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
 {
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1])) {
-        out_error(cli, "usage: %s auth use-pat [TOKEN] (see --help)", cli->prog);
-        return EXIT_USAGE;
-    }
+    const char *pos[1] = {NULL};
+    int npos = 0;
+    const struct opt opts[] = {OPT_END()};
+    int parsed = args_parse(cli, argc, argv, opts, pos, 1, &npos);
+    if (parsed != EXIT_OK)
+        return parsed;
     char *raw = NULL;
-    if (argc == 2) {
+    if (npos == 1) {
         out_warn(cli, "passing the token as an argument leaks it to your shell history and "
                       "process list; pipe it instead: echo \"$TOKEN\" | %s auth use-pat",
                  cli->prog);
-        raw = strdup(argv[1]);
+        raw = strdup(pos[0]);
     } else if (isatty(STDIN_FILENO)) {
         raw = prompt_hidden("Personal Access Token: ");
     } else {
@@ -195,7 +174,8 @@ static void mask_secret(const char *secret, char *out, size_t size)
 int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
-    int status = parse_org_only(cli, argc, argv, &flag_org, 1);
+    int npos;
+    int status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
@@ -271,8 +251,9 @@ out:
 
 int cmd_auth_status(struct cli *cli, int argc, char **argv)
 {
-    const char *unused = NULL;
-    int status = parse_org_only(cli, argc, argv, &unused, 0);
+    const struct opt opts[] = {OPT_END()};
+    int npos;
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
@@ -323,22 +304,15 @@ out:
 
 int cmd_auth_logout(struct cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"revoke", no_argument, NULL, 'r'}, {0, 0, 0, 0}};
-    int revoke = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        if (c == 'r') {
-            revoke = 1;
-            continue;
-        }
-        return out_bad_option(cli, c, argv);
-    }
-    if (optind < argc) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
+    int revoke = 0, npos;
+    const struct opt opts[] = {
+        OPT_BOOL(0, "revoke", &revoke, "revoke the token server-side before removing it"),
+        OPT_END()};
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
     struct session s;
-    int status = session_open(cli, &s, revoke);
+    status = session_open(cli, &s, revoke);
     if (status != EXIT_OK)
         goto out;
     int revoked = 0, oauth_revoked = 0;

@@ -146,11 +146,12 @@ int cmd_keys_create(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *name = NULL, *type = "public";
     int make_default = 0, npos;
-    const struct opt opts[] = {{'n', "name", NULL, 1, &name, NULL},
-                               {'d', "default", NULL, 0, NULL, &make_default},
-                               {'t', "type", NULL, 1, &type, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('n', "name", &name, "NAME", "a descriptive name for the key"),
+        OPT_BOOL('d', "default", &make_default, "make it this organization's default key"),
+        OPT_STRING('t', "type", &type, "TYPE", "public (default) or private"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;

@@ -789,15 +789,12 @@ out:
 int cmd_auth_login(struct cli *cli, int argc, char **argv)
 {
     int no_browser = 0, headless = 0;
-    static const struct opt opts[] = {{0, "no-browser", NULL, 0, NULL, NULL},
-                                      {0, "headless", NULL, 0, NULL, NULL},
-                                      {0}};
-    struct opt o[3];
-    memcpy(o, opts, sizeof o);
-    o[0].flag = &no_browser;
-    o[1].flag = &headless;
+    const struct opt opts[] = {
+        OPT_BOOL(0, "no-browser", &no_browser, "do not try to open a browser; only print the URL"),
+        OPT_BOOL(0, "headless", &headless, "sign in with a code entered on another device"),
+        OPT_END()};
     int npos = 0;
-    int status = args_parse(cli, argc, argv, o, NULL, 0, &npos);
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
 

@@ -1,5 +1,4 @@
 /* cmd_orgs.c: `organizations list` and `organizations select`. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,30 +7,11 @@
 #include "cli.h"
 #include "banned.h"
 
-static int parse_org_flag(struct cli *cli, int argc, char **argv, const char **org)
-{
-    static const struct option opts[] = {{"organization", required_argument, NULL, 'o'},
-                                         {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
-        if (c == 'o') {
-            *org = optarg;
-            continue;
-        }
-        return out_bad_option(cli, c, argv);
-    }
-    if (optind < argc) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
-}
-
 int cmd_orgs_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
-    int status = parse_org_flag(cli, argc, argv, &flag_org);
+    int npos;
+    int status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
@@ -83,7 +63,8 @@ out:
 int cmd_orgs_select(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
-    int status = parse_org_flag(cli, argc, argv, &flag_org);
+    int npos;
+    int status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     if (!flag_org && !isatty(STDIN_FILENO)) {

@@ -38,9 +38,10 @@ int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
     int yes = 0, npos = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {'y', "yes", NULL, 0, NULL, &yes},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+        OPT_ORG(&org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -86,11 +87,14 @@ static json_t *yes_no(struct cli *cli, const char *option, const char *v)
 int cmd_org_token_policy(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *expiry = NULL, *binding = NULL, *max_days = NULL;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "require-expiry", NULL, 1, &expiry, NULL},
-                               {0, "require-binding", NULL, 1, &binding, NULL},
-                               {0, "max-lifetime-days", NULL, 1, &max_days, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING(0, "require-expiry", &expiry, "yes|no", "refuse tokens that never expire"),
+        OPT_STRING(0, "max-lifetime-days", &max_days, "N",
+                   "refuse tokens valid for more than N days (0: no limit)"),
+        OPT_STRING(0, "require-binding", &binding, "yes|no",
+                   "refuse tokens not bound to this organization"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0, status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -231,9 +235,10 @@ int cmd_sa_delete(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
     int yes = 0, npos = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {'y', "yes", NULL, 0, NULL, &yes},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+        OPT_ORG(&org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -267,11 +272,14 @@ int cmd_audit_list(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *limit = NULL, *before = NULL;
     int for_org = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, &for_org},
-                               {0, "org", NULL, 0, NULL, &for_org},
-                               {'n', "limit", NULL, 1, &limit, NULL},
-                               {0, "before", NULL, 1, &before, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_BOOL(0, "org", &for_org, "the active organization's events instead of yours"),
+        /* -o ORG implies --org. */
+        {'o', "organization", NULL, 1, &org, &for_org, "ORG",
+         "act on ORG instead of the active organization"},
+        OPT_STRING('n', "limit", &limit, "N", "at most N events (1-200, default 50)"),
+        OPT_STRING(0, "before", &before, "ID", "events older than event ID (paging)"),
+        OPT_END()};
     int npos = 0, status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;

@@ -220,11 +220,14 @@ int cmd_secrets_set(struct cli *cli, int argc, char **argv)
     const char *flag_org = NULL, *file = NULL, *region = NULL;
     const char *pos[MAX_SECRET_PAIRS + 1];
     int skip = 0, npos;
-    const struct opt opts[] = {{'f', "file", NULL, 1, &file, NULL},
-                               {'r', "region", NULL, 1, &region, NULL},
-                               {'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('f', "file", &file, "FILE",
+                   "read KEY=VALUE lines from FILE (not with KEY=VALUE arguments)"),
+        OPT_STRING('r', "region", &region, "REGION",
+                   "region of a new set (default: the organization's default)"),
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, MAX_SECRET_PAIRS + 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -401,10 +404,11 @@ int cmd_secrets_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL, *pos[1] = {NULL};
     int sets_only = 0, npos;
-    const struct opt opts[] = {{'s', "sets", NULL, 0, NULL, &sets_only},
-                               {'r', "region", NULL, 1, &region, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('s', "sets", &sets_only, "only secret sets (leave out image pull secrets)"),
+        OPT_STRING('r', "region", &region, "REGION", "only those in REGION"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -513,9 +517,10 @@ int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[2] = {NULL, NULL};
     int skip = 0, npos;
-    const struct opt opts[] = {{'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 2, &npos);
     if (status != EXIT_OK)
         return status;
@@ -563,9 +568,10 @@ int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int skip = 0, npos;
-    const struct opt opts[] = {{'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -635,11 +641,14 @@ int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL, *pos[3] = {NULL, NULL, NULL};
     int skip = 0, as_given = 0, npos;
-    const struct opt opts[] = {{'e', "encode", NULL, 0, NULL, &as_given},
-                               {'r', "region", NULL, 1, &region, NULL},
-                               {'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('e', "encode", &as_given,
+                 "the credentials are already base64-encoded: send as given"),
+        OPT_STRING('r', "region", &region, "REGION",
+                   "region of the secret (default: the organization's default)"),
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 3, &npos);
     if (status != EXIT_OK)
         return status;

@@ -87,9 +87,12 @@ void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
 int cmd_tokens_list(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "list the tokens of the organization's service account NAME\n"
+                   "(organization admins)"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
@@ -139,13 +142,22 @@ int cmd_tokens_create(struct cli *cli, int argc, char **argv)
 {
     const char *name = NULL, *scopes = NULL, *org = NULL, *in_days = NULL, *at = NULL;
     const char *sa = NULL;
-    const struct opt opts[] = {{'n', "name", NULL, 1, &name, NULL},
-                               {'s', "scopes", NULL, 1, &scopes, NULL},
-                               {'o', "organization", NULL, 1, &org, NULL},
-                               {0, "expires-in", NULL, 1, &in_days, NULL},
-                               {0, "expires-at", NULL, 1, &at, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING('n', "name", &name, "NAME", "a descriptive name (required)"),
+        OPT_STRING('s', "scopes", &scopes, "LIST",
+                   "comma-separated: read (no writes), deploy (read, agents,\n"
+                   "deploys, sessions), secrets (read, secrets), full (default)"),
+        OPT_STRING('o', "organization", &org, "ORG",
+                   "bind the token to ORG: other organizations are invisible\n"
+                   "to it"),
+        OPT_STRING(0, "expires-in", &in_days, "DAYS",
+                   "expire after DAYS days (e.g. 7, 30, 60, 90); default never"),
+        OPT_STRING(0, "expires-at", &at, "DATE",
+                   "expire at DATE (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ)"),
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "create the token for the service account NAME of ORG (or\n"
+                   "the active organization; organization admins)"),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
@@ -240,10 +252,12 @@ int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL, *pos[1];
     int yes = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {'y', "yes", NULL, 0, NULL, &yes},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "revoke a token of the organization's service account NAME"),
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
@@ -315,10 +329,13 @@ static int duration_arg(struct cli *cli, const char *text, long *out)
 int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL, *grace_text = NULL, *pos[1];
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {'g', "grace", NULL, 1, &grace_text, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING('g', "grace", &grace_text, "DURATION",
+                   "how long the old secret keeps working: 90s, 15m, 1h, 2d"),
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "rotate a token of the organization's service account NAME"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
@@ -384,7 +401,8 @@ out:
 int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
 {
     int npos = 0;
-    const struct opt opts[] = {{0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <getopt.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -159,27 +158,4 @@ const char *out_when_text(const char *s, char *buf, size_t size)
     /* "YYYY-MM-DDTHH:MM" -> "YYYY-MM-DD HH:MM UTC" */
     snprintf(buf, size, "%.10s %.5s UTC", s, s + 11);
     return buf;
-}
-
-int out_bad_option(struct cli *cli, int c, char **argv)
-{
-    const char *arg = argv[optind - 1];
-    if (c == ':')
-        out_error(cli, "option %s needs a value (see --help)", arg);
-    else if (optopt && arg[0] == '-' && arg[1] != '-')
-        out_error(cli, "unknown option '-%c' (see --help)", optopt);
-    else
-        out_error(cli, "unknown option '%s' (see --help)", arg);
-    return EXIT_USAGE;
-}
-
-int wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return 0;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return 1;
-    }
-    return 0;
 }

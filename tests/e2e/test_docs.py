@@ -58,3 +58,10 @@ def test_page_shows_the_current_help(page):
     help_text = help_of(list(words))
     assert "```\n" + help_text + "```" in page.read_text(), \
         f"{page} does not show the output of `pipecat cloud {' '.join(words)} --help`"
+
+
+def test_pages_are_generated():
+    """`make docs` has been run: no page, nor the list in docs/cli/README.md, would change."""
+    p = subprocess.run(["python3", str(REPO / "scripts" / "cli-docs.py"), str(BIN_DIR), "--check"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, "docs/cli is out of date; run `make docs`:\n" + p.stdout + p.stderr
