@@ -14,6 +14,7 @@
 
 #define PCC_CLI_VERSION "0.1.0"
 #define DEFAULT_API_HOST "http://127.0.0.1:8787"
+#define CLI_USER_AGENT "pcc-cli/" PCC_CLI_VERSION
 
 /* Exit codes: the CLI never reports a failure as success. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -104,16 +105,12 @@ json_t *session_orgs(struct session *s);
 int session_resolve_org(struct session *s, const char *flag_org);
 /* Save the credentials file, printing an error on failure; returns 0 or an exit code. */
 int session_save(struct session *s);
-
-/* --- cmd_login.c --- */
-/* When the token from the file is an OAuth access token that expires within 60 s and a
- * refresh token is stored, trade the refresh token for new tokens at the issuer's token
- * endpoint and store them. EXIT_OK (also when nothing was due), or EXIT_FAIL after telling the
- * user to log in again. */
-int oauth_refresh_if_due(struct session *s);
-/* For an OAuth session (a refresh token is stored): POST /auth/logout and report the outcome.
- * 1 when the server confirmed the revocation, else 0. */
-int oauth_logout(struct session *s);
+struct oauth_endpoints;
+/* oauth_discover for the session's API host, printing the error; 0 or an exit code. */
+int session_discover(struct session *s, struct oauth_endpoints *ep);
+/* Store a token endpoint answer (and org, when not NULL) in the credentials file and save
+ * it; 0 or an exit code (message printed). */
+int session_store_tokens(struct session *s, const json_t *body, const char *org);
 
 /* --- args.c --- */
 /* One option of a command: -s / --long / a multi-letter single-dash alias of the reference

@@ -302,6 +302,40 @@ out:
     return status;
 }
 
+/* For an OAuth session (a refresh token is stored): POST /auth/logout and report the outcome
+ * (API-COMPAT 2.5). 1 when the server confirmed the revocation, else 0. */
+static int oauth_logout(struct session *s)
+{
+    struct cli *cli = s->cli;
+    const char *rt = credfile_get(s->file, "refresh_token");
+    if (!rt || !*rt || !s->token)
+        return 0;
+    json_t *body = json_pack("{s:s}", "refresh_token", rt);
+    struct client_reply r = {0};
+    char err[512];
+    enum rc rc = body ? client_request(s->client, "POST", "/auth/logout", body, &r, err,
+                                       sizeof err)
+                      : RC_NOMEM;
+    json_decref(body);
+    int revoked = 0;
+    if (rc == RC_NETWORK) {
+        out_warn(cli, "Could not reach logout endpoint (%s); the session may stay valid until "
+                      "it expires.", err);
+    } else if (rc == RC_OK && r.status >= 200 && r.status < 300) {
+        revoked = 1;
+        if (!cli->json)
+            printf("Logged out and session revoked.\n");
+    } else if (rc == RC_OK && r.status == 503) {
+        out_warn(cli, "Session revocation is temporarily unavailable; the access token expires "
+                      "on its own within 24 hours.");
+    } else if (!cli->json) {
+        printf("Local credentials removed. Server-side revocation could not be confirmed%s.\n",
+               rc == RC_OK && r.status == 401 ? " (the server rejected the stored token)" : "");
+    }
+    client_reply_release(&r);
+    return revoked;
+}
+
 int cmd_auth_logout(struct cli *cli, int argc, char **argv)
 {
     int revoke = 0, npos;
