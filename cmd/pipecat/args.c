@@ -103,15 +103,15 @@ void args_help(const struct cli *cli, const struct opt *opts, FILE *f)
         fprintf(f, "\nExamples:\n%s", c->examples);
 }
 
-/* The options for shell completion, one a line: every spelling, "--long=" when it takes a
- * value (as git's --git-completion-helper); hidden ones left out. */
+/* The options for shell completion, one a line: every spelling (as git's
+ * --git-completion-helper); hidden ones left out. */
 static void print_completion(const struct opt *opts)
 {
     for (const struct opt *o = opts; o && !OPT_END_P(o); o++) {
         if (!o->help)
             continue;
         if (o->long_name)
-            printf("--%s%s\n", o->long_name, o->takes_value ? "=" : "");
+            printf("--%s\n", o->long_name);
         if (o->alias)
             printf("%s\n", o->alias);
         if (o->short_name)
@@ -218,6 +218,15 @@ int args_parse(struct cli *cli, int argc, char **argv, const struct opt *opts, c
     }
     *npos = n;
     return EXIT_OK;
+}
+
+int args_usage(struct cli *cli)
+{
+    const struct command *c = cli->cmd;
+    if (c)
+        out_error(cli, "usage: %s %s%s%s %s (see --help)", cli->prog, c->group,
+                  *c->group ? " " : "", c->name, c->synopsis ? c->synopsis : "");
+    return EXIT_USAGE;
 }
 
 int args_parse_org(struct cli *cli, int argc, char **argv, const char **org, const char **pos,

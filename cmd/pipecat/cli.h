@@ -57,6 +57,22 @@ void out_json(json_t *v);
 /* Print a table: ncols headers, then rows of ncols strings ("" for empty). */
 void out_table(struct cli *cli, size_t ncols, const char *const headers[],
                const char *const *cells, size_t nrows);
+/* One column of a table printed from a JSON array by out_rows: its header, the member of each
+ * element it shows (nested: "manifest.spec.image"; NULL: the element itself), and how (format NULL: the member as text, "" when missing). A formatter
+ * writes into buf (size bytes) and returns it, or returns a constant; ctx is out_rows's. */
+struct column {
+    const char *header;
+    const char *field;
+    const char *(*format)(const json_t *value, const json_t *row, void *ctx, char *buf,
+                          size_t size);
+};
+#define COLUMN_END {NULL, NULL, NULL}
+/* Formatters: a timestamp as out_when shows it; a secret masked as out_mask does. */
+const char *col_when(const json_t *value, const json_t *row, void *ctx, char *buf, size_t size);
+const char *col_mask(const json_t *value, const json_t *row, void *ctx, char *buf, size_t size);
+/* Print rows (an array of objects) as a table of cols (ending with COLUMN_END). EXIT_OK, or
+ * EXIT_FAIL when out of memory. */
+int out_rows(struct cli *cli, const struct column *cols, const json_t *rows, void *ctx);
 /* Read a line from the terminal without echo (prompt on stderr). Returns a malloc'd string the
  * caller wipes and frees, or NULL on end of input. */
 char *prompt_hidden(const char *prompt);
@@ -150,6 +166,8 @@ int args_parse(struct cli *cli, int argc, char **argv, const struct opt *opts, c
 /* args_parse for commands whose only option is -o/--organization. */
 int args_parse_org(struct cli *cli, int argc, char **argv, const char **org, const char **pos,
                    int max_pos, int *npos);
+/* A wrong number of positional arguments: "usage: ..." from the command row, EXIT_USAGE. */
+int args_usage(struct cli *cli);
 /* The help of cli->cmd with the option table opts, on f. */
 void args_help(const struct cli *cli, const struct opt *opts, FILE *f);
 /* text as an integer in min..max into *out; otherwise names option and the range, and
@@ -193,6 +211,12 @@ int org_not_found(struct session *s, const char *fmt, ...) __attribute__((format
 /* session_call whose 404 goes through org_not_found(s, NULL). */
 int org_call(struct session *s, const char *method, const char *path, const json_t *body,
              struct client_reply *reply);
+/* The opening of most organization commands: platform_open (flag_org), then org_call of
+ * method on the organization's path with the NULL-terminated segments that follow reply.
+ * 0 with reply filled, or an exit code (message printed). The caller releases reply and
+ * closes s either way. */
+int org_request(struct cli *cli, struct session *s, const char *flag_org, const char *method,
+                const json_t *body, struct client_reply *reply, ...);
 /* The organization's regions array (new reference) into *out; 0 or an exit code. */
 int regions_fetch(struct session *s, json_t **out);
 /* EXIT_OK if region is one of the organization's regions; EXIT_USAGE naming the valid ones. */
@@ -271,6 +295,13 @@ int cmd_agent_delete(struct cli *cli, int argc, char **argv);
 int cmd_agent_start(struct cli *cli, int argc, char **argv);
 int cmd_agent_stop(struct cli *cli, int argc, char **argv);
 int cmd_deploy(struct cli *cli, int argc, char **argv);
+int cmd_help(struct cli *cli, int argc, char **argv);
+int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_complete(struct cli *cli, int argc, char **argv);
+int cmd_completion(struct cli *cli, int argc, char **argv);
+/* Run the command that args (the words after `cloud`, --json taken out) name, or print the
+ * help of the group they name; returns the exit status (main.c). */
+int cli_dispatch(struct cli *cli, int nargs, char **args);
 
 extern const struct command cli_commands[];
 extern const size_t cli_command_count;

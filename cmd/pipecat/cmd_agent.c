@@ -105,29 +105,11 @@ int cmd_agent_list(struct cli *cli, int argc, char **argv)
                region ? " in region " : "", region ? region : "", cli->prog);
         goto out;
     }
-    enum { COLS = 6 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    char(*when)[2][64] = calloc(n, sizeof *when);
-    if (!cells || !when) {
-        free(cells);
-        free(when);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *svc = json_array_get(services, i);
-        cells[i * COLS + 0] = str_or(json_object_get(svc, "name"), "");
-        cells[i * COLS + 1] = str_or(json_object_get(svc, "region"), "");
-        cells[i * COLS + 2] = str_or(json_object_get(svc, "id"), "");
-        cells[i * COLS + 3] = str_or(json_object_get(svc, "activeDeploymentId"), "");
-        cells[i * COLS + 4] = out_when(json_object_get(svc, "createdAt"), when[i][0], 64);
-        cells[i * COLS + 5] = out_when(json_object_get(svc, "updatedAt"), when[i][1], 64);
-    }
-    static const char *const headers[COLS] = {"NAME",    "REGION",  "AGENT ID",
-                                              "ACTIVE DEPLOYMENT", "CREATED", "UPDATED"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
-    free(when);
+    static const struct column cols[] = {
+        {"NAME", "name", NULL}, {"REGION", "region", NULL}, {"AGENT ID", "id", NULL},
+        {"ACTIVE DEPLOYMENT", "activeDeploymentId", NULL}, {"CREATED", "createdAt", col_when},
+        {"UPDATED", "updatedAt", col_when}, COLUMN_END};
+    status = out_rows(cli, cols, services, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -173,10 +155,8 @@ int cmd_agent_status(struct cli *cli, int argc, char **argv)
     int status = args_parse_org(cli, argc, argv, &flag_org, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent status NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     struct session s;
     struct client_reply r = {0};
     json_t *b;
@@ -272,10 +252,8 @@ int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
     int status = args_parse_org(cli, argc, argv, &flag_org, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent deployments NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     struct session s;
     struct client_reply r = {0};
     char path[1024], missing[400];
@@ -297,28 +275,11 @@ int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
         printf("No deployments found for agent '%s'.\n", pos[0]);
         goto out;
     }
-    enum { COLS = 5 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    char(*when)[2][64] = calloc(n, sizeof *when);
-    if (!cells || !when) {
-        free(cells);
-        free(when);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *d = json_array_get(list, i);
-        json_t *spec = json_object_get(json_object_get(d, "manifest"), "spec");
-        cells[i * COLS + 0] = str_or(json_object_get(d, "id"), "");
-        cells[i * COLS + 1] = str_or(json_object_get(spec, "dailyNodeType"), "");
-        cells[i * COLS + 2] = str_or(json_object_get(spec, "image"), "");
-        cells[i * COLS + 3] = out_when(json_object_get(d, "createdAt"), when[i][0], 64);
-        cells[i * COLS + 4] = out_when(json_object_get(d, "updatedAt"), when[i][1], 64);
-    }
-    static const char *const headers[COLS] = {"ID", "NODE TYPE", "IMAGE", "CREATED", "UPDATED"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
-    free(when);
+    static const struct column cols[] = {
+        {"ID", "id", NULL}, {"NODE TYPE", "manifest.spec.dailyNodeType", NULL},
+        {"IMAGE", "manifest.spec.image", NULL}, {"CREATED", "createdAt", col_when},
+        {"UPDATED", "updatedAt", col_when}, COLUMN_END};
+    status = out_rows(cli, cols, list, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -366,10 +327,8 @@ int cmd_agent_logs(struct cli *cli, int argc, char **argv)
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent logs NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     const char *want = NULL;
     if (level) {
         for (size_t l = 0; l < 5; l++)
@@ -645,10 +604,8 @@ int cmd_agent_delete(struct cli *cli, int argc, char **argv)
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent delete NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     if ((status = confirm_unless(cli, force, "--force", 0,
                                  "Delete agent '%s'? Active sessions are not interrupted",
                                  pos[0])) != EXIT_OK)

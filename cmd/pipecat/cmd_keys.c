@@ -182,10 +182,7 @@ int cmd_keys_create(struct cli *cli, int argc, char **argv)
     struct session s;
     struct client_reply r = {0};
     json_t *body = json_pack("{s:s, s:s}", "name", name, "type", type);
-    char path[512];
-    if ((status = platform_open(cli, &s, flag_org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "apiKeys", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "POST", path, body, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, flag_org, "POST", body, &r, "apiKeys", NULL)) != EXIT_OK)
         goto out;
     const char *key = json_string_value(json_object_get(r.body, "key"));
     if (!key) {

@@ -7,6 +7,17 @@
 #include "cli.h"
 #include "banned.h"
 
+/* The organization's name, marked when it is the active one (ctx). */
+static const char *name_marked(const json_t *value, const json_t *row, void *ctx, char *buf,
+                               size_t size)
+{
+    (void)row;
+    const char *slug = json_string_value(value);
+    slug = slug ? slug : "";
+    snprintf(buf, size, "%s%s", slug, strcmp(slug, (const char *)ctx) == 0 ? " (active)" : "");
+    return buf;
+}
+
 int cmd_orgs_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
@@ -31,30 +42,11 @@ int cmd_orgs_list(struct cli *cli, int argc, char **argv)
         printf("No organizations: ask an organization admin to add you.\n");
         goto out;
     }
-    const char **cells = calloc(n * 3, sizeof *cells);
-    char(*names)[160] = calloc(n, sizeof *names);
-    if (!cells || !names) {
-        free(cells);
-        free(names);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(orgs, i);
-        const char *slug = json_string_value(json_object_get(o, "name"));
-        slug = slug ? slug : "";
-        snprintf(names[i], sizeof names[i], "%s%s", slug,
-                 strcmp(slug, s.org) == 0 ? " (active)" : "");
-        const char *verbose = json_string_value(json_object_get(o, "verboseName"));
-        const char *role = json_string_value(json_object_get(o, "role"));
-        cells[i * 3] = names[i];
-        cells[i * 3 + 1] = verbose ? verbose : "";
-        cells[i * 3 + 2] = role ? role : "";
-    }
-    static const char *const headers[] = {"NAME", "ORGANIZATION", "ROLE"};
-    out_table(cli, 3, headers, cells, n);
-    free(cells);
-    free(names);
+    static const struct column cols[] = {{"NAME", "name", name_marked},
+                                         {"ORGANIZATION", "verboseName", NULL},
+                                         {"ROLE", "role", NULL},
+                                         COLUMN_END};
+    status = out_rows(cli, cols, orgs, s.org);
 out:
     session_close(&s);
     return status;

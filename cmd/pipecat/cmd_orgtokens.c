@@ -16,10 +16,7 @@ int cmd_org_tokens_list(struct cli *cli, int argc, char **argv)
         return status;
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "tokens", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "GET", NULL, &r, "tokens", NULL)) != EXIT_OK)
         goto out;
     json_t *tokens = json_object_get(r.body, "tokens");
     if (cli->json)
@@ -58,10 +55,7 @@ int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
         return status;
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "tokens", pos[0], NULL)) != EXIT_OK ||
-        (status = org_call(&s, "DELETE", path, NULL, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "DELETE", NULL, &r, "tokens", pos[0], NULL)) != EXIT_OK)
         goto out;
     if (cli->json)
         out_json(json_pack("{s:s, s:b}", "id", pos[0], "revoked", 1));
@@ -121,10 +115,8 @@ int cmd_org_token_policy(struct cli *cli, int argc, char **argv)
     }
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "token-policy", NULL)) != EXIT_OK ||
-        (status = org_call(&s, body ? "PATCH" : "GET", path, body, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, body ? "PATCH" : "GET", body, &r, "token-policy",
+                              NULL)) != EXIT_OK)
         goto out;
     if (cli->json) {
         out_json(json_incref(r.body));
@@ -156,17 +148,12 @@ int cmd_sa_create(struct cli *cli, int argc, char **argv)
     int npos = 0, status = args_parse_org(cli, argc, argv, &org, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s service-accounts create NAME [-o ORG]", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     struct session s;
     struct client_reply r = {0};
-    char path[512];
     json_t *body = json_pack("{s:s}", "name", pos[0]);
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "service-accounts", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "POST", path, body, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "POST", body, &r, "service-accounts", NULL)) != EXIT_OK)
         goto out;
     if (cli->json)
         out_json(json_incref(r.body));
@@ -188,11 +175,9 @@ int cmd_sa_list(struct cli *cli, int argc, char **argv)
     if (status != EXIT_OK)
         return status;
     struct session s;
-    struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "service-accounts", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
+    struct client_reply r;
+    if ((status = org_request(cli, &s, org, "GET", NULL, &r, "service-accounts", NULL)) !=
+        EXIT_OK)
         goto out;
     json_t *list = json_object_get(r.body, "serviceAccounts");
     if (cli->json) {
@@ -205,26 +190,10 @@ int cmd_sa_list(struct cli *cli, int argc, char **argv)
                s.org, cli->prog);
         goto out;
     }
-    const char **cells = calloc(n * 3 + 1, sizeof *cells);
-    char(*when)[64] = calloc(n + 1, sizeof *when);
-    if (!cells || !when) {
-        free(cells);
-        free(when);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *a = json_array_get(list, i);
-        const char *name = json_string_value(json_object_get(a, "name"));
-        const char *id = json_string_value(json_object_get(a, "id"));
-        cells[i * 3 + 0] = name ? name : "";
-        cells[i * 3 + 1] = id ? id : "";
-        cells[i * 3 + 2] = out_when(json_object_get(a, "createdAt"), when[i], 64);
-    }
-    static const char *const headers[] = {"NAME", "ID", "CREATED"};
-    out_table(cli, 3, headers, cells, n);
-    free(cells);
-    free(when);
+    static const struct column cols[] = {
+        {"NAME", "name", NULL}, {"ID", "id", NULL}, {"CREATED", "createdAt", col_when},
+        COLUMN_END};
+    status = out_rows(cli, cols, list, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -242,21 +211,16 @@ int cmd_sa_delete(struct cli *cli, int argc, char **argv)
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s service-accounts delete NAME [--yes] [-o ORG]", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     if ((status = confirm_unless(cli, yes, "--yes", 0,
                                  "Delete service account %s and revoke all its tokens?", pos[0])) !=
         EXIT_OK)
         return status;
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "service-accounts", pos[0], NULL)) !=
-            EXIT_OK ||
-        (status = org_call(&s, "DELETE", path, NULL, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "DELETE", NULL, &r, "service-accounts", pos[0],
+                              NULL)) != EXIT_OK)
         goto out;
     if (cli->json)
         out_json(json_pack("{s:s, s:b}", "name", pos[0], "deleted", 1));

@@ -255,21 +255,9 @@ int cmd_regions_list(struct cli *cli, int argc, char **argv)
         printf("No regions available.\n");
         goto out;
     }
-    const char **cells = calloc(n * 2, sizeof *cells);
-    if (!cells) {
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *r = json_array_get(list, i);
-        const char *code = json_string_value(json_object_get(r, "code"));
-        const char *name = json_string_value(json_object_get(r, "display_name"));
-        cells[i * 2] = code ? code : "";
-        cells[i * 2 + 1] = name ? name : "";
-    }
-    static const char *const headers[] = {"CODE", "NAME"};
-    out_table(cli, 2, headers, cells, n);
-    free(cells);
+    static const struct column cols[] = {
+        {"CODE", "code", NULL}, {"NAME", "display_name", NULL}, COLUMN_END};
+    status = out_rows(cli, cols, list, NULL);
 out:
     json_decref(list);
     session_close(&s);

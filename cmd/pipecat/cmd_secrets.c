@@ -400,6 +400,14 @@ out:
     return status;
 }
 
+static const char *set_type(const json_t *value, const json_t *row, void *ctx, char *buf,
+                            size_t size)
+{
+    (void)row, (void)ctx, (void)buf, (void)size;
+    const char *type = json_string_value(value);
+    return type && strcmp(type, "imagePullSecret") == 0 ? "Image Pull Secret" : "Secret Set";
+}
+
 int cmd_secrets_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL, *pos[1] = {NULL};
@@ -485,27 +493,12 @@ int cmd_secrets_list(struct cli *cli, int argc, char **argv)
         json_decref(shown);
         goto out;
     }
-    enum { COLS = 4 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    if (!cells) {
-        json_decref(shown);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    json_array_foreach(shown, i, set) {
-        const char *nm = json_string_value(json_object_get(set, "name"));
-        const char *rg = json_string_value(json_object_get(set, "region"));
-        const char *type = json_string_value(json_object_get(set, "type"));
-        const char *st = json_string_value(json_object_get(set, "status"));
-        cells[i * COLS] = nm ? nm : "";
-        cells[i * COLS + 1] = rg ? rg : "";
-        cells[i * COLS + 2] =
-            type && strcmp(type, "imagePullSecret") == 0 ? "Image Pull Secret" : "Secret Set";
-        cells[i * COLS + 3] = st ? st : "";
-    }
-    static const char *const headers[COLS] = {"NAME", "REGION", "TYPE", "STATUS"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
+    static const struct column cols[] = {{"NAME", "name", NULL},
+                                         {"REGION", "region", NULL},
+                                         {"TYPE", "type", set_type},
+                                         {"STATUS", "status", NULL},
+                                         COLUMN_END};
+    status = out_rows(cli, cols, shown, NULL);
     json_decref(shown);
 out:
     client_reply_release(&r);
@@ -524,10 +517,8 @@ int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
     int status = args_parse(cli, argc, argv, opts, pos, 2, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 2) {
-        out_error(cli, "usage: %s secrets unset NAME KEY", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 2)
+        return args_usage(cli);
     if (!text_is_secret_set_name(pos[0])) {
         out_error(cli, "invalid secret set name '%s'", pos[0]);
         return EXIT_USAGE;
@@ -575,10 +566,8 @@ int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s secrets delete NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     if (!text_is_secret_set_name(pos[0])) {
         out_error(cli, "invalid secret set name '%s'", pos[0]);
         return EXIT_USAGE;
@@ -652,10 +641,8 @@ int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
     int status = args_parse(cli, argc, argv, opts, pos, 3, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos < 2) {
-        out_error(cli, "usage: %s secrets image-pull-secret NAME HOST [USER:PASS]", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos < 2)
+        return args_usage(cli);
     const char *name = pos[0], *host = pos[1];
     if (!text_is_secret_set_name(name)) {
         out_error(cli, "invalid image pull secret name '%s': 1-64 letters, digits, - and "

@@ -31,13 +31,15 @@ static int open_for(struct cli *cli, struct session *s, const char *sa, const ch
     return sa || org ? platform_open(cli, s, org) : session_open(cli, s, 1);
 }
 
-/* "read, deploy" from a token object's scopes array, into buf. */
-static const char *scopes_text(const json_t *t, char *buf, size_t size)
+/* "read,deploy" from a token's scopes array. */
+static const char *col_scopes(const json_t *value, const json_t *row, void *ctx, char *buf,
+                              size_t size)
 {
+    (void)row, (void)ctx;
     size_t used = 0, i;
     json_t *v;
     buf[0] = '\0';
-    json_array_foreach(json_object_get(t, "scopes"), i, v) {
+    json_array_foreach(value, i, v) {
         if (used < size)
             used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "",
                                      json_string_value(v) ? json_string_value(v) : "?");
@@ -45,43 +47,28 @@ static const char *scopes_text(const json_t *t, char *buf, size_t size)
     return buf;
 }
 
+/* The organization a token is bound to, "(any)" when unbound. */
+static const char *col_bound(const json_t *value, const json_t *row, void *ctx, char *buf,
+                             size_t size)
+{
+    (void)row, (void)ctx, (void)buf, (void)size;
+    return json_string_value(value) ? json_string_value(value) : "(any)";
+}
+
 /* Print a tokens array as a table; with_owner adds the owner column (organization view). */
 void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
 {
-    size_t n = json_array_size(tokens), cols = with_owner ? 9 : 8;
-    const char **cells = calloc(n * cols + 1, sizeof *cells);
-    char(*text)[3][64] = calloc(n + 1, sizeof *text);
-    if (!cells || !text) {
-        free(cells);
-        free(text);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(tokens, i);
-        const char **row = cells + i * cols;
-        const char *const fields[] = {"id", "name", "display"};
-        for (size_t k = 0; k < 3; k++) {
-            const char *v = json_string_value(json_object_get(t, fields[k]));
-            row[k] = v ? v : "";
-        }
-        const char *org = json_string_value(json_object_get(t, "organization"));
-        const char *ip = json_string_value(json_object_get(t, "lastUsedIp"));
-        row[3] = scopes_text(t, text[i][0], 64);
-        row[4] = org ? org : "(any)";
-        row[5] = out_when(json_object_get(t, "expiresAt"), text[i][1], 64);
-        row[6] = out_when(json_object_get(t, "lastUsedAt"), text[i][2], 64);
-        row[7] = ip ? ip : "";
-        if (with_owner) {
-            const char *owner =
-                json_string_value(json_object_get(json_object_get(t, "owner"), "email"));
-            row[8] = owner ? owner : "";
-        }
-    }
-    static const char *const headers[] = {"ID",      "NAME",      "TOKEN",   "SCOPES", "ORG",
-                                          "EXPIRES", "LAST USED", "LAST IP", "OWNER"};
-    out_table(cli, cols, headers, cells, n);
-    free(cells);
-    free(text);
+    static const struct column cols[] = {
+        {"ID", "id", NULL}, {"NAME", "name", NULL}, {"TOKEN", "display", NULL},
+        {"SCOPES", "scopes", col_scopes}, {"ORG", "organization", col_bound},
+        {"EXPIRES", "expiresAt", col_when}, {"LAST USED", "lastUsedAt", col_when},
+        {"LAST IP", "lastUsedIp", NULL}, {"OWNER", "owner.email", NULL}, COLUMN_END};
+    enum { OWNER = 8 }; /* the last column: left out of a user's own list */
+    struct column shown[OWNER + 2];
+    memcpy(shown, cols, sizeof shown);
+    if (!with_owner)
+        shown[OWNER] = (struct column)COLUMN_END;
+    out_rows(cli, shown, tokens, NULL);
 }
 
 int cmd_tokens_list(struct cli *cli, int argc, char **argv)

@@ -159,3 +159,64 @@ const char *out_when_text(const char *s, char *buf, size_t size)
     snprintf(buf, size, "%.10s %.5s UTC", s, s + 11);
     return buf;
 }
+
+const char *col_when(const json_t *value, const json_t *row, void *ctx, char *buf, size_t size)
+{
+    (void)row;
+    (void)ctx;
+    return out_when(value, buf, size);
+}
+
+const char *col_mask(const json_t *value, const json_t *row, void *ctx, char *buf, size_t size)
+{
+    (void)row;
+    (void)ctx;
+    const char *v = json_string_value(value);
+    return v ? out_mask(v, buf, size) : "";
+}
+
+#define CELL_SIZE 256
+
+/* The member of o at path: names joined by '.' ("manifest.spec.image"). */
+static const json_t *member(const json_t *o, const char *path)
+{
+    char name[128];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        snprintf(name, sizeof name, "%.*s", (int)n, path);
+        o = json_object_get(o, name);
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
+int out_rows(struct cli *cli, const struct column *cols, const json_t *rows, void *ctx)
+{
+    size_t ncols = 0, n = json_array_size(rows);
+    while (cols[ncols].header)
+        ncols++;
+    const char **cells = calloc(n * ncols + 1, sizeof *cells);
+    char(*text)[CELL_SIZE] = calloc(n * ncols + 1, sizeof *text);
+    const char *headers[16];
+    if (!cells || !text || ncols > 16) {
+        free(cells);
+        free(text);
+        return EXIT_FAIL;
+    }
+    for (size_t c = 0; c < ncols; c++)
+        headers[c] = cols[c].header;
+    for (size_t r = 0; r < n; r++) {
+        const json_t *row = json_array_get(rows, r);
+        for (size_t c = 0; c < ncols; c++) {
+            const json_t *v = cols[c].field ? member(row, cols[c].field) : row;
+            char *buf = text[r * ncols + c];
+            const char *cell = cols[c].format ? cols[c].format(v, row, ctx, buf, CELL_SIZE)
+                                              : json_text(v, buf, CELL_SIZE, "");
+            cells[r * ncols + c] = cell ? cell : "";
+        }
+    }
+    out_table(cli, ncols, headers, cells, n);
+    free(cells);
+    free(text);
+    return EXIT_OK;
+}
