@@ -5,6 +5,7 @@
 #   make bench      throughput and CLI timings as ratios against baselines (not part of check)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make docs       regenerate docs/cli/ from the CLI's --help (its command and option tables)
+#   make man        man pages (pipecat, each command, pccd) into $(BUILD)/man, from --help too
 #   make format     clang-format the tree
 
 CC      ?= cc
@@ -72,7 +73,7 @@ PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
               cmd/pipecat/cmd_keys.c cmd/pipecat/cmd_props.c cmd/pipecat/cmd_secrets.c \
               cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c \
-              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c
+              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c cmd/pipecat/completion.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
 PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))
@@ -94,7 +95,7 @@ LIBCLIENT = $(BUILD)/libpcc-client.a
 PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench docs fuzz format clean deps deps-test install browser screenshots
+.PHONY: all run check test unit e2e e2e-pg bench docs man fuzz format clean deps deps-test install browser screenshots
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -223,11 +224,26 @@ bench: all
 docs: $(BUILD)/pipecat
 	python3 scripts/cli-docs.py $(BUILD)
 
+man: $(BUILD)/pipecat $(BUILD)/pccd
+	python3 scripts/cli-docs.py $(BUILD) --man $(BUILD)/man
+
 PREFIX ?= /usr/local
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(BUILD)/pccd $(BUILD)/pipecat $(DESTDIR)$(PREFIX)/bin/
 	ln -sf pipecat $(DESTDIR)$(PREFIX)/bin/pcc
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(BUILD)/pipecat cloud completion bash > \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pipecat
+	ln -sf pipecat $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pcc
+	$(BUILD)/pipecat cloud completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_pipecat
+	$(BUILD)/pipecat cloud completion fish > \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/pipecat.fish
+	$(BUILD)/pipecat cloud completion fish > \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/pcc.fish
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

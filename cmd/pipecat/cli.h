@@ -58,8 +58,9 @@ void out_json(json_t *v);
 void out_table(struct cli *cli, size_t ncols, const char *const headers[],
                const char *const *cells, size_t nrows);
 /* One column of a table printed from a JSON array by out_rows: its header, the member of each
- * element it shows (nested: "manifest.spec.image"; NULL: the element itself), and how (format NULL: the member as text, "" when missing). A formatter
- * writes into buf (size bytes) and returns it, or returns a constant; ctx is out_rows's. */
+ * element it shows (nested: "manifest.spec.image"; NULL: the element itself), and how (format
+ * NULL: the member as text, "" when missing). A formatter writes into buf (size bytes) and
+ * returns it, or returns a constant; ctx is out_rows's. */
 struct column {
     const char *header;
     const char *field;

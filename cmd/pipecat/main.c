@@ -28,7 +28,8 @@ const struct command cli_commands[] = {
      "the code is approved, denied or expires (OAuth 2.0 device authorization grant).\n"
      "The access token, the refresh token that renews it, its expiry and the active\n"
      "organization are stored in the credentials file.\n",
-     NULL),
+     "  pipecat cloud auth login\n"
+     "  pipecat cloud auth login --headless\n"),
     COMMAND("auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
      "[TOKEN]",
      "Validate a personal access token against the API, then store it (with the active\n"
@@ -36,49 +37,49 @@ const struct command cli_commands[] = {
      "terminal, or from the first line of standard input when it is piped:\n"
      "    echo \"$PIPECAT_TOKEN\" | pipecat cloud auth use-pat\n"
      "Passing TOKEN as an argument still works but leaks it to shell history.\n",
-     NULL),
+     "  echo \"$TOKEN\" | pipecat cloud auth use-pat\n"),
     COMMAND("auth", "whoami", cmd_auth_whoami, "show the user, organization and credential in use",
      "[-o ORG]",
      "Show the signed-in user, the active organization, how the CLI authenticates (PAT or\n"
      "OAuth) and where the token came from (PIPECAT_TOKEN or the credentials file).\n",
-     NULL),
+     "  pipecat cloud auth whoami\n"),
     COMMAND("auth", "status", cmd_auth_status, "check that the stored or given token works",
      "",
      "Check the token in use against the API. Exits 0 when it is accepted, 1 when there is\n"
      "no token or the server rejects it.\n",
-     NULL),
+     "  pipecat cloud auth status\n"),
     COMMAND("auth", "logout", cmd_auth_logout,
             "remove local credentials (optionally revoke the token)",
      "[--revoke]",
      "Remove the credentials file. After `auth login` the session (its access and refresh\n"
      "tokens) is first revoked on the server. A personal access token stays valid until it\n"
      "is revoked; --revoke revokes it on the server first.\n",
-     NULL),
+     "  pipecat cloud auth logout --revoke\n"),
     COMMAND("organizations", "list", cmd_orgs_list, "list your organizations",
      "",
      "List the organizations you belong to; the active one is marked.\n",
-     NULL),
+     "  pipecat cloud organizations list\n"),
     COMMAND("organizations", "select", cmd_orgs_select, "choose the active organization",
      "[-o ORG]",
      "Store ORG as the active organization. Without -o, pick from a list (terminal only).\n",
-     NULL),
+     "  pipecat cloud organizations select -o acme\n"),
     COMMAND("tokens", "list", cmd_tokens_list, "list your personal access tokens",
      "[--service-account NAME [-o ORG]]",
      "List your active personal access tokens: id, name, display form, scopes, the\n"
      "organization a token is bound to, expiry, and its last use (time and address).\n"
      "Secrets are never shown again after creation.\n",
-     NULL),
+     "  pipecat cloud tokens list\n"),
     COMMAND("tokens", "create", cmd_tokens_create, "create a personal access token",
      "--name NAME [--scopes LIST] [-o ORG] [--expires-in DAYS]",
      "Create a personal access token. It is printed once, alone on standard output, so\n"
      "    TOKEN=$(pipecat cloud tokens create --name ci-deploy --scopes deploy --expires-in 90)\n"
      "captures it. Use one token per pipeline so each can be revoked alone.\n",
-     NULL),
+     "  TOKEN=$(pipecat cloud tokens create --name github-deploy)\n"),
     COMMAND("tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
      "ID [--service-account NAME [-o ORG] [--yes]]",
      "Revoke the token with id ID (see `tokens list`). It stops working at once. A service\n"
      "account's token: asks to confirm unless --yes (needed without a terminal).\n",
-     NULL),
+     "  pipecat cloud tokens revoke tok_4bX...\n"),
     COMMAND("tokens", "rotate", cmd_tokens_rotate,
             "give a token a new secret, keeping its identity",
      "ID [--grace DURATION]",
@@ -87,71 +88,75 @@ const struct command cli_commands[] = {
      "(default 0: it stops at once; at most 7d), long enough to update CI:\n"
      "    NEW=$(pipecat cloud tokens rotate tok_... --grace 1h)\n"
      "    echo \"$NEW\" | pipecat cloud auth use-pat\n",
-     NULL),
+     "  NEW=$(pipecat cloud tokens rotate tok_4bX... --grace 1h)\n"
+     "  echo \"$NEW\" | pipecat cloud auth use-pat\n"),
     COMMAND("tokens", "report-leaked", cmd_tokens_report_leaked, "revoke tokens found exposed",
      "< FILE",
      "Report tokens found where they should not be (a public repository, a log, a chat),\n"
      "one per line on standard input. Each one that is valid is revoked at once and its\n"
      "owner sees the report in their audit log. Needs no credential; the answer never says\n"
      "which tokens were valid.\n",
-     NULL),
+     "  grep -ho 'pcc_pat_[0-9A-Za-z]*' build.log | pipecat cloud tokens report-leaked\n"),
     COMMAND("audit", "list", cmd_audit_list, "show audit events: yours, or an organization's",
      "[--org | -o ORG] [--limit N] [--before ID]",
      "Show audit events, newest first: your own (tokens created, rotated, revoked, used\n"
      "after expiry or from a new address, scope refusals), or with --org those of the\n"
      "active organization (or ORG; admins), including API key and membership changes.\n"
      "Events never contain a secret.\n",
-     NULL),
+     "  pipecat cloud audit list --limit 3\n"),
     COMMAND("organizations tokens", "list", cmd_org_tokens_list,
             "list the tokens that can act in the organization",
      "[-o ORG]",
      "List every active token that can act in the organization: its members' tokens that are\n"
      "unbound or bound to it, and its service accounts' tokens, with owner, scopes, expiry\n"
      "and last use. Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud organizations tokens list -o acme\n"),
     COMMAND("organizations tokens", "revoke", cmd_org_tokens_revoke,
             "revoke a token that can act in the organization",
      "ID [--yes] [-o ORG]",
      "Revoke token ID (see `organizations tokens list`): it stops working everywhere, at\n"
      "once, and its owner sees who revoked it in their audit log. Asks to confirm unless\n"
      "--yes (needed without a terminal). Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud organizations tokens revoke tok_4mQd9L2xV0bN7cTe\n"),
     COMMAND("organizations", "token-policy", cmd_org_token_policy,
             "show or set what tokens must meet to act in the organization",
      "[--require-expiry yes|no]\n"
      "       [--max-lifetime-days N] [--require-binding yes|no] [-o ORG]",
      "Without options, show the organization's token policy. With options, change it (admin\n"
      "role). A token outside the policy is not revoked: it gets 403 in this organization.\n",
-     NULL),
+     "  pipecat cloud organizations token-policy --require-expiry yes --max-lifetime-days 90\n"),
     COMMAND("service-accounts", "create", cmd_sa_create, "create a service account",
      "NAME [-o ORG]",
      "Create service account NAME (lowercase letters, digits, '-') in the organization: a\n"
      "non-human member whose tokens its admins manage, for pipelines that must not depend on\n"
      "one person's account. Give it tokens with `tokens create --service-account NAME`.\n"
      "Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud service-accounts create deploy-bot\n"
+     "  TOKEN=$(pipecat cloud tokens create --service-account deploy-bot --name github \\\n"
+     "      --scopes deploy --expires-in 90)\n"),
     COMMAND("service-accounts", "list", cmd_sa_list, "list the organization's service accounts",
      "[-o ORG]",
      "List the organization's service accounts. Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud service-accounts list -o acme\n"),
     COMMAND("service-accounts", "delete", cmd_sa_delete, "delete a service account and its tokens",
      "NAME [--yes] [-o ORG]",
      "Delete service account NAME; all its tokens stop working at once. Asks to confirm\n"
      "unless --yes (needed without a terminal). Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud service-accounts delete deploy-bot --yes\n"),
     COMMAND("organizations", "default-region", cmd_orgs_default_region,
             "show or set the organization's default region",
      "[REGION] [-o ORG]",
      "Without REGION, show the organization's default region and the regions available.\n"
      "With REGION, make it the default: agents and secret sets created without --region are\n"
      "placed there. Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud organizations default-region\n"
+     "  pipecat cloud organizations default-region eu-central\n"),
     COMMAND("organizations keys", "list", cmd_keys_list, "list the organization's API keys",
      "[-o ORG]",
      "List the organization's API keys: name, id, key, creation time and status. Public keys\n"
      "(pk_...) are shown in full, as they are meant to ship inside client apps; private keys\n"
      "only by their display form. Your default key for `agent start` is marked.\n",
-     NULL),
+     "  pipecat cloud organizations keys list\n"),
     COMMAND("organizations keys", "create", cmd_keys_create, "create an API key",
      "[-n NAME] [-d] [-t TYPE] [-o ORG]",
      "Create a public API key (pk_...), the credential of `agent start` and of client apps.\n"
@@ -159,7 +164,7 @@ const struct command cli_commands[] = {
      "this organization's default in the credentials file; on a terminal you are asked.\n"
      "--type private creates a private key (sk_...) for the management API instead: it is\n"
      "printed once, alone on standard output. Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud organizations keys create --name \"web app\" --default\n"),
     COMMAND("organizations keys", "revoke", cmd_keys_revoke, "revoke an API key",
      "[KEY_ID] [-o ORG]",
      "Revoke an API key: it stops working at once and stays listed as revoked. If it was\n"
@@ -167,7 +172,7 @@ const struct command cli_commands[] = {
      "role.\n"
      "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
      "pick from a list (terminal only).\n",
-     NULL),
+     "  pipecat cloud organizations keys revoke key_C5RRL0RuQ58AcC7c\n"),
     COMMAND("organizations keys", "delete", cmd_keys_delete, NULL,
      "[KEY_ID] [-o ORG]",
      "Deprecated: use `organizations keys revoke`, which this runs.\n",
@@ -180,28 +185,28 @@ const struct command cli_commands[] = {
      "of the credentials file.\n"
      "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
      "pick from a list (terminal only).\n",
-     NULL),
+     "  pipecat cloud organizations keys use \"web app\"\n"),
     COMMAND("organizations properties", "list", cmd_props_list,
             "show the organization's properties",
      "[-o ORG]",
      "Show the organization's properties and their current values.\n",
-     NULL),
+     "  pipecat cloud organizations properties list\n"),
     COMMAND("organizations properties", "schema", cmd_props_schema,
             "describe the properties that can be set",
      "[-o ORG]",
      "Describe every organization property: type, current value, default, whether it can be\n"
      "changed, what it means and the values it accepts.\n",
-     NULL),
+     "  pipecat cloud organizations properties schema\n"),
     COMMAND("organizations properties", "set", cmd_props_set, "set an organization property",
      "NAME VALUE [-o ORG]",
      "Set property NAME to VALUE, for example\n"
      "    pipecat cloud organizations properties set defaultRegion eu-central\n"
      "See `organizations properties schema` for the names and values. Needs the admin role.\n",
-     NULL),
+     "  pipecat cloud organizations properties set defaultRegion eu-central\n"),
     COMMAND("regions", "list", cmd_regions_list, "list the regions agents can run in",
      "[-o ORG]",
      "List the regions agents and secret sets can be placed in: code and name.\n",
-     NULL),
+     "  pipecat cloud regions list\n"),
     COMMAND("secrets", "set", cmd_secrets_set, "create a secret set or set keys in it",
      "NAME [KEY=VALUE ...] [-f FILE] [-r REGION] [-s] [-o ORG]",
      "Create secret set NAME, or add or replace keys in it (one request per key). Values come\n"
@@ -213,22 +218,23 @@ const struct command cli_commands[] = {
      "first 4 characters of its value and asks to confirm, again before replacing existing\n"
      "keys; --skip answers yes and is needed without a terminal. Agents see new values after\n"
      "a redeploy.\n",
-     NULL),
+     "  pipecat cloud secrets set my-secrets OPENAI_API_KEY=sk-live-0123456789 PORT=8080\n"),
     COMMAND("secrets", "list", cmd_secrets_list, "list secret sets, or the keys of one",
      "[NAME] [-s] [-r REGION] [-o ORG]",
      "Without NAME, list the secret sets and image pull secrets: name, region and type. With\n"
      "NAME, list the key names of that set. Values are never shown.\n",
-     NULL),
+     "  pipecat cloud secrets list\n"
+     "  pipecat cloud secrets list my-secrets\n"),
     COMMAND("secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
      "NAME KEY [-s] [-o ORG]",
      "Remove KEY from secret set NAME. Asks to confirm unless --skip (needed without a\n"
      "terminal).\n",
-     NULL),
+     "  pipecat cloud secrets unset my-secrets PORT --skip\n"),
     COMMAND("secrets", "delete", cmd_secrets_delete, "delete a secret set",
      "NAME [-s] [-o ORG]",
      "Delete secret set (or image pull secret) NAME with all its keys. Asks to confirm unless\n"
      "--skip (needed without a terminal).\n",
-     NULL),
+     "  pipecat cloud secrets delete my-secrets --skip\n"),
     COMMAND("secrets", "image-pull-secret", cmd_secrets_image_pull_secret,
             "store registry credentials for pulling images",
      "NAME HOST [USER:PASS] [OPTIONS]",
@@ -240,48 +246,49 @@ const struct command cli_commands[] = {
      "        ghcr ghcr.io -s\n"
      "They are sent base64-encoded; with --encode they are sent as given (already base64).\n"
      "Replacing an existing one asks to confirm unless --skip.\n",
-     NULL),
+     "  echo \"robot:$GHCR_TOKEN\" | pipecat cloud secrets image-pull-secret ghcr ghcr.io --skip\n"
+     "  pipecat cloud deploy my-agent ghcr.io/acme/bot:1.0 --credentials ghcr --yes\n"),
     COMMAND("agent", "list", cmd_agent_list, "list the organization's agents",
      "[-r REGION] [-o ORG]",
      "List the organization's agents: name, region, id, active deployment, creation and\n"
      "update time.\n",
-     NULL),
+     "  pipecat cloud agent list\n"),
     COMMAND("agent", "status", cmd_agent_status, "show an agent's deployment status",
      "NAME [-o ORG]",
      "Show agent NAME: readiness, image, profile, scaling, session count, revisions, health,\n"
      "conditions and errors. Exits 0 when the agent exists, ready or not.\n",
-     NULL),
+     "  pipecat cloud agent status my-agent\n"),
     COMMAND("agent", "deployments", cmd_agent_deployments, "list an agent's deployments",
      "NAME [-o ORG]",
      "List the deployments of agent NAME: id, node type, image, creation and update time.\n",
-     NULL),
+     "  pipecat cloud agent deployments my-agent\n"),
     COMMAND("agent", "logs", cmd_agent_logs, "show an agent's logs",
      "NAME [OPTIONS]",
      "Show the logs of agent NAME, one entry per line (timestamp, then the message).\n",
-     NULL),
+     "  pipecat cloud agent logs my-agent -n 20 -l ERROR\n"),
     COMMAND("agent", "sessions", cmd_agent_sessions, "list an agent's sessions, or show one",
      "[NAME] [-i SESSION_ID] [--config-file FILE] [-o ORG]",
      "List the sessions of agent NAME with a summary (count, durations, bot start times, cold\n"
      "starts), or with --id show one session in detail. NAME defaults to agent_name in the\n"
      "deploy file.\n",
-     NULL),
+     "  pipecat cloud agent sessions my-agent\n"),
     COMMAND("agent", "delete", cmd_agent_delete, "delete an agent",
      "NAME [-f] [-o ORG]",
      "Delete agent NAME and its deployments. Active sessions are not interrupted. Asks to\n"
      "confirm unless --force (needed without a terminal).\n",
-     NULL),
+     "  pipecat cloud agent delete my-agent --force\n"),
     COMMAND("agent", "start", cmd_agent_start, "start a session of an agent",
      "[NAME] [-k KEY] [-d JSON] [-D [-p JSON]] [-f] [-o ORG]",
      "Start a session of agent NAME (default: agent_name in the deploy file) through the\n"
      "public start endpoint, authenticated with a public API key: --api-key, else the\n"
      "organization's default key (see `organizations keys use`). The agent must be ready.\n"
      "Asks to confirm unless --force (needed without a terminal).\n",
-     NULL),
+     "  pipecat cloud agent start my-agent --force -D\n"),
     COMMAND("agent", "stop", cmd_agent_stop, "stop a session of an agent",
      "[NAME] -s SESSION_ID [-f] [-o ORG]",
      "Stop session SESSION_ID of agent NAME (default: agent_name in the deploy file). Asks to\n"
      "confirm unless --force (needed without a terminal).\n",
-     NULL),
+     "  pipecat cloud agent stop my-agent --session-id sess_... --force\n"),
     COMMAND("", "deploy", cmd_deploy, "deploy an agent image, or update a deployed agent",
      "[AGENT_NAME] [IMAGE] [OPTIONS]",
      "Create agent AGENT_NAME running IMAGE (repository:tag), or update it. Arguments and\n"
@@ -291,7 +298,27 @@ const struct command cli_commands[] = {
      "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
      "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
      "exits 0, or 1 if it failed or is not ready within --timeout.\n",
-     NULL),
+     "  pipecat cloud deploy my-agent repo/img:1.0 --secrets my-secrets --yes\n"),
+    COMMAND("", "help", cmd_help, "show the help of a group or command",
+     "[GROUP ...] [COMMAND]",
+     "Show the help of a group or command, as `GROUP ... COMMAND --help` does; without\n"
+     "arguments, the list of groups and commands.\n",
+     "  pipecat cloud help agent logs\n"
+     "  pipecat help organizations keys\n"),
+    COMMAND("", "version", cmd_version, "print the CLI's version",
+     "",
+     "Print the version of this client (also `pipecat version`, `pipecat --version`).\n",
+     "  pipecat cloud version --json\n"),
+    COMMAND("", "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)",
+     "SHELL",
+     "Print the completion script for SHELL: bash, zsh or fish. It completes groups, commands\n"
+     "and options of both pipecat and pcc by asking the CLI itself, so it never goes stale.\n"
+     "`make install` installs all three, and man pages for every command (`make man`).\n",
+     "  source <(pipecat cloud completion bash)\n"
+     "  pipecat cloud completion zsh > \"${fpath[1]}/_pipecat\"\n"
+     "  pipecat cloud completion fish > ~/.config/fish/completions/pipecat.fish\n"),
+    /* Hidden: what the completion scripts ask, the words typed so far in, candidates out. */
+    COMMAND("", "__complete", cmd_complete, NULL, "[WORD ...]", "", NULL),
 };
 const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];
 
@@ -392,6 +419,125 @@ static int use_color(FILE *f)
     return isatty(fileno(f)) && !(no && *no) && !(term && strcmp(term, "dumb") == 0);
 }
 
+int cli_dispatch(struct cli *cli, int nargs, char **args)
+{
+    if (nargs == 0) {
+        usage_root(stderr, cli);
+        return EXIT_USAGE;
+    }
+    if (strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0) {
+        usage_root(stdout, cli);
+        return EXIT_OK;
+    }
+    if (strcmp(args[0], "--version") == 0) {
+        printf("pipecat (pcc) %s\n", PCC_CLI_VERSION);
+        return EXIT_OK;
+    }
+    /* Walk down nested groups ("organizations keys") to a command. */
+    char path[128] = "";
+    for (int k = 0;; k++) {
+        if (k >= nargs) {
+            usage_group(stderr, cli, path);
+            return EXIT_USAGE;
+        }
+        if (k > 0 && (strcmp(args[k], "--help") == 0 || strcmp(args[k], "-h") == 0)) {
+            usage_group(stdout, cli, path);
+            return EXIT_OK;
+        }
+        for (size_t c = 0; c < cli_command_count; c++) {
+            const struct command *cmd = &cli_commands[c];
+            if (strcmp(cmd->group, path) != 0 || strcmp(cmd->name, args[k]) != 0)
+                continue;
+            cli->cmd = cmd;
+            int status = cmd->run(cli, nargs - k, args + k);
+            return status == EXIT_HELP ? EXIT_OK : status;
+        }
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? " " : "", args[k]);
+        if (is_group(sub)) {
+            snprintf(path, sizeof path, "%s", sub);
+            continue;
+        }
+        if (!*path) {
+            fprintf(stderr, "Error: unknown command group '%s'\n\n", args[k]);
+            usage_root(stderr, cli);
+        } else {
+            fprintf(stderr, "Error: unknown command '%s %s'\n\n", path, args[k]);
+            usage_group(stderr, cli, path);
+        }
+        return EXIT_USAGE;
+    }
+}
+
+int cmd_help(struct cli *cli, int argc, char **argv)
+{
+    const char *pos[5];
+    int npos;
+    const struct opt opts[] = {OPT_END()};
+    int status = args_parse(cli, argc, argv, opts, pos, 4, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (npos == 0) {
+        usage_root(stdout, cli);
+        return EXIT_OK;
+    }
+    char *words[6];
+    for (int k = 0; k < npos; k++)
+        words[k] = (char *)pos[k];
+    words[npos] = "--help";
+    words[npos + 1] = NULL;
+    return cli_dispatch(cli, npos + 1, words);
+}
+
+int cmd_version(struct cli *cli, int argc, char **argv)
+{
+    int npos;
+    const struct opt opts[] = {OPT_END()};
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
+    if (cli->json)
+        out_json(json_pack("{s:s}", "version", PCC_CLI_VERSION));
+    else
+        printf("pipecat (pcc) %s\n", PCC_CLI_VERSION);
+    return EXIT_OK;
+}
+
+int cmd_complete(struct cli *cli, int argc, char **argv)
+{
+    char path[128] = "";
+    for (int k = 1; k < argc; k++) {
+        if (argv[k][0] == '-')
+            continue;
+        for (size_t c = 0; c < cli_command_count; c++) {
+            const struct command *cmd = &cli_commands[c];
+            if (!cmd->summary || strcmp(cmd->group, path) != 0 || strcmp(cmd->name, argv[k]))
+                continue;
+            char *words[] = {(char *)cmd->name, ARGS_COMPLETION_FLAG, NULL};
+            cli->cmd = cmd;
+            return cmd->run(cli, 2, words);
+        }
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? " " : "", argv[k]);
+        if (!is_group(sub))
+            return EXIT_OK;
+        snprintf(path, sizeof path, "%s", sub);
+    }
+    size_t plen = strlen(path);
+    for (size_t c = 0; c < cli_command_count; c++)
+        if (cli_commands[c].summary && strcmp(cli_commands[c].group, path) == 0)
+            printf("%s\n", cli_commands[c].name);
+    for (size_t g = 0; g < GROUP_COUNT; g++) {
+        const char *name = groups[g].name;
+        if (!*path && !strchr(name, ' '))
+            printf("%s\n", name);
+        else if (*path && strncmp(name, path, plen) == 0 && name[plen] == ' ' &&
+                 !strchr(name + plen + 1, ' '))
+            printf("%s\n", name + plen + 1);
+    }
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0) {
@@ -414,11 +560,24 @@ int main(int argc, char **argv)
     if (strcmp(base, "pcc") == 0) {
         cli.prog = "pcc";
     } else {
-        if (i < argc && strcmp(argv[i], "--version") == 0) {
+        if (i < argc && (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "version") == 0)) {
             printf("pipecat (pcc) %s\n", PCC_CLI_VERSION);
             return EXIT_OK;
         }
-        if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        /* `pipecat help cloud agent logs` (or `pipecat help agent logs`): `pipecat cloud help
+         * ...`; bare `pipecat help` is `pipecat --help`. */
+        if (i < argc && strcmp(argv[i], "help") == 0 && i + 1 < argc) {
+            /* Rewritten in place to `cloud help WORDS` (argv[0] was read above). */
+            if (strcmp(argv[i + 1], "cloud") == 0) {
+                argv[i] = "cloud";
+                argv[i + 1] = "help";
+            } else {
+                i = 0;
+                argv[0] = "cloud";
+            }
+        }
+        if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+            strcmp(argv[i], "help") == 0) {
             fprintf(i >= argc ? stderr : stdout,
                     "usage: pipecat cloud GROUP COMMAND [OPTIONS]\n\n"
                     "The Pipecat command-line client. Its `cloud` commands manage Pipecat Cloud\n"
@@ -449,50 +608,6 @@ int main(int argc, char **argv)
     }
     nargs = n;
 
-    if (nargs == 0) {
-        usage_root(stderr, &cli);
-        return EXIT_USAGE;
-    }
-    if (strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0) {
-        usage_root(stdout, &cli);
-        return EXIT_OK;
-    }
-    if (strcmp(args[0], "--version") == 0) {
-        printf("pipecat (pcc) %s\n", PCC_CLI_VERSION);
-        return EXIT_OK;
-    }
-    /* Walk down nested groups ("organizations keys") to a command. */
-    char path[128] = "";
-    for (int k = 0;; k++) {
-        if (k >= nargs) {
-            usage_group(stderr, &cli, path);
-            return EXIT_USAGE;
-        }
-        if (k > 0 && (strcmp(args[k], "--help") == 0 || strcmp(args[k], "-h") == 0)) {
-            usage_group(stdout, &cli, path);
-            return EXIT_OK;
-        }
-        for (size_t c = 0; c < cli_command_count; c++) {
-            const struct command *cmd = &cli_commands[c];
-            if (strcmp(cmd->group, path) != 0 || strcmp(cmd->name, args[k]) != 0)
-                continue;
-            cli.cmd = cmd;
-            int status = cmd->run(&cli, nargs - k, args + k);
-            return status == EXIT_HELP ? EXIT_OK : status;
-        }
-        char sub[128];
-        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? " " : "", args[k]);
-        if (is_group(sub)) {
-            snprintf(path, sizeof path, "%s", sub);
-            continue;
-        }
-        if (!*path) {
-            fprintf(stderr, "Error: unknown command group '%s'\n\n", args[k]);
-            usage_root(stderr, &cli);
-        } else {
-            fprintf(stderr, "Error: unknown command '%s %s'\n\n", path, args[k]);
-            usage_group(stderr, &cli, path);
-        }
-        return EXIT_USAGE;
-    }
+    return cli_dispatch(&cli, nargs, args);
 }
+
