@@ -71,7 +71,7 @@ static int get_under_service(struct session *s, const char *path, struct client_
     return status;
 }
 
-int cmd_agent_list(struct cli *cli, int argc, char **argv)
+static int cmd_agent_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL;
     int npos;
@@ -148,7 +148,7 @@ static void revision_line(struct cli *cli, const char *label, const json_t *rev)
         out_field(cli, "  Infrastructure", "an issue was detected: contact your operator");
 }
 
-int cmd_agent_status(struct cli *cli, int argc, char **argv)
+static int cmd_agent_status(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int npos;
@@ -245,7 +245,7 @@ out:
     return status;
 }
 
-int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
+static int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int npos;
@@ -308,7 +308,7 @@ static const char *level_of(const char *log)
     return level;
 }
 
-int cmd_agent_logs(struct cli *cli, int argc, char **argv)
+static int cmd_agent_logs(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *level = NULL, *format = NULL, *limit_text = NULL;
     const char *deployment = NULL, *session_id = NULL, *pos[1] = {NULL};
@@ -482,7 +482,7 @@ static int show_session(struct cli *cli, const char *agent, const json_t *d)
     return EXIT_OK;
 }
 
-int cmd_agent_sessions(struct cli *cli, int argc, char **argv)
+static int cmd_agent_sessions(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *session_id = NULL, *config_file = NULL, *pos[1] = {NULL};
     int npos;
@@ -593,7 +593,7 @@ out:
     return status;
 }
 
-int cmd_agent_delete(struct cli *cli, int argc, char **argv)
+static int cmd_agent_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int force = 0, npos;
@@ -679,7 +679,7 @@ static int public_start(struct session *s, const char *name, const char *key, co
     return EXIT_FAIL;
 }
 
-int cmd_agent_start(struct cli *cli, int argc, char **argv)
+static int cmd_agent_start(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *key = NULL, *data = NULL, *props = NULL, *config_file = NULL;
     const char *pos[1] = {NULL};
@@ -785,7 +785,7 @@ out:
     return status;
 }
 
-int cmd_agent_stop(struct cli *cli, int argc, char **argv)
+static int cmd_agent_stop(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *session_id = NULL, *config_file = NULL, *pos[1] = {NULL};
     int force = 0, npos;
@@ -840,3 +840,49 @@ out:
     deploy_config_release(&dc);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command agent_commands[] = {
+    COMMAND("agent", "list", cmd_agent_list, "list the organization's agents",
+     "[-r REGION] [-o ORG]",
+     "List the organization's agents: name, region, id, active deployment, creation and\n"
+     "update time.\n",
+     "  pipecat cloud agent list\n"),
+    COMMAND("agent", "status", cmd_agent_status, "show an agent's deployment status",
+     "NAME [-o ORG]",
+     "Show agent NAME: readiness, image, profile, scaling, session count, revisions, health,\n"
+     "conditions and errors. Exits 0 when the agent exists, ready or not.\n",
+     "  pipecat cloud agent status my-agent\n"),
+    COMMAND("agent", "deployments", cmd_agent_deployments, "list an agent's deployments",
+     "NAME [-o ORG]",
+     "List the deployments of agent NAME: id, node type, image, creation and update time.\n",
+     "  pipecat cloud agent deployments my-agent\n"),
+    COMMAND("agent", "logs", cmd_agent_logs, "show an agent's logs",
+     "NAME [OPTIONS]",
+     "Show the logs of agent NAME, one entry per line (timestamp, then the message).\n",
+     "  pipecat cloud agent logs my-agent -n 20 -l ERROR\n"),
+    COMMAND("agent", "sessions", cmd_agent_sessions, "list an agent's sessions, or show one",
+     "[NAME] [-i SESSION_ID] [--config-file FILE] [-o ORG]",
+     "List the sessions of agent NAME with a summary (count, durations, bot start times, cold\n"
+     "starts), or with --id show one session in detail. NAME defaults to agent_name in the\n"
+     "deploy file.\n",
+     "  pipecat cloud agent sessions my-agent\n"),
+    COMMAND("agent", "delete", cmd_agent_delete, "delete an agent",
+     "NAME [-f] [-o ORG]",
+     "Delete agent NAME and its deployments. Active sessions are not interrupted. Asks to\n"
+     "confirm unless --force (needed without a terminal).\n",
+     "  pipecat cloud agent delete my-agent --force\n"),
+    COMMAND("agent", "start", cmd_agent_start, "start a session of an agent",
+     "[NAME] [-k KEY] [-d JSON] [-D [-p JSON]] [-f] [-o ORG]",
+     "Start a session of agent NAME (default: agent_name in the deploy file) through the\n"
+     "public start endpoint, authenticated with a public API key: --api-key, else the\n"
+     "organization's default key (see `organizations keys use`). The agent must be ready.\n"
+     "Asks to confirm unless --force (needed without a terminal).\n",
+     "  pipecat cloud agent start my-agent --force -D\n"),
+    COMMAND("agent", "stop", cmd_agent_stop, "stop a session of an agent",
+     "[NAME] -s SESSION_ID [-f] [-o ORG]",
+     "Stop session SESSION_ID of agent NAME (default: agent_name in the deploy file). Asks to\n"
+     "confirm unless --force (needed without a terminal).\n",
+     "  pipecat cloud agent stop my-agent --session-id sess_... --force\n"),
+    COMMAND_END};

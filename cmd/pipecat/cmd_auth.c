@@ -31,7 +31,7 @@ static char *trim(char *s)
 
 static int is_pat(const char *token) { return token && strncmp(token, "pcc_pat_", 8) == 0; }
 
-int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
+static int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
     int npos = 0;
@@ -171,7 +171,7 @@ static void mask_secret(const char *secret, char *out, size_t size)
         snprintf(out, size, "%.4s... (%zu characters)", secret, n);
 }
 
-int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
+static int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
     int npos;
@@ -249,7 +249,7 @@ out:
     return status;
 }
 
-int cmd_auth_status(struct cli *cli, int argc, char **argv)
+static int cmd_auth_status(struct cli *cli, int argc, char **argv)
 {
     const struct opt opts[] = {OPT_END()};
     int npos;
@@ -336,7 +336,7 @@ static int oauth_logout(struct session *s)
     return revoked;
 }
 
-int cmd_auth_logout(struct cli *cli, int argc, char **argv)
+static int cmd_auth_logout(struct cli *cli, int argc, char **argv)
 {
     int revoke = 0, npos;
     const struct opt opts[] = {
@@ -393,3 +393,33 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command auth_commands[] = {
+    COMMAND("auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
+     "[TOKEN]",
+     "Validate a personal access token against the API, then store it (with the active\n"
+     "organization) in the credentials file. The token is read from a hidden prompt on a\n"
+     "terminal, or from the first line of standard input when it is piped:\n"
+     "    echo \"$PIPECAT_TOKEN\" | pipecat cloud auth use-pat\n"
+     "Passing TOKEN as an argument still works but leaks it to shell history.\n",
+     "  echo \"$TOKEN\" | pipecat cloud auth use-pat\n"),
+    COMMAND("auth", "whoami", cmd_auth_whoami, "show the user, organization and credential in use",
+     "[-o ORG]",
+     "Show the signed-in user, the active organization, how the CLI authenticates (PAT or\n"
+     "OAuth) and where the token came from (PIPECAT_TOKEN or the credentials file).\n",
+     "  pipecat cloud auth whoami\n"),
+    COMMAND("auth", "status", cmd_auth_status, "check that the stored or given token works",
+     "",
+     "Check the token in use against the API. Exits 0 when it is accepted, 1 when there is\n"
+     "no token or the server rejects it.\n",
+     "  pipecat cloud auth status\n"),
+    COMMAND("auth", "logout", cmd_auth_logout,
+            "remove local credentials (optionally revoke the token)",
+     "[--revoke]",
+     "Remove the credentials file. After `auth login` the session (its access and refresh\n"
+     "tokens) is first revoked on the server. A personal access token stays valid until it\n"
+     "is revoked; --revoke revokes it on the server first.\n",
+     "  pipecat cloud auth logout --revoke\n"),
+    COMMAND_END};

@@ -332,7 +332,7 @@ static void show_plan(struct cli *cli, const struct session *s, const struct dep
     fflush(stdout);
 }
 
-int cmd_deploy(struct cli *cli, int argc, char **argv)
+static int cmd_deploy(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *config_file = NULL, *credentials = NULL, *secret_set = NULL;
     const char *min_text = NULL, *max_text = NULL, *min_inst = NULL, *max_inst = NULL;
@@ -571,3 +571,18 @@ out:
     deploy_config_release(&dc);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command deploy_commands[] = {
+    COMMAND("", "deploy", cmd_deploy, "deploy an agent image, or update a deployed agent",
+     "[AGENT_NAME] [IMAGE] [OPTIONS]",
+     "Create agent AGENT_NAME running IMAGE (repository:tag), or update it. Arguments and\n"
+     "options override the deploy file, pcc-deploy.toml (see --config-file). Before anything\n"
+     "changes, the plan is shown and confirmed; --yes answers yes and is needed without a\n"
+     "terminal:\n"
+     "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
+     "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
+     "exits 0, or 1 if it failed or is not ready within --timeout.\n",
+     "  pipecat cloud deploy my-agent repo/img:1.0 --secrets my-secrets --yes\n"),
+    COMMAND_END};

@@ -179,7 +179,7 @@ out:
     return status;
 }
 
-int cmd_auth_login(struct cli *cli, int argc, char **argv)
+static int cmd_auth_login(struct cli *cli, int argc, char **argv)
 {
     int no_browser = 0, headless = 0;
     const struct opt opts[] = {
@@ -257,3 +257,21 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command login_commands[] = {
+    COMMAND("auth", "login", cmd_auth_login, "sign in through the browser, or with a code (OAuth)",
+     "[--no-browser | --headless]",
+     "Sign in through the browser: the CLI opens the sign-in page of the server (or prints\n"
+     "its URL), you approve access, and the browser hands the answer back to the CLI on\n"
+     "http://127.0.0.1:8400-8404/oauth_callback (OAuth 2.0 authorization code with PKCE).\n"
+     "Gives up after 120 seconds. With --headless (a machine without a browser, or one\n"
+     "whose browser cannot reach 127.0.0.1 here) the CLI prints a URL and a short code\n"
+     "instead: open the URL on any device, sign in and enter the code; the CLI waits until\n"
+     "the code is approved, denied or expires (OAuth 2.0 device authorization grant).\n"
+     "The access token, the refresh token that renews it, its expiry and the active\n"
+     "organization are stored in the credentials file.\n",
+     "  pipecat cloud auth login\n"
+     "  pipecat cloud auth login --headless\n"),
+    COMMAND_END};

@@ -18,7 +18,7 @@ static const char *name_marked(const json_t *value, const json_t *row, void *ctx
     return buf;
 }
 
-int cmd_orgs_list(struct cli *cli, int argc, char **argv)
+static int cmd_orgs_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
     int npos;
@@ -52,7 +52,7 @@ out:
     return status;
 }
 
-int cmd_orgs_select(struct cli *cli, int argc, char **argv)
+static int cmd_orgs_select(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
     int npos;
@@ -121,3 +121,16 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command orgs_commands[] = {
+    COMMAND("organizations", "list", cmd_orgs_list, "list your organizations",
+     "",
+     "List the organizations you belong to; the active one is marked.\n",
+     "  pipecat cloud organizations list\n"),
+    COMMAND("organizations", "select", cmd_orgs_select, "choose the active organization",
+     "[-o ORG]",
+     "Store ORG as the active organization. Without -o, pick from a list (terminal only).\n",
+     "  pipecat cloud organizations select -o acme\n"),
+    COMMAND_END};

@@ -215,7 +215,7 @@ static int has_key(const json_t *keys, const char *key)
     return 0;
 }
 
-int cmd_secrets_set(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_set(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *file = NULL, *region = NULL;
     const char *pos[MAX_SECRET_PAIRS + 1];
@@ -408,7 +408,7 @@ static const char *set_type(const json_t *value, const json_t *row, void *ctx, c
     return type && strcmp(type, "imagePullSecret") == 0 ? "Image Pull Secret" : "Secret Set";
 }
 
-int cmd_secrets_list(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL, *pos[1] = {NULL};
     int sets_only = 0, npos;
@@ -506,7 +506,7 @@ out:
     return status;
 }
 
-int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[2] = {NULL, NULL};
     int skip = 0, npos;
@@ -555,7 +555,7 @@ out:
     return status;
 }
 
-int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int skip = 0, npos;
@@ -626,7 +626,7 @@ static char *read_registry_credentials(struct cli *cli)
     return buf_detach(&b, NULL);
 }
 
-int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL, *pos[3] = {NULL, NULL, NULL};
     int skip = 0, as_given = 0, npos;
@@ -739,3 +739,49 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command secrets_commands[] = {
+    COMMAND("secrets", "set", cmd_secrets_set, "create a secret set or set keys in it",
+     "NAME [KEY=VALUE ...] [-f FILE] [-r REGION] [-s] [-o ORG]",
+     "Create secret set NAME, or add or replace keys in it (one request per key). Values come\n"
+     "from KEY=VALUE arguments or from FILE: one KEY=VALUE per line, # comments and blank lines\n"
+     "ignored, surrounding double quotes stripped. A VALUE of - is read from standard input\n"
+     "(a hidden prompt on a terminal), which keeps it out of shell history:\n"
+     "    printf %s \"$OPENAI_KEY\" | pipecat cloud secrets set my-secrets OPENAI_API_KEY=- -s\n"
+     "Keys are 1-64 characters of A-Z a-z 0-9 _ -. A preview shows each key with at most the\n"
+     "first 4 characters of its value and asks to confirm, again before replacing existing\n"
+     "keys; --skip answers yes and is needed without a terminal. Agents see new values after\n"
+     "a redeploy.\n",
+     "  pipecat cloud secrets set my-secrets OPENAI_API_KEY=sk-live-0123456789 PORT=8080\n"),
+    COMMAND("secrets", "list", cmd_secrets_list, "list secret sets, or the keys of one",
+     "[NAME] [-s] [-r REGION] [-o ORG]",
+     "Without NAME, list the secret sets and image pull secrets: name, region and type. With\n"
+     "NAME, list the key names of that set. Values are never shown.\n",
+     "  pipecat cloud secrets list\n"
+     "  pipecat cloud secrets list my-secrets\n"),
+    COMMAND("secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
+     "NAME KEY [-s] [-o ORG]",
+     "Remove KEY from secret set NAME. Asks to confirm unless --skip (needed without a\n"
+     "terminal).\n",
+     "  pipecat cloud secrets unset my-secrets PORT --skip\n"),
+    COMMAND("secrets", "delete", cmd_secrets_delete, "delete a secret set",
+     "NAME [-s] [-o ORG]",
+     "Delete secret set (or image pull secret) NAME with all its keys. Asks to confirm unless\n"
+     "--skip (needed without a terminal).\n",
+     "  pipecat cloud secrets delete my-secrets --skip\n"),
+    COMMAND("secrets", "image-pull-secret", cmd_secrets_image_pull_secret,
+            "store registry credentials for pulling images",
+     "NAME HOST [USER:PASS] [OPTIONS]",
+     "Store the credentials for pulling images from registry HOST as image pull secret NAME;\n"
+     "`deploy --credentials NAME` uses it. The credentials come from the USER:PASS argument,\n"
+     "from prompts for user name and (hidden) password on a terminal, or else from the first\n"
+     "line of standard input:\n"
+     "    echo \"$REGISTRY_USER:$REGISTRY_TOKEN\" | pipecat cloud secrets image-pull-secret \\\n"
+     "        ghcr ghcr.io -s\n"
+     "They are sent base64-encoded; with --encode they are sent as given (already base64).\n"
+     "Replacing an existing one asks to confirm unless --skip.\n",
+     "  echo \"robot:$GHCR_TOKEN\" | pipecat cloud secrets image-pull-secret ghcr ghcr.io --skip\n"
+     "  pipecat cloud deploy my-agent ghcr.io/acme/bot:1.0 --credentials ghcr --yes\n"),
+    COMMAND_END};

@@ -71,7 +71,7 @@ void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
     out_rows(cli, shown, tokens, NULL);
 }
 
-int cmd_tokens_list(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_list(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL;
     const struct opt opts[] = {
@@ -125,7 +125,7 @@ static int expiry_arg(struct cli *cli, const char *text, char *out, size_t size)
     return EXIT_USAGE;
 }
 
-int cmd_tokens_create(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_create(struct cli *cli, int argc, char **argv)
 {
     const char *name = NULL, *scopes = NULL, *org = NULL, *in_days = NULL, *at = NULL;
     const char *sa = NULL;
@@ -235,7 +235,7 @@ static int not_a_secret(struct cli *cli, const char *id)
     return EXIT_USAGE;
 }
 
-int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL, *pos[1];
     int yes = 0;
@@ -313,7 +313,7 @@ static int duration_arg(struct cli *cli, const char *text, long *out)
     return EXIT_OK;
 }
 
-int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL, *grace_text = NULL, *pos[1];
     const struct opt opts[] = {
@@ -385,7 +385,7 @@ out:
     return status;
 }
 
-int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
 {
     int npos = 0;
     const struct opt opts[] = {
@@ -442,3 +442,42 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command tokens_commands[] = {
+    COMMAND("tokens", "list", cmd_tokens_list, "list your personal access tokens",
+     "[--service-account NAME [-o ORG]]",
+     "List your active personal access tokens: id, name, display form, scopes, the\n"
+     "organization a token is bound to, expiry, and its last use (time and address).\n"
+     "Secrets are never shown again after creation.\n",
+     "  pipecat cloud tokens list\n"),
+    COMMAND("tokens", "create", cmd_tokens_create, "create a personal access token",
+     "--name NAME [--scopes LIST] [-o ORG] [--expires-in DAYS]",
+     "Create a personal access token. It is printed once, alone on standard output, so\n"
+     "    TOKEN=$(pipecat cloud tokens create --name ci-deploy --scopes deploy --expires-in 90)\n"
+     "captures it. Use one token per pipeline so each can be revoked alone.\n",
+     "  TOKEN=$(pipecat cloud tokens create --name github-deploy)\n"),
+    COMMAND("tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
+     "ID [--service-account NAME [-o ORG] [--yes]]",
+     "Revoke the token with id ID (see `tokens list`). It stops working at once. A service\n"
+     "account's token: asks to confirm unless --yes (needed without a terminal).\n",
+     "  pipecat cloud tokens revoke tok_4bX...\n"),
+    COMMAND("tokens", "rotate", cmd_tokens_rotate,
+            "give a token a new secret, keeping its identity",
+     "ID [--grace DURATION]",
+     "Give token ID a new secret, printed once on standard output; its id, name, scopes,\n"
+     "organization and expiry stay. The old secret keeps working for the grace period\n"
+     "(default 0: it stops at once; at most 7d), long enough to update CI:\n"
+     "    NEW=$(pipecat cloud tokens rotate tok_... --grace 1h)\n"
+     "    echo \"$NEW\" | pipecat cloud auth use-pat\n",
+     "  NEW=$(pipecat cloud tokens rotate tok_4bX... --grace 1h)\n"
+     "  echo \"$NEW\" | pipecat cloud auth use-pat\n"),
+    COMMAND("tokens", "report-leaked", cmd_tokens_report_leaked, "revoke tokens found exposed",
+     "< FILE",
+     "Report tokens found where they should not be (a public repository, a log, a chat),\n"
+     "one per line on standard input. Each one that is valid is revoked at once and its\n"
+     "owner sees the report in their audit log. Needs no credential; the answer never says\n"
+     "which tokens were valid.\n",
+     "  grep -ho 'pcc_pat_[0-9A-Za-z]*' build.log | pipecat cloud tokens report-leaked\n"),
+    COMMAND_END};

@@ -66,7 +66,7 @@ static const char FISH[] =
     "complete -c pipecat -f -a '(__pipecat_complete)'\n"
     "complete -c pcc -f -a '(__pipecat_complete)'\n";
 
-int cmd_completion(struct cli *cli, int argc, char **argv)
+static int cmd_completion(struct cli *cli, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
     int npos;
@@ -87,3 +87,16 @@ int cmd_completion(struct cli *cli, int argc, char **argv)
     fputs(script, stdout);
     return EXIT_OK;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command completion_commands[] = {
+    COMMAND("", "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)",
+     "SHELL",
+     "Print the completion script for SHELL: bash, zsh or fish. It completes groups, commands\n"
+     "and options of both pipecat and pcc by asking the CLI itself, so it never goes stale.\n"
+     "`make install` installs all three, and man pages for every command (`make man`).\n",
+     "  source <(pipecat cloud completion bash)\n"
+     "  pipecat cloud completion zsh > \"${fpath[1]}/_pipecat\"\n"
+     "  pipecat cloud completion fish > ~/.config/fish/completions/pipecat.fish\n"),
+    COMMAND_END};

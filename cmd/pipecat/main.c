@@ -1,5 +1,5 @@
 /* main.c: the pipecat CLI: `pipecat cloud GROUP COMMAND ...`, or `pcc GROUP COMMAND ...`.
- * Dispatches through the cli_commands[] table (name, summary, synopsis, description, examples
+ * Gathers the command tables of the cmd_*.c files (name, summary, synopsis, description, examples
  * of each command); each command lives in cmd_<group>.c with its option table. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,294 +11,12 @@
 #include "cli.h"
 #include "banned.h"
 
-/* A command row: its --help is generated from these fields and the command's option table. */
-#define COMMAND(g, n, fn, summ, syn, desc, ex)                                                 \
-    {.group = (g), .name = (n), .run = (fn), .summary = (summ), .synopsis = (syn),               \
-     .description = (desc), .examples = (ex)}
+static int cmd_help(struct cli *cli, int argc, char **argv);
+static int cmd_version(struct cli *cli, int argc, char **argv);
+static int cmd_complete(struct cli *cli, int argc, char **argv);
 
-const struct command cli_commands[] = {
-    COMMAND("auth", "login", cmd_auth_login, "sign in through the browser, or with a code (OAuth)",
-     "[--no-browser | --headless]",
-     "Sign in through the browser: the CLI opens the sign-in page of the server (or prints\n"
-     "its URL), you approve access, and the browser hands the answer back to the CLI on\n"
-     "http://127.0.0.1:8400-8404/oauth_callback (OAuth 2.0 authorization code with PKCE).\n"
-     "Gives up after 120 seconds. With --headless (a machine without a browser, or one\n"
-     "whose browser cannot reach 127.0.0.1 here) the CLI prints a URL and a short code\n"
-     "instead: open the URL on any device, sign in and enter the code; the CLI waits until\n"
-     "the code is approved, denied or expires (OAuth 2.0 device authorization grant).\n"
-     "The access token, the refresh token that renews it, its expiry and the active\n"
-     "organization are stored in the credentials file.\n",
-     "  pipecat cloud auth login\n"
-     "  pipecat cloud auth login --headless\n"),
-    COMMAND("auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
-     "[TOKEN]",
-     "Validate a personal access token against the API, then store it (with the active\n"
-     "organization) in the credentials file. The token is read from a hidden prompt on a\n"
-     "terminal, or from the first line of standard input when it is piped:\n"
-     "    echo \"$PIPECAT_TOKEN\" | pipecat cloud auth use-pat\n"
-     "Passing TOKEN as an argument still works but leaks it to shell history.\n",
-     "  echo \"$TOKEN\" | pipecat cloud auth use-pat\n"),
-    COMMAND("auth", "whoami", cmd_auth_whoami, "show the user, organization and credential in use",
-     "[-o ORG]",
-     "Show the signed-in user, the active organization, how the CLI authenticates (PAT or\n"
-     "OAuth) and where the token came from (PIPECAT_TOKEN or the credentials file).\n",
-     "  pipecat cloud auth whoami\n"),
-    COMMAND("auth", "status", cmd_auth_status, "check that the stored or given token works",
-     "",
-     "Check the token in use against the API. Exits 0 when it is accepted, 1 when there is\n"
-     "no token or the server rejects it.\n",
-     "  pipecat cloud auth status\n"),
-    COMMAND("auth", "logout", cmd_auth_logout,
-            "remove local credentials (optionally revoke the token)",
-     "[--revoke]",
-     "Remove the credentials file. After `auth login` the session (its access and refresh\n"
-     "tokens) is first revoked on the server. A personal access token stays valid until it\n"
-     "is revoked; --revoke revokes it on the server first.\n",
-     "  pipecat cloud auth logout --revoke\n"),
-    COMMAND("organizations", "list", cmd_orgs_list, "list your organizations",
-     "",
-     "List the organizations you belong to; the active one is marked.\n",
-     "  pipecat cloud organizations list\n"),
-    COMMAND("organizations", "select", cmd_orgs_select, "choose the active organization",
-     "[-o ORG]",
-     "Store ORG as the active organization. Without -o, pick from a list (terminal only).\n",
-     "  pipecat cloud organizations select -o acme\n"),
-    COMMAND("tokens", "list", cmd_tokens_list, "list your personal access tokens",
-     "[--service-account NAME [-o ORG]]",
-     "List your active personal access tokens: id, name, display form, scopes, the\n"
-     "organization a token is bound to, expiry, and its last use (time and address).\n"
-     "Secrets are never shown again after creation.\n",
-     "  pipecat cloud tokens list\n"),
-    COMMAND("tokens", "create", cmd_tokens_create, "create a personal access token",
-     "--name NAME [--scopes LIST] [-o ORG] [--expires-in DAYS]",
-     "Create a personal access token. It is printed once, alone on standard output, so\n"
-     "    TOKEN=$(pipecat cloud tokens create --name ci-deploy --scopes deploy --expires-in 90)\n"
-     "captures it. Use one token per pipeline so each can be revoked alone.\n",
-     "  TOKEN=$(pipecat cloud tokens create --name github-deploy)\n"),
-    COMMAND("tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
-     "ID [--service-account NAME [-o ORG] [--yes]]",
-     "Revoke the token with id ID (see `tokens list`). It stops working at once. A service\n"
-     "account's token: asks to confirm unless --yes (needed without a terminal).\n",
-     "  pipecat cloud tokens revoke tok_4bX...\n"),
-    COMMAND("tokens", "rotate", cmd_tokens_rotate,
-            "give a token a new secret, keeping its identity",
-     "ID [--grace DURATION]",
-     "Give token ID a new secret, printed once on standard output; its id, name, scopes,\n"
-     "organization and expiry stay. The old secret keeps working for the grace period\n"
-     "(default 0: it stops at once; at most 7d), long enough to update CI:\n"
-     "    NEW=$(pipecat cloud tokens rotate tok_... --grace 1h)\n"
-     "    echo \"$NEW\" | pipecat cloud auth use-pat\n",
-     "  NEW=$(pipecat cloud tokens rotate tok_4bX... --grace 1h)\n"
-     "  echo \"$NEW\" | pipecat cloud auth use-pat\n"),
-    COMMAND("tokens", "report-leaked", cmd_tokens_report_leaked, "revoke tokens found exposed",
-     "< FILE",
-     "Report tokens found where they should not be (a public repository, a log, a chat),\n"
-     "one per line on standard input. Each one that is valid is revoked at once and its\n"
-     "owner sees the report in their audit log. Needs no credential; the answer never says\n"
-     "which tokens were valid.\n",
-     "  grep -ho 'pcc_pat_[0-9A-Za-z]*' build.log | pipecat cloud tokens report-leaked\n"),
-    COMMAND("audit", "list", cmd_audit_list, "show audit events: yours, or an organization's",
-     "[--org | -o ORG] [--limit N] [--before ID]",
-     "Show audit events, newest first: your own (tokens created, rotated, revoked, used\n"
-     "after expiry or from a new address, scope refusals), or with --org those of the\n"
-     "active organization (or ORG; admins), including API key and membership changes.\n"
-     "Events never contain a secret.\n",
-     "  pipecat cloud audit list --limit 3\n"),
-    COMMAND("organizations tokens", "list", cmd_org_tokens_list,
-            "list the tokens that can act in the organization",
-     "[-o ORG]",
-     "List every active token that can act in the organization: its members' tokens that are\n"
-     "unbound or bound to it, and its service accounts' tokens, with owner, scopes, expiry\n"
-     "and last use. Needs the admin role.\n",
-     "  pipecat cloud organizations tokens list -o acme\n"),
-    COMMAND("organizations tokens", "revoke", cmd_org_tokens_revoke,
-            "revoke a token that can act in the organization",
-     "ID [--yes] [-o ORG]",
-     "Revoke token ID (see `organizations tokens list`): it stops working everywhere, at\n"
-     "once, and its owner sees who revoked it in their audit log. Asks to confirm unless\n"
-     "--yes (needed without a terminal). Needs the admin role.\n",
-     "  pipecat cloud organizations tokens revoke tok_4mQd9L2xV0bN7cTe\n"),
-    COMMAND("organizations", "token-policy", cmd_org_token_policy,
-            "show or set what tokens must meet to act in the organization",
-     "[--require-expiry yes|no]\n"
-     "       [--max-lifetime-days N] [--require-binding yes|no] [-o ORG]",
-     "Without options, show the organization's token policy. With options, change it (admin\n"
-     "role). A token outside the policy is not revoked: it gets 403 in this organization.\n",
-     "  pipecat cloud organizations token-policy --require-expiry yes --max-lifetime-days 90\n"),
-    COMMAND("service-accounts", "create", cmd_sa_create, "create a service account",
-     "NAME [-o ORG]",
-     "Create service account NAME (lowercase letters, digits, '-') in the organization: a\n"
-     "non-human member whose tokens its admins manage, for pipelines that must not depend on\n"
-     "one person's account. Give it tokens with `tokens create --service-account NAME`.\n"
-     "Needs the admin role.\n",
-     "  pipecat cloud service-accounts create deploy-bot\n"
-     "  TOKEN=$(pipecat cloud tokens create --service-account deploy-bot --name github \\\n"
-     "      --scopes deploy --expires-in 90)\n"),
-    COMMAND("service-accounts", "list", cmd_sa_list, "list the organization's service accounts",
-     "[-o ORG]",
-     "List the organization's service accounts. Needs the admin role.\n",
-     "  pipecat cloud service-accounts list -o acme\n"),
-    COMMAND("service-accounts", "delete", cmd_sa_delete, "delete a service account and its tokens",
-     "NAME [--yes] [-o ORG]",
-     "Delete service account NAME; all its tokens stop working at once. Asks to confirm\n"
-     "unless --yes (needed without a terminal). Needs the admin role.\n",
-     "  pipecat cloud service-accounts delete deploy-bot --yes\n"),
-    COMMAND("organizations", "default-region", cmd_orgs_default_region,
-            "show or set the organization's default region",
-     "[REGION] [-o ORG]",
-     "Without REGION, show the organization's default region and the regions available.\n"
-     "With REGION, make it the default: agents and secret sets created without --region are\n"
-     "placed there. Needs the admin role.\n",
-     "  pipecat cloud organizations default-region\n"
-     "  pipecat cloud organizations default-region eu-central\n"),
-    COMMAND("organizations keys", "list", cmd_keys_list, "list the organization's API keys",
-     "[-o ORG]",
-     "List the organization's API keys: name, id, key, creation time and status. Public keys\n"
-     "(pk_...) are shown in full, as they are meant to ship inside client apps; private keys\n"
-     "only by their display form. Your default key for `agent start` is marked.\n",
-     "  pipecat cloud organizations keys list\n"),
-    COMMAND("organizations keys", "create", cmd_keys_create, "create an API key",
-     "[-n NAME] [-d] [-t TYPE] [-o ORG]",
-     "Create a public API key (pk_...), the credential of `agent start` and of client apps.\n"
-     "Without --name the name is asked for (terminal only). With --default the key becomes\n"
-     "this organization's default in the credentials file; on a terminal you are asked.\n"
-     "--type private creates a private key (sk_...) for the management API instead: it is\n"
-     "printed once, alone on standard output. Needs the admin role.\n",
-     "  pipecat cloud organizations keys create --name \"web app\" --default\n"),
-    COMMAND("organizations keys", "revoke", cmd_keys_revoke, "revoke an API key",
-     "[KEY_ID] [-o ORG]",
-     "Revoke an API key: it stops working at once and stays listed as revoked. If it was\n"
-     "your default key, the default is removed from the credentials file. Needs the admin\n"
-     "role.\n"
-     "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
-     "pick from a list (terminal only).\n",
-     "  pipecat cloud organizations keys revoke key_C5RRL0RuQ58AcC7c\n"),
-    COMMAND("organizations keys", "delete", cmd_keys_delete, NULL,
-     "[KEY_ID] [-o ORG]",
-     "Deprecated: use `organizations keys revoke`, which this runs.\n",
-     NULL),
-    COMMAND("organizations keys", "use", cmd_keys_use,
-            "make an API key the default for agent start",
-     "[KEY_ID] [-o ORG]",
-     "Make an API key this organization's default for `agent start`: its key and name are\n"
-     "stored as default_public_key and default_public_key_name in the organization's table\n"
-     "of the credentials file.\n"
-     "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
-     "pick from a list (terminal only).\n",
-     "  pipecat cloud organizations keys use \"web app\"\n"),
-    COMMAND("organizations properties", "list", cmd_props_list,
-            "show the organization's properties",
-     "[-o ORG]",
-     "Show the organization's properties and their current values.\n",
-     "  pipecat cloud organizations properties list\n"),
-    COMMAND("organizations properties", "schema", cmd_props_schema,
-            "describe the properties that can be set",
-     "[-o ORG]",
-     "Describe every organization property: type, current value, default, whether it can be\n"
-     "changed, what it means and the values it accepts.\n",
-     "  pipecat cloud organizations properties schema\n"),
-    COMMAND("organizations properties", "set", cmd_props_set, "set an organization property",
-     "NAME VALUE [-o ORG]",
-     "Set property NAME to VALUE, for example\n"
-     "    pipecat cloud organizations properties set defaultRegion eu-central\n"
-     "See `organizations properties schema` for the names and values. Needs the admin role.\n",
-     "  pipecat cloud organizations properties set defaultRegion eu-central\n"),
-    COMMAND("regions", "list", cmd_regions_list, "list the regions agents can run in",
-     "[-o ORG]",
-     "List the regions agents and secret sets can be placed in: code and name.\n",
-     "  pipecat cloud regions list\n"),
-    COMMAND("secrets", "set", cmd_secrets_set, "create a secret set or set keys in it",
-     "NAME [KEY=VALUE ...] [-f FILE] [-r REGION] [-s] [-o ORG]",
-     "Create secret set NAME, or add or replace keys in it (one request per key). Values come\n"
-     "from KEY=VALUE arguments or from FILE: one KEY=VALUE per line, # comments and blank lines\n"
-     "ignored, surrounding double quotes stripped. A VALUE of - is read from standard input\n"
-     "(a hidden prompt on a terminal), which keeps it out of shell history:\n"
-     "    printf %s \"$OPENAI_KEY\" | pipecat cloud secrets set my-secrets OPENAI_API_KEY=- -s\n"
-     "Keys are 1-64 characters of A-Z a-z 0-9 _ -. A preview shows each key with at most the\n"
-     "first 4 characters of its value and asks to confirm, again before replacing existing\n"
-     "keys; --skip answers yes and is needed without a terminal. Agents see new values after\n"
-     "a redeploy.\n",
-     "  pipecat cloud secrets set my-secrets OPENAI_API_KEY=sk-live-0123456789 PORT=8080\n"),
-    COMMAND("secrets", "list", cmd_secrets_list, "list secret sets, or the keys of one",
-     "[NAME] [-s] [-r REGION] [-o ORG]",
-     "Without NAME, list the secret sets and image pull secrets: name, region and type. With\n"
-     "NAME, list the key names of that set. Values are never shown.\n",
-     "  pipecat cloud secrets list\n"
-     "  pipecat cloud secrets list my-secrets\n"),
-    COMMAND("secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
-     "NAME KEY [-s] [-o ORG]",
-     "Remove KEY from secret set NAME. Asks to confirm unless --skip (needed without a\n"
-     "terminal).\n",
-     "  pipecat cloud secrets unset my-secrets PORT --skip\n"),
-    COMMAND("secrets", "delete", cmd_secrets_delete, "delete a secret set",
-     "NAME [-s] [-o ORG]",
-     "Delete secret set (or image pull secret) NAME with all its keys. Asks to confirm unless\n"
-     "--skip (needed without a terminal).\n",
-     "  pipecat cloud secrets delete my-secrets --skip\n"),
-    COMMAND("secrets", "image-pull-secret", cmd_secrets_image_pull_secret,
-            "store registry credentials for pulling images",
-     "NAME HOST [USER:PASS] [OPTIONS]",
-     "Store the credentials for pulling images from registry HOST as image pull secret NAME;\n"
-     "`deploy --credentials NAME` uses it. The credentials come from the USER:PASS argument,\n"
-     "from prompts for user name and (hidden) password on a terminal, or else from the first\n"
-     "line of standard input:\n"
-     "    echo \"$REGISTRY_USER:$REGISTRY_TOKEN\" | pipecat cloud secrets image-pull-secret \\\n"
-     "        ghcr ghcr.io -s\n"
-     "They are sent base64-encoded; with --encode they are sent as given (already base64).\n"
-     "Replacing an existing one asks to confirm unless --skip.\n",
-     "  echo \"robot:$GHCR_TOKEN\" | pipecat cloud secrets image-pull-secret ghcr ghcr.io --skip\n"
-     "  pipecat cloud deploy my-agent ghcr.io/acme/bot:1.0 --credentials ghcr --yes\n"),
-    COMMAND("agent", "list", cmd_agent_list, "list the organization's agents",
-     "[-r REGION] [-o ORG]",
-     "List the organization's agents: name, region, id, active deployment, creation and\n"
-     "update time.\n",
-     "  pipecat cloud agent list\n"),
-    COMMAND("agent", "status", cmd_agent_status, "show an agent's deployment status",
-     "NAME [-o ORG]",
-     "Show agent NAME: readiness, image, profile, scaling, session count, revisions, health,\n"
-     "conditions and errors. Exits 0 when the agent exists, ready or not.\n",
-     "  pipecat cloud agent status my-agent\n"),
-    COMMAND("agent", "deployments", cmd_agent_deployments, "list an agent's deployments",
-     "NAME [-o ORG]",
-     "List the deployments of agent NAME: id, node type, image, creation and update time.\n",
-     "  pipecat cloud agent deployments my-agent\n"),
-    COMMAND("agent", "logs", cmd_agent_logs, "show an agent's logs",
-     "NAME [OPTIONS]",
-     "Show the logs of agent NAME, one entry per line (timestamp, then the message).\n",
-     "  pipecat cloud agent logs my-agent -n 20 -l ERROR\n"),
-    COMMAND("agent", "sessions", cmd_agent_sessions, "list an agent's sessions, or show one",
-     "[NAME] [-i SESSION_ID] [--config-file FILE] [-o ORG]",
-     "List the sessions of agent NAME with a summary (count, durations, bot start times, cold\n"
-     "starts), or with --id show one session in detail. NAME defaults to agent_name in the\n"
-     "deploy file.\n",
-     "  pipecat cloud agent sessions my-agent\n"),
-    COMMAND("agent", "delete", cmd_agent_delete, "delete an agent",
-     "NAME [-f] [-o ORG]",
-     "Delete agent NAME and its deployments. Active sessions are not interrupted. Asks to\n"
-     "confirm unless --force (needed without a terminal).\n",
-     "  pipecat cloud agent delete my-agent --force\n"),
-    COMMAND("agent", "start", cmd_agent_start, "start a session of an agent",
-     "[NAME] [-k KEY] [-d JSON] [-D [-p JSON]] [-f] [-o ORG]",
-     "Start a session of agent NAME (default: agent_name in the deploy file) through the\n"
-     "public start endpoint, authenticated with a public API key: --api-key, else the\n"
-     "organization's default key (see `organizations keys use`). The agent must be ready.\n"
-     "Asks to confirm unless --force (needed without a terminal).\n",
-     "  pipecat cloud agent start my-agent --force -D\n"),
-    COMMAND("agent", "stop", cmd_agent_stop, "stop a session of an agent",
-     "[NAME] -s SESSION_ID [-f] [-o ORG]",
-     "Stop session SESSION_ID of agent NAME (default: agent_name in the deploy file). Asks to\n"
-     "confirm unless --force (needed without a terminal).\n",
-     "  pipecat cloud agent stop my-agent --session-id sess_... --force\n"),
-    COMMAND("", "deploy", cmd_deploy, "deploy an agent image, or update a deployed agent",
-     "[AGENT_NAME] [IMAGE] [OPTIONS]",
-     "Create agent AGENT_NAME running IMAGE (repository:tag), or update it. Arguments and\n"
-     "options override the deploy file, pcc-deploy.toml (see --config-file). Before anything\n"
-     "changes, the plan is shown and confirmed; --yes answers yes and is needed without a\n"
-     "terminal:\n"
-     "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
-     "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
-     "exits 0, or 1 if it failed or is not ready within --timeout.\n",
-     "  pipecat cloud deploy my-agent repo/img:1.0 --secrets my-secrets --yes\n"),
+/* The commands of main.c itself: help, version and what the completion scripts ask. */
+static const struct command main_commands[] = {
     COMMAND("", "help", cmd_help, "show the help of a group or command",
      "[GROUP ...] [COMMAND]",
      "Show the help of a group or command, as `GROUP ... COMMAND --help` does; without\n"
@@ -309,18 +27,28 @@ const struct command cli_commands[] = {
      "",
      "Print the version of this client (also `pipecat version`, `pipecat --version`).\n",
      "  pipecat cloud version --json\n"),
-    COMMAND("", "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)",
-     "SHELL",
-     "Print the completion script for SHELL: bash, zsh or fish. It completes groups, commands\n"
-     "and options of both pipecat and pcc by asking the CLI itself, so it never goes stale.\n"
-     "`make install` installs all three, and man pages for every command (`make man`).\n",
-     "  source <(pipecat cloud completion bash)\n"
-     "  pipecat cloud completion zsh > \"${fpath[1]}/_pipecat\"\n"
-     "  pipecat cloud completion fish > ~/.config/fish/completions/pipecat.fish\n"),
     /* Hidden: what the completion scripts ask, the words typed so far in, candidates out. */
     COMMAND("", "__complete", cmd_complete, NULL, "[WORD ...]", "", NULL),
-};
-const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];
+    COMMAND_END};
+/* Every file's table of commands, in the order the help lists them. A command added to a
+ * file's table needs nothing here; a new file adds its table to this list. */
+static const struct command *const tables[] = {
+    login_commands, auth_commands,    orgs_commands,  tokens_commands, orgtokens_commands,
+    props_commands, keys_commands,    secrets_commands, agent_commands, deploy_commands,
+    main_commands,  completion_commands};
+
+#define MAX_COMMANDS 256
+static const struct command *cli_commands[MAX_COMMANDS];
+static size_t cli_command_count;
+
+/* Gather the tables into cli_commands (once, at start). */
+static void collect_commands(void)
+{
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const struct command *c = tables[t]; c->name && cli_command_count < MAX_COMMANDS;
+             c++)
+            cli_commands[cli_command_count++] = c;
+}
 
 static const struct {
     const char *name;
@@ -353,9 +81,9 @@ static size_t list_width(const char *path)
             width = strlen(g + plen + 1) + 1;
     }
     for (size_t i = 0; i < cli_command_count; i++)
-        if (cli_commands[i].summary && strcmp(cli_commands[i].group, path) == 0 &&
-            strlen(cli_commands[i].name) >= width)
-            width = strlen(cli_commands[i].name) + 1;
+        if (cli_commands[i]->summary && strcmp(cli_commands[i]->group, path) == 0 &&
+            strlen(cli_commands[i]->name) >= width)
+            width = strlen(cli_commands[i]->name) + 1;
     return width;
 }
 
@@ -365,7 +93,7 @@ static void list_entries(FILE *f, const char *path)
     int width = (int)list_width(path);
     int any = 0;
     for (size_t i = 0; i < cli_command_count; i++) {
-        const struct command *c = &cli_commands[i];
+        const struct command *c = cli_commands[i];
         if (!c->summary || strcmp(c->group, path) != 0)
             continue;
         if (!any++)
@@ -445,7 +173,7 @@ int cli_dispatch(struct cli *cli, int nargs, char **args)
             return EXIT_OK;
         }
         for (size_t c = 0; c < cli_command_count; c++) {
-            const struct command *cmd = &cli_commands[c];
+            const struct command *cmd = cli_commands[c];
             if (strcmp(cmd->group, path) != 0 || strcmp(cmd->name, args[k]) != 0)
                 continue;
             cli->cmd = cmd;
@@ -469,7 +197,7 @@ int cli_dispatch(struct cli *cli, int nargs, char **args)
     }
 }
 
-int cmd_help(struct cli *cli, int argc, char **argv)
+static int cmd_help(struct cli *cli, int argc, char **argv)
 {
     const char *pos[5];
     int npos;
@@ -489,7 +217,7 @@ int cmd_help(struct cli *cli, int argc, char **argv)
     return cli_dispatch(cli, npos + 1, words);
 }
 
-int cmd_version(struct cli *cli, int argc, char **argv)
+static int cmd_version(struct cli *cli, int argc, char **argv)
 {
     int npos;
     const struct opt opts[] = {OPT_END()};
@@ -503,14 +231,14 @@ int cmd_version(struct cli *cli, int argc, char **argv)
     return EXIT_OK;
 }
 
-int cmd_complete(struct cli *cli, int argc, char **argv)
+static int cmd_complete(struct cli *cli, int argc, char **argv)
 {
     char path[128] = "";
     for (int k = 1; k < argc; k++) {
         if (argv[k][0] == '-')
             continue;
         for (size_t c = 0; c < cli_command_count; c++) {
-            const struct command *cmd = &cli_commands[c];
+            const struct command *cmd = cli_commands[c];
             if (!cmd->summary || strcmp(cmd->group, path) != 0 || strcmp(cmd->name, argv[k]))
                 continue;
             char *words[] = {(char *)cmd->name, ARGS_COMPLETION_FLAG, NULL};
@@ -525,8 +253,8 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
     }
     size_t plen = strlen(path);
     for (size_t c = 0; c < cli_command_count; c++)
-        if (cli_commands[c].summary && strcmp(cli_commands[c].group, path) == 0)
-            printf("%s\n", cli_commands[c].name);
+        if (cli_commands[c]->summary && strcmp(cli_commands[c]->group, path) == 0)
+            printf("%s\n", cli_commands[c]->name);
     for (size_t g = 0; g < GROUP_COUNT; g++) {
         const char *name = groups[g].name;
         if (!*path && !strchr(name, ' '))
@@ -545,6 +273,7 @@ int main(int argc, char **argv)
         return EXIT_FAIL;
     }
     struct cli cli = {.prog = "pipecat cloud"};
+    collect_commands();
     /* The CA bundle for https:// hosts, as OpenSSL-based clients (the official one included)
      * and the curl tool read it; libcurl itself reads neither variable. */
     const char *ca = getenv("SSL_CERT_FILE");

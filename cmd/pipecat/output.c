@@ -175,7 +175,7 @@ const char *col_mask(const json_t *value, const json_t *row, void *ctx, char *bu
     return v ? out_mask(v, buf, size) : "";
 }
 
-#define CELL_SIZE 256
+#define CELL_SIZE 512 /* a cell longer than this is cut */
 
 /* The member of o at path: names joined by '.' ("manifest.spec.image"). */
 static const json_t *member(const json_t *o, const char *path)
@@ -192,31 +192,52 @@ static const json_t *member(const json_t *o, const char *path)
 
 int out_rows(struct cli *cli, const struct column *cols, const json_t *rows, void *ctx)
 {
-    size_t ncols = 0, n = json_array_size(rows);
+    int is_object = json_is_object(rows);
+    size_t ncols = 0, n = is_object ? json_object_size(rows) : json_array_size(rows);
     while (cols[ncols].header)
         ncols++;
     const char **cells = calloc(n * ncols + 1, sizeof *cells);
     char(*text)[CELL_SIZE] = calloc(n * ncols + 1, sizeof *text);
+    const json_t **items = calloc(n + 1, sizeof *items);
+    const char **names = calloc(n + 1, sizeof *names);
     const char *headers[16];
-    if (!cells || !text || ncols > 16) {
-        free(cells);
-        free(text);
-        return EXIT_FAIL;
+    int status = EXIT_FAIL;
+    if (!cells || !text || !items || !names || ncols > 16)
+        goto out;
+    if (is_object) {
+        size_t r = 0;
+        const char *name;
+        json_t *v;
+        json_object_foreach((json_t *)rows, name, v) {
+            names[r] = name;
+            items[r++] = v;
+        }
+    } else {
+        for (size_t r = 0; r < n; r++)
+            items[r] = json_array_get(rows, r);
     }
     for (size_t c = 0; c < ncols; c++)
         headers[c] = cols[c].header;
     for (size_t r = 0; r < n; r++) {
-        const json_t *row = json_array_get(rows, r);
         for (size_t c = 0; c < ncols; c++) {
-            const json_t *v = cols[c].field ? member(row, cols[c].field) : row;
             char *buf = text[r * ncols + c];
-            const char *cell = cols[c].format ? cols[c].format(v, row, ctx, buf, CELL_SIZE)
-                                              : json_text(v, buf, CELL_SIZE, "");
+            const char *cell;
+            if (cols[c].field && strcmp(cols[c].field, COLUMN_NAME) == 0) {
+                cell = names[r] ? names[r] : "";
+            } else {
+                const json_t *v = cols[c].field ? member(items[r], cols[c].field) : items[r];
+                cell = cols[c].format ? cols[c].format(v, items[r], ctx, buf, CELL_SIZE)
+                                      : json_text(v, buf, CELL_SIZE, "");
+            }
             cells[r * ncols + c] = cell ? cell : "";
         }
     }
     out_table(cli, ncols, headers, cells, n);
+    status = EXIT_OK;
+out:
     free(cells);
     free(text);
-    return EXIT_OK;
+    free(items);
+    free(names);
+    return status;
 }
