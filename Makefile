@@ -4,6 +4,8 @@
 #   make check      install what tests need, build with ASan+UBSan, run every test
 #   make bench      throughput and CLI timings as ratios against baselines (not part of check)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make docs       regenerate docs/cli/ from the CLI's --help (its command and option tables)
+#   make man        man pages (pipecat, each command, pccd) into $(BUILD)/man, from --help too
 #   make format     clang-format the tree
 
 CC      ?= cc
@@ -68,14 +70,14 @@ WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/toke
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
              lib/web/orgtokens.c
 RUNTIME_SRC = lib/runtime/runtime.c lib/runtime/none.c lib/runtime/docker.c lib/runtime/demux.c
-CLIENT_SRC = lib/client/client.c lib/client/credfile.c
+CLIENT_SRC = lib/client/client.c lib/client/credfile.c lib/client/oauth.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c cmd/pccd/backup.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
               cmd/pipecat/cmd_keys.c cmd/pipecat/cmd_props.c cmd/pipecat/cmd_secrets.c \
               cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c \
-              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c
+              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c cmd/pipecat/completion.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
 PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))
@@ -100,8 +102,8 @@ LIBRUNTIME = $(BUILD)/libpcc-runtime.a
 PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lcurl -lsystemd -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install uninstall deb \
-        check-deb man browser screenshots engine agent-image
+.PHONY: all run check test unit e2e e2e-pg bench docs man fuzz format clean deps deps-test install \
+        uninstall deb check-deb browser screenshots engine agent-image
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -249,43 +251,51 @@ fuzz-smoke:
 bench: all
 	sh bench/run.sh $(BUILD)
 
+docs: $(BUILD)/pipecat
+	python3 scripts/cli-docs.py $(BUILD)
+
+# Manual pages: pipecat(1), one per command and pccd(1), from the same tables as --help.
+man: $(BUILD)/pipecat $(BUILD)/pccd
+	python3 scripts/cli-docs.py $(BUILD) --man $(BUILD)/man
+
 # --- installing and packaging ------------------------------------------------------------------
-# make install [PREFIX=/usr/local] [DESTDIR=]: the binaries, the systemd unit (its paths set to
-# PREFIX), pccd's settings file and the docs; make uninstall removes exactly those files.
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binaries, manual pages, shell completions, the
+# systemd unit (its paths set to PREFIX), pccd's settings file and the docs; make uninstall
+# removes exactly those files.
 PREFIX  ?= /usr/local
 BINDIR   = $(PREFIX)/bin
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DOCDIR   = $(PREFIX)/share/doc/pcc
 MANDIR   = $(PREFIX)/share/man/man1
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 INSTALLED = $(BINDIR)/pccd $(BINDIR)/pipecat $(BINDIR)/pcc $(UNITDIR)/pccd.service \
             $(SYSCONFDIR)/default/pccd $(DOCDIR)/README.md $(DOCDIR)/LICENSE \
-            $(MANDIR)/pccd.1 $(MANDIR)/pipecat.1 $(MANDIR)/pcc.1
-
-# Manual pages from the programs' own --help and --version (help2man), so they say what the
-# binaries say.
-MAN_PAGES = $(BUILD)/man/pccd.1 $(BUILD)/man/pipecat.1
-MAN_NAME_pccd    = pcc server: self-hosted Pipecat Cloud API, dashboard and agent runtime
-MAN_NAME_pipecat = Pipecat Cloud command-line client (also installed as pcc)
-$(BUILD)/man/%.1: $(BUILD)/%
-	@mkdir -p $(dir $@)
-	$(Q)help2man -N --no-discard-stderr -n "$(MAN_NAME_$*)" -o $@ $<
-man: $(MAN_PAGES)
+            $(BASHCOMPDIR)/pipecat $(BASHCOMPDIR)/pcc $(ZSHCOMPDIR)/_pipecat \
+            $(FISHCOMPDIR)/pipecat.fish $(FISHCOMPDIR)/pcc.fish
 
 install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default \
-	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)
-	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
-	echo ".so man1/pipecat.1" > $(DESTDIR)$(MANDIR)/pcc.1
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(BUILD)/pccd $(BUILD)/pipecat $(DESTDIR)$(BINDIR)/
 	ln -sf pipecat $(DESTDIR)$(BINDIR)/pcc
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/
+	$(BUILD)/pipecat cloud completion bash > $(DESTDIR)$(BASHCOMPDIR)/pipecat
+	ln -sf pipecat $(DESTDIR)$(BASHCOMPDIR)/pcc
+	$(BUILD)/pipecat cloud completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_pipecat
+	$(BUILD)/pipecat cloud completion fish > $(DESTDIR)$(FISHCOMPDIR)/pipecat.fish
+	$(BUILD)/pipecat cloud completion fish > $(DESTDIR)$(FISHCOMPDIR)/pcc.fish
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/pccd.service.in > $(DESTDIR)$(UNITDIR)/pccd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/pccd.service
 	install -m 0644 packaging/pccd.default $(DESTDIR)$(SYSCONFDIR)/default/pccd
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) $(DESTDIR)$(MANDIR)/pccd.1 \
+	    $(DESTDIR)$(MANDIR)/pipecat.1 $(DESTDIR)$(MANDIR)/pipecat-cloud-*.1
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # make deb: build/pcc_VERSION_ARCH.deb from release binaries (never the sanitizer build).

@@ -28,8 +28,7 @@ mv "$doc/LICENSE" "$doc/copyright.tmp"
 rm "$doc/copyright.tmp"
 gzip -9n "$doc/README.md"
 man=$stage/usr/share/man/man1
-gzip -9n "$man/pccd.1" "$man/pipecat.1"
-rm "$man/pcc.1"
+gzip -9n "$man"/*.1
 ln -s pipecat.1.gz "$man/pcc.1.gz"
 {
     echo "pcc ($version) unstable; urgency=medium"

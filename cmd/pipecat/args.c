@@ -1,6 +1,7 @@
-/* args.c: command-line options of the platform commands (a small table-driven parser that
- * also takes the reference client's multi-letter short forms such as -min), and the prompts
- * that are only ever shown on a terminal. */
+/* args.c: the one command-line parser of the CLI (each option row carries its help text, so
+ * --help, docs/cli and shell completion come from the same table; it also takes the reference
+ * client's multi-letter short forms such as -min), and the prompts that are only ever shown on
+ * a terminal. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,9 +12,13 @@
 #include "cli.h"
 #include "banned.h"
 
+#define OPT_END_P(o) (!(o)->long_name && !(o)->short_name && !(o)->alias)
+/* Help rows: the option forms padded to this width, then its text. */
+#define SPEC_WIDTH 24
+
 static const struct opt *find_long(const struct opt *opts, const char *name, size_t len)
 {
-    for (const struct opt *o = opts; o->long_name || o->short_name || o->alias; o++)
+    for (const struct opt *o = opts; !OPT_END_P(o); o++)
         if (o->long_name && strlen(o->long_name) == len && memcmp(o->long_name, name, len) == 0)
             return o;
     return NULL;
@@ -21,7 +26,7 @@ static const struct opt *find_long(const struct opt *opts, const char *name, siz
 
 static const struct opt *find_alias(const struct opt *opts, const char *arg)
 {
-    for (const struct opt *o = opts; o->long_name || o->short_name || o->alias; o++)
+    for (const struct opt *o = opts; !OPT_END_P(o); o++)
         if (o->alias && strcmp(o->alias, arg) == 0)
             return o;
     return NULL;
@@ -29,7 +34,7 @@ static const struct opt *find_alias(const struct opt *opts, const char *arg)
 
 static const struct opt *find_short(const struct opt *opts, char c)
 {
-    for (const struct opt *o = opts; o->long_name || o->short_name || o->alias; o++)
+    for (const struct opt *o = opts; !OPT_END_P(o); o++)
         if (o->short_name && o->short_name == c)
             return o;
     return NULL;
@@ -43,10 +48,103 @@ static void take(const struct opt *o, const char *value)
         *o->flag = 1;
 }
 
+/* "-o, --organization ORG" for one option row. */
+static void opt_spec(const struct opt *o, char *out, size_t size)
+{
+    size_t n = 0;
+    if (o->alias)
+        n += (size_t)snprintf(out + n, size - n, "%s", o->alias);
+    else if (o->short_name)
+        n += (size_t)snprintf(out + n, size - n, "-%c", o->short_name);
+    if (o->long_name && n < size)
+        n += (size_t)snprintf(out + n, size - n, "%s--%s", n ? ", " : "", o->long_name);
+    if (o->takes_value && n < size)
+        snprintf(out + n, size - n, " %s", o->argh ? o->argh : "VALUE");
+}
+
+/* One row of the Options list: the forms, then the help text (each of its lines indented to
+ * the text column); forms wider than the column stand on their own line. */
+static void print_opt_row(FILE *f, const char *spec, const char *help)
+{
+    if (strlen(spec) > SPEC_WIDTH)
+        fprintf(f, "  %s\n%*s", spec, SPEC_WIDTH + 3, "");
+    else
+        fprintf(f, "  %-*s ", SPEC_WIDTH, spec);
+    for (const char *p = help; *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(f, "%.*s\n", len, p);
+        if (!nl || !nl[1])
+            break;
+        p = nl + 1;
+        fprintf(f, "%*s", SPEC_WIDTH + 3, "");
+    }
+}
+
+void args_help(const struct cli *cli, const struct opt *opts, FILE *f)
+{
+    const struct command *c = cli->cmd;
+    if (!c)
+        return;
+    fprintf(f, "usage: %s %s%s%s%s%s\n\n", cli->prog, c->group, *c->group ? " " : "", c->name,
+            c->synopsis && *c->synopsis ? " " : "", c->synopsis ? c->synopsis : "");
+    fputs(c->description ? c->description : "", f);
+    fputs("\nOptions:\n", f);
+    char spec[160];
+    for (const struct opt *o = opts; o && !OPT_END_P(o); o++) {
+        if (!o->help)
+            continue; /* hidden: deprecated spellings */
+        opt_spec(o, spec, sizeof spec);
+        print_opt_row(f, spec, o->help);
+    }
+    print_opt_row(f, "--json", "print machine-readable JSON on stdout");
+    print_opt_row(f, "-h, --help", "show this help");
+    if (c->examples && *c->examples)
+        fprintf(f, "\nExamples:\n%s", c->examples);
+}
+
+/* The options for shell completion, one a line: every spelling (as git's
+ * --git-completion-helper); hidden ones left out. */
+static void print_completion(const struct opt *opts)
+{
+    for (const struct opt *o = opts; o && !OPT_END_P(o); o++) {
+        if (!o->help)
+            continue;
+        if (o->long_name)
+            printf("--%s\n", o->long_name);
+        if (o->alias)
+            printf("%s\n", o->alias);
+        if (o->short_name)
+            printf("-%c\n", o->short_name);
+    }
+    printf("--json\n--help\n");
+}
+
+/* Whether argv[1..] (up to "--") holds arg. */
+static int has_arg(int argc, char **argv, const char *a, const char *b)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], a) == 0 || (b && strcmp(argv[i], b) == 0))
+            return 1;
+    }
+    return 0;
+}
+
 int args_parse(struct cli *cli, int argc, char **argv, const struct opt *opts, const char **pos,
                int max_pos, int *npos)
 {
     int n = 0, only_positional = 0;
+    /* Help wins over any error in the same command line, as it always has. */
+    if (has_arg(argc, argv, "-h", "--help")) {
+        args_help(cli, opts, stdout);
+        return EXIT_HELP;
+    }
+    if (has_arg(argc, argv, ARGS_COMPLETION_FLAG, NULL)) {
+        print_completion(opts);
+        return EXIT_HELP;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const struct opt *o;
@@ -122,10 +220,19 @@ int args_parse(struct cli *cli, int argc, char **argv, const struct opt *opts, c
     return EXIT_OK;
 }
 
+int args_usage(struct cli *cli)
+{
+    const struct command *c = cli->cmd;
+    if (c)
+        out_error(cli, "usage: %s %s%s%s %s (see --help)", cli->prog, c->group,
+                  *c->group ? " " : "", c->name, c->synopsis ? c->synopsis : "");
+    return EXIT_USAGE;
+}
+
 int args_parse_org(struct cli *cli, int argc, char **argv, const char **org, const char **pos,
                    int max_pos, int *npos)
 {
-    const struct opt opts[] = {{'o', "organization", NULL, 1, org, NULL}, {0}};
+    const struct opt opts[] = {OPT_ORG(org), OPT_END()};
     return args_parse(cli, argc, argv, opts, pos, max_pos, npos);
 }
 

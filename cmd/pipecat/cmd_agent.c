@@ -71,13 +71,14 @@ static int get_under_service(struct session *s, const char *path, struct client_
     return status;
 }
 
-int cmd_agent_list(struct cli *cli, int argc, char **argv)
+static int cmd_agent_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL;
     int npos;
-    const struct opt opts[] = {{'r', "region", NULL, 1, &region, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('r', "region", &region, "REGION", "only agents in REGION"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -104,29 +105,11 @@ int cmd_agent_list(struct cli *cli, int argc, char **argv)
                region ? " in region " : "", region ? region : "", cli->prog);
         goto out;
     }
-    enum { COLS = 6 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    char(*when)[2][64] = calloc(n, sizeof *when);
-    if (!cells || !when) {
-        free(cells);
-        free(when);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *svc = json_array_get(services, i);
-        cells[i * COLS + 0] = str_or(json_object_get(svc, "name"), "");
-        cells[i * COLS + 1] = str_or(json_object_get(svc, "region"), "");
-        cells[i * COLS + 2] = str_or(json_object_get(svc, "id"), "");
-        cells[i * COLS + 3] = str_or(json_object_get(svc, "activeDeploymentId"), "");
-        cells[i * COLS + 4] = out_when(json_object_get(svc, "createdAt"), when[i][0], 64);
-        cells[i * COLS + 5] = out_when(json_object_get(svc, "updatedAt"), when[i][1], 64);
-    }
-    static const char *const headers[COLS] = {"NAME",    "REGION",  "AGENT ID",
-                                              "ACTIVE DEPLOYMENT", "CREATED", "UPDATED"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
-    free(when);
+    static const struct column cols[] = {
+        {"NAME", "name", NULL}, {"REGION", "region", NULL}, {"AGENT ID", "id", NULL},
+        {"ACTIVE DEPLOYMENT", "activeDeploymentId", NULL}, {"CREATED", "createdAt", col_when},
+        {"UPDATED", "updatedAt", col_when}, COLUMN_END};
+    status = out_rows(cli, cols, services, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -165,17 +148,15 @@ static void revision_line(struct cli *cli, const char *label, const json_t *rev)
         out_field(cli, "  Infrastructure", "an issue was detected: contact your operator");
 }
 
-int cmd_agent_status(struct cli *cli, int argc, char **argv)
+static int cmd_agent_status(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int npos;
     int status = args_parse_org(cli, argc, argv, &flag_org, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent status NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     struct session s;
     struct client_reply r = {0};
     json_t *b;
@@ -264,17 +245,15 @@ out:
     return status;
 }
 
-int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
+static int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int npos;
     int status = args_parse_org(cli, argc, argv, &flag_org, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent deployments NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     struct session s;
     struct client_reply r = {0};
     char path[1024], missing[400];
@@ -296,28 +275,11 @@ int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
         printf("No deployments found for agent '%s'.\n", pos[0]);
         goto out;
     }
-    enum { COLS = 5 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    char(*when)[2][64] = calloc(n, sizeof *when);
-    if (!cells || !when) {
-        free(cells);
-        free(when);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *d = json_array_get(list, i);
-        json_t *spec = json_object_get(json_object_get(d, "manifest"), "spec");
-        cells[i * COLS + 0] = str_or(json_object_get(d, "id"), "");
-        cells[i * COLS + 1] = str_or(json_object_get(spec, "dailyNodeType"), "");
-        cells[i * COLS + 2] = str_or(json_object_get(spec, "image"), "");
-        cells[i * COLS + 3] = out_when(json_object_get(d, "createdAt"), when[i][0], 64);
-        cells[i * COLS + 4] = out_when(json_object_get(d, "updatedAt"), when[i][1], 64);
-    }
-    static const char *const headers[COLS] = {"ID", "NODE TYPE", "IMAGE", "CREATED", "UPDATED"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
-    free(when);
+    static const struct column cols[] = {
+        {"ID", "id", NULL}, {"NODE TYPE", "manifest.spec.dailyNodeType", NULL},
+        {"IMAGE", "manifest.spec.image", NULL}, {"CREATED", "createdAt", col_when},
+        {"UPDATED", "updatedAt", col_when}, COLUMN_END};
+    status = out_rows(cli, cols, list, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -346,25 +308,27 @@ static const char *level_of(const char *log)
     return level;
 }
 
-int cmd_agent_logs(struct cli *cli, int argc, char **argv)
+static int cmd_agent_logs(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *level = NULL, *format = NULL, *limit_text = NULL;
     const char *deployment = NULL, *session_id = NULL, *pos[1] = {NULL};
     int npos;
-    const struct opt opts[] = {{'l', "level", NULL, 1, &level, NULL},
-                               {'f', "format", NULL, 1, &format, NULL},
-                               {'n', "limit", NULL, 1, &limit_text, NULL},
-                               {'d', "deployment", NULL, 1, &deployment, NULL},
-                               {'s', "session-id", NULL, 1, &session_id, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('l', "level", &level, "LEVEL",
+                   "only entries of LEVEL: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        OPT_STRING('f', "format", &format, "FORMAT",
+                   "TEXT (default), or JSON: one {\"timestamp\", \"log\"} per line"),
+        OPT_STRING('n', "limit", &limit_text, "LIMIT",
+                   "how many entries to fetch, 1-10000 (default 100)"),
+        OPT_STRING('d', "deployment", &deployment, "ID", "only entries of deployment ID"),
+        OPT_STRING('s', "session-id", &session_id, "ID", "only entries of session ID"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent logs NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     const char *want = NULL;
     if (level) {
         for (size_t l = 0; l < 5; l++)
@@ -518,14 +482,17 @@ static int show_session(struct cli *cli, const char *agent, const json_t *d)
     return EXIT_OK;
 }
 
-int cmd_agent_sessions(struct cli *cli, int argc, char **argv)
+static int cmd_agent_sessions(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *session_id = NULL, *config_file = NULL, *pos[1] = {NULL};
     int npos;
-    const struct opt opts[] = {{'i', "id", NULL, 1, &session_id, NULL},
-                               {0, "config-file", NULL, 1, &config_file, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('i', "id", &session_id, "SESSION_ID", "show this session only"),
+        OPT_STRING(0, "config-file", &config_file, "FILE",
+                   "the deploy file to read the agent name from (default\n"
+                   "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -626,20 +593,19 @@ out:
     return status;
 }
 
-int cmd_agent_delete(struct cli *cli, int argc, char **argv)
+static int cmd_agent_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int force = 0, npos;
-    const struct opt opts[] = {{'f', "force", NULL, 0, NULL, &force},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s agent delete NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     if ((status = confirm_unless(cli, force, "--force", 0,
                                  "Delete agent '%s'? Active sessions are not interrupted",
                                  pos[0])) != EXIT_OK)
@@ -713,19 +679,23 @@ static int public_start(struct session *s, const char *name, const char *key, co
     return EXIT_FAIL;
 }
 
-int cmd_agent_start(struct cli *cli, int argc, char **argv)
+static int cmd_agent_start(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *key = NULL, *data = NULL, *props = NULL, *config_file = NULL;
     const char *pos[1] = {NULL};
     int force = 0, daily = 0, npos;
-    const struct opt opts[] = {{'k', "api-key", NULL, 1, &key, NULL},
-                               {'d', "data", NULL, 1, &data, NULL},
-                               {'D', "use-daily", NULL, 0, NULL, &daily},
-                               {'p', "daily-properties", NULL, 1, &props, NULL},
-                               {'f', "force", NULL, 0, NULL, &force},
-                               {0, "config-file", NULL, 1, &config_file, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('k', "api-key", &key, "KEY", "the public API key (pk_...) to start with"),
+        OPT_STRING('d', "data", &data, "JSON", "JSON passed to the bot as its body"),
+        OPT_BOOL('D', "use-daily", &daily, "create a Daily room for the session"),
+        OPT_STRING('p', "daily-properties", &props, "JSON",
+                   "Daily room properties (with --use-daily)"),
+        OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
+        OPT_STRING(0, "config-file", &config_file, "FILE",
+                   "the deploy file to read the agent name from (default\n"
+                   "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -815,15 +785,18 @@ out:
     return status;
 }
 
-int cmd_agent_stop(struct cli *cli, int argc, char **argv)
+static int cmd_agent_stop(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *session_id = NULL, *config_file = NULL, *pos[1] = {NULL};
     int force = 0, npos;
-    const struct opt opts[] = {{'s', "session-id", NULL, 1, &session_id, NULL},
-                               {'f', "force", NULL, 0, NULL, &force},
-                               {0, "config-file", NULL, 1, &config_file, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('s', "session-id", &session_id, "ID", "the session to stop (required)"),
+        OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
+        OPT_STRING(0, "config-file", &config_file, "FILE",
+                   "the deploy file to read the agent name from (default\n"
+                   "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -867,3 +840,49 @@ out:
     deploy_config_release(&dc);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command agent_commands[] = {
+    COMMAND("agent", "list", cmd_agent_list, "list the organization's agents",
+     "[-r REGION] [-o ORG]",
+     "List the organization's agents: name, region, id, active deployment, creation and\n"
+     "update time.\n",
+     "  pipecat cloud agent list\n"),
+    COMMAND("agent", "status", cmd_agent_status, "show an agent's deployment status",
+     "NAME [-o ORG]",
+     "Show agent NAME: readiness, image, profile, scaling, session count, revisions, health,\n"
+     "conditions and errors. Exits 0 when the agent exists, ready or not.\n",
+     "  pipecat cloud agent status my-agent\n"),
+    COMMAND("agent", "deployments", cmd_agent_deployments, "list an agent's deployments",
+     "NAME [-o ORG]",
+     "List the deployments of agent NAME: id, node type, image, creation and update time.\n",
+     "  pipecat cloud agent deployments my-agent\n"),
+    COMMAND("agent", "logs", cmd_agent_logs, "show an agent's logs",
+     "NAME [OPTIONS]",
+     "Show the logs of agent NAME, one entry per line (timestamp, then the message).\n",
+     "  pipecat cloud agent logs my-agent -n 20 -l ERROR\n"),
+    COMMAND("agent", "sessions", cmd_agent_sessions, "list an agent's sessions, or show one",
+     "[NAME] [-i SESSION_ID] [--config-file FILE] [-o ORG]",
+     "List the sessions of agent NAME with a summary (count, durations, bot start times, cold\n"
+     "starts), or with --id show one session in detail. NAME defaults to agent_name in the\n"
+     "deploy file.\n",
+     "  pipecat cloud agent sessions my-agent\n"),
+    COMMAND("agent", "delete", cmd_agent_delete, "delete an agent",
+     "NAME [-f] [-o ORG]",
+     "Delete agent NAME and its deployments. Active sessions are not interrupted. Asks to\n"
+     "confirm unless --force (needed without a terminal).\n",
+     "  pipecat cloud agent delete my-agent --force\n"),
+    COMMAND("agent", "start", cmd_agent_start, "start a session of an agent",
+     "[NAME] [-k KEY] [-d JSON] [-D [-p JSON]] [-f] [-o ORG]",
+     "Start a session of agent NAME (default: agent_name in the deploy file) through the\n"
+     "public start endpoint, authenticated with a public API key: --api-key, else the\n"
+     "organization's default key (see `organizations keys use`). The agent must be ready.\n"
+     "Asks to confirm unless --force (needed without a terminal).\n",
+     "  pipecat cloud agent start my-agent --force -D\n"),
+    COMMAND("agent", "stop", cmd_agent_stop, "stop a session of an agent",
+     "[NAME] -s SESSION_ID [-f] [-o ORG]",
+     "Stop session SESSION_ID of agent NAME (default: agent_name in the deploy file). Asks to\n"
+     "confirm unless --force (needed without a terminal).\n",
+     "  pipecat cloud agent stop my-agent --session-id sess_... --force\n"),
+    COMMAND_END};

@@ -1,5 +1,4 @@
 /* cmd_auth.c: `auth use-pat`, `auth whoami`, `auth status`, `auth logout`. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,40 +31,20 @@ static char *trim(char *s)
 
 static int is_pat(const char *token) { return token && strncmp(token, "pcc_pat_", 8) == 0; }
 
-/* Parse options shared by commands that take only -o; returns 0, or an exit code. */
-static int parse_org_only(struct cli *cli, int argc, char **argv, const char **org, int allow_org)
+static int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"organization", required_argument, NULL, 'o'},
-                                         {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, allow_org ? "+:o:" : "+:", allow_org ? opts : opts + 1,
-                            NULL)) != -1) {
-        if (c == 'o' && allow_org) {
-            *org = optarg;
-            continue;
-        }
-        return out_bad_option(cli, c, argv);
-    }
-    if (optind < argc) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
-}
-
-int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
-{
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1])) {
-        out_error(cli, "usage: %s auth use-pat [TOKEN] (see --help)", cli->prog);
-        return EXIT_USAGE;
-    }
+    const char *pos[1] = {NULL};
+    int npos = 0;
+    const struct opt opts[] = {OPT_END()};
+    int parsed = args_parse(cli, argc, argv, opts, pos, 1, &npos);
+    if (parsed != EXIT_OK)
+        return parsed;
     char *raw = NULL;
-    if (argc == 2) {
+    if (npos == 1) {
         out_warn(cli, "passing the token as an argument leaks it to your shell history and "
                       "process list; pipe it instead: echo \"$TOKEN\" | %s auth use-pat",
                  cli->prog);
-        raw = strdup(argv[1]);
+        raw = strdup(pos[0]);
     } else if (isatty(STDIN_FILENO)) {
         raw = prompt_hidden("Personal Access Token: ");
     } else {
@@ -192,10 +171,11 @@ static void mask_secret(const char *secret, char *out, size_t size)
         snprintf(out, size, "%.4s... (%zu characters)", secret, n);
 }
 
-int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
+static int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
-    int status = parse_org_only(cli, argc, argv, &flag_org, 1);
+    int npos;
+    int status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
@@ -269,10 +249,11 @@ out:
     return status;
 }
 
-int cmd_auth_status(struct cli *cli, int argc, char **argv)
+static int cmd_auth_status(struct cli *cli, int argc, char **argv)
 {
-    const char *unused = NULL;
-    int status = parse_org_only(cli, argc, argv, &unused, 0);
+    const struct opt opts[] = {OPT_END()};
+    int npos;
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
@@ -321,24 +302,51 @@ out:
     return status;
 }
 
-int cmd_auth_logout(struct cli *cli, int argc, char **argv)
+/* For an OAuth session (a refresh token is stored): POST /auth/logout and report the outcome
+ * (API-COMPAT 2.5). 1 when the server confirmed the revocation, else 0. */
+static int oauth_logout(struct session *s)
 {
-    static const struct option opts[] = {{"revoke", no_argument, NULL, 'r'}, {0, 0, 0, 0}};
-    int revoke = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        if (c == 'r') {
-            revoke = 1;
-            continue;
-        }
-        return out_bad_option(cli, c, argv);
+    struct cli *cli = s->cli;
+    const char *rt = credfile_get(s->file, "refresh_token");
+    if (!rt || !*rt || !s->token)
+        return 0;
+    json_t *body = json_pack("{s:s}", "refresh_token", rt);
+    struct client_reply r = {0};
+    char err[512];
+    enum rc rc = body ? client_request(s->client, "POST", "/auth/logout", body, &r, err,
+                                       sizeof err)
+                      : RC_NOMEM;
+    json_decref(body);
+    int revoked = 0;
+    if (rc == RC_NETWORK) {
+        out_warn(cli, "Could not reach logout endpoint (%s); the session may stay valid until "
+                      "it expires.", err);
+    } else if (rc == RC_OK && r.status >= 200 && r.status < 300) {
+        revoked = 1;
+        if (!cli->json)
+            printf("Logged out and session revoked.\n");
+    } else if (rc == RC_OK && r.status == 503) {
+        out_warn(cli, "Session revocation is temporarily unavailable; the access token expires "
+                      "on its own within 24 hours.");
+    } else if (!cli->json) {
+        printf("Local credentials removed. Server-side revocation could not be confirmed%s.\n",
+               rc == RC_OK && r.status == 401 ? " (the server rejected the stored token)" : "");
     }
-    if (optind < argc) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
+    client_reply_release(&r);
+    return revoked;
+}
+
+static int cmd_auth_logout(struct cli *cli, int argc, char **argv)
+{
+    int revoke = 0, npos;
+    const struct opt opts[] = {
+        OPT_BOOL(0, "revoke", &revoke, "revoke the token server-side before removing it"),
+        OPT_END()};
+    int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
+    if (status != EXIT_OK)
+        return status;
     struct session s;
-    int status = session_open(cli, &s, revoke);
+    status = session_open(cli, &s, revoke);
     if (status != EXIT_OK)
         goto out;
     int revoked = 0, oauth_revoked = 0;
@@ -385,3 +393,33 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command auth_commands[] = {
+    COMMAND("auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
+     "[TOKEN]",
+     "Validate a personal access token against the API, then store it (with the active\n"
+     "organization) in the credentials file. The token is read from a hidden prompt on a\n"
+     "terminal, or from the first line of standard input when it is piped:\n"
+     "    echo \"$PIPECAT_TOKEN\" | pipecat cloud auth use-pat\n"
+     "Passing TOKEN as an argument still works but leaks it to shell history.\n",
+     "  echo \"$TOKEN\" | pipecat cloud auth use-pat\n"),
+    COMMAND("auth", "whoami", cmd_auth_whoami, "show the user, organization and credential in use",
+     "[-o ORG]",
+     "Show the signed-in user, the active organization, how the CLI authenticates (PAT or\n"
+     "OAuth) and where the token came from (PIPECAT_TOKEN or the credentials file).\n",
+     "  pipecat cloud auth whoami\n"),
+    COMMAND("auth", "status", cmd_auth_status, "check that the stored or given token works",
+     "",
+     "Check the token in use against the API. Exits 0 when it is accepted, 1 when there is\n"
+     "no token or the server rejects it.\n",
+     "  pipecat cloud auth status\n"),
+    COMMAND("auth", "logout", cmd_auth_logout,
+            "remove local credentials (optionally revoke the token)",
+     "[--revoke]",
+     "Remove the credentials file. After `auth login` the session (its access and refresh\n"
+     "tokens) is first revoked on the server. A personal access token stays valid until it\n"
+     "is revoked; --revoke revokes it on the server first.\n",
+     "  pipecat cloud auth logout --revoke\n"),
+    COMMAND_END};

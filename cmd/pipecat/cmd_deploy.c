@@ -405,7 +405,7 @@ static void show_plan(struct cli *cli, const struct session *s, const struct dep
     fflush(stdout);
 }
 
-int cmd_deploy(struct cli *cli, int argc, char **argv)
+static int cmd_deploy(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *config_file = NULL, *credentials = NULL, *secret_set = NULL;
     const char *min_text = NULL, *max_text = NULL, *min_inst = NULL, *max_inst = NULL;
@@ -414,27 +414,44 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int enable_krisp = 0, force = 0, yes = 0, no_credentials = 0, npos;
     const struct opt opts[] = {
-        {0, "config-file", NULL, 1, &config_file, NULL},
-        {'c', "credentials", NULL, 1, &credentials, NULL},
-        {0, "no-credentials", "-nc", 0, NULL, &no_credentials},
-        {'s', "secrets", NULL, 1, &secret_set, NULL},
-        {'o', "organization", NULL, 1, &flag_org, NULL},
-        {0, "min-agents", "-min", 1, &min_text, NULL},
-        {0, "max-agents", "-max", 1, &max_text, NULL},
-        {0, "min-instances", NULL, 1, &min_inst, NULL},
-        {0, "max-instances", NULL, 1, &max_inst, NULL},
-        {0, "enable-krisp", "-krisp", 0, NULL, &enable_krisp},
-        {0, "krisp-viva-audio-filter", NULL, 1, &audio_filter, NULL},
-        {'p', "profile", NULL, 1, &profile, NULL},
-        {'r', "region", NULL, 1, &region, NULL},
-        {0, "max-session-duration", NULL, 1, &msd_text, NULL},
-        {'f', "force", NULL, 0, NULL, &force},
-        {'y', "yes", NULL, 0, NULL, &yes},
-        {'d', "build-dir", NULL, 1, &build_dir, NULL},
-        {0, "dockerfile", NULL, 1, &dockerfile, NULL},
-        {'b', "build-id", NULL, 1, &build_id, NULL},
-        {0, "timeout", NULL, 1, &timeout_text, NULL},
-        {0}};
+        OPT_STRING(0, "config-file", &config_file, "FILE",
+                   "the deploy file (default $PIPECAT_DEPLOY_CONFIG_PATH, else\n"
+                   "./pcc-deploy.toml if it exists)"),
+        OPT_STRING('c', "credentials", &credentials, "NAME",
+                   "image pull secret for a private registry"),
+        OPT_ALIAS_BOOL("-nc", "no-credentials", &no_credentials,
+                       "the image is public: deploy without --credentials (an\n"
+                       "update drops the agent's image pull secret)"),
+        OPT_STRING('s', "secrets", &secret_set, "NAME",
+                   "secret set passed to the agent as environment variables"),
+        OPT_STRING('r', "region", &region, "REGION",
+                   "region of a new agent (default: the organization's default)"),
+        OPT_ALIAS_STRING("-min", "min-agents", &min_text, "N",
+                         "agents kept running, at least 0 (default 0)"),
+        OPT_ALIAS_STRING("-max", "max-agents", &max_text, "N",
+                         "upper bound of agents, at least 1 and at least --min-agents"),
+        OPT_STRING('p', "profile", &profile, "PROFILE",
+                   "agent profile: agent-1x (default), agent-2x, agent-3x"),
+        OPT_STRING(0, "max-session-duration", &msd_text, "SECONDS",
+                   "longest session, 60-14400 (default 7200)"),
+        OPT_STRING(0, "krisp-viva-audio-filter", &audio_filter, "FILTER",
+                   "enable Krisp VIVA noise filtering: tel or pro"),
+        OPT_ALIAS_BOOL("-krisp", "enable-krisp", &enable_krisp,
+                       "enable Krisp noise cancellation (deprecated)"),
+        OPT_STRING('b', "build-id", &build_id, "ID", "deploy a cloud build instead of IMAGE"),
+        /* One help row for the two options of cloud builds (--dockerfile is hidden below). */
+        OPT_STRING('d', "build-dir", &build_dir, "DIR, --dockerfile FILE",
+                   "cloud builds from source: not supported by this client"),
+        OPT_BOOL('f', "force", &force,
+                 "make a new deployment even if nothing changed (implies --yes)"),
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+        OPT_STRING(0, "timeout", &timeout_text, "SECONDS",
+                   "how long to wait for readiness (default 600)"),
+        OPT_ORG(&flag_org),
+        OPT_HIDDEN_STRING("min-instances", &min_inst),
+        OPT_HIDDEN_STRING("max-instances", &max_inst),
+        OPT_HIDDEN_STRING("dockerfile", &dockerfile),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 2, &npos);
     if (status != EXIT_OK)
         return status;
@@ -629,3 +646,20 @@ out:
     deploy_config_release(&dc);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command deploy_commands[] = {
+    COMMAND("", "deploy", cmd_deploy, "deploy an agent image, or update a deployed agent",
+     "[AGENT_NAME] [IMAGE] [OPTIONS]",
+     "Create agent AGENT_NAME running IMAGE (repository:tag), or update it. Arguments and\n"
+     "options override the deploy file, pcc-deploy.toml (see --config-file). Before anything\n"
+     "changes, the plan is shown and confirmed; --yes answers yes and is needed without a\n"
+     "terminal:\n"
+     "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
+     "An update changes only what the arguments, options and deploy file give: the agent\n"
+     "keeps its other settings (scaling, secrets, profile...).\n"
+     "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
+     "exits 0, or 1 if it failed or is not ready within --timeout.\n",
+     "  pipecat cloud deploy my-agent repo/img:1.0 --secrets my-secrets --yes\n"),
+    COMMAND_END};

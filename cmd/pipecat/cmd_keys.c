@@ -81,7 +81,7 @@ static int fetch_keys(struct session *s, struct client_reply *r, struct key_row 
     return EXIT_OK;
 }
 
-int cmd_keys_list(struct cli *cli, int argc, char **argv)
+static int cmd_keys_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
     int npos, status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
@@ -142,15 +142,16 @@ out:
     return status;
 }
 
-int cmd_keys_create(struct cli *cli, int argc, char **argv)
+static int cmd_keys_create(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *name = NULL, *type = "public";
     int make_default = 0, npos;
-    const struct opt opts[] = {{'n', "name", NULL, 1, &name, NULL},
-                               {'d', "default", NULL, 0, NULL, &make_default},
-                               {'t', "type", NULL, 1, &type, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('n', "name", &name, "NAME", "a descriptive name for the key"),
+        OPT_BOOL('d', "default", &make_default, "make it this organization's default key"),
+        OPT_STRING('t', "type", &type, "TYPE", "public (default) or private"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -181,10 +182,7 @@ int cmd_keys_create(struct cli *cli, int argc, char **argv)
     struct session s;
     struct client_reply r = {0};
     json_t *body = json_pack("{s:s, s:s}", "name", name, "type", type);
-    char path[512];
-    if ((status = platform_open(cli, &s, flag_org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "apiKeys", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "POST", path, body, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, flag_org, "POST", body, &r, "apiKeys", NULL)) != EXIT_OK)
         goto out;
     const char *key = json_string_value(json_object_get(r.body, "key"));
     if (!key) {
@@ -371,18 +369,18 @@ out:
     return status;
 }
 
-int cmd_keys_revoke(struct cli *cli, int argc, char **argv)
+static int cmd_keys_revoke(struct cli *cli, int argc, char **argv)
 {
     return keys_revoke(cli, argc, argv);
 }
 
-int cmd_keys_delete(struct cli *cli, int argc, char **argv)
+static int cmd_keys_delete(struct cli *cli, int argc, char **argv)
 {
     out_warn(cli, "`organizations keys delete` is deprecated: use `organizations keys revoke`");
     return keys_revoke(cli, argc, argv);
 }
 
-int cmd_keys_use(struct cli *cli, int argc, char **argv)
+static int cmd_keys_use(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int npos, status = args_parse_org(cli, argc, argv, &flag_org, pos, 1, &npos);
@@ -413,3 +411,43 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command keys_commands[] = {
+    COMMAND("organizations keys", "list", cmd_keys_list, "list the organization's API keys",
+     "[-o ORG]",
+     "List the organization's API keys: name, id, key, creation time and status. Public keys\n"
+     "(pk_...) are shown in full, as they are meant to ship inside client apps; private keys\n"
+     "only by their display form. Your default key for `agent start` is marked.\n",
+     "  pipecat cloud organizations keys list\n"),
+    COMMAND("organizations keys", "create", cmd_keys_create, "create an API key",
+     "[-n NAME] [-d] [-t TYPE] [-o ORG]",
+     "Create a public API key (pk_...), the credential of `agent start` and of client apps.\n"
+     "Without --name the name is asked for (terminal only). With --default the key becomes\n"
+     "this organization's default in the credentials file; on a terminal you are asked.\n"
+     "--type private creates a private key (sk_...) for the management API instead: it is\n"
+     "printed once, alone on standard output. Needs the admin role.\n",
+     "  pipecat cloud organizations keys create --name \"web app\" --default\n"),
+    COMMAND("organizations keys", "revoke", cmd_keys_revoke, "revoke an API key",
+     "[KEY_ID] [-o ORG]",
+     "Revoke an API key: it stops working at once and stays listed as revoked. If it was\n"
+     "your default key, the default is removed from the credentials file. Needs the admin\n"
+     "role.\n"
+     "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
+     "pick from a list (terminal only).\n",
+     "  pipecat cloud organizations keys revoke key_C5RRL0RuQ58AcC7c\n"),
+    COMMAND("organizations keys", "delete", cmd_keys_delete, NULL,
+     "[KEY_ID] [-o ORG]",
+     "Deprecated: use `organizations keys revoke`, which this runs.\n",
+     NULL),
+    COMMAND("organizations keys", "use", cmd_keys_use,
+            "make an API key the default for agent start",
+     "[KEY_ID] [-o ORG]",
+     "Make an API key this organization's default for `agent start`: its key and name are\n"
+     "stored as default_public_key and default_public_key_name in the organization's table\n"
+     "of the credentials file.\n"
+     "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
+     "pick from a list (terminal only).\n",
+     "  pipecat cloud organizations keys use \"web app\"\n"),
+    COMMAND_END};

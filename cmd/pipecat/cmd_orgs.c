@@ -1,5 +1,4 @@
 /* cmd_orgs.c: `organizations list` and `organizations select`. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,30 +7,22 @@
 #include "cli.h"
 #include "banned.h"
 
-static int parse_org_flag(struct cli *cli, int argc, char **argv, const char **org)
+/* The organization's name, marked when it is the active one (ctx). */
+static const char *name_marked(const json_t *value, const json_t *row, void *ctx, char *buf,
+                               size_t size)
 {
-    static const struct option opts[] = {{"organization", required_argument, NULL, 'o'},
-                                         {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
-        if (c == 'o') {
-            *org = optarg;
-            continue;
-        }
-        return out_bad_option(cli, c, argv);
-    }
-    if (optind < argc) {
-        out_error(cli, "unexpected argument '%s' (see --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
+    (void)row;
+    const char *slug = json_string_value(value);
+    slug = slug ? slug : "";
+    snprintf(buf, size, "%s%s", slug, strcmp(slug, (const char *)ctx) == 0 ? " (active)" : "");
+    return buf;
 }
 
-int cmd_orgs_list(struct cli *cli, int argc, char **argv)
+static int cmd_orgs_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
-    int status = parse_org_flag(cli, argc, argv, &flag_org);
+    int npos;
+    int status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
@@ -51,39 +42,21 @@ int cmd_orgs_list(struct cli *cli, int argc, char **argv)
         printf("No organizations: ask an organization admin to add you.\n");
         goto out;
     }
-    const char **cells = calloc(n * 3, sizeof *cells);
-    char(*names)[160] = calloc(n, sizeof *names);
-    if (!cells || !names) {
-        free(cells);
-        free(names);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(orgs, i);
-        const char *slug = json_string_value(json_object_get(o, "name"));
-        slug = slug ? slug : "";
-        snprintf(names[i], sizeof names[i], "%s%s", slug,
-                 strcmp(slug, s.org) == 0 ? " (active)" : "");
-        const char *verbose = json_string_value(json_object_get(o, "verboseName"));
-        const char *role = json_string_value(json_object_get(o, "role"));
-        cells[i * 3] = names[i];
-        cells[i * 3 + 1] = verbose ? verbose : "";
-        cells[i * 3 + 2] = role ? role : "";
-    }
-    static const char *const headers[] = {"NAME", "ORGANIZATION", "ROLE"};
-    out_table(cli, 3, headers, cells, n);
-    free(cells);
-    free(names);
+    static const struct column cols[] = {{"NAME", "name", name_marked},
+                                         {"ORGANIZATION", "verboseName", NULL},
+                                         {"ROLE", "role", NULL},
+                                         COLUMN_END};
+    status = out_rows(cli, cols, orgs, s.org);
 out:
     session_close(&s);
     return status;
 }
 
-int cmd_orgs_select(struct cli *cli, int argc, char **argv)
+static int cmd_orgs_select(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
-    int status = parse_org_flag(cli, argc, argv, &flag_org);
+    int npos;
+    int status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     if (!flag_org && !isatty(STDIN_FILENO)) {
@@ -148,3 +121,16 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command orgs_commands[] = {
+    COMMAND("organizations", "list", cmd_orgs_list, "list your organizations",
+     "",
+     "List the organizations you belong to; the active one is marked.\n",
+     "  pipecat cloud organizations list\n"),
+    COMMAND("organizations", "select", cmd_orgs_select, "choose the active organization",
+     "[-o ORG]",
+     "Store ORG as the active organization. Without -o, pick from a list (terminal only).\n",
+     "  pipecat cloud organizations select -o acme\n"),
+    COMMAND_END};

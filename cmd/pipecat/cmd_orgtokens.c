@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "banned.h"
 
-int cmd_org_tokens_list(struct cli *cli, int argc, char **argv)
+static int cmd_org_tokens_list(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL;
     int npos = 0, status = args_parse_org(cli, argc, argv, &org, NULL, 0, &npos);
@@ -16,10 +16,7 @@ int cmd_org_tokens_list(struct cli *cli, int argc, char **argv)
         return status;
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "tokens", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "GET", NULL, &r, "tokens", NULL)) != EXIT_OK)
         goto out;
     json_t *tokens = json_object_get(r.body, "tokens");
     if (cli->json)
@@ -34,13 +31,14 @@ out:
     return status;
 }
 
-int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
+static int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
     int yes = 0, npos = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {'y', "yes", NULL, 0, NULL, &yes},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+        OPT_ORG(&org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -57,10 +55,7 @@ int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
         return status;
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "tokens", pos[0], NULL)) != EXIT_OK ||
-        (status = org_call(&s, "DELETE", path, NULL, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "DELETE", NULL, &r, "tokens", pos[0], NULL)) != EXIT_OK)
         goto out;
     if (cli->json)
         out_json(json_pack("{s:s, s:b}", "id", pos[0], "revoked", 1));
@@ -83,14 +78,17 @@ static json_t *yes_no(struct cli *cli, const char *option, const char *v)
     return NULL;
 }
 
-int cmd_org_token_policy(struct cli *cli, int argc, char **argv)
+static int cmd_org_token_policy(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *expiry = NULL, *binding = NULL, *max_days = NULL;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "require-expiry", NULL, 1, &expiry, NULL},
-                               {0, "require-binding", NULL, 1, &binding, NULL},
-                               {0, "max-lifetime-days", NULL, 1, &max_days, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING(0, "require-expiry", &expiry, "yes|no", "refuse tokens that never expire"),
+        OPT_STRING(0, "max-lifetime-days", &max_days, "N",
+                   "refuse tokens valid for more than N days (0: no limit)"),
+        OPT_STRING(0, "require-binding", &binding, "yes|no",
+                   "refuse tokens not bound to this organization"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0, status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -117,10 +115,8 @@ int cmd_org_token_policy(struct cli *cli, int argc, char **argv)
     }
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "token-policy", NULL)) != EXIT_OK ||
-        (status = org_call(&s, body ? "PATCH" : "GET", path, body, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, body ? "PATCH" : "GET", body, &r, "token-policy",
+                              NULL)) != EXIT_OK)
         goto out;
     if (cli->json) {
         out_json(json_incref(r.body));
@@ -146,23 +142,18 @@ usage:
     return EXIT_USAGE;
 }
 
-int cmd_sa_create(struct cli *cli, int argc, char **argv)
+static int cmd_sa_create(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
     int npos = 0, status = args_parse_org(cli, argc, argv, &org, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s service-accounts create NAME [-o ORG]", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     struct session s;
     struct client_reply r = {0};
-    char path[512];
     json_t *body = json_pack("{s:s}", "name", pos[0]);
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "service-accounts", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "POST", path, body, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "POST", body, &r, "service-accounts", NULL)) != EXIT_OK)
         goto out;
     if (cli->json)
         out_json(json_incref(r.body));
@@ -177,18 +168,16 @@ out:
     return status;
 }
 
-int cmd_sa_list(struct cli *cli, int argc, char **argv)
+static int cmd_sa_list(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL;
     int npos = 0, status = args_parse_org(cli, argc, argv, &org, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
     struct session s;
-    struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "service-accounts", NULL)) != EXIT_OK ||
-        (status = org_call(&s, "GET", path, NULL, &r)) != EXIT_OK)
+    struct client_reply r;
+    if ((status = org_request(cli, &s, org, "GET", NULL, &r, "service-accounts", NULL)) !=
+        EXIT_OK)
         goto out;
     json_t *list = json_object_get(r.body, "serviceAccounts");
     if (cli->json) {
@@ -201,57 +190,37 @@ int cmd_sa_list(struct cli *cli, int argc, char **argv)
                s.org, cli->prog);
         goto out;
     }
-    const char **cells = calloc(n * 3 + 1, sizeof *cells);
-    char(*when)[64] = calloc(n + 1, sizeof *when);
-    if (!cells || !when) {
-        free(cells);
-        free(when);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *a = json_array_get(list, i);
-        const char *name = json_string_value(json_object_get(a, "name"));
-        const char *id = json_string_value(json_object_get(a, "id"));
-        cells[i * 3 + 0] = name ? name : "";
-        cells[i * 3 + 1] = id ? id : "";
-        cells[i * 3 + 2] = out_when(json_object_get(a, "createdAt"), when[i], 64);
-    }
-    static const char *const headers[] = {"NAME", "ID", "CREATED"};
-    out_table(cli, 3, headers, cells, n);
-    free(cells);
-    free(when);
+    static const struct column cols[] = {
+        {"NAME", "name", NULL}, {"ID", "id", NULL}, {"CREATED", "createdAt", col_when},
+        COLUMN_END};
+    status = out_rows(cli, cols, list, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
     return status;
 }
 
-int cmd_sa_delete(struct cli *cli, int argc, char **argv)
+static int cmd_sa_delete(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
     int yes = 0, npos = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {'y', "yes", NULL, 0, NULL, &yes},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+        OPT_ORG(&org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s service-accounts delete NAME [--yes] [-o ORG]", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     if ((status = confirm_unless(cli, yes, "--yes", 0,
                                  "Delete service account %s and revoke all its tokens?", pos[0])) !=
         EXIT_OK)
         return status;
     struct session s;
     struct client_reply r = {0};
-    char path[512];
-    if ((status = platform_open(cli, &s, org)) != EXIT_OK ||
-        (status = org_path(&s, path, sizeof path, "service-accounts", pos[0], NULL)) !=
-            EXIT_OK ||
-        (status = org_call(&s, "DELETE", path, NULL, &r)) != EXIT_OK)
+    if ((status = org_request(cli, &s, org, "DELETE", NULL, &r, "service-accounts", pos[0],
+                              NULL)) != EXIT_OK)
         goto out;
     if (cli->json)
         out_json(json_pack("{s:s, s:b}", "name", pos[0], "deleted", 1));
@@ -263,15 +232,26 @@ out:
     return status;
 }
 
-int cmd_audit_list(struct cli *cli, int argc, char **argv)
+/* An event's detail object, compact ("{}" when there is none). */
+static const char *detail_text(const json_t *value, const json_t *row, void *ctx, char *buf,
+                               size_t size)
+{
+    (void)row, (void)ctx;
+    return value ? json_text(value, buf, size, "{}") : "{}";
+}
+
+static int cmd_audit_list(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *limit = NULL, *before = NULL;
     int for_org = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, &for_org},
-                               {0, "org", NULL, 0, NULL, &for_org},
-                               {'n', "limit", NULL, 1, &limit, NULL},
-                               {0, "before", NULL, 1, &before, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_BOOL(0, "org", &for_org, "the active organization's events instead of yours"),
+        /* -o ORG implies --org. */
+        {'o', "organization", NULL, 1, &org, &for_org, "ORG",
+         "act on ORG instead of the active organization"},
+        OPT_STRING('n', "limit", &limit, "N", "at most N events (1-200, default 50)"),
+        OPT_STRING(0, "before", &before, "ID", "events older than event ID (paging)"),
+        OPT_END()};
     int npos = 0, status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -307,33 +287,14 @@ int cmd_audit_list(struct cli *cli, int argc, char **argv)
         printf("No audit events.\n");
         goto out;
     }
-    enum { COLS = 5 };
-    const char **cells = calloc(count * COLS + 1, sizeof *cells);
-    char(*text)[2][512] = calloc(count + 1, sizeof *text);
-    if (!cells || !text) {
-        free(cells);
-        free(text);
-        status = EXIT_FAIL;
+    static const struct column cols[] = {{"TIME", "at", col_when},
+                                         {"EVENT", "event", NULL},
+                                         {"TOKEN", "tokenId", NULL},
+                                         {"ADDRESS", "ip", NULL},
+                                         {"DETAIL", "detail", detail_text},
+                                         COLUMN_END};
+    if ((status = out_rows(cli, cols, events, NULL)) != EXIT_OK)
         goto out;
-    }
-    for (size_t i = 0; i < count; i++) {
-        json_t *e = json_array_get(events, i);
-        const char *ev = json_string_value(json_object_get(e, "event"));
-        const char *tok = json_string_value(json_object_get(e, "tokenId"));
-        const char *ip = json_string_value(json_object_get(e, "ip"));
-        char *detail = json_dumps(json_object_get(e, "detail"), JSON_COMPACT);
-        snprintf(text[i][1], sizeof text[i][1], "%s", detail ? detail : "{}");
-        free(detail);
-        cells[i * COLS + 0] = out_when(json_object_get(e, "at"), text[i][0], sizeof text[i][0]);
-        cells[i * COLS + 1] = ev ? ev : "";
-        cells[i * COLS + 2] = tok ? tok : "";
-        cells[i * COLS + 3] = ip ? ip : "";
-        cells[i * COLS + 4] = text[i][1];
-    }
-    static const char *const headers[COLS] = {"TIME", "EVENT", "TOKEN", "ADDRESS", "DETAIL"};
-    out_table(cli, COLS, headers, cells, count);
-    free(cells);
-    free(text);
     json_t *next = json_object_get(r.body, "next");
     if (json_is_integer(next))
         out_note(cli, "Older events: add --before %lld", (long long)json_integer_value(next));
@@ -342,3 +303,54 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command orgtokens_commands[] = {
+    COMMAND("audit", "list", cmd_audit_list, "show audit events: yours, or an organization's",
+     "[--org | -o ORG] [--limit N] [--before ID]",
+     "Show audit events, newest first: your own (tokens created, rotated, revoked, used\n"
+     "after expiry or from a new address, scope refusals), or with --org those of the\n"
+     "active organization (or ORG; admins), including API key and membership changes.\n"
+     "Events never contain a secret.\n",
+     "  pipecat cloud audit list --limit 3\n"),
+    COMMAND("organizations tokens", "list", cmd_org_tokens_list,
+            "list the tokens that can act in the organization",
+     "[-o ORG]",
+     "List every active token that can act in the organization: its members' tokens that are\n"
+     "unbound or bound to it, and its service accounts' tokens, with owner, scopes, expiry\n"
+     "and last use. Needs the admin role.\n",
+     "  pipecat cloud organizations tokens list -o acme\n"),
+    COMMAND("organizations tokens", "revoke", cmd_org_tokens_revoke,
+            "revoke a token that can act in the organization",
+     "ID [--yes] [-o ORG]",
+     "Revoke token ID (see `organizations tokens list`): it stops working everywhere, at\n"
+     "once, and its owner sees who revoked it in their audit log. Asks to confirm unless\n"
+     "--yes (needed without a terminal). Needs the admin role.\n",
+     "  pipecat cloud organizations tokens revoke tok_4mQd9L2xV0bN7cTe\n"),
+    COMMAND("organizations", "token-policy", cmd_org_token_policy,
+            "show or set what tokens must meet to act in the organization",
+     "[--require-expiry yes|no]\n"
+     "       [--max-lifetime-days N] [--require-binding yes|no] [-o ORG]",
+     "Without options, show the organization's token policy. With options, change it (admin\n"
+     "role). A token outside the policy is not revoked: it gets 403 in this organization.\n",
+     "  pipecat cloud organizations token-policy --require-expiry yes --max-lifetime-days 90\n"),
+    COMMAND("service-accounts", "create", cmd_sa_create, "create a service account",
+     "NAME [-o ORG]",
+     "Create service account NAME (lowercase letters, digits, '-') in the organization: a\n"
+     "non-human member whose tokens its admins manage, for pipelines that must not depend on\n"
+     "one person's account. Give it tokens with `tokens create --service-account NAME`.\n"
+     "Needs the admin role.\n",
+     "  pipecat cloud service-accounts create deploy-bot\n"
+     "  TOKEN=$(pipecat cloud tokens create --service-account deploy-bot --name github \\\n"
+     "      --scopes deploy --expires-in 90)\n"),
+    COMMAND("service-accounts", "list", cmd_sa_list, "list the organization's service accounts",
+     "[-o ORG]",
+     "List the organization's service accounts. Needs the admin role.\n",
+     "  pipecat cloud service-accounts list -o acme\n"),
+    COMMAND("service-accounts", "delete", cmd_sa_delete, "delete a service account and its tokens",
+     "NAME [--yes] [-o ORG]",
+     "Delete service account NAME; all its tokens stop working at once. Asks to confirm\n"
+     "unless --yes (needed without a terminal). Needs the admin role.\n",
+     "  pipecat cloud service-accounts delete deploy-bot --yes\n"),
+    COMMAND_END};

@@ -28,7 +28,15 @@ static int properties_call(struct session *s, const char *method, int schema, co
     return EXIT_OK;
 }
 
-int cmd_props_list(struct cli *cli, int argc, char **argv)
+/* A property's value as text, "not set" when null or missing. */
+static const char *value_or_unset(const json_t *value, const json_t *row, void *ctx, char *buf,
+                                  size_t size)
+{
+    (void)row, (void)ctx;
+    return json_text(value, buf, size, "not set");
+}
+
+static int cmd_props_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
     int npos, status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
@@ -49,26 +57,9 @@ int cmd_props_list(struct cli *cli, int argc, char **argv)
         printf("No properties configured.\n");
         goto out;
     }
-    const char **cells = calloc(n * 2, sizeof *cells);
-    char(*text)[256] = calloc(n, sizeof *text);
-    if (!cells || !text) {
-        free(cells);
-        free(text);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    const char *name;
-    json_t *value;
-    size_t i = 0;
-    json_object_foreach(props, name, value) {
-        cells[i * 2] = name;
-        cells[i * 2 + 1] = json_text(value, text[i], sizeof text[i], "not set");
-        i++;
-    }
-    static const char *const headers[] = {"PROPERTY", "VALUE"};
-    out_table(cli, 2, headers, cells, n);
-    free(cells);
-    free(text);
+    static const struct column cols[] = {
+        {"PROPERTY", COLUMN_NAME, NULL}, {"VALUE", NULL, value_or_unset}, COLUMN_END};
+    status = out_rows(cli, cols, props, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -76,8 +67,10 @@ out:
 }
 
 /* The availableValues list of a schema entry, comma-separated, into buf. */
-static const char *joined_values(const json_t *entry, char *buf, size_t size)
+static const char *joined_values(const json_t *entry, const json_t *row, void *ctx, char *buf,
+                                 size_t size)
 {
+    (void)row, (void)ctx;
     size_t i, len = 0;
     json_t *v;
     buf[0] = '\0';
@@ -92,7 +85,14 @@ static const char *joined_values(const json_t *entry, char *buf, size_t size)
     return buf;
 }
 
-int cmd_props_schema(struct cli *cli, int argc, char **argv)
+static const char *settable(const json_t *value, const json_t *row, void *ctx, char *buf,
+                            size_t size)
+{
+    (void)row, (void)ctx, (void)buf, (void)size;
+    return json_is_true(value) ? "no" : "yes";
+}
+
+static int cmd_props_schema(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
     int npos, status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
@@ -113,35 +113,15 @@ int cmd_props_schema(struct cli *cli, int argc, char **argv)
         printf("No properties configured.\n");
         goto out;
     }
-    enum { COLS = 7 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    char(*text)[4][256] = calloc(n, sizeof *text);
-    if (!cells || !text) {
-        free(cells);
-        free(text);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    const char *name;
-    json_t *e;
-    size_t i = 0;
-    json_object_foreach(props, name, e) {
-        cells[i * COLS + 0] = name;
-        cells[i * COLS + 1] = json_text(json_object_get(e, "type"), text[i][0], 256, "");
-        cells[i * COLS + 2] =
-            json_text(json_object_get(e, "currentValue"), text[i][1], 256, "not set");
-        cells[i * COLS + 3] = json_text(json_object_get(e, "default"), text[i][2], 256, "");
-        cells[i * COLS + 4] = json_is_true(json_object_get(e, "readOnly")) ? "no" : "yes";
-        cells[i * COLS + 5] = joined_values(e, text[i][3], 256);
-        const char *desc = json_string_value(json_object_get(e, "description"));
-        cells[i * COLS + 6] = desc ? desc : "";
-        i++;
-    }
-    static const char *const headers[COLS] = {"PROPERTY", "TYPE",   "CURRENT",    "DEFAULT",
-                                              "SETTABLE", "VALUES", "DESCRIPTION"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
-    free(text);
+    static const struct column cols[] = {{"PROPERTY", COLUMN_NAME, NULL},
+                                         {"TYPE", "type", NULL},
+                                         {"CURRENT", "currentValue", value_or_unset},
+                                         {"DEFAULT", "default", NULL},
+                                         {"SETTABLE", "readOnly", settable},
+                                         {"VALUES", NULL, joined_values},
+                                         {"DESCRIPTION", "description", NULL},
+                                         COLUMN_END};
+    status = out_rows(cli, cols, props, NULL);
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -175,7 +155,7 @@ out:
     return status;
 }
 
-int cmd_props_set(struct cli *cli, int argc, char **argv)
+static int cmd_props_set(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[2] = {NULL, NULL};
     int npos, status = args_parse_org(cli, argc, argv, &flag_org, pos, 2, &npos);
@@ -189,7 +169,7 @@ int cmd_props_set(struct cli *cli, int argc, char **argv)
     return set_property(cli, flag_org, pos[0], pos[1], NULL);
 }
 
-int cmd_orgs_default_region(struct cli *cli, int argc, char **argv)
+static int cmd_orgs_default_region(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int npos, status = args_parse_org(cli, argc, argv, &flag_org, pos, 1, &npos);
@@ -228,14 +208,14 @@ int cmd_orgs_default_region(struct cli *cli, int argc, char **argv)
     out_field(cli, "Default region",
               json_is_string(current) ? json_string_value(current) : "not set");
     if (json_array_size(json_object_get(entry, "availableValues")))
-        out_field(cli, "Available regions", joined_values(entry, values, sizeof values));
+        out_field(cli, "Available regions", joined_values(entry, NULL, NULL, values, sizeof values));
 out:
     client_reply_release(&r);
     session_close(&s);
     return status;
 }
 
-int cmd_regions_list(struct cli *cli, int argc, char **argv)
+static int cmd_regions_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL;
     int npos, status = args_parse_org(cli, argc, argv, &flag_org, NULL, 0, &npos);
@@ -255,23 +235,45 @@ int cmd_regions_list(struct cli *cli, int argc, char **argv)
         printf("No regions available.\n");
         goto out;
     }
-    const char **cells = calloc(n * 2, sizeof *cells);
-    if (!cells) {
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *r = json_array_get(list, i);
-        const char *code = json_string_value(json_object_get(r, "code"));
-        const char *name = json_string_value(json_object_get(r, "display_name"));
-        cells[i * 2] = code ? code : "";
-        cells[i * 2 + 1] = name ? name : "";
-    }
-    static const char *const headers[] = {"CODE", "NAME"};
-    out_table(cli, 2, headers, cells, n);
-    free(cells);
+    static const struct column cols[] = {
+        {"CODE", "code", NULL}, {"NAME", "display_name", NULL}, COLUMN_END};
+    status = out_rows(cli, cols, list, NULL);
 out:
     json_decref(list);
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command props_commands[] = {
+    COMMAND("organizations", "default-region", cmd_orgs_default_region,
+            "show or set the organization's default region",
+     "[REGION] [-o ORG]",
+     "Without REGION, show the organization's default region and the regions available.\n"
+     "With REGION, make it the default: agents and secret sets created without --region are\n"
+     "placed there. Needs the admin role.\n",
+     "  pipecat cloud organizations default-region\n"
+     "  pipecat cloud organizations default-region eu-central\n"),
+    COMMAND("organizations properties", "list", cmd_props_list,
+            "show the organization's properties",
+     "[-o ORG]",
+     "Show the organization's properties and their current values.\n",
+     "  pipecat cloud organizations properties list\n"),
+    COMMAND("organizations properties", "schema", cmd_props_schema,
+            "describe the properties that can be set",
+     "[-o ORG]",
+     "Describe every organization property: type, current value, default, whether it can be\n"
+     "changed, what it means and the values it accepts.\n",
+     "  pipecat cloud organizations properties schema\n"),
+    COMMAND("organizations properties", "set", cmd_props_set, "set an organization property",
+     "NAME VALUE [-o ORG]",
+     "Set property NAME to VALUE, for example\n"
+     "    pipecat cloud organizations properties set defaultRegion eu-central\n"
+     "See `organizations properties schema` for the names and values. Needs the admin role.\n",
+     "  pipecat cloud organizations properties set defaultRegion eu-central\n"),
+    COMMAND("regions", "list", cmd_regions_list, "list the regions agents can run in",
+     "[-o ORG]",
+     "List the regions agents and secret sets can be placed in: code and name.\n",
+     "  pipecat cloud regions list\n"),
+    COMMAND_END};

@@ -215,16 +215,19 @@ static int has_key(const json_t *keys, const char *key)
     return 0;
 }
 
-int cmd_secrets_set(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_set(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *file = NULL, *region = NULL;
     const char *pos[MAX_SECRET_PAIRS + 1];
     int skip = 0, npos;
-    const struct opt opts[] = {{'f', "file", NULL, 1, &file, NULL},
-                               {'r', "region", NULL, 1, &region, NULL},
-                               {'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_STRING('f', "file", &file, "FILE",
+                   "read KEY=VALUE lines from FILE (not with KEY=VALUE arguments)"),
+        OPT_STRING('r', "region", &region, "REGION",
+                   "region of a new set (default: the organization's default)"),
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, MAX_SECRET_PAIRS + 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -397,14 +400,23 @@ out:
     return status;
 }
 
-int cmd_secrets_list(struct cli *cli, int argc, char **argv)
+static const char *set_type(const json_t *value, const json_t *row, void *ctx, char *buf,
+                            size_t size)
+{
+    (void)row, (void)ctx, (void)buf, (void)size;
+    const char *type = json_string_value(value);
+    return type && strcmp(type, "imagePullSecret") == 0 ? "Image Pull Secret" : "Secret Set";
+}
+
+static int cmd_secrets_list(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL, *pos[1] = {NULL};
     int sets_only = 0, npos;
-    const struct opt opts[] = {{'s', "sets", NULL, 0, NULL, &sets_only},
-                               {'r', "region", NULL, 1, &region, NULL},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('s', "sets", &sets_only, "only secret sets (leave out image pull secrets)"),
+        OPT_STRING('r', "region", &region, "REGION", "only those in REGION"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -481,27 +493,12 @@ int cmd_secrets_list(struct cli *cli, int argc, char **argv)
         json_decref(shown);
         goto out;
     }
-    enum { COLS = 4 };
-    const char **cells = calloc(n * COLS, sizeof *cells);
-    if (!cells) {
-        json_decref(shown);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    json_array_foreach(shown, i, set) {
-        const char *nm = json_string_value(json_object_get(set, "name"));
-        const char *rg = json_string_value(json_object_get(set, "region"));
-        const char *type = json_string_value(json_object_get(set, "type"));
-        const char *st = json_string_value(json_object_get(set, "status"));
-        cells[i * COLS] = nm ? nm : "";
-        cells[i * COLS + 1] = rg ? rg : "";
-        cells[i * COLS + 2] =
-            type && strcmp(type, "imagePullSecret") == 0 ? "Image Pull Secret" : "Secret Set";
-        cells[i * COLS + 3] = st ? st : "";
-    }
-    static const char *const headers[COLS] = {"NAME", "REGION", "TYPE", "STATUS"};
-    out_table(cli, COLS, headers, cells, n);
-    free(cells);
+    static const struct column cols[] = {{"NAME", "name", NULL},
+                                         {"REGION", "region", NULL},
+                                         {"TYPE", "type", set_type},
+                                         {"STATUS", "status", NULL},
+                                         COLUMN_END};
+    status = out_rows(cli, cols, shown, NULL);
     json_decref(shown);
 out:
     client_reply_release(&r);
@@ -509,20 +506,19 @@ out:
     return status;
 }
 
-int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[2] = {NULL, NULL};
     int skip = 0, npos;
-    const struct opt opts[] = {{'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 2, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 2) {
-        out_error(cli, "usage: %s secrets unset NAME KEY", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 2)
+        return args_usage(cli);
     if (!text_is_secret_set_name(pos[0])) {
         out_error(cli, "invalid secret set name '%s'", pos[0]);
         return EXIT_USAGE;
@@ -565,20 +561,19 @@ out:
     return status;
 }
 
-int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int skip = 0, npos;
-    const struct opt opts[] = {{'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos != 1) {
-        out_error(cli, "usage: %s secrets delete NAME", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos != 1)
+        return args_usage(cli);
     if (!text_is_secret_set_name(pos[0])) {
         out_error(cli, "invalid secret set name '%s'", pos[0]);
         return EXIT_USAGE;
@@ -637,22 +632,23 @@ static char *read_registry_credentials(struct cli *cli)
     return buf_detach(&b, NULL);
 }
 
-int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
+static int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *region = NULL, *pos[3] = {NULL, NULL, NULL};
     int skip = 0, as_given = 0, npos;
-    const struct opt opts[] = {{'e', "encode", NULL, 0, NULL, &as_given},
-                               {'r', "region", NULL, 1, &region, NULL},
-                               {'s', "skip", NULL, 0, NULL, &skip},
-                               {'o', "organization", NULL, 1, &flag_org, NULL},
-                               {0}};
+    const struct opt opts[] = {
+        OPT_BOOL('e', "encode", &as_given,
+                 "the credentials are already base64-encoded: send as given"),
+        OPT_STRING('r', "region", &region, "REGION",
+                   "region of the secret (default: the organization's default)"),
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+        OPT_ORG(&flag_org),
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 3, &npos);
     if (status != EXIT_OK)
         return status;
-    if (npos < 2) {
-        out_error(cli, "usage: %s secrets image-pull-secret NAME HOST [USER:PASS]", cli->prog);
-        return EXIT_USAGE;
-    }
+    if (npos < 2)
+        return args_usage(cli);
     const char *name = pos[0], *host = pos[1];
     if (!text_is_secret_set_name(name)) {
         out_error(cli, "invalid image pull secret name '%s': 1-64 letters, digits, - and "
@@ -749,3 +745,49 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command secrets_commands[] = {
+    COMMAND("secrets", "set", cmd_secrets_set, "create a secret set or set keys in it",
+     "NAME [KEY=VALUE ...] [-f FILE] [-r REGION] [-s] [-o ORG]",
+     "Create secret set NAME, or add or replace keys in it (one request per key). Values come\n"
+     "from KEY=VALUE arguments or from FILE: one KEY=VALUE per line, # comments and blank lines\n"
+     "ignored, surrounding double quotes stripped. A VALUE of - is read from standard input\n"
+     "(a hidden prompt on a terminal), which keeps it out of shell history:\n"
+     "    printf %s \"$OPENAI_KEY\" | pipecat cloud secrets set my-secrets OPENAI_API_KEY=- -s\n"
+     "Keys are 1-64 characters of A-Z a-z 0-9 _ -. A preview shows each key with at most the\n"
+     "first 4 characters of its value and asks to confirm, again before replacing existing\n"
+     "keys; --skip answers yes and is needed without a terminal. Agents see new values after\n"
+     "a redeploy.\n",
+     "  pipecat cloud secrets set my-secrets OPENAI_API_KEY=sk-live-0123456789 PORT=8080\n"),
+    COMMAND("secrets", "list", cmd_secrets_list, "list secret sets, or the keys of one",
+     "[NAME] [-s] [-r REGION] [-o ORG]",
+     "Without NAME, list the secret sets and image pull secrets: name, region and type. With\n"
+     "NAME, list the key names of that set. Values are never shown.\n",
+     "  pipecat cloud secrets list\n"
+     "  pipecat cloud secrets list my-secrets\n"),
+    COMMAND("secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
+     "NAME KEY [-s] [-o ORG]",
+     "Remove KEY from secret set NAME. A set holds at least one key: removing its last key\n"
+     "deletes the set. Asks to confirm unless --skip (needed without a terminal).\n",
+     "  pipecat cloud secrets unset my-secrets PORT --skip\n"),
+    COMMAND("secrets", "delete", cmd_secrets_delete, "delete a secret set",
+     "NAME [-s] [-o ORG]",
+     "Delete secret set (or image pull secret) NAME with all its keys. Asks to confirm unless\n"
+     "--skip (needed without a terminal).\n",
+     "  pipecat cloud secrets delete my-secrets --skip\n"),
+    COMMAND("secrets", "image-pull-secret", cmd_secrets_image_pull_secret,
+            "store registry credentials for pulling images",
+     "NAME HOST [USER:PASS] [OPTIONS]",
+     "Store the credentials for pulling images from registry HOST as image pull secret NAME;\n"
+     "`deploy --credentials NAME` uses it. The credentials come from the USER:PASS argument,\n"
+     "from prompts for user name and (hidden) password on a terminal, or else from the first\n"
+     "line of standard input:\n"
+     "    echo \"$REGISTRY_USER:$REGISTRY_TOKEN\" | pipecat cloud secrets image-pull-secret \\\n"
+     "        ghcr ghcr.io -s\n"
+     "They are sent base64-encoded; with --encode they are sent as given (already base64).\n"
+     "Replacing an existing one asks to confirm unless --skip.\n",
+     "  echo \"robot:$GHCR_TOKEN\" | pipecat cloud secrets image-pull-secret ghcr ghcr.io --skip\n"
+     "  pipecat cloud deploy my-agent ghcr.io/acme/bot:1.0 --credentials ghcr --yes\n"),
+    COMMAND_END};

@@ -31,13 +31,15 @@ static int open_for(struct cli *cli, struct session *s, const char *sa, const ch
     return sa || org ? platform_open(cli, s, org) : session_open(cli, s, 1);
 }
 
-/* "read, deploy" from a token object's scopes array, into buf. */
-static const char *scopes_text(const json_t *t, char *buf, size_t size)
+/* "read,deploy" from a token's scopes array. */
+static const char *col_scopes(const json_t *value, const json_t *row, void *ctx, char *buf,
+                              size_t size)
 {
+    (void)row, (void)ctx;
     size_t used = 0, i;
     json_t *v;
     buf[0] = '\0';
-    json_array_foreach(json_object_get(t, "scopes"), i, v) {
+    json_array_foreach(value, i, v) {
         if (used < size)
             used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "",
                                      json_string_value(v) ? json_string_value(v) : "?");
@@ -45,51 +47,39 @@ static const char *scopes_text(const json_t *t, char *buf, size_t size)
     return buf;
 }
 
+/* The organization a token is bound to, "(any)" when unbound. */
+static const char *col_bound(const json_t *value, const json_t *row, void *ctx, char *buf,
+                             size_t size)
+{
+    (void)row, (void)ctx, (void)buf, (void)size;
+    return json_string_value(value) ? json_string_value(value) : "(any)";
+}
+
 /* Print a tokens array as a table; with_owner adds the owner column (organization view). */
 void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
 {
-    size_t n = json_array_size(tokens), cols = with_owner ? 9 : 8;
-    const char **cells = calloc(n * cols + 1, sizeof *cells);
-    char(*text)[3][64] = calloc(n + 1, sizeof *text);
-    if (!cells || !text) {
-        free(cells);
-        free(text);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(tokens, i);
-        const char **row = cells + i * cols;
-        const char *const fields[] = {"id", "name", "display"};
-        for (size_t k = 0; k < 3; k++) {
-            const char *v = json_string_value(json_object_get(t, fields[k]));
-            row[k] = v ? v : "";
-        }
-        const char *org = json_string_value(json_object_get(t, "organization"));
-        const char *ip = json_string_value(json_object_get(t, "lastUsedIp"));
-        row[3] = scopes_text(t, text[i][0], 64);
-        row[4] = org ? org : "(any)";
-        row[5] = out_when(json_object_get(t, "expiresAt"), text[i][1], 64);
-        row[6] = out_when(json_object_get(t, "lastUsedAt"), text[i][2], 64);
-        row[7] = ip ? ip : "";
-        if (with_owner) {
-            const char *owner =
-                json_string_value(json_object_get(json_object_get(t, "owner"), "email"));
-            row[8] = owner ? owner : "";
-        }
-    }
-    static const char *const headers[] = {"ID",      "NAME",      "TOKEN",   "SCOPES", "ORG",
-                                          "EXPIRES", "LAST USED", "LAST IP", "OWNER"};
-    out_table(cli, cols, headers, cells, n);
-    free(cells);
-    free(text);
+    static const struct column cols[] = {
+        {"ID", "id", NULL}, {"NAME", "name", NULL}, {"TOKEN", "display", NULL},
+        {"SCOPES", "scopes", col_scopes}, {"ORG", "organization", col_bound},
+        {"EXPIRES", "expiresAt", col_when}, {"LAST USED", "lastUsedAt", col_when},
+        {"LAST IP", "lastUsedIp", NULL}, {"OWNER", "owner.email", NULL}, COLUMN_END};
+    enum { OWNER = 8 }; /* the last column: left out of a user's own list */
+    struct column shown[OWNER + 2];
+    memcpy(shown, cols, sizeof shown);
+    if (!with_owner)
+        shown[OWNER] = (struct column)COLUMN_END;
+    out_rows(cli, shown, tokens, NULL);
 }
 
-int cmd_tokens_list(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_list(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "list the tokens of the organization's service account NAME\n"
+                   "(organization admins)"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
@@ -143,17 +133,27 @@ static int expiry_arg(struct cli *cli, const char *text, char *out, size_t size)
     return EXIT_USAGE;
 }
 
-int cmd_tokens_create(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_create(struct cli *cli, int argc, char **argv)
 {
     const char *name = NULL, *scopes = NULL, *org = NULL, *in_days = NULL, *at = NULL;
     const char *sa = NULL;
-    const struct opt opts[] = {{'n', "name", NULL, 1, &name, NULL},
-                               {'s', "scopes", NULL, 1, &scopes, NULL},
-                               {'o', "organization", NULL, 1, &org, NULL},
-                               {0, "expires-in", NULL, 1, &in_days, NULL},
-                               {0, "expires-at", NULL, 1, &at, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING('n', "name", &name, "NAME", "a descriptive name (required)"),
+        OPT_STRING('s', "scopes", &scopes, "LIST",
+                   "comma-separated: read (no writes), deploy (read, agents,\n"
+                   "deploys, sessions), secrets (read, secrets), full (default)"),
+        OPT_STRING('o', "organization", &org, "ORG",
+                   "bind the token to ORG: other organizations are invisible\n"
+                   "to it"),
+        OPT_STRING(0, "expires-in", &in_days, "DAYS",
+                   "expire after DAYS days (e.g. 7, 30, 60, 90); default never\n"
+                   "(or, when the token in use expires, when it does)"),
+        OPT_STRING(0, "expires-at", &at, "DATE",
+                   "expire at DATE (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ)"),
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "create the token for the service account NAME of ORG (or\n"
+                   "the active organization; organization admins)"),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
@@ -244,14 +244,16 @@ static int not_a_secret(struct cli *cli, const char *id)
     return EXIT_USAGE;
 }
 
-int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL, *pos[1];
     int yes = 0;
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {'y', "yes", NULL, 0, NULL, &yes},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "revoke a token of the organization's service account NAME"),
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
@@ -320,13 +322,16 @@ static int duration_arg(struct cli *cli, const char *text, long *out)
     return EXIT_OK;
 }
 
-int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
 {
     const char *sa = NULL, *org = NULL, *grace_text = NULL, *pos[1];
-    const struct opt opts[] = {{'o', "organization", NULL, 1, &org, NULL},
-                               {0, "service-account", NULL, 1, &sa, NULL},
-                               {'g', "grace", NULL, 1, &grace_text, NULL},
-                               {0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_STRING('g', "grace", &grace_text, "DURATION",
+                   "how long the old secret keeps working: 90s, 15m, 1h, 2d"),
+        OPT_STRING(0, "service-account", &sa, "NAME",
+                   "rotate a token of the organization's service account NAME"),
+        OPT_ORG(&org),
+        OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
@@ -389,10 +394,11 @@ out:
     return status;
 }
 
-int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
+static int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
 {
     int npos = 0;
-    const struct opt opts[] = {{0, NULL, NULL, 0, NULL, NULL}};
+    const struct opt opts[] = {
+        OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -445,3 +451,44 @@ out:
     session_close(&s);
     return status;
 }
+
+/* The commands of this file: name, summary, synopsis, description and examples; their --help,
+ * docs/cli page, completion and man page are generated from these and the option tables. */
+const struct command tokens_commands[] = {
+    COMMAND("tokens", "list", cmd_tokens_list, "list your personal access tokens",
+     "[--service-account NAME [-o ORG]]",
+     "List your active personal access tokens: id, name, display form, scopes, the\n"
+     "organization a token is bound to, expiry, and its last use (time and address).\n"
+     "Secrets are never shown again after creation. A token in use that is bound to one\n"
+     "organization, expires, or has fewer scopes lists only the tokens no wider than\n"
+     "itself, and says how many others there are.\n",
+     "  pipecat cloud tokens list\n"),
+    COMMAND("tokens", "create", cmd_tokens_create, "create a personal access token",
+     "--name NAME [--scopes LIST] [-o ORG] [--expires-in DAYS]",
+     "Create a personal access token. It is printed once, alone on standard output, so\n"
+     "    TOKEN=$(pipecat cloud tokens create --name ci-deploy --scopes deploy --expires-in 90)\n"
+     "captures it. Use one token per pipeline so each can be revoked alone.\n",
+     "  TOKEN=$(pipecat cloud tokens create --name github-deploy)\n"),
+    COMMAND("tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
+     "ID [--service-account NAME [-o ORG] [--yes]]",
+     "Revoke the token with id ID (see `tokens list`). It stops working at once. A service\n"
+     "account's token: asks to confirm unless --yes (needed without a terminal).\n",
+     "  pipecat cloud tokens revoke tok_4bX...\n"),
+    COMMAND("tokens", "rotate", cmd_tokens_rotate,
+            "give a token a new secret, keeping its identity",
+     "ID [--grace DURATION]",
+     "Give token ID a new secret, printed once on standard output; its id, name, scopes,\n"
+     "organization and expiry stay. The old secret keeps working for the grace period\n"
+     "(default 0: it stops at once; at most 7d), long enough to update CI:\n"
+     "    NEW=$(pipecat cloud tokens rotate tok_... --grace 1h)\n"
+     "    echo \"$NEW\" | pipecat cloud auth use-pat\n",
+     "  NEW=$(pipecat cloud tokens rotate tok_4bX... --grace 1h)\n"
+     "  echo \"$NEW\" | pipecat cloud auth use-pat\n"),
+    COMMAND("tokens", "report-leaked", cmd_tokens_report_leaked, "revoke tokens found exposed",
+     "< FILE",
+     "Report tokens found where they should not be (a public repository, a log, a chat),\n"
+     "one per line on standard input. Each one that is valid is revoked at once and its\n"
+     "owner sees the report in their audit log. Needs no credential; the answer never says\n"
+     "which tokens were valid.\n",
+     "  grep -ho 'pcc_pat_[0-9A-Za-z]*' build.log | pipecat cloud tokens report-leaked\n"),
+    COMMAND_END};

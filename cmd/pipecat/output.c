@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <getopt.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -161,25 +160,84 @@ const char *out_when_text(const char *s, char *buf, size_t size)
     return buf;
 }
 
-int out_bad_option(struct cli *cli, int c, char **argv)
+const char *col_when(const json_t *value, const json_t *row, void *ctx, char *buf, size_t size)
 {
-    const char *arg = argv[optind - 1];
-    if (c == ':')
-        out_error(cli, "option %s needs a value (see --help)", arg);
-    else if (optopt && arg[0] == '-' && arg[1] != '-')
-        out_error(cli, "unknown option '-%c' (see --help)", optopt);
-    else
-        out_error(cli, "unknown option '%s' (see --help)", arg);
-    return EXIT_USAGE;
+    (void)row;
+    (void)ctx;
+    return out_when(value, buf, size);
 }
 
-int wants_help(int argc, char **argv)
+const char *col_mask(const json_t *value, const json_t *row, void *ctx, char *buf, size_t size)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return 0;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return 1;
+    (void)row;
+    (void)ctx;
+    const char *v = json_string_value(value);
+    return v ? out_mask(v, buf, size) : "";
+}
+
+#define CELL_SIZE 512 /* a cell longer than this is cut */
+
+/* The member of o at path: names joined by '.' ("manifest.spec.image"). */
+static const json_t *member(const json_t *o, const char *path)
+{
+    char name[128];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        snprintf(name, sizeof name, "%.*s", (int)n, path);
+        o = json_object_get(o, name);
+        path += n + (path[n] == '.');
     }
-    return 0;
+    return o;
+}
+
+int out_rows(struct cli *cli, const struct column *cols, const json_t *rows, void *ctx)
+{
+    int is_object = json_is_object(rows);
+    size_t ncols = 0, n = is_object ? json_object_size(rows) : json_array_size(rows);
+    while (cols[ncols].header)
+        ncols++;
+    const char **cells = calloc(n * ncols + 1, sizeof *cells);
+    char(*text)[CELL_SIZE] = calloc(n * ncols + 1, sizeof *text);
+    const json_t **items = calloc(n + 1, sizeof *items);
+    const char **names = calloc(n + 1, sizeof *names);
+    const char *headers[16];
+    int status = EXIT_FAIL;
+    if (!cells || !text || !items || !names || ncols > 16)
+        goto out;
+    if (is_object) {
+        size_t r = 0;
+        const char *name;
+        json_t *v;
+        json_object_foreach((json_t *)rows, name, v) {
+            names[r] = name;
+            items[r++] = v;
+        }
+    } else {
+        for (size_t r = 0; r < n; r++)
+            items[r] = json_array_get(rows, r);
+    }
+    for (size_t c = 0; c < ncols; c++)
+        headers[c] = cols[c].header;
+    for (size_t r = 0; r < n; r++) {
+        for (size_t c = 0; c < ncols; c++) {
+            char *buf = text[r * ncols + c];
+            const char *cell;
+            if (cols[c].field && strcmp(cols[c].field, COLUMN_NAME) == 0) {
+                cell = names[r] ? names[r] : "";
+            } else {
+                const json_t *v = cols[c].field ? member(items[r], cols[c].field) : items[r];
+                cell = cols[c].format ? cols[c].format(v, items[r], ctx, buf, CELL_SIZE)
+                                      : json_text(v, buf, CELL_SIZE, "");
+            }
+            cells[r * ncols + c] = cell ? cell : "";
+        }
+    }
+    out_table(cli, ncols, headers, cells, n);
+    status = EXIT_OK;
+out:
+    free(cells);
+    free(text);
+    free(items);
+    free(names);
+    return status;
 }

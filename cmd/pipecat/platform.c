@@ -35,17 +35,40 @@ static int add_segment(struct cli *cli, char *out, size_t size, size_t *len, con
     return EXIT_OK;
 }
 
-int org_path(struct session *s, char *out, size_t size, ...)
+static int org_vpath(struct session *s, char *out, size_t size, va_list ap)
 {
     size_t len = (size_t)snprintf(out, size, "/v1/organizations");
     int status = add_segment(s->cli, out, size, &len, s->org);
-    va_list ap;
-    va_start(ap, size);
     const char *seg;
     while (status == EXIT_OK && (seg = va_arg(ap, const char *)) != NULL)
         status = add_segment(s->cli, out, size, &len, seg);
+    return status;
+}
+
+int org_path(struct session *s, char *out, size_t size, ...)
+{
+    va_list ap;
+    va_start(ap, size);
+    int status = org_vpath(s, out, size, ap);
     va_end(ap);
     return status;
+}
+
+int org_request(struct cli *cli, struct session *s, const char *flag_org, const char *method,
+                const json_t *body, struct client_reply *reply, ...)
+{
+    char path[1024];
+    memset(reply, 0, sizeof *reply);
+    int status = platform_open(cli, s, flag_org);
+    if (status != EXIT_OK)
+        return status;
+    va_list ap;
+    va_start(ap, reply);
+    status = org_vpath(s, path, sizeof path, ap);
+    va_end(ap);
+    if (status != EXIT_OK)
+        return status;
+    return org_call(s, method, path, body, reply);
 }
 
 int path_query(struct cli *cli, char *path, size_t size, const char *key, const char *value)

@@ -1,14 +1,17 @@
 /* session.c: where the CLI's credentials and organization come from (environment, then the
- * credentials file, then the API), and API calls with errors turned into next steps. */
+ * credentials file, then the API), the transparent refresh of an expiring OAuth access token,
+ * and API calls with errors turned into next steps. */
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <time.h>
-
 #include "cli.h"
+#include "oauth.h"
 #include "timefmt.h"
 #include "token.h"
 #include "banned.h"
@@ -41,6 +44,125 @@ const char *session_token_source(const struct session *s)
     case TOKEN_SOURCE_FILE: return s->config_path;
     default: return "none";
     }
+}
+
+static double now_epoch(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- OAuth tokens: stored after a login, refreshed when due -------------------------------- */
+
+int session_store_tokens(struct session *s, const json_t *body, const char *org)
+{
+    const char *at = json_string_value(json_object_get(body, "access_token"));
+    const char *rt = json_string_value(json_object_get(body, "refresh_token"));
+    enum rc rc;
+    if ((rc = credfile_set_token(s->file, at)) != RC_OK ||
+        (org && (rc = credfile_set_active_org(s->file, org)) != RC_OK) ||
+        (rt && *rt && (rc = credfile_set_refresh_token(s->file, rt)) != RC_OK) ||
+        (rc = credfile_set_token_expires_at(s->file, now_epoch() + oauth_expires_in(body))) !=
+            RC_OK) {
+        out_error(s->cli, "cannot update the credentials: %s", rc_message(rc));
+        return EXIT_FAIL;
+    }
+    return session_save(s);
+}
+
+/* The refresh token to use when the session's token is due for a refresh, else NULL. */
+static const char *refresh_due(const struct session *s)
+{
+    double expires_at;
+    if (s->source != TOKEN_SOURCE_FILE || !s->token || strncmp(s->token, "pcc_pat_", 8) == 0 ||
+        !credfile_token_expires_at(s->file, &expires_at) || expires_at <= 0 ||
+        now_epoch() <= expires_at - 60)
+        return NULL;
+    const char *rt = credfile_get(s->file, "refresh_token");
+    return rt && *rt ? rt : NULL; /* none: nothing to refresh with, the server judges */
+}
+
+/* Take an exclusive lock on the credentials file and read it again, so that of two commands
+ * started together only one spends the refresh token (spending it twice would revoke the
+ * whole login); the other finds the new tokens. Returns the lock's descriptor (-1: none). */
+static int lock_and_reload(struct session *s)
+{
+    int fd = open(s->config_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return -1;
+    }
+    struct credfile *fresh = NULL;
+    char err[256];
+    if (credfile_load(s->config_path, &fresh, NULL, err, sizeof err) == RC_OK) {
+        credfile_free(s->file);
+        s->file = fresh;
+        s->token = credfile_get(s->file, "token");
+        if (!s->token || !*s->token)
+            s->token = credfile_org_get(s->file, "token");
+        if (s->token && !*s->token)
+            s->token = NULL;
+    }
+    return fd;
+}
+
+/* When the token from the file is an OAuth access token that expires within 60 s and a
+ * refresh token is stored, trade the refresh token for new tokens at the issuer's token
+ * endpoint and store them (API-COMPAT 2.4). EXIT_OK (also when nothing was due), or EXIT_FAIL
+ * after telling the user to log in again. */
+static int refresh_if_due(struct session *s)
+{
+    if (!refresh_due(s))
+        return EXIT_OK;
+    struct cli *cli = s->cli;
+    struct oauth_endpoints ep;
+    struct client_reply r = {0};
+    char err[512] = "";
+    int lock = lock_and_reload(s);
+    const char *rt = refresh_due(s);
+    if (!rt) { /* another command refreshed meanwhile (or the file changed) */
+        if (s->token && client_set_token(s->client, s->token) == RC_OK) {
+            if (lock >= 0)
+                close(lock);
+            return EXIT_OK;
+        }
+        snprintf(err, sizeof err, "the credentials file changed meanwhile");
+        goto fail;
+    }
+    if (session_discover(s, &ep) != EXIT_OK)
+        goto fail;
+    if (oauth_refresh(&ep, CLI_USER_AGENT, rt, &r, err, sizeof err) != RC_OK)
+        goto fail;
+    if (session_store_tokens(s, r.body, NULL) != EXIT_OK)
+        goto fail;
+    s->token = credfile_get(s->file, "token");
+    if (client_set_token(s->client, s->token) != RC_OK)
+        goto fail;
+    client_reply_release(&r);
+    if (lock >= 0)
+        close(lock);
+    return EXIT_OK;
+fail:
+    if (lock >= 0)
+        close(lock);
+    client_reply_release(&r);
+    if (err[0])
+        out_note(cli, "Refreshing the OAuth access token failed: %s", err);
+    out_error(cli, "your login expired: run `%s auth login`", cli->prog);
+    return EXIT_FAIL;
+}
+
+int session_discover(struct session *s, struct oauth_endpoints *ep)
+{
+    char err[512];
+    enum rc rc = oauth_discover(s->api_host, CLI_USER_AGENT, ep, err, sizeof err);
+    if (rc == RC_OK)
+        return EXIT_OK;
+    out_error(s->cli, "%s", err);
+    return rc == RC_INVALID ? EXIT_USAGE : EXIT_FAIL;
 }
 
 int session_open(struct cli *cli, struct session *s, int need_token)
@@ -88,9 +210,7 @@ int session_open(struct cli *cli, struct session *s, int need_token)
             return EXIT_FAIL;
         }
     }
-    char agent[64];
-    snprintf(agent, sizeof agent, "pcc-cli/%s", PCC_CLI_VERSION);
-    enum rc rc = client_new(s->api_host, agent, &s->client);
+    enum rc rc = client_new(s->api_host, CLI_USER_AGENT, &s->client);
     if (rc != RC_OK) {
         out_error(cli, "PIPECAT_API_HOST '%s' is not an http:// or https:// URL", s->api_host);
         return EXIT_USAGE;
@@ -98,7 +218,7 @@ int session_open(struct cli *cli, struct session *s, int need_token)
     if (client_set_token(s->client, s->token) != RC_OK)
         return EXIT_FAIL;
     if (need_token)
-        return oauth_refresh_if_due(s);
+        return refresh_if_due(s);
     return EXIT_OK;
 }
 

@@ -61,6 +61,13 @@ def test_page_shows_the_current_help(page):
         f"{page} does not show the output of `pipecat cloud {' '.join(words)} --help`"
 
 
+def test_pages_are_generated():
+    """`make docs` has been run: no page, nor the list in docs/cli/README.md, would change."""
+    p = subprocess.run(["python3", str(REPO / "scripts" / "cli-docs.py"), str(BIN_DIR), "--check"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, "docs/cli is out of date; run `make docs`:\n" + p.stdout + p.stderr
+
+
 # --- every route named in the documentation exists ------------------------------------------
 
 DOC_FILES = sorted((REPO / "docs").rglob("*.md")) + [REPO / "README.md"]

@@ -34,6 +34,8 @@ def test_make_install_puts_everything_under_prefix_and_uninstall_removes_it(tmp_
     for path in ["usr/bin/pccd", "usr/bin/pipecat", "usr/bin/pcc",
                  "lib/systemd/system/pccd.service", "etc/default/pccd",
                  "usr/share/man/man1/pccd.1", "usr/share/man/man1/pipecat.1",
+                 "usr/share/man/man1/pipecat-cloud-auth-whoami.1",
+                 "usr/share/bash-completion/completions/pipecat",
                  "usr/share/doc/pcc/LICENSE"]:
         assert path in installed, f"{path} not installed: {installed}"
     assert (dest / "usr/bin/pccd").read_bytes() == (BIN_DIR / "pccd").read_bytes()
