@@ -46,7 +46,7 @@ def test_make_install_puts_everything_under_prefix_and_uninstall_removes_it(tmp_
                        timeout=TIMEOUT)
     assert p.returncode == 0 and "auth" in p.stdout, p
     man = (dest / "usr/share/man/man1/pccd.1").read_text()
-    assert ".TH PCCD" in man and "serve" in man
+    assert '.TH "PCCD"' in man and "serve" in man
 
     unit = (dest / "lib/systemd/system/pccd.service").read_text()
     assert "ExecStart=/usr/bin/pccd serve" in unit and "@BINDIR@" not in unit
