@@ -466,7 +466,11 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
     X(oauth_family_revoke, (struct store * st, const char *family_id, int64_t now),            \
       (st, family_id, now))                                                                    \
     X(oauth_revoke_user, (struct store * st, const char *user_id, int64_t now),                \
-      (st, user_id, now))
+      (st, user_id, now))                                                                      \
+    X(invitation_decide,                                                                       \
+      (struct store * st, const char *id, const char *user_id, int accept, int64_t now,        \
+       struct store_invitation *out),                                                          \
+      (st, id, user_id, accept, now, out))
 
 CREDENTIAL_WRITES(WRAP_WRITE)
 
