@@ -32,10 +32,12 @@ CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib
 STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c
 HTTP_SRC   = lib/http/server.c lib/http/tls.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
-             lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c lib/auth/orgadmin.c
+             lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c lib/auth/orgadmin.c \
+             lib/auth/account.c lib/auth/mailer.c
 API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c \
              lib/api/regions.c lib/api/apikeys.c lib/api/secrets.c lib/api/services.c \
-             lib/api/public.c lib/api/audit.c lib/api/orgtokens.c lib/api/oauth.c
+             lib/api/public.c lib/api/audit.c lib/api/orgtokens.c lib/api/oauth.c \
+             lib/api/invitations.c
 WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
              lib/web/orgtokens.c
@@ -65,7 +67,7 @@ LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
 
-PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lz -lpthread
+PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lcurl -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
 .PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots
