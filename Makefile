@@ -40,7 +40,7 @@ API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c li
              lib/api/invitations.c
 WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
-             lib/web/orgtokens.c
+             lib/web/orgtokens.c lib/web/invitations.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \

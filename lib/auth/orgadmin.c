@@ -57,6 +57,19 @@ static void blank_unowned(const struct store_org *org, struct store_org_token *t
     t->token.previous_expires_at = 0;
 }
 
+enum rc orgadmin_token_revocable(const struct store_org *org, const struct store_org_token *tok,
+                                 char *err, size_t errlen)
+{
+    if (orgadmin_token_owned(org, tok))
+        return RC_OK;
+    snprintf(err, errlen,
+             "token %s is not bound to organization '%s': it acts here only through its owner's "
+             "membership, and only its owner can revoke it; remove the member to end its access "
+             "here",
+             tok->token.id, org->name);
+    return RC_FORBIDDEN;
+}
+
 enum rc orgadmin_tokens(struct auth *a, const struct store_org *org, struct store_org_token **list,
                         size_t *count, char *err, size_t errlen)
 {
@@ -100,14 +113,8 @@ enum rc orgadmin_token_revoke(struct auth *a, const struct store_org *org, const
     enum rc rc = orgadmin_token_find(a, org, token_id, &tok, err, errlen);
     if (rc != RC_OK)
         return rc;
-    if (!orgadmin_token_owned(org, &tok)) {
-        snprintf(err, errlen,
-                 "token %s is not bound to organization '%s': it acts here only through its "
-                 "owner's membership, and only its owner can revoke it; remove the member to end "
-                 "its access here",
-                 tok.token.id, org->name);
-        return RC_FORBIDDEN;
-    }
+    if ((rc = orgadmin_token_revocable(org, &tok, err, errlen)) != RC_OK)
+        return rc;
     rc = auth_revoke_for(a, tok.owner_id, tok.token.id, by->user_id, org->id, by->ip);
     if (rc == RC_NOT_FOUND) /* revoked by someone else in between */
         snprintf(err, errlen, "no active token that can act in this organization has that id");

@@ -31,6 +31,10 @@ enum rc orgadmin_require(const struct store_org *org, const char *what, char *er
  * it exists (no name, display, last use, address or user agent) and cannot revoke it; removing the
  * member is their remedy, and only its owner revokes it. */
 int orgadmin_token_owned(const struct store_org *org, const struct store_org_token *tok);
+/* RC_OK when org's admins may revoke tok (org owns it); else RC_FORBIDDEN with err saying why and
+ * what to do instead. */
+enum rc orgadmin_token_revocable(const struct store_org *org, const struct store_org_token *tok,
+                                 char *err, size_t errlen);
 /* The active tokens that can act in org (admins only: RC_FORBIDDEN with err), oldest first, into
  * *list (free with store_free_list); the ones org does not own come with their details blanked as
  * above. */
