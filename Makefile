@@ -48,7 +48,8 @@ PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
               cmd/pipecat/cmd_keys.c cmd/pipecat/cmd_props.c cmd/pipecat/cmd_secrets.c \
               cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c \
-              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c
+              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c \
+              cmd/pipecat/cmd_invitations.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
 PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))

@@ -64,6 +64,9 @@ void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
             const char *v = json_string_value(json_object_get(t, fields[k]));
             row[k] = v ? v : "";
         }
+        const char *access = json_string_value(json_object_get(t, "access"));
+        if (access && strcmp(access, "membership") == 0)
+            row[1] = "(access through membership)";
         const char *org = json_string_value(json_object_get(t, "organization"));
         const char *ip = json_string_value(json_object_get(t, "lastUsedIp"));
         row[3] = scopes_text(t, text[i][0], 64);

@@ -122,17 +122,45 @@ const struct command cli_commands[] = {
      H_ORG
      "  -n, --limit N            at most N events (1-200, default 50)\n"
      "  --before ID              events older than event ID (paging)\n" H_JSON H_HELP},
+    {"organizations", "invite", cmd_orgs_invite, "invite someone to join the organization",
+     "usage: %s organizations invite EMAIL [--role member|admin] [-o ORG]\n\n"
+     "Invite EMAIL into the organization as member (default) or admin. Nobody joins without\n"
+     "consent: the person accepts with `organizations invitations accept` or on the\n"
+     "dashboard's Invitations page, within 7 days, once their address is confirmed. The\n"
+     "answer is the same whether or not the address has an account. Needs the admin role.\n"
+     H_OPTS "  -r, --role ROLE          member (default) or admin\n" H_ORG H_JSON H_HELP},
+    {"organizations invitations", "list", cmd_invitations_list,
+     "list the invitations addressed to you",
+     "usage: %s organizations invitations list\n\n"
+     "List the pending invitations to join organizations that are addressed to your email\n"
+     "address (none while the address is not confirmed), with who invited you and when each\n"
+     "expires.\n" H_OPTS H_JSON H_HELP},
+    {"organizations invitations", "accept", cmd_invitations_accept,
+     "accept an invitation: join its organization",
+     "usage: %s organizations invitations accept ID\n\n"
+     "Accept invitation ID (see `organizations invitations list`): you become a member of\n"
+     "its organization with the role it names. An expired invitation cannot be accepted.\n"
+     "Needs an unbound token with the full scope.\n" H_OPTS H_JSON H_HELP},
+    {"organizations invitations", "decline", cmd_invitations_decline,
+     "decline an invitation",
+     "usage: %s organizations invitations decline ID\n\n"
+     "Decline invitation ID (see `organizations invitations list`); its organization's\n"
+     "admins can invite you again.\n" H_OPTS H_JSON H_HELP},
     {"organizations tokens", "list", cmd_org_tokens_list,
      "list the tokens that can act in the organization",
      "usage: %s organizations tokens list [-o ORG]\n\n"
-     "List every active token that can act in the organization: its members' tokens that are\n"
-     "unbound or bound to it, and its service accounts' tokens, with owner, scopes, expiry\n"
-     "and last use. Needs the admin role.\n" H_OPTS H_ORG H_JSON H_HELP},
+     "List every active token that can act in the organization. What it owns (tokens bound\n"
+     "to it, its service accounts' tokens) is shown with owner, scopes, expiry and last use;\n"
+     "a member's unbound token only as \"has access through membership\" (revoking it is\n"
+     "its owner's business: remove the member instead). Needs the admin role.\n" H_OPTS H_ORG
+     H_JSON H_HELP},
     {"organizations tokens", "revoke", cmd_org_tokens_revoke,
      "revoke a token that can act in the organization",
      "usage: %s organizations tokens revoke ID [--yes] [-o ORG]\n\n"
-     "Revoke token ID (see `organizations tokens list`): it stops working everywhere, at\n"
-     "once, and its owner sees who revoked it in their audit log. Asks to confirm unless\n"
+     "Revoke token ID (see `organizations tokens list`), bound to the organization or of\n"
+     "one of its service accounts: it stops working everywhere, at once, and its owner sees\n"
+     "who revoked it in their audit log. A member's unbound token is refused (403). Asks to\n"
+     "confirm unless\n"
      "--yes (needed without a terminal). Needs the admin role.\n" H_OPTS
      "  -y, --yes                do not ask for confirmation\n" H_ORG H_JSON H_HELP},
     {"organizations", "token-policy", cmd_org_token_policy,
@@ -353,6 +381,7 @@ static const struct {
     {"organizations keys", "manage the organization's API keys"},
     {"organizations properties", "show and set the organization's properties"},
     {"organizations tokens", "oversee the tokens that can act in the organization"},
+    {"organizations invitations", "answer the invitations to join organizations"},
     {"tokens", "manage your personal access tokens"},
     {"service-accounts", "manage the organization's service accounts"},
     {"audit", "read the audit log"},
