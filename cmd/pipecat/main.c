@@ -159,9 +159,9 @@ const struct command cli_commands[] = {
      "usage: %s organizations tokens revoke ID [--yes] [-o ORG]\n\n"
      "Revoke token ID (see `organizations tokens list`), bound to the organization or of\n"
      "one of its service accounts: it stops working everywhere, at once, and its owner sees\n"
-     "who revoked it in their audit log. A member's unbound token is refused (403). Asks to\n"
-     "confirm unless\n"
-     "--yes (needed without a terminal). Needs the admin role.\n" H_OPTS
+     "who revoked it in their audit log. A member's unbound token is refused (403): only\n"
+     "its owner revokes it. Asks to confirm unless --yes (needed without a terminal).\n"
+     "Needs the admin role.\n" H_OPTS
      "  -y, --yes                do not ask for confirmation\n" H_ORG H_JSON H_HELP},
     {"organizations", "token-policy", cmd_org_token_policy,
      "show or set what tokens must meet to act in the organization",
