@@ -392,7 +392,8 @@ static enum rc cached_orgs_for_user(struct store *st, const char *user_id,
         struct org_list *copy = malloc(sizeof *copy + *count * sizeof(struct store_org));
         if (copy) {
             copy->count = *count;
-            memcpy(copy->orgs, *list, *count * sizeof(struct store_org));
+            if (*count) /* a user in no organization: *list may be NULL */
+                memcpy(copy->orgs, *list, *count * sizeof(struct store_org));
             table_put(&c->orgs, user_id, tag, copy);
         }
     }
