@@ -17,7 +17,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -fstack-protector-strong $(WARN) \
            -MMD -MP
-CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql $(addprefix -I,lib/core lib/store lib/http lib/auth lib/api lib/web lib/client cmd/pipecat)
+CPPFLAGS += -D_FORTIFY_SOURCE=2 -I/usr/include/postgresql
 LDFLAGS ?=
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
@@ -25,11 +25,37 @@ CPPFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS))
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# --- layers ----------------------------------------------------------------------------------
+# Each directory compiles with the include paths of its own layer and the layers below it only,
+# so an #include that points up the map in ARCHITECTURE.md does not compile.
+LAYER_core    = lib/core
+LAYER_store   = $(LAYER_core) lib/store
+LAYER_http    = $(LAYER_core) lib/http
+LAYER_client  = $(LAYER_core) lib/client
+LAYER_auth    = $(LAYER_store) lib/auth
+LAYER_api     = $(LAYER_auth) lib/http lib/api
+LAYER_web     = $(LAYER_api) lib/web
+LAYER_pccd    = $(LAYER_web) cmd/pccd
+LAYER_pipecat = $(LAYER_client) cmd/pipecat
+# Tests reach into every layer.
+LAYER_tests   = $(LAYER_web) lib/client cmd/pipecat
+
+$(BUILD)/obj/lib/core/%.o:    LAYER_INC = $(LAYER_core)
+$(BUILD)/obj/lib/store/%.o:   LAYER_INC = $(LAYER_store)
+$(BUILD)/obj/lib/http/%.o:    LAYER_INC = $(LAYER_http)
+$(BUILD)/obj/lib/client/%.o:  LAYER_INC = $(LAYER_client)
+$(BUILD)/obj/lib/auth/%.o:    LAYER_INC = $(LAYER_auth)
+$(BUILD)/obj/lib/api/%.o:     LAYER_INC = $(LAYER_api)
+$(BUILD)/obj/lib/web/%.o:     LAYER_INC = $(LAYER_web)
+$(BUILD)/obj/cmd/pccd/%.o:    LAYER_INC = $(LAYER_pccd)
+$(BUILD)/obj/cmd/pipecat/%.o: LAYER_INC = $(LAYER_pipecat)
+
 # --- sources ---------------------------------------------------------------------------------
 CORE_SRC   = lib/core/rc.c lib/core/buf.c lib/core/token.c lib/core/digest.c lib/core/json.c \
              lib/core/timefmt.c lib/core/log.c lib/core/text.c lib/core/toml.c \
              lib/core/httpparse.c lib/core/form.c
-STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c
+STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache.c \
+             lib/store/backup.c
 HTTP_SRC   = lib/http/server.c lib/http/tls.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
              lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c lib/auth/orgadmin.c \
@@ -42,7 +68,7 @@ WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/toke
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
              lib/web/orgtokens.c lib/web/invitations.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c
-PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c
+PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c cmd/pccd/backup.c
 PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/cmd_auth.c cmd/pipecat/cmd_orgs.c cmd/pipecat/cmd_tokens.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
@@ -68,10 +94,11 @@ LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a
 
-PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lcurl -lz -lpthread
+PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lcurl -lsystemd -lz -lpthread
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
-.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install browser screenshots
+.PHONY: all run check test unit e2e e2e-pg bench fuzz format clean deps deps-test install uninstall deb check-deb man \
+        browser screenshots
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -80,7 +107,7 @@ Q = $(if $(filter 1,$(V)),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(LAYER_INC)) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
@@ -124,7 +151,7 @@ UNIT_BINS  = $(patsubst tests/unit/%,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/%: tests/unit/%.c $(LIBSERVER) $(LIBCLIENT) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(LAYER_tests)) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCLIENT) $(LIBCORE) \
 	    -lcriterion $(PCCD_LIBS) -ldl
 
 unit: $(UNIT_BINS)
@@ -155,6 +182,7 @@ run: deps
 check: deps-test
 	$(MAKE) SAN=1 all unit
 	$(MAKE) fuzz-smoke
+	$(MAKE) check-deb
 	$(MAKE) SAN=1 browser
 	$(MAKE) SAN=1 e2e
 	$(MAKE) SAN=1 e2e-pg
@@ -197,11 +225,54 @@ fuzz-smoke:
 bench: all
 	sh bench/run.sh $(BUILD)
 
-PREFIX ?= /usr/local
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/pccd $(BUILD)/pipecat $(DESTDIR)$(PREFIX)/bin/
-	ln -sf pipecat $(DESTDIR)$(PREFIX)/bin/pcc
+# --- installing and packaging ------------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binaries, the systemd unit (its paths set to
+# PREFIX), pccd's settings file and the docs; make uninstall removes exactly those files.
+PREFIX  ?= /usr/local
+BINDIR   = $(PREFIX)/bin
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DOCDIR   = $(PREFIX)/share/doc/pcc
+MANDIR   = $(PREFIX)/share/man/man1
+INSTALLED = $(BINDIR)/pccd $(BINDIR)/pipecat $(BINDIR)/pcc $(UNITDIR)/pccd.service \
+            $(SYSCONFDIR)/default/pccd $(DOCDIR)/README.md $(DOCDIR)/LICENSE \
+            $(MANDIR)/pccd.1 $(MANDIR)/pipecat.1 $(MANDIR)/pcc.1
+
+# Manual pages from the programs' own --help and --version (help2man), so they say what the
+# binaries say.
+MAN_PAGES = $(BUILD)/man/pccd.1 $(BUILD)/man/pipecat.1
+MAN_NAME_pccd    = pcc server: self-hosted Pipecat Cloud API, dashboard and agent runtime
+MAN_NAME_pipecat = Pipecat Cloud command-line client (also installed as pcc)
+$(BUILD)/man/%.1: $(BUILD)/%
+	@mkdir -p $(dir $@)
+	$(Q)help2man -N --no-discard-stderr -n "$(MAN_NAME_$*)" -o $@ $<
+man: $(MAN_PAGES)
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
+	echo ".so man1/pipecat.1" > $(DESTDIR)$(MANDIR)/pcc.1
+	install -m 0755 $(BUILD)/pccd $(BUILD)/pipecat $(DESTDIR)$(BINDIR)/
+	ln -sf pipecat $(DESTDIR)$(BINDIR)/pcc
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/pccd.service.in > $(DESTDIR)$(UNITDIR)/pccd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pccd.service
+	install -m 0644 packaging/pccd.default $(DESTDIR)$(SYSCONFDIR)/default/pccd
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# make deb: build/pcc_VERSION_ARCH.deb from release binaries (never the sanitizer build).
+deb:
+	$(MAKE) SAN=0 all
+	sh scripts/deb.sh build
+
+# The package is lintian clean and installs with apt on a clean Debian 12 (tests/package/).
+check-deb: deb
+	lintian --fail-on error,warning --tag-display-limit 0 build/pcc_*.deb
+	sh tests/package/deb_test.sh build/pcc_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

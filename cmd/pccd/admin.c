@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "admin_options.h"
 #include "pccd.h"
 #include "text.h"
 #include "timefmt.h"
@@ -84,20 +85,7 @@ int open_backend(struct pccd_settings *s, struct store **st, struct digest_key *
     return 0;
 }
 
-/* Options every admin command shares; extra holds the command's own. */
-enum { OPT_DATA = 1000, OPT_DB, OPT_SECRET, OPT_HELP };
-#define COMMON_OPTIONS                                                                         \
-    {"data", required_argument, NULL, OPT_DATA}, {"db", required_argument, NULL, OPT_DB},      \
-        {"secret-file", required_argument, NULL, OPT_SECRET},                                  \
-        {"help", no_argument, NULL, OPT_HELP}
-#define COMMON_HELP                                                                            \
-    "  --data DIR          data directory (PCCD_DATA)\n"                                       \
-    "  --db URL            database, sqlite:PATH (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n" \
-    "  --secret-file PATH  server secret (PCCD_SECRET_FILE; default DIR/secret)\n"             \
-    "  --help              show this help\n"
-
-/* Handle a shared option; returns 1 when it was one. */
-static int common_option(int c, struct pccd_settings *s)
+int common_option(int c, struct pccd_settings *s)
 {
     switch (c) {
     case OPT_DATA: s->data_dir = optarg; return 1;

@@ -20,6 +20,8 @@ static const struct {
     {"user", cmd_user, "manage users: pccd user add, pccd user passwd"},
     {"org", cmd_org, "manage organizations: pccd org daily-key"},
     {"token", cmd_token, "issue and revoke personal access tokens: pccd token create"},
+    {"backup", cmd_backup, "copy the SQLite database while serving: pccd backup --to FILE"},
+    {"restore", cmd_restore, "put a backup back: pccd restore --from FILE"},
 };
 
 static void usage(FILE *f)

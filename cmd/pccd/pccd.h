@@ -29,6 +29,8 @@ int cmd_user(int argc, char **argv);
 int cmd_org(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* Print an error as "pccd CMD: message" to stderr. */
 void die_msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 
 #include "account.h"
 #include "api.h"
@@ -61,6 +62,9 @@ static const char help[] =
     "  --max-per-ip N        concurrent connections per client address (PCCD_MAX_PER_IP;\n"
     "                        default 256)\n"
     "  --timeout SECONDS     idle connection timeout (PCCD_TIMEOUT; default 30)\n"
+    "  --request-timeout SECONDS\n"
+    "                        time a request may take to arrive whole, headers and body,\n"
+    "                        from its first byte (PCCD_REQUEST_TIMEOUT; default 30)\n"
     "  --auth-fail-limit N   failed authentications per address per minute before it gets\n"
     "                        429 for a minute (PCCD_AUTH_FAIL_LIMIT; default 30)\n"
     "  --account-fail-limit N  failed dashboard sign-ins of one account (from any address)\n"
@@ -188,9 +192,9 @@ static void end_request_view(void *app) { store_request_end(((struct api_app *)a
 int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
-           OPT_PERIP, OPT_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS, OPT_TEST_CLOCK,
-           OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ACCOUNT_FAILS,
-           OPT_SIGNUP_LIMIT, OPT_SMTP_URL, OPT_SMTP_FROM };
+           OPT_PERIP, OPT_TIMEOUT, OPT_REQ_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS,
+           OPT_TEST_CLOCK, OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY,
+           OPT_ACCOUNT_FAILS, OPT_SIGNUP_LIMIT, OPT_SMTP_URL, OPT_SMTP_FROM };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},
@@ -200,6 +204,8 @@ int cmd_serve(int argc, char **argv)
                                          {"max-connections", required_argument, NULL, OPT_MAXCONN},
                                          {"max-per-ip", required_argument, NULL, OPT_PERIP},
                                          {"timeout", required_argument, NULL, OPT_TIMEOUT},
+                                         {"request-timeout", required_argument, NULL,
+                                          OPT_REQ_TIMEOUT},
                                          {"auth-fail-limit", required_argument, NULL, OPT_FAILS},
                                          {"trust-proxy", no_argument, NULL, OPT_PROXY},
                                          {"log-level", required_argument, NULL, OPT_LOG},
@@ -229,7 +235,8 @@ int cmd_serve(int argc, char **argv)
         const char *value;
     } numeric[] = {{"PCCD_THREADS", NULL}, {"PCCD_MAX_CONNECTIONS", NULL},
                    {"PCCD_MAX_PER_IP", NULL}, {"PCCD_TIMEOUT", NULL},
-                   {"PCCD_AUTH_FAIL_LIMIT", NULL}, {"PCCD_LOG_LEVEL", NULL}};
+                   {"PCCD_AUTH_FAIL_LIMIT", NULL}, {"PCCD_LOG_LEVEL", NULL},
+                   {"PCCD_REQUEST_TIMEOUT", NULL}};
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
         numeric[i].value = getenv(numeric[i].env);
     const char *regions = getenv("PCCD_REGIONS");
@@ -259,6 +266,7 @@ int cmd_serve(int argc, char **argv)
         case OPT_FAILS: numeric[4].value = optarg; break;
         case OPT_PROXY: trust_proxy = 1; break;
         case OPT_LOG: numeric[5].value = optarg; break;
+        case OPT_REQ_TIMEOUT: numeric[6].value = optarg; break;
         case OPT_REGIONS: regions = optarg; break;
         case 'S': signup = optarg; break;
         case OPT_TEST_CLOCK: test_clock_file = optarg; break;
@@ -282,13 +290,15 @@ int cmd_serve(int argc, char **argv)
         die_msg("serve", "--test-clock-file is for tests only: it needs PCCD_ALLOW_TEST_CLOCK=1");
         return 2;
     }
-    unsigned threads = 0, maxconn = 1024, perip = 256, timeout = 30, fails = 30;
+    unsigned threads = 0, maxconn = 1024, perip = 256, timeout = 30, fails = 30,
+             request_timeout = 30;
     enum log_level level = LOG_INFO;
     if ((numeric[0].value && parse_uint(numeric[0].value, 1, 256, &threads)) ||
         (numeric[1].value && parse_uint(numeric[1].value, 1, 100000, &maxconn)) ||
         (numeric[2].value && parse_uint(numeric[2].value, 1, 100000, &perip)) ||
         (numeric[3].value && parse_uint(numeric[3].value, 1, 3600, &timeout)) ||
         (numeric[4].value && parse_uint(numeric[4].value, 1, 1000000, &fails)) ||
+        (numeric[6].value && parse_uint(numeric[6].value, 1, 3600, &request_timeout)) ||
         (numeric[5].value && parse_level(numeric[5].value, &level))) {
         die_msg("serve", "invalid number or level in the options (see pccd serve --help)");
         return 2;
@@ -408,6 +418,7 @@ int cmd_serve(int argc, char **argv)
 
     struct http_config cfg = {.listen = listen, .threads = threads, .max_connections = maxconn,
                               .max_per_ip = perip, .timeout_seconds = timeout,
+                              .request_timeout_seconds = request_timeout,
                               .trust_proxy = trust_proxy, .authenticate = api_authenticate,
                               .tls = tls_cert ? &tls : NULL,
                               .authenticate_public_key = api_authenticate_public_key,
@@ -454,10 +465,13 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "pccd %s listening on %s://%s:%u\n", PCCD_VERSION, scheme, host,
             http_server_port(srv));
     fflush(stderr);
+    /* systemd's Type=notify: ready once the address is printed (no-op without NOTIFY_SOCKET). */
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s://%s:%u", scheme, host, http_server_port(srv));
 
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received signal %d, stopping", sig);
+    sd_notify(0, "STOPPING=1");
     if (housekeeping)
         housekeeping_stop(&hk);
     http_server_stop(srv);

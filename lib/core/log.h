@@ -9,7 +9,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Send records at or above min_level to sink (NULL: discard everything). Call before threads. */
 void log_init(FILE *sink, enum log_level min_level);
-/* Write one line "TIME LEVEL message". Thread-safe (one fprintf per record). */
+/* Write one line "TIME LEVEL message". Thread-safe (one fprintf per record). Control bytes,
+ * backslash and bytes that are not printable UTF-8 in the message are written as \xNN (\\ for
+ * backslash), so request data logged in it can neither forge lines nor reach a terminal raw. */
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Whether a record at level would be written (to skip building costly messages). */
 int log_enabled(enum log_level level);

@@ -96,6 +96,10 @@ struct http_config {
     unsigned max_per_ip;        /* concurrent connections from one address */
     unsigned timeout_seconds;   /* idle connection timeout; over TLS also the time from accept
                                  * to the first request (handshake included) */
+    /* Time a request may take to arrive whole (headers and body), counted from its first byte
+     * (for a connection's first request, from its accept); 0 = 30. A connection whose request
+     * is late is closed, however steadily it trickles in. */
+    unsigned request_timeout_seconds;
     int trust_proxy;            /* take the client address from X-Forwarded-For (last hop) */
     const struct http_route *routes;
     size_t route_count;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received (glibc's has not) */
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,17 +30,28 @@
 #define LISTEN_BACKLOG 1024
 /* A year; not includeSubDomains: other hosts under this name may be other services. */
 #define HTTP_HSTS "max-age=31536000"
+#define WATCHDOG_TICK_MS 250
 
-/* A TLS connection whose first request has not arrived yet. libmicrohttpd 0.9.75 applies no
- * idle timeout while the handshake runs, so a client that connects and says nothing (or dribbles
- * a handshake) would hold its connection slot for ever; the handshake watchdog below shuts such
- * sockets down once the timeout has passed since they were accepted. */
-struct tls_pending {
-    struct tls_pending *prev, *next;
+/* Every connection, from accept to close, as the connection watchdog sees it. libmicrohttpd's
+ * --timeout is an idle timeout only: a client that trickles a header line every few seconds
+ * keeps its connection for ever, and over TLS no timeout at all runs during the handshake. So
+ * each request must arrive whole (headers and body) within the request deadline of its first
+ * byte, or the watchdog shuts its socket down; and when connections run short, the slowest
+ * incomplete ones are shed to make room for new ones. */
+enum conn_state {
+    CONN_READING,  /* a request is arriving: since = its first byte (or the accept) */
+    CONN_IDLE,     /* between keep-alive requests: bytes_seen = bytes received so far */
+    CONN_HANDLING, /* the request is whole: the handler or the response is under way */
+};
+
+struct conn_track {
+    struct conn_track *prev, *next;
     int fd;
-    time_t accepted; /* CLOCK_MONOTONIC seconds */
-    atomic_int request_seen;
-    int cut;
+    int cut; /* shut down by the watchdog or the shedding; closing */
+    atomic_int first; /* still on the connection's first request (its TLS handshake included) */
+    atomic_int state;
+    atomic_llong since;       /* CLOCK_MONOTONIC milliseconds the state began */
+    atomic_ullong bytes_seen; /* CONN_IDLE: tcpi_bytes_received when it began */
 };
 
 struct http_server {
@@ -47,13 +60,17 @@ struct http_server {
     unsigned port;
     int fd;
     int tls; /* serving HTTPS itself */
-    /* TLS only: the handshake watchdog and the connections it watches */
-    pthread_mutex_t pending_lock;
-    pthread_cond_t pending_wake;
-    struct tls_pending *pending;
+    /* The connection watchdog and the connections it watches (under track_lock). */
+    pthread_mutex_t track_lock;
+    pthread_cond_t track_wake;
+    struct conn_track *tracked; /* newest first */
+    unsigned live;              /* tracked and not cut */
+    unsigned shed_above;        /* shed the slowest incomplete connection past this many */
+    long long request_ms, first_ms; /* deadlines: any request; a TLS connection's first */
+    atomic_uint shed_count;     /* since the watchdog last logged */
     pthread_t watchdog;
     int watchdog_running;
-    int wake_ready; /* pending_wake initialised */
+    int wake_ready; /* track_wake initialised */
     int stopping;
     char id_prefix[8]; /* random per process, so request ids are unique across restarts */
     atomic_ulong next_id;
@@ -84,6 +101,7 @@ struct http_request {
     void *principal;
     void (*principal_free)(void *);
     const struct http_route *route;
+    struct conn_track *track; /* the connection's, or NULL */
     struct timespec started;
     /* HTTP_ROUTE_SLOW: the answer a slow-work thread made, and the queue link. */
     struct http_response *pending_res; /* owned by the slow-work thread while queued */
@@ -305,11 +323,25 @@ static void run_route(struct http_request *req, struct http_response *res)
         cfg->route_end(cfg->app);
 }
 
+/* 1 when s holds a control byte (C0 or DEL; unescape() turns an escaped one into DEL). */
+static int has_control_byte(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
 /* Match req against the routes, once per request: the route (also left in req->route, its
- * {params} filled), or NULL after putting 404, or 405 with Allow, into res. */
+ * {params} filled), or NULL after putting 404, or 405 with Allow, or 400 for a path with a
+ * control byte (no route or handler ever sees one), into res. */
 static const struct http_route *match_route(struct http_request *req, struct http_response *res)
 {
     const struct http_config *cfg = &req->srv->cfg;
+    if (has_control_byte(req->path)) {
+        http_error(req, res, RC_INVALID, "the request path contains a control character");
+        return NULL;
+    }
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     int path_known = 0;
     for (size_t i = 0; i < cfg->route_count; i++) {
@@ -385,8 +417,16 @@ static enum MHD_Result send_response(struct http_request *req, struct http_respo
     return ok;
 }
 
+/* The request is whole (or refused before its body): out of reach of the request deadline. */
+static void track_handling(struct http_request *req)
+{
+    if (req->track)
+        atomic_store(&req->track->state, CONN_HANDLING);
+}
+
 static enum MHD_Result respond(struct http_request *req, struct http_response *res)
 {
+    track_handling(req);
     enum MHD_Result ok = send_response(req, res);
     json_decref(res->body);
     res->body = NULL;
@@ -395,13 +435,99 @@ static enum MHD_Result respond(struct http_request *req, struct http_response *r
     return ok;
 }
 
-static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-                                       const char *value)
+/* What one pass over a request's header lines finds about its framing (RFC 9112 6.3). */
+struct framing {
+    size_t bytes;           /* the header block's size, about */
+    unsigned host, cl, te;  /* Host, Content-Length, Transfer-Encoding lines */
+    const char *cl_value;   /* the first Content-Length */
+    int cl_conflict;        /* Content-Length lines that disagree, or one that is not digits */
+    int te_unknown;         /* a Transfer-Encoding other than exactly "chunked" */
+    int bad_name, bad_value; /* a name that is no token; a value with a control byte */
+};
+
+static int is_token_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c);
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    size_t *total = cls;
-    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    struct framing *f = cls;
+    f->bytes += key_size + value_size + 4;
+    for (size_t i = 0; i < key_size; i++)
+        if (!is_token_char((unsigned char)key[i]))
+            f->bad_name = 1;
+    if (key_size == 0)
+        f->bad_name = 1;
+    for (size_t i = 0; i < value_size; i++)
+        if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+            f->bad_value = 1;
+    if (key_size == 4 && strcasecmp(key, "Host") == 0) {
+        f->host++;
+    } else if (key_size == 14 && strcasecmp(key, "Content-Length") == 0) {
+        if (!value || !all_digits(value) || (f->cl && strcmp(value, f->cl_value) != 0))
+            f->cl_conflict = 1;
+        if (!f->cl++)
+            f->cl_value = value;
+    } else if (key_size == 17 && strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->te++;
+        if (!value || strcasecmp(value, "chunked") != 0)
+            f->te_unknown = 1;
+    }
     return MHD_YES;
+}
+
+/* The framing rules of RFC 9112 (sections 3.2, 5 and 6.3) that libmicrohttpd 0.9.75 does not
+ * apply itself: RC_OK, or the failure with its message. A request that fails gets its answer
+ * before its body is read and its connection closed, so nothing after it on the connection is
+ * read as a request. */
+static enum rc check_framing(const struct framing *f, const char *version, const char **msg)
+{
+    if (f->bad_name) {
+        *msg = "malformed header field name (whitespace before the colon?)";
+        return RC_INVALID;
+    }
+    if (f->bad_value) {
+        *msg = "a header field value contains a control character";
+        return RC_INVALID;
+    }
+    if (f->host > 1 || (f->host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)) {
+        *msg = "an HTTP/1.1 request needs exactly one Host header";
+        return RC_INVALID;
+    }
+    if (f->te && f->cl) {
+        *msg = "a request may not have both Transfer-Encoding and Content-Length";
+        return RC_INVALID;
+    }
+    if (f->te && strcmp(version, MHD_HTTP_VERSION_1_1) != 0) {
+        *msg = "Transfer-Encoding needs HTTP/1.1";
+        return RC_INVALID;
+    }
+    if (f->te > 1) {
+        *msg = "more than one Transfer-Encoding header";
+        return RC_INVALID;
+    }
+    if (f->te_unknown) {
+        *msg = "the only transfer coding supported is chunked";
+        return RC_NOT_IMPLEMENTED;
+    }
+    if (f->cl_conflict) {
+        *msg = "invalid or conflicting Content-Length headers";
+        return RC_INVALID;
+    }
+    return RC_OK;
 }
 
 /* Keep the value of the last X-Forwarded-For header line seen. */
@@ -510,6 +636,9 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
     req->srv = srv;
     req->conn = conn;
     req->method = method;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->track = ci ? ci->socket_context : NULL;
     clock_gettime(CLOCK_MONOTONIC, &req->started);
     buf_init(&req->body, HTTP_MAX_BODY_BYTES);
     snprintf(req->path, sizeof req->path, "%s", url);
@@ -643,7 +772,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     struct http_server *srv = cls;
     struct http_request *req = *con_cls;
     struct http_response res; /* headers[] is filled up to header_count only */
@@ -656,28 +784,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     res.header_count = 0;
 
     if (!req) {
-        if (srv->tls) {
-            const union MHD_ConnectionInfo *ci =
-                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-            struct tls_pending *p = ci ? ci->socket_context : NULL;
-            if (p)
-                atomic_store(&p->request_seen, 1); /* MHD's own timeout works from here */
-        }
         req = request_new(srv, conn, url, method);
         if (!req)
             return MHD_NO;
         *con_cls = req;
-        size_t header_bytes = strlen(url);
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
-        if (header_bytes > HTTP_MAX_HEADER_BYTES || strlen(url) >= HTTP_MAX_PATH) {
+        struct framing f = {.bytes = strlen(url)};
+        MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &f);
+        if (f.bytes > HTTP_MAX_HEADER_BYTES || strlen(url) >= HTTP_MAX_PATH) {
             http_error(req, &res, RC_HEADERS_TOO_LARGE, NULL);
             return respond(req, &res);
         }
-        const char *clen = http_header(req, "Content-Length");
-        if (clen) {
+        const char *why = NULL;
+        enum rc rc = check_framing(&f, version, &why);
+        if (rc != RC_OK) {
+            http_add_header(&res, "Connection", "close");
+            http_error(req, &res, rc, why);
+            return respond(req, &res);
+        }
+        if (f.cl) {
             char *end;
             errno = 0;
-            unsigned long long n = strtoull(clen, &end, 10);
+            unsigned long long n = strtoull(f.cl_value, &end, 10);
             if (errno || *end || n > HTTP_MAX_BODY_BYTES) {
                 char msg[96];
                 snprintf(msg, sizeof msg, "request body too large: at most %zu bytes",
@@ -704,6 +831,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else if (!match_route(req, &res)) {
         /* 404 or 405, in res */
     } else if ((req->route->flags & HTTP_ROUTE_SLOW) && srv->slow_count) {
+        track_handling(req);
         enum rc rc = slow_enqueue(req);
         if (rc == RC_OK)
             return MHD_YES; /* suspended until the answer is made */
@@ -717,6 +845,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return respond(req, &res);
 }
 
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bytes the kernel has received on the socket so far (TCP_INFO), 0 when it cannot say: then a
+ * keep-alive request never leaves CONN_IDLE and only the idle timeout bounds it. */
+static unsigned long long bytes_received(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return 0;
+    return ti.tcpi_bytes_received;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -726,6 +873,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_request *req = *con_cls;
     if (!req)
         return;
+    struct conn_track *t = req->track;
+    if (t) { /* between requests: the next one's clock starts with its first byte */
+        atomic_store(&t->first, 0);
+        atomic_store(&t->bytes_seen, bytes_received(t->fd));
+        atomic_store(&t->since, monotonic_ms());
+        atomic_store(&t->state, CONN_IDLE);
+    }
     buf_release_secret(&req->body); /* bodies may carry secrets */
     if (req->slow_res) { /* answered by a slow-work thread, but the client had gone */
         json_decref(req->slow_res->body);
@@ -738,70 +892,131 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static time_t monotonic_seconds(void)
+/* Under track_lock: shut t's socket down (MHD then sees the connection fail and closes it). */
+static void cut_connection(struct http_server *srv, struct conn_track *t)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    shutdown(t->fd, SHUT_RDWR);
+    t->cut = 1;
+    srv->live--;
 }
 
-/* Track TLS connections from accept to close (MHD calls this in the connection's thread,
+/* Under track_lock, when connections run short: cut the connection whose incomplete request
+ * began longest ago, or failing that the one idle the longest; never keep (the newcomer) nor
+ * one whose request is whole. */
+static void shed_one(struct http_server *srv, const struct conn_track *keep)
+{
+    struct conn_track *victim = NULL;
+    int victim_state = CONN_HANDLING;
+    long long victim_since = 0;
+    for (struct conn_track *t = srv->tracked; t; t = t->next) {
+        if (t == keep || t->cut)
+            continue;
+        int state = atomic_load(&t->state);
+        long long since = atomic_load(&t->since);
+        if (state == CONN_HANDLING)
+            continue;
+        if (!victim || (state == CONN_READING && victim_state != CONN_READING) ||
+            (state == victim_state && since <= victim_since)) {
+            victim = t;
+            victim_state = state;
+            victim_since = since;
+        }
+    }
+    if (victim) {
+        cut_connection(srv, victim);
+        atomic_fetch_add(&srv->shed_count, 1);
+    }
+}
+
+/* Track every connection from accept to close (MHD calls this in the connection's thread,
  * before it closes the socket, so the watchdog never touches a reused descriptor). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     struct http_server *srv = cls;
-    struct tls_pending *p = *socket_context;
+    struct conn_track *t = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (!ci || !(p = calloc(1, sizeof *p)))
+        if (!ci || !(t = calloc(1, sizeof *t)))
             return; /* unwatched: MHD's own limits still apply */
-        p->fd = ci->connect_fd;
-        p->accepted = monotonic_seconds();
-        pthread_mutex_lock(&srv->pending_lock);
-        p->next = srv->pending;
-        if (p->next)
-            p->next->prev = p;
-        srv->pending = p;
-        pthread_mutex_unlock(&srv->pending_lock);
-        *socket_context = p;
+        t->fd = ci->connect_fd;
+        atomic_init(&t->first, 1);
+        atomic_init(&t->state, CONN_READING); /* its first request's clock runs from accept */
+        atomic_init(&t->since, monotonic_ms());
+        atomic_init(&t->bytes_seen, 0);
+        pthread_mutex_lock(&srv->track_lock);
+        t->next = srv->tracked;
+        if (t->next)
+            t->next->prev = t;
+        srv->tracked = t;
+        if (++srv->live > srv->shed_above)
+            shed_one(srv, t);
+        pthread_mutex_unlock(&srv->track_lock);
+        *socket_context = t;
         return;
     }
-    if (!p)
+    if (!t)
         return;
-    pthread_mutex_lock(&srv->pending_lock);
-    if (p->prev)
-        p->prev->next = p->next;
+    pthread_mutex_lock(&srv->track_lock);
+    if (t->prev)
+        t->prev->next = t->next;
     else
-        srv->pending = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    pthread_mutex_unlock(&srv->pending_lock);
-    free(p);
+        srv->tracked = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    if (!t->cut)
+        srv->live--;
+    pthread_mutex_unlock(&srv->track_lock);
+    free(t);
     *socket_context = NULL;
 }
 
-/* Once a second, shut down the sockets of TLS connections that have not sent a request within
- * the idle timeout of being accepted; MHD then sees the handshake fail and closes them. */
-static void *handshake_watchdog(void *arg)
+/* Four times a second: a connection between requests whose socket has received bytes since
+ * starts its next request's clock; one whose request is not whole by its deadline (over TLS,
+ * the first one's includes the handshake) is shut down. */
+static void *conn_watchdog(void *arg)
 {
     struct http_server *srv = arg;
-    time_t limit = (time_t)(srv->cfg.timeout_seconds ? srv->cfg.timeout_seconds : 30u);
-    pthread_mutex_lock(&srv->pending_lock);
+    pthread_mutex_lock(&srv->track_lock);
     while (!srv->stopping) {
         struct timespec wake;
         clock_gettime(CLOCK_MONOTONIC, &wake);
-        wake.tv_sec += 1;
-        pthread_cond_timedwait(&srv->pending_wake, &srv->pending_lock, &wake);
-        time_t now = monotonic_seconds();
-        for (struct tls_pending *p = srv->pending; p; p = p->next)
-            if (!p->cut && !atomic_load(&p->request_seen) && now - p->accepted >= limit) {
-                shutdown(p->fd, SHUT_RDWR);
-                p->cut = 1;
+        wake.tv_nsec += WATCHDOG_TICK_MS * 1000000L;
+        if (wake.tv_nsec >= 1000000000L) {
+            wake.tv_sec++;
+            wake.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->track_wake, &srv->track_lock, &wake);
+        long long now = monotonic_ms();
+        unsigned cut = 0;
+        for (struct conn_track *t = srv->tracked; t; t = t->next) {
+            if (t->cut)
+                continue;
+            int state = atomic_load(&t->state);
+            if (state == CONN_IDLE) {
+                if (bytes_received(t->fd) > atomic_load(&t->bytes_seen)) {
+                    atomic_store(&t->since, now);
+                    atomic_compare_exchange_strong(&t->state, &state, CONN_READING);
+                }
+            } else if (state == CONN_READING) {
+                long long limit = atomic_load(&t->first) ? srv->first_ms : srv->request_ms;
+                if (now - atomic_load(&t->since) >= limit) {
+                    cut_connection(srv, t);
+                    cut++;
+                }
             }
+        }
+        unsigned shed = atomic_exchange(&srv->shed_count, 0);
+        if (cut)
+            log_info("http: closed %u connection(s) whose request did not arrive whole within "
+                     "%llds", cut, srv->request_ms / 1000);
+        if (shed)
+            log_warn("http: %u connection(s) shed, slowest incomplete first: %u of at most %u "
+                     "connections open (--max-connections)", shed, srv->live,
+                     srv->cfg.max_connections ? srv->cfg.max_connections : 1024u);
     }
-    pthread_mutex_unlock(&srv->pending_lock);
+    pthread_mutex_unlock(&srv->track_lock);
     return NULL;
 }
 
@@ -809,10 +1024,10 @@ static void watchdog_stop(struct http_server *srv)
 {
     if (!srv->watchdog_running)
         return;
-    pthread_mutex_lock(&srv->pending_lock);
+    pthread_mutex_lock(&srv->track_lock);
     srv->stopping = 1;
-    pthread_cond_signal(&srv->pending_wake);
-    pthread_mutex_unlock(&srv->pending_lock);
+    pthread_cond_signal(&srv->track_wake);
+    pthread_mutex_unlock(&srv->track_lock);
     pthread_join(srv->watchdog, NULL);
     srv->watchdog_running = 0;
 }
@@ -823,15 +1038,49 @@ static enum rc watchdog_start(struct http_server *srv)
     if (pthread_condattr_init(&attr) != 0)
         return RC_NOMEM;
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int failed = pthread_cond_init(&srv->pending_wake, &attr) != 0;
+    int failed = pthread_cond_init(&srv->track_wake, &attr) != 0;
     pthread_condattr_destroy(&attr);
     if (failed)
         return RC_NOMEM;
     srv->wake_ready = 1;
-    if (pthread_create(&srv->watchdog, NULL, handshake_watchdog, srv) != 0)
+    if (pthread_create(&srv->watchdog, NULL, conn_watchdog, srv) != 0)
         return RC_NOMEM;
     srv->watchdog_running = 1;
     return RC_OK;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* MHD's unescaping of the path and of query arguments (%XX; a bad escape stays as it is),
+ * except that an escaped control byte decodes to DEL: a %00 cannot cut a path parameter short
+ * ("secrets/victimset%00.x" acting on "victimset") and %0a cannot reach a log as a line end;
+ * match_route refuses a path holding DEL like any other control byte. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *r = s; *r;) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0) {
+            unsigned char c = (unsigned char)(hi << 4 | lo);
+            *w++ = (char)(c < 0x20 ? 0x7f : c);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -924,39 +1173,48 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
         {MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->tls ? cfg->tls->cert_pem : NULL},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->tls ? cfg->tls->key_pem : NULL},
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
-        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
         {MHD_OPTION_END, 0, NULL}};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    if (cfg->tls) {
+    if (cfg->tls)
         flags |= MHD_USE_TLS;
-        pthread_mutex_init(&srv->pending_lock, NULL);
-    } else {
+    else
         tls_options[0].option = MHD_OPTION_END;
-    }
+    unsigned max_connections = cfg->max_connections ? cfg->max_connections : 1024u;
+    unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : 30u;
+    unsigned request_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds : 30u;
+    srv->request_ms = (long long)request_timeout * 1000;
+    /* Over TLS the first request's clock includes the handshake, for which MHD runs no idle
+     * timeout: the shorter of the two deadlines applies. */
+    srv->first_ms = srv->tls && timeout < request_timeout ? (long long)timeout * 1000
+                                                          : srv->request_ms;
+    /* Shed before MHD's own limit is reached (it then stops accepting, and a new client waits
+     * in the backlog behind the slow ones); an eighth is kept free, as MHD splits its limit
+     * between the threads and they do not fill evenly. */
+    srv->shed_above = max_connections - max_connections / 8;
+    pthread_mutex_init(&srv->track_lock, NULL);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_ARRAY, tls_options,
         MHD_OPTION_LISTEN_SOCKET, srv->fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_connections ? cfg->max_connections : 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        cfg->max_per_ip ? cfg->max_per_ip : 256u, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->timeout_seconds ? cfg->timeout_seconds : 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip ? cfg->max_per_ip : 256u,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv, MHD_OPTION_END);
     if (srv->daemon)
         slow_start(srv, cpus);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot start the %s server on %s", cfg->tls ? "HTTPS" : "HTTP",
                  cfg->listen);
         close(srv->fd);
-        if (srv->tls)
-            pthread_mutex_destroy(&srv->pending_lock);
+        pthread_mutex_destroy(&srv->track_lock);
         free(srv);
         return RC_IO;
     }
-    if (srv->tls && watchdog_start(srv) != RC_OK) {
-        snprintf(err, errlen, "cannot start the TLS handshake watchdog");
+    if (watchdog_start(srv) != RC_OK) {
+        snprintf(err, errlen, "cannot start the connection watchdog");
         http_server_stop(srv);
         return RC_NOMEM;
     }
@@ -974,11 +1232,9 @@ void http_server_stop(struct http_server *srv)
     slow_stop(srv); /* MHD must not be stopped with a connection suspended */
     MHD_stop_daemon(srv->daemon);
     close(srv->fd);
-    if (srv->tls) {
-        pthread_mutex_destroy(&srv->pending_lock);
-        if (srv->wake_ready)
-            pthread_cond_destroy(&srv->pending_wake);
-    }
+    pthread_mutex_destroy(&srv->track_lock);
+    if (srv->wake_ready)
+        pthread_cond_destroy(&srv->track_wake);
     pthread_mutex_destroy(&srv->slow_lock);
     pthread_cond_destroy(&srv->slow_wake);
     free(srv);

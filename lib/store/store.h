@@ -539,6 +539,14 @@ struct store {
 /* Open the database named by url: "sqlite:PATH" (or a bare path) for SQLite. Does not migrate.
  * On failure returns an error and writes the reason into err. *out is freed by store_close. */
 enum rc store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* SQLite only (backup.c): copy the database of url into the file dest (created by this
+ * process, replaced atomically, fsynced) as one consistent snapshot, while pccd serves it. */
+enum rc store_backup(const char *url, const char *dest, char *err, size_t errlen);
+/* SQLite only: replace the database of url by the backup at src after checking it (intact,
+ * pcc's schema, not newer than this binary; *version gets its schema version). An existing
+ * database is replaced only with replace set, and nothing may serve it meanwhile. */
+enum rc store_restore(const char *src, const char *url, int replace, int *version, char *err,
+                      size_t errlen);
 /* Bracket one request on this thread: between the two, the credential cache (cache.c) takes
  * the generation once, at the first cached read, so the request sees one view of the
  * credential data and PostgreSQL answers one query for it, not one per read. A credential
