@@ -28,7 +28,8 @@ static const struct http_route routes[] = {
     {"GET", "/account/invitations", web_invitations_page, HTTP_ROUTE_PUBLIC},
     {"POST", "/account/invitations/{id}/accept", web_invitation_accept, HTTP_ROUTE_PUBLIC},
     {"POST", "/account/invitations/{id}/decline", web_invitation_decline, HTTP_ROUTE_PUBLIC},
-    {"POST", "/account/verify/resend", web_verify_resend, HTTP_ROUTE_PUBLIC},
+    /* It mails (an SMTP relay may take seconds): off the connection threads. */
+    {"POST", "/account/verify/resend", web_verify_resend, HTTP_ROUTE_SLOW},
     {"GET", "/verify-email", web_verify_page, HTTP_ROUTE_PUBLIC},
     {"POST", "/verify-email", web_verify, HTTP_ROUTE_PUBLIC},
     {"POST", "/org/invitations/{id}/revoke", web_invitation_revoke, HTTP_ROUTE_PUBLIC},
