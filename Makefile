@@ -62,13 +62,15 @@ STORE_SRC  = lib/store/store.c lib/store/sqlite.c lib/store/pg.c lib/store/cache
              lib/store/backup.c
 HTTP_SRC   = lib/http/server.c lib/http/tls.c
 AUTH_SRC   = lib/auth/auth.c lib/auth/throttle.c lib/auth/keyfile.c lib/auth/apikey.c \
-             lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c lib/auth/orgadmin.c
+             lib/auth/seal.c lib/auth/tokens.c lib/auth/oauth.c lib/auth/orgadmin.c \
+             lib/auth/account.c lib/auth/mailer.c
 API_SRC    = lib/api/common.c lib/api/users.c lib/api/orgs.c lib/api/tokens.c lib/api/routes.c \
              lib/api/regions.c lib/api/apikeys.c lib/api/secrets.c lib/api/services.c \
-             lib/api/public.c lib/api/audit.c lib/api/orgtokens.c lib/api/oauth.c
+             lib/api/public.c lib/api/audit.c lib/api/orgtokens.c lib/api/oauth.c \
+             lib/api/invitations.c
 WEB_SRC    = lib/web/template.c lib/web/session.c lib/web/account.c lib/web/tokens.c \
              lib/web/orgs.c lib/web/routes.c lib/web/audit.c lib/web/oauth.c \
-             lib/web/orgtokens.c
+             lib/web/orgtokens.c lib/web/invitations.c
 RUNTIME_SRC = lib/runtime/runtime.c lib/runtime/none.c lib/runtime/docker.c lib/runtime/demux.c
 CLIENT_SRC = lib/client/client.c lib/client/credfile.c lib/client/oauth.c
 PCCD_SRC   = cmd/pccd/main.c cmd/pccd/admin.c cmd/pccd/serve.c cmd/pccd/backup.c
@@ -77,7 +79,8 @@ PIPECAT_SRC = cmd/pipecat/main.c cmd/pipecat/output.c cmd/pipecat/session.c \
               cmd/pipecat/args.c cmd/pipecat/platform.c cmd/pipecat/deploy_config.c \
               cmd/pipecat/cmd_keys.c cmd/pipecat/cmd_props.c cmd/pipecat/cmd_secrets.c \
               cmd/pipecat/cmd_agent.c cmd/pipecat/cmd_deploy.c \
-              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c cmd/pipecat/completion.c
+              cmd/pipecat/cmd_orgtokens.c cmd/pipecat/cmd_login.c cmd/pipecat/completion.c \
+              cmd/pipecat/cmd_invitations.c
 
 SQLITE_MIGRATIONS = $(sort $(wildcard lib/store/migrations/sqlite/*.sql))
 PG_MIGRATIONS = $(sort $(wildcard lib/store/migrations/pg/*.sql))

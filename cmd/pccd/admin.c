@@ -241,34 +241,40 @@ static enum rc ensure_org(struct store *st, const char *slug, const char *verbos
 
 static int user_add(int argc, char **argv)
 {
-    enum { OPT_EMAIL = 1, OPT_NAME, OPT_ORG, OPT_ORG_NAME, OPT_ROLE };
+    enum { OPT_EMAIL = 1, OPT_NAME, OPT_ORG, OPT_ORG_NAME, OPT_ROLE, OPT_JOIN };
     static const struct option opts[] = {COMMON_OPTIONS,
                                          {"email", required_argument, NULL, OPT_EMAIL},
                                          {"name", required_argument, NULL, OPT_NAME},
                                          {"org", required_argument, NULL, OPT_ORG},
                                          {"org-name", required_argument, NULL, OPT_ORG_NAME},
                                          {"role", required_argument, NULL, OPT_ROLE},
+                                         {"join", no_argument, NULL, OPT_JOIN},
                                          {0, 0, 0, 0}};
     static const char help[] =
-        "usage: pccd user add --data DIR --email EMAIL [--name NAME] [--org SLUG]\n"
+        "usage: pccd user add --data DIR --email EMAIL [--name NAME] [--org SLUG [--join]]\n"
         "                     [--org-name NAME] [--role admin|member]\n\n"
         "Create a user (or reuse the one with that email) and, with --org, make them a member\n"
         "of organization SLUG, creating it (named --org-name) if missing. The creator of a new\n"
-        "organization is its admin; joining an existing one uses --role (default member).\n"
-        "Someone already in the organization keeps their role unless --role names another\n"
-        "(never leaving the organization without an admin).\n\n"
+        "organization is its admin. Adding someone to an organization that exists already\n"
+        "needs --join (so a typo or a slug someone else took is not joined by accident), and\n"
+        "uses --role (default member). Someone already in the organization keeps their role\n"
+        "unless --role names another (never leaving the organization without an admin).\n"
+        "Users made here count as having verified their address. An account made by open\n"
+        "sign-up is added to an organization only once its owner has verified the address.\n\n"
         "  --email EMAIL       the user's email address\n"
         "  --name NAME         display name\n"
         "  --org SLUG          organization slug: lowercase letters, digits and '-'\n"
+        "  --join              SLUG may exist already: join it\n"
         "  --org-name NAME     the organization's display name (default: the slug)\n"
         "  --role ROLE         admin or member\n" COMMON_HELP;
     struct pccd_settings s;
     settings_from_env(&s);
     const char *email = NULL, *name = "", *org_slug = NULL, *org_name = NULL, *role = NULL;
-    int c;
+    int c, join = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case OPT_HELP: fputs(help, stdout); return 0;
+        case OPT_JOIN: join = 1; break;
         case OPT_EMAIL: email = optarg; break;
         case OPT_NAME: name = optarg; break;
         case OPT_ORG: org_slug = optarg; break;
@@ -333,18 +339,38 @@ static int user_add(int argc, char **argv)
         goto out;
     }
     if (org_slug) {
-        struct store_org org;
-        int created;
-        if ((rc = ensure_org(st, org_slug, org_name, &org, &created)) != RC_OK) {
-            die_msg("user add", "cannot create the organization: %s", store_last_error(st));
+        struct store_org org, current;
+        int created = 0;
+        rc = store_org_by_name(st, org_slug, &org);
+        if (rc != RC_OK && rc != RC_NOT_FOUND) {
+            die_msg("user add", "cannot read the organization: %s", store_last_error(st));
             goto out;
         }
         /* Already a member: keep the role unless --role asks for another, and change it
          * through the path that keeps the organization's last admin. Running the same
          * `user add` twice (make run does) must not demote anyone. */
-        struct store_org current;
-        if (!created && store_org_for_member(st, user.id, org.name, &current) == RC_OK) {
+        if (rc == RC_OK && store_org_for_member(st, user.id, org.name, &current) == RC_OK) {
             status = keep_or_change_role(st, &auth, email, &user, &current, role);
+            goto out;
+        }
+        if (rc == RC_OK && !join) {
+            die_msg("user add", "organization %s exists already: add --join to make %s a "
+                    "member of it", org.name, email);
+            goto out;
+        }
+        int verified = 0;
+        if ((rc = store_user_email_verified(st, user.id, &verified)) != RC_OK) {
+            die_msg("user add", "cannot read the user: %s", store_last_error(st));
+            goto out;
+        }
+        if (!verified) {
+            die_msg("user add", "%s signed up on the dashboard and has not verified that address "
+                    "yet; it can join an organization once its owner has (the dashboard's "
+                    "Invitations page sends a new link)", email);
+            goto out;
+        }
+        if ((rc = ensure_org(st, org_slug, org_name, &org, &created)) != RC_OK) {
+            die_msg("user add", "cannot create the organization: %s", store_last_error(st));
             goto out;
         }
         const char *r = role ? role : created ? "admin" : "member";

@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
+#include "account.h"
 #include "api.h"
 #include "web.h"
 #include "http.h"
@@ -67,6 +68,16 @@ static const char help[] =
     "                        from its first byte (PCCD_REQUEST_TIMEOUT; default 30)\n"
     "  --auth-fail-limit N   failed authentications per address per minute before it gets\n"
     "                        429 for a minute (PCCD_AUTH_FAIL_LIMIT; default 30)\n"
+    "  --account-fail-limit N  failed dashboard sign-ins of one account (from any address)\n"
+    "                        per 15 minutes before its sign-in is refused for 15 minutes\n"
+    "                        (PCCD_ACCOUNT_FAIL_LIMIT; default 20)\n"
+    "  --signup-limit N      dashboard sign-ups per address per hour (PCCD_SIGNUP_LIMIT;\n"
+    "                        default 10)\n"
+    "  --smtp-url URL        send email verification links through this SMTP relay,\n"
+    "                        smtp://HOST[:PORT] or smtps://HOST[:PORT] (PCCD_SMTP_URL);\n"
+    "                        without it each link is written to the log at info level\n"
+    "  --smtp-from ADDRESS   the sender of that mail (PCCD_SMTP_FROM; default\n"
+    "                        pccd@localhost)\n"
     "  --trust-proxy         take the client address from X-Forwarded-For's last hop\n"
     "                        (PCCD_TRUST_PROXY=1); only behind your own reverse proxy\n"
     "  --log-level LEVEL     debug, info, warn or error (PCCD_LOG_LEVEL; default info)\n"
@@ -214,7 +225,8 @@ int cmd_serve(int argc, char **argv)
 {
     enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
            OPT_PERIP, OPT_TIMEOUT, OPT_REQ_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS,
-           OPT_TEST_CLOCK, OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY, OPT_RUNTIME };
+           OPT_TEST_CLOCK, OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY, OPT_RUNTIME,
+           OPT_ACCOUNT_FAILS, OPT_SIGNUP_LIMIT, OPT_SMTP_URL, OPT_SMTP_FROM };
     static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"secret-file", required_argument, NULL, OPT_SECRET},
@@ -239,6 +251,12 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
                                          {"tls-key", required_argument, NULL, OPT_TLS_KEY},
                                          {"runtime", required_argument, NULL, OPT_RUNTIME},
+                                         {"account-fail-limit", required_argument, NULL,
+                                          OPT_ACCOUNT_FAILS},
+                                         {"signup-limit", required_argument, NULL,
+                                          OPT_SIGNUP_LIMIT},
+                                         {"smtp-url", required_argument, NULL, OPT_SMTP_URL},
+                                         {"smtp-from", required_argument, NULL, OPT_SMTP_FROM},
                                          {0, 0, 0, 0}};
     struct pccd_settings s;
     settings_from_env(&s);
@@ -265,6 +283,9 @@ int cmd_serve(int argc, char **argv)
     const char *tls_cert = getenv("PCCD_TLS_CERT"), *tls_key = getenv("PCCD_TLS_KEY");
     const char *runtime_spec = getenv("PCCD_RUNTIME") && *getenv("PCCD_RUNTIME")
                                    ? getenv("PCCD_RUNTIME") : "none";
+    const char *account_fails = getenv("PCCD_ACCOUNT_FAIL_LIMIT");
+    const char *signup_limit = getenv("PCCD_SIGNUP_LIMIT");
+    const char *smtp_url = getenv("PCCD_SMTP_URL"), *smtp_from = getenv("PCCD_SMTP_FROM");
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -289,6 +310,10 @@ int cmd_serve(int argc, char **argv)
         case OPT_TLS_CERT: tls_cert = optarg; break;
         case OPT_TLS_KEY: tls_key = optarg; break;
         case OPT_RUNTIME: runtime_spec = optarg; break;
+        case OPT_ACCOUNT_FAILS: account_fails = optarg; break;
+        case OPT_SIGNUP_LIMIT: signup_limit = optarg; break;
+        case OPT_SMTP_URL: smtp_url = optarg; break;
+        case OPT_SMTP_FROM: smtp_from = optarg; break;
         default: fputs(help, stderr); return 2;
         }
     }
@@ -327,6 +352,15 @@ int cmd_serve(int argc, char **argv)
         die_msg("serve", "this libmicrohttpd was built without TLS support: install one built "
                 "with GnuTLS (Debian's libmicrohttpd12 is), or serve HTTP behind a TLS proxy");
         return 1;
+    }
+    struct auth_limits account_limits = auth_account_defaults;
+    struct auth_limits signup_limits = auth_signup_defaults;
+    if ((account_fails && *account_fails &&
+         parse_uint(account_fails, 1, 1000000, &account_limits.failures)) ||
+        (signup_limit && *signup_limit &&
+         parse_uint(signup_limit, 1, 1000000, &signup_limits.failures))) {
+        die_msg("serve", "--account-fail-limit and --signup-limit must be whole numbers from 1");
+        return 2;
     }
     unsigned access_seconds = 3600;
     if (access_ttl && *access_ttl && parse_uint(access_ttl, 60, 86400, &access_seconds)) {
@@ -379,8 +413,18 @@ int cmd_serve(int argc, char **argv)
         return rc == RC_NOMEM ? 1 : 2;
     }
 
+    /* The mailer before storage, so a bad --smtp-url fails at once. */
+    struct auth_mailer *mailer = NULL;
+    if (smtp_url && *smtp_url &&
+        auth_mailer_smtp_new(smtp_url, smtp_from && *smtp_from ? smtp_from : "pccd@localhost",
+                             &mailer, err, sizeof err) != RC_OK) {
+        die_msg("serve", "--smtp-url: %s", err);
+        http_tls_release(&tls);
+        return 2;
+    }
     struct digest_key key;
     if (open_backend(&s, &app.store, &key)) {
+        auth_mailer_free(mailer);
         http_tls_release(&tls);
         return 1;
     }
@@ -388,6 +432,13 @@ int cmd_serve(int argc, char **argv)
     rc = auth_init(&app.auth, app.store, &key, &limits);
     sodium_memzero(&key, sizeof key);
     app.auth.oauth_access_seconds = access_seconds;
+    if (rc == RC_OK)
+        rc = auth_set_account_limits(&app.auth, &account_limits, &signup_limits);
+    if (rc == RC_OK && mailer) {
+        auth_set_mailer(&app.auth, mailer);
+        mailer = NULL;
+    }
+    auth_mailer_free(mailer);
     if (rc != RC_OK) {
         http_tls_release(&tls);
         store_close(app.store);

@@ -260,7 +260,7 @@ void deploy_config_release(struct deploy_config *dc);
 
 /* Each cmd_*.c file's table of commands (ending with COMMAND_END), gathered by main.c. */
 extern const struct command login_commands[], auth_commands[], orgs_commands[],
-    tokens_commands[], orgtokens_commands[], props_commands[], keys_commands[],
+    tokens_commands[], orgtokens_commands[], invitations_commands[], props_commands[], keys_commands[],
     secrets_commands[], agent_commands[], deploy_commands[], completion_commands[];
 
 /* Print a tokens array as a table (cmd_tokens.c); with_owner adds the owner's email. */

@@ -317,16 +317,19 @@ const struct command orgtokens_commands[] = {
     COMMAND("organizations tokens", "list", cmd_org_tokens_list,
             "list the tokens that can act in the organization",
      "[-o ORG]",
-     "List every active token that can act in the organization: its members' tokens that are\n"
-     "unbound or bound to it, and its service accounts' tokens, with owner, scopes, expiry\n"
-     "and last use. Needs the admin role.\n",
+     "List every active token that can act in the organization. What it owns (tokens bound\n"
+     "to it, its service accounts' tokens) is shown with owner, scopes, expiry and last use;\n"
+     "a member's unbound token only as \"has access through membership\" (revoking it is\n"
+     "its owner's business: remove the member instead). Needs the admin role.\n",
      "  pipecat cloud organizations tokens list -o acme\n"),
     COMMAND("organizations tokens", "revoke", cmd_org_tokens_revoke,
             "revoke a token that can act in the organization",
      "ID [--yes] [-o ORG]",
-     "Revoke token ID (see `organizations tokens list`): it stops working everywhere, at\n"
-     "once, and its owner sees who revoked it in their audit log. Asks to confirm unless\n"
-     "--yes (needed without a terminal). Needs the admin role.\n",
+     "Revoke token ID (see `organizations tokens list`), bound to the organization or of\n"
+     "one of its service accounts: it stops working everywhere, at once, and its owner sees\n"
+     "who revoked it in their audit log. A member's unbound token is refused (403): only\n"
+     "its owner revokes it. Asks to confirm unless --yes (needed without a terminal).\n"
+     "Needs the admin role.\n",
      "  pipecat cloud organizations tokens revoke tok_4mQd9L2xV0bN7cTe\n"),
     COMMAND("organizations", "token-policy", cmd_org_token_policy,
             "show or set what tokens must meet to act in the organization",

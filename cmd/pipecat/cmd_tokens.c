@@ -48,6 +48,17 @@ static const char *col_scopes(const json_t *value, const json_t *row, void *ctx,
 }
 
 /* The organization a token is bound to, "(any)" when unbound. */
+/* An organization's view of a member's unbound token shows only that it gives access. */
+static const char *col_name(const json_t *value, const json_t *row, void *ctx, char *buf,
+                            size_t size)
+{
+    (void)ctx, (void)buf, (void)size;
+    const char *access = json_string_value(json_object_get(row, "access"));
+    if (access && strcmp(access, "membership") == 0)
+        return "(access through membership)";
+    return json_string_value(value) ? json_string_value(value) : "";
+}
+
 static const char *col_bound(const json_t *value, const json_t *row, void *ctx, char *buf,
                              size_t size)
 {
@@ -59,7 +70,7 @@ static const char *col_bound(const json_t *value, const json_t *row, void *ctx, 
 void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
 {
     static const struct column cols[] = {
-        {"ID", "id", NULL}, {"NAME", "name", NULL}, {"TOKEN", "display", NULL},
+        {"ID", "id", NULL}, {"NAME", "name", col_name}, {"TOKEN", "display", NULL},
         {"SCOPES", "scopes", col_scopes}, {"ORG", "organization", col_bound},
         {"EXPIRES", "expiresAt", col_when}, {"LAST USED", "lastUsedAt", col_when},
         {"LAST IP", "lastUsedIp", NULL}, {"OWNER", "owner.email", NULL}, COLUMN_END};

@@ -34,6 +34,7 @@ static const struct command main_commands[] = {
  * file's table needs nothing here; a new file adds its table to this list. */
 static const struct command *const tables[] = {
     login_commands, auth_commands,    orgs_commands,  tokens_commands, orgtokens_commands,
+    invitations_commands,
     props_commands, keys_commands,    secrets_commands, agent_commands, deploy_commands,
     main_commands,  completion_commands};
 
@@ -59,6 +60,7 @@ static const struct {
     {"organizations keys", "manage the organization's API keys"},
     {"organizations properties", "show and set the organization's properties"},
     {"organizations tokens", "oversee the tokens that can act in the organization"},
+    {"organizations invitations", "answer the invitations to join organizations"},
     {"tokens", "manage your personal access tokens"},
     {"service-accounts", "manage the organization's service accounts"},
     {"audit", "read the audit log"},

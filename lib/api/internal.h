@@ -116,6 +116,14 @@ void api_sa_list_tokens(struct http_request *req, struct http_response *res);
 void api_sa_create_token(struct http_request *req, struct http_response *res);
 void api_sa_revoke_token(struct http_request *req, struct http_response *res);
 void api_sa_rotate_token(struct http_request *req, struct http_response *res);
+/* Invitations (invitations.c): an organization's admins invite, list and withdraw; the invitee
+ * lists, accepts and declines. */
+void api_create_invitation(struct http_request *req, struct http_response *res);
+void api_list_invitations(struct http_request *req, struct http_response *res);
+void api_revoke_invitation(struct http_request *req, struct http_response *res);
+void api_my_invitations(struct http_request *req, struct http_response *res);
+void api_accept_invitation(struct http_request *req, struct http_response *res);
+void api_decline_invitation(struct http_request *req, struct http_response *res);
 /* Shared by the token handlers: parse a creation body (name, scopes, organization,
  * expiresAt, expiresInDays) into spec (strings point into body or into the buffers given);
  * on failure the 4xx is in res. bind_org forces the binding (service accounts). */

@@ -34,21 +34,40 @@ static enum rc admin_org(struct http_request *req, struct http_response *res,
     return rc;
 }
 
+/* A token the organization does not own: that it exists, whose it is and what it may do, and
+ * "access": "membership" (no name, last use, address or user agent; it cannot be revoked here). */
+static json_t *membership_token_json(const struct store_org_token *t)
+{
+    json_t *full = api_token_json(&t->token, NULL);
+    json_t *out = json_pack("{s:s, s:s, s:O, s:O, s:O}", "id", t->token.id, "access",
+                            "membership", "scopes", json_object_get(full, "scopes"), "createdAt",
+                            json_object_get(full, "createdAt"), "expiresAt",
+                            json_object_get(full, "expiresAt"));
+    json_decref(full);
+    return out;
+}
+
 void api_org_tokens(struct http_request *req, struct http_response *res)
 {
     struct store_org org;
-    if (admin_org(req, res, &org, "listing the organization's tokens") != RC_OK)
+    char err[200];
+    if (api_member_org(req, res, &org) != RC_OK)
         return;
     struct store_org_token *toks = NULL;
     size_t count = 0;
-    enum rc rc = store_tokens_for_org(APP(req)->store, org.id, &toks, &count);
+    enum rc rc = orgadmin_tokens(&APP(req)->auth, &org, &toks, &count, err, sizeof err);
     if (rc != RC_OK) {
-        api_store_error(req, res, rc);
+        fail(req, res, rc, err);
         return;
     }
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++) {
-        json_t *t = api_token_json(&toks[i].token, toks[i].token.org_id[0] ? org.name : NULL);
+        int owned = orgadmin_token_owned(&org, &toks[i]);
+        json_t *t = owned ? api_token_json(&toks[i].token, toks[i].token.org_id[0] ? org.name
+                                                                                   : NULL)
+                          : membership_token_json(&toks[i]);
+        if (t && owned)
+            json_object_set_new(t, "access", json_string("organization"));
         if (t)
             json_object_set_new(t, "owner",
                                 json_pack("{s:s, s:s, s:s}", "userId", toks[i].owner_id,

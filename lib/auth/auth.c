@@ -1,5 +1,6 @@
 /* auth.c: bearer verification, PAT issuance and revocation, and audit records (see auth.h). */
 #include "auth.h"
+#include "account.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,11 @@ enum rc auth_init(struct auth *a, struct store *st, const struct digest_key *key
     a->throttle = auth_throttle_new(limits ? limits : &defaults);
     a->report_throttle = auth_throttle_new(&reports);
     a->seen = auth_seen_new();
-    if (!a->throttle || !a->report_throttle || !a->seen) {
+    a->account_throttle = auth_throttle_new(&auth_account_defaults);
+    a->signup_throttle = auth_throttle_new(&auth_signup_defaults);
+    a->mailer = auth_mailer_log_new();
+    if (!a->throttle || !a->report_throttle || !a->seen || !a->account_throttle ||
+        !a->signup_throttle || !a->mailer) {
         auth_release(a);
         return RC_NOMEM;
     }
@@ -47,6 +52,12 @@ void auth_release(struct auth *a)
     a->report_throttle = NULL;
     auth_seen_free(a->seen);
     a->seen = NULL;
+    auth_throttle_free(a->account_throttle);
+    a->account_throttle = NULL;
+    auth_throttle_free(a->signup_throttle);
+    a->signup_throttle = NULL;
+    auth_mailer_free(a->mailer);
+    a->mailer = NULL;
 }
 
 int64_t auth_now(const struct auth *a) { return a->clock(a->clock_ctx); }

@@ -50,6 +50,11 @@ struct auth {
     struct auth_throttle *report_throttle; /* POST /v1/tokens/revoke, per address */
     struct auth_seen *seen;                /* (token, address) pairs known to be recorded */
     int64_t oauth_access_seconds;          /* OAuth access token lifetime; 0: the default */
+    /* Accounts (account.h): failed sign-ins per account, sign-ups per address, and where
+     * verification links go (owned: auth_release frees it). */
+    struct auth_throttle *account_throttle;
+    struct auth_throttle *signup_throttle;
+    struct auth_mailer *mailer;
 };
 
 /* Who is calling: the verified token and its owner. */

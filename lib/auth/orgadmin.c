@@ -1,10 +1,15 @@
-/* orgadmin.c: the checks, store calls and audit records behind what organization admins do with
- * tokens (oversight, policy, service accounts), one copy for the API and the dashboard. */
+/* orgadmin.c: the checks, store calls and audit records behind what organization admins do
+ * (token oversight, policy, service accounts, invitations), one copy for the API and the
+ * dashboard. */
 #include "orgadmin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "text.h"
 
 #include <jansson.h>
 
@@ -31,6 +36,53 @@ enum rc orgadmin_require(const struct store_org *org, const char *what, char *er
 
 /* --- tokens that can act in the organization ---------------------------------------------- */
 
+int orgadmin_token_owned(const struct store_org *org, const struct store_org_token *tok)
+{
+    return strcmp(tok->token.org_id, org->id) == 0 || strcmp(tok->owner_kind, "service") == 0;
+}
+
+/* What admins may not see of a token their organization does not own. */
+static void blank_unowned(const struct store_org *org, struct store_org_token *t)
+{
+    if (orgadmin_token_owned(org, t))
+        return;
+    t->token.name[0] = '\0';
+    t->token.display[0] = '\0';
+    t->token.digest[0] = '\0';
+    t->token.previous_digest[0] = '\0';
+    t->token.last_used_at = 0;
+    t->token.last_used_ip[0] = '\0';
+    t->token.last_used_agent[0] = '\0';
+    t->token.rotated_at = 0;
+    t->token.previous_expires_at = 0;
+}
+
+enum rc orgadmin_token_revocable(const struct store_org *org, const struct store_org_token *tok,
+                                 char *err, size_t errlen)
+{
+    if (orgadmin_token_owned(org, tok))
+        return RC_OK;
+    snprintf(err, errlen,
+             "token %s is not bound to organization '%s': it acts here only through its owner's "
+             "membership, and only its owner can revoke it; remove the member to end its access "
+             "here",
+             tok->token.id, org->name);
+    return RC_FORBIDDEN;
+}
+
+enum rc orgadmin_tokens(struct auth *a, const struct store_org *org, struct store_org_token **list,
+                        size_t *count, char *err, size_t errlen)
+{
+    *list = NULL;
+    *count = 0;
+    enum rc rc = orgadmin_require(org, "listing the organization's tokens", err, errlen);
+    if (rc != RC_OK || (rc = store_tokens_for_org(a->store, org->id, list, count)) != RC_OK)
+        return rc;
+    for (size_t i = 0; i < *count; i++)
+        blank_unowned(org, &(*list)[i]);
+    return RC_OK;
+}
+
 enum rc orgadmin_token_find(struct auth *a, const struct store_org *org, const char *token_id,
                             struct store_org_token *out, char *err, size_t errlen)
 {
@@ -45,6 +97,7 @@ enum rc orgadmin_token_find(struct auth *a, const struct store_org *org, const c
     for (size_t i = 0; i < count && rc != RC_OK; i++)
         if (strcmp(toks[i].token.id, token_id) == 0) {
             *out = toks[i];
+            blank_unowned(org, out);
             rc = RC_OK;
         }
     store_free_list(toks);
@@ -59,6 +112,8 @@ enum rc orgadmin_token_revoke(struct auth *a, const struct store_org *org, const
     struct store_org_token tok;
     enum rc rc = orgadmin_token_find(a, org, token_id, &tok, err, errlen);
     if (rc != RC_OK)
+        return rc;
+    if ((rc = orgadmin_token_revocable(org, &tok, err, errlen)) != RC_OK)
         return rc;
     rc = auth_revoke_for(a, tok.owner_id, tok.token.id, by->user_id, org->id, by->ip);
     if (rc == RC_NOT_FOUND) /* revoked by someone else in between */
@@ -220,4 +275,83 @@ enum rc orgadmin_sa_revoke(struct auth *a, const struct store_org *org,
     if (rc == RC_NOT_FOUND)
         snprintf(err, errlen, "the service account has no active token with that id");
     return rc;
+}
+
+/* --- invitations ---------------------------------------------------------------------------- */
+
+#define INVITING "inviting members"
+
+enum rc orgadmin_invite(struct auth *a, const struct store_org *org, const char *email,
+                        const char *role, const struct orgadmin_actor *by,
+                        struct store_invitation *out, char *err, size_t errlen)
+{
+    enum rc rc = orgadmin_require(org, INVITING, err, errlen);
+    if (rc != RC_OK)
+        return rc;
+    if (!email || !text_is_email(email) || strlen(email) >= STORE_EMAIL_SIZE) {
+        snprintf(err, errlen, "email: must be an email address");
+        return RC_INVALID;
+    }
+    if (!role || (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0)) {
+        snprintf(err, errlen, "role: must be admin or member");
+        return RC_INVALID;
+    }
+    /* Already a member: the members list shows it anyway, so saying so reveals nothing. */
+    struct store_user user;
+    struct store_org existing;
+    rc = store_user_by_email(a->store, email, &user);
+    if (rc == RC_OK)
+        rc = store_org_for_member(a->store, user.id, org->name, &existing);
+    if (rc == RC_OK) {
+        snprintf(err, errlen, "%s is a member of organization '%s' already", email, org->name);
+        return RC_CONFLICT;
+    }
+    if (rc != RC_NOT_FOUND)
+        return rc;
+    struct store_invitation inv = {0};
+    token_new_id("inv_", inv.id);
+    store_copy_field(inv.org_id, sizeof inv.org_id, org->id);
+    store_copy_field(inv.email, sizeof inv.email, email);
+    store_copy_field(inv.role, sizeof inv.role, role);
+    store_copy_field(inv.invited_by, sizeof inv.invited_by, by->user_id);
+    inv.created_at = auth_now(a);
+    inv.expires_at = inv.created_at + AUTH_INVITATION_SECONDS;
+    store_copy_field(inv.status, sizeof inv.status, "pending");
+    store_copy_field(inv.org_name, sizeof inv.org_name, org->name);
+    store_copy_field(inv.org_verbose_name, sizeof inv.org_verbose_name, org->verbose_name);
+    if ((rc = store_invitation_insert(a->store, &inv)) != RC_OK)
+        return rc;
+    audit(a, "invitation.created", by, org->id,
+          json_pack("{s:s, s:s, s:s}", "invitationId", inv.id, "email", email, "role", role));
+    if (out)
+        *out = inv;
+    return RC_OK;
+}
+
+enum rc orgadmin_invitations(struct auth *a, const struct store_org *org,
+                             struct store_invitation **list, size_t *count, char *err,
+                             size_t errlen)
+{
+    *list = NULL;
+    *count = 0;
+    enum rc rc = orgadmin_require(org, INVITING, err, errlen);
+    if (rc != RC_OK)
+        return rc;
+    return store_invitations_for_org(a->store, org->id, auth_now(a), list, count);
+}
+
+enum rc orgadmin_invitation_revoke(struct auth *a, const struct store_org *org, const char *id,
+                                   const struct orgadmin_actor *by, char *err, size_t errlen)
+{
+    enum rc rc = orgadmin_require(org, INVITING, err, errlen);
+    if (rc != RC_OK)
+        return rc;
+    rc = store_invitation_revoke(a->store, org->id, id, auth_now(a));
+    if (rc == RC_NOT_FOUND)
+        snprintf(err, errlen, "organization '%s' has no pending invitation with that id",
+                 org->name);
+    if (rc != RC_OK)
+        return rc;
+    audit(a, "invitation.revoked", by, org->id, json_pack("{s:s}", "invitationId", id));
+    return RC_OK;
 }

@@ -1,6 +1,7 @@
-/* orgadmin.h: what organization admins control about tokens, shared by the JSON API and the
- * dashboard: the admin check, the tokens that can act in an organization (found, revoked), its
- * token policy, and service accounts with their tokens. Callers only parse and reply. */
+/* orgadmin.h: what organization admins control, shared by the JSON API and the dashboard: the
+ * admin check, the tokens that can act in an organization (seen in full and revoked only when the
+ * organization owns them), its token policy, service accounts with their tokens, and invitations
+ * (nobody joins without accepting one). Callers only parse and reply. */
 #ifndef PCC_ORGADMIN_H
 #define PCC_ORGADMIN_H
 
@@ -25,12 +26,27 @@ struct orgadmin_actor {
  * otherwise. Every function below checks it first with its own what. */
 enum rc orgadmin_require(const struct store_org *org, const char *what, char *err, size_t errlen);
 
-/* The active token token_id that can act in org, with its owner, into out. RC_NOT_FOUND (err says
- * so) when there is none; RC_FORBIDDEN for a non-admin, before any lookup. */
+/* What an organization owns and so oversees: a token bound to it, or a token of one of its service
+ * accounts. A member's unbound token acts in org only through the membership: its admins see that
+ * it exists (no name, display, last use, address or user agent) and cannot revoke it; removing the
+ * member is their remedy, and only its owner revokes it. */
+int orgadmin_token_owned(const struct store_org *org, const struct store_org_token *tok);
+/* RC_OK when org's admins may revoke tok (org owns it); else RC_FORBIDDEN with err saying why and
+ * what to do instead. */
+enum rc orgadmin_token_revocable(const struct store_org *org, const struct store_org_token *tok,
+                                 char *err, size_t errlen);
+/* The active tokens that can act in org (admins only: RC_FORBIDDEN with err), oldest first, into
+ * *list (free with store_free_list); the ones org does not own come with their details blanked as
+ * above. */
+enum rc orgadmin_tokens(struct auth *a, const struct store_org *org, struct store_org_token **list,
+                        size_t *count, char *err, size_t errlen);
+/* The active token token_id that can act in org, with its owner, into out (details blanked unless
+ * org owns it). RC_NOT_FOUND (err says so) when there is none; RC_FORBIDDEN for a non-admin,
+ * before any lookup. */
 enum rc orgadmin_token_find(struct auth *a, const struct store_org *org, const char *token_id,
                             struct store_org_token *out, char *err, size_t errlen);
 /* Revoke that token (next request on, every node); audits "token.revoked" naming the actor. Errors
- * as orgadmin_token_find. */
+ * as orgadmin_token_find, and RC_FORBIDDEN (err says why) for a token org does not own. */
 enum rc orgadmin_token_revoke(struct auth *a, const struct store_org *org, const char *token_id,
                               const struct orgadmin_actor *by, char *err, size_t errlen);
 
@@ -73,5 +89,23 @@ enum rc orgadmin_sa_issue(struct auth *a, const struct store_org *org,
 enum rc orgadmin_sa_revoke(struct auth *a, const struct store_org *org,
                            const struct store_service_account *acct, const char *token_id,
                            const struct orgadmin_actor *by, char *err, size_t errlen);
+
+/* --- invitations: the admin's side (the invitee's is account.h) ------------------------------ */
+
+/* Invite email into org as role ("admin" or "member"), valid AUTH_INVITATION_SECONDS; a pending
+ * invitation of the same address is replaced. The answer never tells whether the address has an
+ * account (an account whose address is unverified simply cannot see it). RC_INVALID for a bad
+ * address or role, RC_CONFLICT when the address belongs to a member already. Audits
+ * "invitation.created". out (may be NULL) gets the row. */
+enum rc orgadmin_invite(struct auth *a, const struct store_org *org, const char *email,
+                        const char *role, const struct orgadmin_actor *by,
+                        struct store_invitation *out, char *err, size_t errlen);
+/* Org's pending, unexpired invitations, oldest first (free with store_free_list). */
+enum rc orgadmin_invitations(struct auth *a, const struct store_org *org,
+                             struct store_invitation **list, size_t *count, char *err,
+                             size_t errlen);
+/* Withdraw org's pending invitation id; audits "invitation.revoked". RC_NOT_FOUND with err. */
+enum rc orgadmin_invitation_revoke(struct auth *a, const struct store_org *org, const char *id,
+                                   const struct orgadmin_actor *by, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,16 @@
-/* throttle.c: counts failed authentications per client address in a fixed-size table, so an
- * attacker cannot grow memory; an address past the limit is blocked for a cooling period.
- * State is per process: with several pccd nodes each counts on its own (docs/deploy.md). */
+/* throttle.c: counts failures per key (a client address, an account) in a fixed-size table, so
+ * an attacker cannot grow memory; a key past the limit is blocked for a cooling period. State is
+ * per process: with several pccd nodes each counts on its own (docs/deploy.md).
+ *
+ * Slots are found by a keyed hash (SipHash under a random key of this process), so nobody can
+ * choose keys that land on one group of slots. A failure is always counted: when every slot a key
+ * may use is held by a blocked key, the one whose block ends first gives way (it has served most
+ * of its block, and the newest blocks, such as an account under attack, are kept longest). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "auth.h"
 #include "banned.h"
@@ -11,16 +18,21 @@
 #define THROTTLE_SLOTS 4096
 #define THROTTLE_PROBE 8
 
-struct slot {
-    char ip[STORE_IP_SIZE];
+struct counter {
     int64_t window_start;
     unsigned failures;
     int64_t blocked_until;
 };
 
+struct slot {
+    char ip[STORE_IP_SIZE]; /* the key; "" for a free slot */
+    struct counter count;
+};
+
 struct auth_throttle {
     pthread_mutex_t lock;
     struct auth_limits limits;
+    unsigned char hash_key[crypto_shorthash_KEYBYTES];
     struct slot slots[THROTTLE_SLOTS];
 };
 
@@ -31,6 +43,7 @@ struct auth_throttle *auth_throttle_new(const struct auth_limits *limits)
         return NULL;
     pthread_mutex_init(&t->lock, NULL);
     t->limits = *limits;
+    crypto_shorthash_keygen(t->hash_key);
     return t;
 }
 
@@ -42,43 +55,45 @@ void auth_throttle_free(struct auth_throttle *t)
     free(t);
 }
 
-static uint32_t hash(const char *s)
+static uint64_t hash(const struct auth_throttle *t, const char *key)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, (const unsigned char *)key, strlen(key), t->hash_key);
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof out; i++)
+        h = h << 8 | out[i];
     return h;
 }
 
-/* The slot of ip, or (create set) a free or stale one to reuse; NULL when none fits. */
-static struct slot *find(struct auth_throttle *t, const char *ip, int64_t now, int create)
+static int counter_stale(const struct auth_throttle *t, const struct counter *c, int64_t now)
 {
-    uint32_t h = hash(ip);
-    struct slot *victim = NULL;
+    return c->blocked_until <= now && c->window_start + (int64_t)t->limits.window_seconds <= now;
+}
+
+/* The slot of key, or (create set) one to reuse: a free or stale one, else the first unblocked
+ * one, else the one whose block ends first; NULL only without create. */
+static struct slot *find(struct auth_throttle *t, const char *key, int64_t now, int create)
+{
+    uint64_t h = hash(t, key);
+    struct slot *victim = NULL, *unblocked = NULL, *soonest = NULL;
     for (unsigned i = 0; i < THROTTLE_PROBE; i++) {
         struct slot *s = &t->slots[(h + i) % THROTTLE_SLOTS];
-        if (strcmp(s->ip, ip) == 0)
+        if (strcmp(s->ip, key) == 0)
             return s;
-        int stale = s->ip[0] == '\0' ||
-                    (s->blocked_until <= now &&
-                     s->window_start + (int64_t)t->limits.window_seconds <= now);
-        if (stale && !victim)
+        if (!victim && (s->ip[0] == '\0' || counter_stale(t, &s->count, now)))
             victim = s;
+        if (!unblocked && s->count.blocked_until <= now)
+            unblocked = s;
+        if (!soonest || s->count.blocked_until < soonest->count.blocked_until)
+            soonest = s;
     }
     if (!create)
         return NULL;
-    if (!victim) /* every probed slot is busy: evict the first unblocked one */
-        for (unsigned i = 0; i < THROTTLE_PROBE && !victim; i++) {
-            struct slot *s = &t->slots[(h + i) % THROTTLE_SLOTS];
-            if (s->blocked_until <= now)
-                victim = s;
-        }
-    if (victim) {
-        memset(victim, 0, sizeof *victim);
-        size_t n = strnlen(ip, sizeof victim->ip - 1);
-        memcpy(victim->ip, ip, n);
-        victim->window_start = now;
-    }
+    victim = victim ? victim : unblocked ? unblocked : soonest;
+    memset(victim, 0, sizeof *victim);
+    size_t n = strnlen(key, sizeof victim->ip - 1);
+    memcpy(victim->ip, key, n);
+    victim->count.window_start = now;
     return victim;
 }
 
@@ -87,8 +102,8 @@ int auth_throttle_blocked(struct auth_throttle *t, const char *ip, int64_t now)
     int left = 0;
     pthread_mutex_lock(&t->lock);
     struct slot *s = find(t, ip, now, 0);
-    if (s && s->blocked_until > now)
-        left = (int)(s->blocked_until - now);
+    if (s && s->count.blocked_until > now)
+        left = (int)(s->count.blocked_until - now);
     pthread_mutex_unlock(&t->lock);
     return left;
 }
@@ -96,14 +111,12 @@ int auth_throttle_blocked(struct auth_throttle *t, const char *ip, int64_t now)
 void auth_throttle_fail(struct auth_throttle *t, const char *ip, int64_t now)
 {
     pthread_mutex_lock(&t->lock);
-    struct slot *s = find(t, ip, now, 1);
-    if (s) {
-        if (s->window_start + (int64_t)t->limits.window_seconds <= now) {
-            s->window_start = now;
-            s->failures = 0;
-        }
-        if (++s->failures >= t->limits.failures)
-            s->blocked_until = now + t->limits.block_seconds;
+    struct counter *c = &find(t, ip, now, 1)->count;
+    if (c->window_start + (int64_t)t->limits.window_seconds <= now) {
+        c->window_start = now;
+        c->failures = 0;
     }
+    if (++c->failures >= t->limits.failures)
+        c->blocked_until = now + t->limits.block_seconds;
     pthread_mutex_unlock(&t->lock);
 }

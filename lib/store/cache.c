@@ -392,7 +392,8 @@ static enum rc cached_orgs_for_user(struct store *st, const char *user_id,
         struct org_list *copy = malloc(sizeof *copy + *count * sizeof(struct store_org));
         if (copy) {
             copy->count = *count;
-            memcpy(copy->orgs, *list, *count * sizeof(struct store_org));
+            if (*count) /* a user in no organization: *list may be NULL */
+                memcpy(copy->orgs, *list, *count * sizeof(struct store_org));
             table_put(&c->orgs, user_id, tag, copy);
         }
     }
@@ -474,7 +475,11 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
     X(oauth_family_revoke, (struct store * st, const char *family_id, int64_t now),            \
       (st, family_id, now))                                                                    \
     X(oauth_revoke_user, (struct store * st, const char *user_id, int64_t now),                \
-      (st, user_id, now))
+      (st, user_id, now))                                                                      \
+    X(invitation_decide,                                                                       \
+      (struct store * st, const char *id, const char *user_id, int accept, int64_t now,        \
+       struct store_invitation *out),                                                          \
+      (st, id, user_id, accept, now, out))
 
 CREDENTIAL_WRITES(WRAP_WRITE)
 

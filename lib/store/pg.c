@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <libpq-fe.h>
@@ -65,7 +66,9 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
     /* seq (migration 0010) breaks ties of the same second in the order of insertion, as the  \
      * rowid does on SQLite */                                                                 \
     X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
-      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, seq")
+      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, seq") \
+    /* FOR UPDATE OF i: the invitation stays locked until its decision commits */             \
+    X(Q_INVITATION_GET, READ, INVITATION_SELECT " WHERE i.id = $1 FOR UPDATE OF i")
 
 enum query {
 #define Q_ENUM(name, kind, sql) name,
@@ -2022,7 +2025,7 @@ static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *remov
 {
     SELF;
     static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES,
-                                        Q_PURGE_WEB_SESSIONS};
+                                        Q_PURGE_WEB_SESSIONS, Q_PURGE_EMAIL_CODES};
     *removed = 0;
     for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++) {
         struct params p = {0};
@@ -2034,6 +2037,238 @@ static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *remov
         *removed += changes;
     }
     return RC_OK;
+}
+
+/* --- email verification and invitations (migration 0008) ---------------------------------- */
+
+static enum rc s_signup_user_create(struct store *st_, const struct store_user *u,
+                                    const char *password_hash)
+{
+    SELF;
+    struct params p = two_texts(u->id, u->email);
+    add_text(&p, u->name);
+    add_int(&p, u->created_at);
+    add_text(&p, password_hash);
+    return run(s, Q_SIGNUP_USER_INSERT, &p, NULL);
+}
+
+static void read_verified(const PGresult *r, int row, void *out)
+{
+    *(int *)out = col_int(r, row, 0) != 0;
+}
+
+static enum rc s_user_email_verified(struct store *st_, const char *user_id, int *verified)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, user_id);
+    return fetch_row(s, Q_USER_VERIFIED, &p, read_verified, verified);
+}
+
+static void read_email_code(const PGresult *r, int row, void *out)
+{
+    struct store_email_code *e = out;
+    col(r, row, 0, e->digest, sizeof e->digest);
+    col(r, row, 1, e->user_id, sizeof e->user_id);
+    e->created_at = col_int(r, row, 2);
+    e->expires_at = col_int(r, row, 3);
+    e->used_at = col_int(r, row, 4);
+}
+
+static enum rc s_email_code_insert(struct store *st_, const struct store_email_code *e)
+{
+    SELF;
+    struct params p = two_texts(e->digest, e->user_id);
+    add_int(&p, e->created_at);
+    add_int(&p, e->expires_at);
+    return run(s, Q_EMAIL_CODE_INSERT, &p, NULL);
+}
+
+static enum rc s_email_code_get(struct store *st_, const char *digest,
+                                struct store_email_code *out)
+{
+    SELF;
+    struct params p = {0};
+    add_text(&p, digest);
+    return fetch_row(s, Q_EMAIL_CODE_GET, &p, read_email_code, out);
+}
+
+struct email_code_take_args {
+    const char *digest;
+    int64_t now;
+    struct store_email_code *out;
+};
+
+static enum rc email_code_take_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    struct email_code_take_args *a = arg;
+    PGresult *r = NULL;
+    struct params p = {0};
+    add_text(&p, a->digest);
+    add_int(&p, a->now);
+    enum rc rc = tx_query(s, c, Q_EMAIL_CODE_USE, &p, &r);
+    if (rc != RC_OK)
+        return rc;
+    long changes = strtol(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    r = NULL;
+    struct params q = {0};
+    add_text(&q, a->digest);
+    if ((rc = tx_query(s, c, Q_EMAIL_CODE_GET, &q, &r)) != RC_OK)
+        return rc;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return RC_NOT_FOUND;
+    }
+    read_email_code(r, 0, a->out);
+    PQclear(r);
+    if (changes == 0)
+        return RC_CONFLICT;
+    struct params u = {0};
+    add_text(&u, a->out->user_id);
+    return tx_query(s, c, Q_USER_SET_VERIFIED, &u, NULL);
+}
+
+static enum rc s_email_code_take(struct store *st_, const char *digest, int64_t now,
+                                 struct store_email_code *out)
+{
+    SELF;
+    struct email_code_take_args a = {digest, now, out};
+    return transaction(s, email_code_take_body, &a);
+}
+
+static void read_invitation(const PGresult *r, int row, void *out)
+{
+    struct store_invitation *i = out;
+    col(r, row, 0, i->id, sizeof i->id);
+    col(r, row, 1, i->org_id, sizeof i->org_id);
+    col(r, row, 2, i->email, sizeof i->email);
+    col(r, row, 3, i->role, sizeof i->role);
+    col(r, row, 4, i->invited_by, sizeof i->invited_by);
+    i->created_at = col_int(r, row, 5);
+    i->expires_at = col_int(r, row, 6);
+    col(r, row, 7, i->status, sizeof i->status);
+    i->decided_at = col_int(r, row, 8);
+    col(r, row, 9, i->org_name, sizeof i->org_name);
+    col(r, row, 10, i->org_verbose_name, sizeof i->org_verbose_name);
+    col(r, row, 11, i->inviter_email, sizeof i->inviter_email);
+}
+
+static enum rc invitation_insert_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    const struct store_invitation *inv = arg;
+    struct params p = two_texts(inv->org_id, inv->email);
+    add_int(&p, inv->created_at);
+    enum rc rc = tx_query(s, c, Q_INVITATIONS_SUPERSEDE, &p, NULL);
+    if (rc != RC_OK)
+        return rc;
+    struct params q = two_texts(inv->id, inv->org_id);
+    add_text(&q, inv->email);
+    add_text(&q, inv->role);
+    add_text(&q, inv->invited_by);
+    add_int(&q, inv->created_at);
+    add_int(&q, inv->expires_at);
+    return tx_query(s, c, Q_INVITATION_INSERT, &q, NULL);
+}
+
+static enum rc s_invitation_insert(struct store *st_, const struct store_invitation *inv)
+{
+    SELF;
+    return transaction(s, invitation_insert_body, (void *)inv);
+}
+
+static enum rc invitations_for(struct pg_store *s, enum query q, const char *key, int64_t now,
+                               struct store_invitation **list, size_t *count)
+{
+    struct params p = {0};
+    add_text(&p, key);
+    add_int(&p, now);
+    return fetch_all(s, q, &p, sizeof **list, read_invitation, (void **)list, count);
+}
+
+static enum rc s_invitations_for_org(struct store *st_, const char *org_id, int64_t now,
+                                     struct store_invitation **list, size_t *count)
+{
+    SELF;
+    return invitations_for(s, Q_INVITATIONS_FOR_ORG, org_id, now, list, count);
+}
+
+static enum rc s_invitations_for_email(struct store *st_, const char *email, int64_t now,
+                                       struct store_invitation **list, size_t *count)
+{
+    SELF;
+    return invitations_for(s, Q_INVITATIONS_FOR_EMAIL, email, now, list, count);
+}
+
+struct invitation_decide_args {
+    const char *id, *user_id;
+    int accept;
+    int64_t now;
+    struct store_invitation *out;
+};
+
+static enum rc invitation_decide_body(struct pg_store *s, struct conn *c, void *arg)
+{
+    struct invitation_decide_args *a = arg;
+    PGresult *r = NULL;
+    struct params p = {0};
+    add_text(&p, a->id);
+    enum rc rc = tx_query(s, c, Q_INVITATION_GET, &p, &r);
+    if (rc != RC_OK)
+        return rc;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return RC_NOT_FOUND;
+    }
+    read_invitation(r, 0, a->out);
+    PQclear(r);
+    r = NULL;
+    struct params u = {0};
+    add_text(&u, a->user_id);
+    if ((rc = tx_query(s, c, Q_USER_VERIFIED, &u, &r)) != RC_OK)
+        return rc;
+    int mine = PQntuples(r) == 1 && col_int(r, 0, 0) != 0 &&
+               strcasecmp(PQgetvalue(r, 0, 1), a->out->email) == 0;
+    PQclear(r);
+    if (!mine)
+        return RC_NOT_FOUND;
+    if (strcmp(a->out->status, "pending") != 0 || a->out->expires_at <= a->now)
+        return RC_CONFLICT;
+    if (a->accept) {
+        struct params m = two_texts(a->user_id, a->out->org_id);
+        add_text(&m, a->out->role);
+        add_int(&m, a->now);
+        if ((rc = tx_query(s, c, Q_MEMBER_JOIN, &m, NULL)) != RC_OK)
+            return rc;
+    }
+    struct params d = two_texts(a->id, a->accept ? "accepted" : "declined");
+    add_int(&d, a->now);
+    if ((rc = tx_change(s, c, Q_INVITATION_DECIDED, &d)) != RC_OK)
+        return rc;
+    store_copy_field(a->out->status, sizeof a->out->status, a->accept ? "accepted" : "declined");
+    a->out->decided_at = a->now;
+    return RC_OK;
+}
+
+static enum rc s_invitation_decide(struct store *st_, const char *id, const char *user_id,
+                                   int accept, int64_t now, struct store_invitation *out)
+{
+    SELF;
+    struct store_invitation row = {0};
+    struct invitation_decide_args a = {id, user_id, accept, now, &row};
+    enum rc rc = transaction(s, invitation_decide_body, &a);
+    if (out && (rc == RC_OK || rc == RC_CONFLICT))
+        *out = row;
+    return rc;
+}
+
+static enum rc s_invitation_revoke(struct store *st_, const char *org_id, const char *id,
+                                   int64_t now)
+{
+    SELF;
+    struct params p = two_texts(org_id, id);
+    add_int(&p, now);
+    return run_changing(s, Q_INVITATION_REVOKE, &p);
 }
 
 static void s_close(struct store *st_)
@@ -2158,6 +2393,16 @@ static const struct store_ops pg_ops = {
     .web_sessions_delete_user = s_web_sessions_delete_user,
     .daily_keys_legacy = s_daily_keys_legacy,
     .daily_key_seal_legacy = s_daily_key_seal_legacy,
+    .signup_user_create = s_signup_user_create,
+    .user_email_verified = s_user_email_verified,
+    .email_code_insert = s_email_code_insert,
+    .email_code_get = s_email_code_get,
+    .email_code_take = s_email_code_take,
+    .invitation_insert = s_invitation_insert,
+    .invitations_for_org = s_invitations_for_org,
+    .invitations_for_email = s_invitations_for_email,
+    .invitation_decide = s_invitation_decide,
+    .invitation_revoke = s_invitation_revoke,
 };
 
 enum rc store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

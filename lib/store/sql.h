@@ -13,7 +13,8 @@
     DASHBOARD_SQL_TABLE(X)                                                                     \
     OAUTH_SQL_TABLE(X)                                                                         \
     OAUTH_DEVICE_SQL_TABLE(X)                                                                  \
-    SEALED_DAILY_KEY_SQL_TABLE(X)
+    SEALED_DAILY_KEY_SQL_TABLE(X)                                                              \
+    INVITATION_SQL_TABLE(X)
 
 /* The statements of users, organizations, tokens and audit (migration 0001). */
 #define CORE_SQL_TABLE(X)                                                                      \
@@ -243,6 +244,45 @@
     X(Q_SET_DELETE_IF_EMPTY, WRITE,                                                            \
       "DELETE FROM secret_sets WHERE id = $1 "                                                 \
       "AND NOT EXISTS (SELECT 1 FROM secrets WHERE set_id = $1)")
+/* The statements of email verification and invitations (migration 0008). */
+#define INVITATION_SQL_TABLE(X)                                                                \
+    X(Q_SIGNUP_USER_INSERT, WRITE,                                                             \
+      "INSERT INTO users (id, email, name, created_at, kind, password_hash, email_verified) "  \
+      "VALUES ($1, $2, $3, $4, 'human', $5, 0)")                                               \
+    X(Q_USER_VERIFIED, READ, "SELECT email_verified, email FROM users WHERE id = $1")          \
+    X(Q_EMAIL_CODE_INSERT, WRITE,                                                              \
+      "INSERT INTO email_verifications (digest, user_id, created_at, expires_at) "             \
+      "VALUES ($1, $2, $3, $4)")                                                               \
+    X(Q_EMAIL_CODE_GET, READ,                                                                  \
+      "SELECT " EMAIL_CODE_COLUMNS " FROM email_verifications WHERE digest = $1")              \
+    X(Q_EMAIL_CODE_USE, WRITE,                                                                 \
+      "UPDATE email_verifications SET used_at = $2 WHERE digest = $1 AND used_at = 0 "         \
+      "AND expires_at > $2")                                                                   \
+    X(Q_USER_SET_VERIFIED, WRITE,                                                              \
+      "UPDATE users SET email_verified = 1 WHERE id = $1 AND email_verified = 0")              \
+    X(Q_INVITATIONS_SUPERSEDE, WRITE,                                                          \
+      "UPDATE invitations SET status = 'revoked', decided_at = $3 WHERE org_id = $1 "          \
+      "AND lower(email) = lower($2) AND status = 'pending'")                                   \
+    X(Q_INVITATION_INSERT, WRITE,                                                              \
+      "INSERT INTO invitations (id, org_id, email, role, invited_by, created_at, expires_at) " \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)")                                                   \
+    X(Q_INVITATIONS_FOR_ORG, READ,                                                             \
+      INVITATION_SELECT " WHERE i.org_id = $1 AND i.status = 'pending' AND i.expires_at > $2 " \
+      "ORDER BY i.created_at, i.id")                                                           \
+    X(Q_INVITATIONS_FOR_EMAIL, READ,                                                           \
+      INVITATION_SELECT " WHERE lower(i.email) = lower($1) AND i.status = 'pending' "          \
+      "AND i.expires_at > $2 ORDER BY i.created_at, i.id")                                     \
+    X(Q_INVITATION_DECIDED, WRITE,                                                             \
+      "UPDATE invitations SET status = $2, decided_at = $3 WHERE id = $1 "                     \
+      "AND status = 'pending'")                                                                \
+    X(Q_MEMBER_JOIN, WRITE,                                                                    \
+      "INSERT INTO memberships (user_id, org_id, role, created_at, position) VALUES ($1, $2, " \
+      "$3, $4, (SELECT coalesce(max(position), 0) + 1 FROM memberships WHERE user_id = $1)) "  \
+      "ON CONFLICT (user_id, org_id) DO NOTHING")                                              \
+    X(Q_INVITATION_REVOKE, WRITE,                                                              \
+      "UPDATE invitations SET status = 'revoked', decided_at = $3 WHERE org_id = $1 "          \
+      "AND id = $2 AND status = 'pending'")                                                    \
+    X(Q_PURGE_EMAIL_CODES, WRITE, "DELETE FROM email_verifications WHERE expires_at < $1")
 
 /* The bearer lookup, the hottest statement: the current secret first, and only when that finds
  * nothing the previous one of a rotated token. One UNION ALL with LIMIT 1 stops after the first
@@ -285,5 +325,13 @@
 #define OAUTH_REFRESH_COLUMNS                                                                  \
     "digest, family_id, user_id, client_id, scopes, created_at, expires_at, used_at, "         \
     "revoked_at"
+
+#define EMAIL_CODE_COLUMNS "digest, user_id, created_at, expires_at, used_at"
+#define INVITATION_COLUMNS                                                                     \
+    "i.id, i.org_id, i.email, i.role, i.invited_by, i.created_at, i.expires_at, i.status, "    \
+    "i.decided_at, o.name, o.verbose_name, coalesce(u.email, '')"
+#define INVITATION_SELECT                                                                      \
+    "SELECT " INVITATION_COLUMNS " FROM invitations i JOIN organizations o ON o.id = i.org_id " \
+    "LEFT JOIN users u ON u.id = i.invited_by"
 
 #endif

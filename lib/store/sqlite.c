@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sqlite3.h>
 
@@ -43,7 +44,9 @@
     /* rowid breaks ties of the same second in the order of insertion (pg.c: the seq column   \
      * of migration 0010) */                                                                   \
     X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
-      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, rowid")
+      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, rowid") \
+    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
+    X(Q_INVITATION_GET, READ, INVITATION_SELECT " WHERE i.id = $1")
 
 enum query {
 #define Q_ENUM(name, kind, sql) name,
@@ -1759,7 +1762,7 @@ static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *remov
 {
     SELF;
     static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES,
-                                        Q_PURGE_WEB_SESSIONS};
+                                        Q_PURGE_WEB_SESSIONS, Q_PURGE_EMAIL_CODES};
     struct conn *c;
     sqlite3_stmt *st;
     *removed = 0;
@@ -1774,6 +1777,240 @@ static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *remov
         *removed += changes;
     }
     return RC_OK;
+}
+
+/* --- email verification and invitations (migration 0008) ---------------------------------- */
+
+static enum rc s_signup_user_create(struct store *st_, const struct store_user *u,
+                                    const char *password_hash)
+{
+    SELF;
+    PREPARE(Q_SIGNUP_USER_INSERT);
+    bind_text(st, 1, u->id);
+    bind_text(st, 2, u->email);
+    bind_text(st, 3, u->name);
+    bind_int64(st, 4, u->created_at);
+    bind_text(st, 5, password_hash);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_user_email_verified(struct store *st_, const char *user_id, int *verified)
+{
+    SELF;
+    PREPARE(Q_USER_VERIFIED);
+    bind_text(st, 1, user_id);
+    FETCH_ONE(s, c, st, *verified = sqlite3_column_int(st, 0) != 0);
+    return rc;
+}
+
+static void read_email_code(sqlite3_stmt *st, struct store_email_code *e)
+{
+    col(st, 0, e->digest, sizeof e->digest);
+    col(st, 1, e->user_id, sizeof e->user_id);
+    e->created_at = sqlite3_column_int64(st, 2);
+    e->expires_at = sqlite3_column_int64(st, 3);
+    e->used_at = sqlite3_column_int64(st, 4);
+}
+
+static enum rc s_email_code_insert(struct store *st_, const struct store_email_code *e)
+{
+    SELF;
+    PREPARE(Q_EMAIL_CODE_INSERT);
+    bind_text(st, 1, e->digest);
+    bind_text(st, 2, e->user_id);
+    bind_int64(st, 3, e->created_at);
+    bind_int64(st, 4, e->expires_at);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_email_code_get(struct store *st_, const char *digest,
+                                struct store_email_code *out)
+{
+    SELF;
+    PREPARE(Q_EMAIL_CODE_GET);
+    bind_text(st, 1, digest);
+    FETCH_ONE(s, c, st, read_email_code(st, out));
+    return rc;
+}
+
+struct email_code_take_args {
+    const char *digest;
+    int64_t now;
+    struct store_email_code *out;
+};
+
+static enum rc email_code_take_body(struct sqlite_store *s, void *arg)
+{
+    struct email_code_take_args *a = arg;
+    int changes = 0;
+    {
+        PREPARE(Q_EMAIL_CODE_USE);
+        bind_text(st, 1, a->digest);
+        bind_int64(st, 2, a->now);
+        if ((rc = run(s, c, st, &changes)) != RC_OK)
+            return rc;
+    }
+    PREPARE(Q_EMAIL_CODE_GET);
+    bind_text(st, 1, a->digest);
+    FETCH_ONE(s, c, st, read_email_code(st, a->out));
+    if (rc != RC_OK)
+        return rc;
+    if (changes == 0)
+        return RC_CONFLICT;
+    if ((rc = stmt(s, Q_USER_SET_VERIFIED, &c, &st)) != RC_OK)
+        return rc;
+    bind_text(st, 1, a->out->user_id);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_email_code_take(struct store *st_, const char *digest, int64_t now,
+                                 struct store_email_code *out)
+{
+    SELF;
+    struct email_code_take_args a = {digest, now, out};
+    return transaction(s, email_code_take_body, &a);
+}
+
+static void read_invitation(sqlite3_stmt *st, struct store_invitation *i)
+{
+    col(st, 0, i->id, sizeof i->id);
+    col(st, 1, i->org_id, sizeof i->org_id);
+    col(st, 2, i->email, sizeof i->email);
+    col(st, 3, i->role, sizeof i->role);
+    col(st, 4, i->invited_by, sizeof i->invited_by);
+    i->created_at = sqlite3_column_int64(st, 5);
+    i->expires_at = sqlite3_column_int64(st, 6);
+    col(st, 7, i->status, sizeof i->status);
+    i->decided_at = sqlite3_column_int64(st, 8);
+    col(st, 9, i->org_name, sizeof i->org_name);
+    col(st, 10, i->org_verbose_name, sizeof i->org_verbose_name);
+    col(st, 11, i->inviter_email, sizeof i->inviter_email);
+}
+
+static void invitation_reader(sqlite3_stmt *st, void *row) { read_invitation(st, row); }
+
+static enum rc invitation_insert_body(struct sqlite_store *s, void *arg)
+{
+    const struct store_invitation *inv = arg;
+    {
+        PREPARE(Q_INVITATIONS_SUPERSEDE);
+        bind_text(st, 1, inv->org_id);
+        bind_text(st, 2, inv->email);
+        bind_int64(st, 3, inv->created_at);
+        if ((rc = run(s, c, st, NULL)) != RC_OK)
+            return rc;
+    }
+    PREPARE(Q_INVITATION_INSERT);
+    bind_text(st, 1, inv->id);
+    bind_text(st, 2, inv->org_id);
+    bind_text(st, 3, inv->email);
+    bind_text(st, 4, inv->role);
+    bind_text(st, 5, inv->invited_by);
+    bind_int64(st, 6, inv->created_at);
+    bind_int64(st, 7, inv->expires_at);
+    return run(s, c, st, NULL);
+}
+
+static enum rc s_invitation_insert(struct store *st_, const struct store_invitation *inv)
+{
+    SELF;
+    return transaction(s, invitation_insert_body, (void *)inv);
+}
+
+static enum rc s_invitations_for_org(struct store *st_, const char *org_id, int64_t now,
+                                     struct store_invitation **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_INVITATIONS_FOR_ORG);
+    bind_text(st, 1, org_id);
+    bind_int64(st, 2, now);
+    return fetch_all(s, c, st, sizeof **list, invitation_reader, (void **)list, count);
+}
+
+static enum rc s_invitations_for_email(struct store *st_, const char *email, int64_t now,
+                                       struct store_invitation **list, size_t *count)
+{
+    SELF;
+    PREPARE(Q_INVITATIONS_FOR_EMAIL);
+    bind_text(st, 1, email);
+    bind_int64(st, 2, now);
+    return fetch_all(s, c, st, sizeof **list, invitation_reader, (void **)list, count);
+}
+
+struct invitation_decide_args {
+    const char *id, *user_id;
+    int accept;
+    int64_t now;
+    struct store_invitation *out;
+};
+
+/* Inside BEGIN IMMEDIATE: nobody can decide or revoke the invitation between the checks and
+ * the change. */
+static enum rc invitation_decide_body(struct sqlite_store *s, void *arg)
+{
+    struct invitation_decide_args *a = arg;
+    int verified = 0;
+    char email[STORE_EMAIL_SIZE] = "";
+    {
+        PREPARE(Q_INVITATION_GET);
+        bind_text(st, 1, a->id);
+        FETCH_ONE(s, c, st, read_invitation(st, a->out));
+        if (rc != RC_OK)
+            return rc;
+    }
+    {
+        PREPARE(Q_USER_VERIFIED);
+        bind_text(st, 1, a->user_id);
+        FETCH_ONE(s, c, st,
+                  (verified = sqlite3_column_int(st, 0) != 0, col(st, 1, email, sizeof email)));
+        if (rc != RC_OK)
+            return rc;
+    }
+    if (!verified || strcasecmp(email, a->out->email) != 0)
+        return RC_NOT_FOUND;
+    if (strcmp(a->out->status, "pending") != 0 || a->out->expires_at <= a->now)
+        return RC_CONFLICT;
+    if (a->accept) {
+        PREPARE(Q_MEMBER_JOIN);
+        bind_text(st, 1, a->user_id);
+        bind_text(st, 2, a->out->org_id);
+        bind_text(st, 3, a->out->role);
+        bind_int64(st, 4, a->now);
+        if ((rc = run(s, c, st, NULL)) != RC_OK)
+            return rc;
+    }
+    PREPARE(Q_INVITATION_DECIDED);
+    bind_text(st, 1, a->id);
+    bind_text(st, 2, a->accept ? "accepted" : "declined");
+    bind_int64(st, 3, a->now);
+    if ((rc = run_changing(s, c, st)) != RC_OK)
+        return rc;
+    store_copy_field(a->out->status, sizeof a->out->status, a->accept ? "accepted" : "declined");
+    a->out->decided_at = a->now;
+    return RC_OK;
+}
+
+static enum rc s_invitation_decide(struct store *st_, const char *id, const char *user_id,
+                                   int accept, int64_t now, struct store_invitation *out)
+{
+    SELF;
+    struct store_invitation row = {0};
+    struct invitation_decide_args a = {id, user_id, accept, now, &row};
+    enum rc rc = transaction(s, invitation_decide_body, &a);
+    if (out && (rc == RC_OK || rc == RC_CONFLICT))
+        *out = row;
+    return rc;
+}
+
+static enum rc s_invitation_revoke(struct store *st_, const char *org_id, const char *id,
+                                   int64_t now)
+{
+    SELF;
+    PREPARE(Q_INVITATION_REVOKE);
+    bind_text(st, 1, org_id);
+    bind_text(st, 2, id);
+    bind_int64(st, 3, now);
+    return run_changing(s, c, st);
 }
 
 static void s_close(struct store *st_)
@@ -1898,6 +2135,16 @@ static const struct store_ops sqlite_ops = {
     .web_sessions_delete_user = s_web_sessions_delete_user,
     .daily_keys_legacy = s_daily_keys_legacy,
     .daily_key_seal_legacy = s_daily_key_seal_legacy,
+    .signup_user_create = s_signup_user_create,
+    .user_email_verified = s_user_email_verified,
+    .email_code_insert = s_email_code_insert,
+    .email_code_get = s_email_code_get,
+    .email_code_take = s_email_code_take,
+    .invitation_insert = s_invitation_insert,
+    .invitations_for_org = s_invitations_for_org,
+    .invitations_for_email = s_invitations_for_email,
+    .invitation_decide = s_invitation_decide,
+    .invitation_revoke = s_invitation_revoke,
 };
 
 enum rc store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)

@@ -264,6 +264,35 @@ struct store_oauth_refresh {
     int64_t revoked_at; /* 0: the family is alive */
 };
 
+/* Accounts and invitations (migration 0008). A one-time email verification code, stored by the
+ * keyed digest of its secret. */
+struct store_email_code {
+    char digest[DIGEST_HEX_SIZE];
+    char user_id[ID_BUF_SIZE];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at; /* 0: not used yet */
+};
+
+/* An invitation to join an organization, addressed to an email address. status: "pending",
+ * "accepted", "declined" or "revoked"; a pending one past expires_at can no longer be accepted. */
+struct store_invitation {
+    char id[ID_BUF_SIZE];
+    char org_id[ID_BUF_SIZE];
+    char email[STORE_EMAIL_SIZE];
+    char role[STORE_ROLE_SIZE];
+    char invited_by[ID_BUF_SIZE];
+    int64_t created_at;
+    int64_t expires_at;
+    char status[STORE_STATUS_SIZE];
+    int64_t decided_at;
+    /* Read only, filled by the reads: the organization's slug and name, the inviter's email
+     * ("" when that account is gone). */
+    char org_name[STORE_SLUG_SIZE];
+    char org_verbose_name[STORE_NAME_SIZE];
+    char inviter_email[STORE_EMAIL_SIZE];
+};
+
 /* A member of an organization, as its members page lists them. */
 struct store_member {
     struct store_user user;
@@ -505,6 +534,38 @@ struct store_ops {
     enum rc (*daily_keys_legacy)(struct store *st, struct store_legacy_daily_key **list,
                                  size_t *count);
     enum rc (*daily_key_seal_legacy)(struct store *st, const char *org_id, const char *sealed);
+    /* Accounts and invitations (migration 0008). signup_user_create inserts user (kind "human")
+     * with its password hash and an unverified email in one statement; RC_CONFLICT when the
+     * email is taken. user_email_verified: *verified 1 or 0 (RC_NOT_FOUND for no such user).
+     * email_code_take spends a code and marks its user's email verified, in one transaction:
+     * RC_OK for the one caller that wins, RC_CONFLICT (out filled) when it was used or has
+     * expired, RC_NOT_FOUND when there is none. email_code_get reads one without spending it. */
+    enum rc (*signup_user_create)(struct store *st, const struct store_user *user,
+                                  const char *password_hash);
+    enum rc (*user_email_verified)(struct store *st, const char *user_id, int *verified);
+    enum rc (*email_code_insert)(struct store *st, const struct store_email_code *code);
+    enum rc (*email_code_get)(struct store *st, const char *digest, struct store_email_code *out);
+    enum rc (*email_code_take)(struct store *st, const char *digest, int64_t now,
+                               struct store_email_code *out);
+    /* invitation_insert writes inv and, in the same transaction, revokes the organization's
+     * earlier pending invitations of that address (a new invitation replaces them). The lists
+     * hold the pending invitations that have not expired at now, oldest first: of an
+     * organization, or addressed to email (compared without regard to case). */
+    enum rc (*invitation_insert)(struct store *st, const struct store_invitation *inv);
+    enum rc (*invitations_for_org)(struct store *st, const char *org_id, int64_t now,
+                                   struct store_invitation **list, size_t *count);
+    enum rc (*invitations_for_email)(struct store *st, const char *email, int64_t now,
+                                     struct store_invitation **list, size_t *count);
+    /* In one transaction: invitation id must be pending, unexpired at now and addressed to the
+     * verified email of user_id (else RC_NOT_FOUND: it is not theirs to see); accept makes
+     * user_id a member with its role (a member already keeps the role they have) and marks it
+     * "accepted", else it is marked "declined". RC_CONFLICT (out filled) when it was decided,
+     * revoked or has expired. out (may be NULL) gets the row. */
+    enum rc (*invitation_decide)(struct store *st, const char *id, const char *user_id,
+                                 int accept, int64_t now, struct store_invitation *out);
+    /* Revoke org_id's pending invitation id; RC_NOT_FOUND when there is no such pending one. */
+    enum rc (*invitation_revoke)(struct store *st, const char *org_id, const char *id,
+                                 int64_t now);
 };
 
 struct store_cache;
@@ -637,5 +698,17 @@ void store_free_list(void *list);
     ((st)->ops->web_sessions_delete_user((st), __VA_ARGS__))
 #define store_daily_keys_legacy(st, ...) ((st)->ops->daily_keys_legacy((st), __VA_ARGS__))
 #define store_daily_key_seal_legacy(st, ...) ((st)->ops->daily_key_seal_legacy((st), __VA_ARGS__))
+
+#define store_signup_user_create(st, ...) ((st)->ops->signup_user_create((st), __VA_ARGS__))
+#define store_user_email_verified(st, ...) ((st)->ops->user_email_verified((st), __VA_ARGS__))
+#define store_email_code_insert(st, ...) ((st)->ops->email_code_insert((st), __VA_ARGS__))
+#define store_email_code_get(st, ...) ((st)->ops->email_code_get((st), __VA_ARGS__))
+#define store_email_code_take(st, ...) ((st)->ops->email_code_take((st), __VA_ARGS__))
+#define store_invitation_insert(st, ...) ((st)->ops->invitation_insert((st), __VA_ARGS__))
+#define store_invitations_for_org(st, ...) ((st)->ops->invitations_for_org((st), __VA_ARGS__))
+#define store_invitations_for_email(st, ...)                                                   \
+    ((st)->ops->invitations_for_email((st), __VA_ARGS__))
+#define store_invitation_decide(st, ...) ((st)->ops->invitation_decide((st), __VA_ARGS__))
+#define store_invitation_revoke(st, ...) ((st)->ops->invitation_revoke((st), __VA_ARGS__))
 
 #endif

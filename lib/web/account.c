@@ -1,6 +1,7 @@
 /* account.c: sign-up, sign-in and sign-out. Passwords are Argon2id hashes (libsodium's
- * crypto_pwhash_str, interactive limits); failed sign-ins count against the address in the
- * same throttle as failed API authentications. */
+ * crypto_pwhash_str, interactive limits); failed sign-ins count against the address (in the same
+ * throttle as failed API authentications) and against the account, from every address. Sign-up
+ * answers the same whether or not the address has an account: the mail says which. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "account.h"
 #include "log.h"
 #include "text.h"
 #include "banned.h"
@@ -53,15 +55,18 @@ static void make_dummy_hash(void)
         dummy_hash[0] = '\0';
 }
 
-static void throttled(struct http_request *req, struct http_response *res, int left)
+static void throttled(struct http_request *req, struct http_response *res, int left,
+                      const char *what, const char *back)
 {
-    char secs[16];
+    char secs[16], msg[200];
     snprintf(secs, sizeof secs, "%d", left);
     http_add_header(res, "Retry-After", secs);
-    web_message(req, res, 429, NULL, "Too many attempts",
-                "Too many failed sign-ins from your address. Wait a minute, then try again.",
-                "/signin");
+    snprintf(msg, sizeof msg, "%s Wait %d minute%s, then try again.", what, (left + 59) / 60,
+             (left + 59) / 60 == 1 ? "" : "s");
+    web_message(req, res, 429, NULL, "Too many attempts", msg, back);
 }
+
+#define TOO_MANY_SIGNINS "Too many failed sign-ins, from your address or at this account."
 
 void web_signin(struct http_request *req, struct http_response *res)
 {
@@ -69,9 +74,9 @@ void web_signin(struct http_request *req, struct http_response *res)
     if (web_check_presession_post(req, res) != RC_OK)
         return;
     const char *ip = http_client_ip(req);
-    int left = auth_throttle_blocked(app->auth.throttle, ip, auth_now(&app->auth));
+    int left = auth_signin_blocked(&app->auth, ip, NULL);
     if (left > 0) {
-        throttled(req, res, left);
+        throttled(req, res, left, TOO_MANY_SIGNINS, "/signin");
         return;
     }
     char email[STORE_EMAIL_SIZE], password[WEB_PASSWORD_MAX + 1];
@@ -82,6 +87,12 @@ void web_signin(struct http_request *req, struct http_response *res)
         web_field(req, "password", password, sizeof password) != RC_OK || !*email ||
         !*password) {
         signin_form(req, res, 400, "Enter your email and password.", email);
+        goto out;
+    }
+    /* The account's own budget, kept for any address, with an account or not: once it is
+     * spent no password is even checked, so guesses from many addresses stop too. */
+    if ((left = auth_signin_blocked(&app->auth, ip, email)) > 0) {
+        throttled(req, res, left, TOO_MANY_SIGNINS, "/signin");
         goto out;
     }
     rc = store_user_password_by_email(app->store, email, &user, hash);
@@ -95,7 +106,7 @@ void web_signin(struct http_request *req, struct http_response *res)
                                       strlen(password)) == 0 &&
              rc == RC_OK && hash[0];
     if (!ok) {
-        auth_throttle_fail(app->auth.throttle, ip, auth_now(&app->auth));
+        auth_signin_failed(&app->auth, ip, email);
         auth_audit(&app->auth, "web.signin_failed", rc == RC_OK ? user.id : NULL, NULL, NULL,
                    ip, NULL);
         signin_form(req, res, 401, "Wrong email or password.", email);
@@ -172,6 +183,51 @@ static void personal_slug(const char *email, int attempt, char out[STORE_SLUG_SI
     out[j] = '\0';
 }
 
+/* The one answer to a sign-up that got as far as the mail, whether the address was new or
+ * already had an account: nothing on the page or in its headers tells them apart. */
+static void signup_sent(struct http_request *req, struct http_response *res, const char *email)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "If %s can receive mail, a message is on its way to it: it has a link to confirm "
+             "the address (within 24 hours), or says what to do if it has an account already. "
+             "You can sign in meanwhile; an address is confirmed before anyone can invite it "
+             "into an organization.",
+             email);
+    web_message(req, res, 200, NULL, "Check your email", msg, "/signin");
+}
+
+/* Make the account of a new address: the user (unverified), a personal organization with its
+ * owner as admin, and the link that verifies the address. */
+static enum rc create_account(struct api_app *app, struct store_user *user, const char *hash,
+                              const char *ip)
+{
+    enum rc rc = store_signup_user_create(app->store, user, hash);
+    if (rc != RC_OK)
+        return rc;
+    struct store_org org = {0};
+    for (int attempt = 0; attempt < 5; attempt++) {
+        token_new_id("org_", org.id);
+        personal_slug(user->email, attempt, org.name);
+        snprintf(org.verbose_name, sizeof org.verbose_name, "%.100s (personal)", org.name);
+        org.created_at = user->created_at;
+        rc = store_org_create(app->store, &org);
+        if (rc != RC_CONFLICT)
+            break;
+    }
+    if (rc == RC_CONFLICT) /* five slugs taken: a failure, not a taken address */
+        rc = RC_STORE;
+    if (rc == RC_OK)
+        rc = store_membership_put(app->store, user->id, org.id, "admin", user->created_at);
+    if (rc != RC_OK)
+        return rc;
+    auth_audit(&app->auth, "web.signup", user->id, NULL, org.id, ip, NULL);
+    char err[200];
+    if (auth_verification_send(&app->auth, user, app->public_url, ip, err, sizeof err) != RC_OK)
+        log_warn("sign-up: cannot send the verification link of %s: %s", user->id, err);
+    return RC_OK;
+}
+
 void web_signup(struct http_request *req, struct http_response *res)
 {
     struct api_app *app = APP(req);
@@ -181,8 +237,14 @@ void web_signup(struct http_request *req, struct http_response *res)
     }
     if (web_check_presession_post(req, res) != RC_OK)
         return;
+    const char *ip = http_client_ip(req);
     char email[STORE_EMAIL_SIZE], password[WEB_PASSWORD_MAX + 1];
     size_t pwlen = 0;
+    int left = auth_signup_attempt(&app->auth, ip);
+    if (left > 0) {
+        throttled(req, res, left, "Too many sign-ups from your address.", "/signup");
+        return;
+    }
     enum rc rc = web_field(req, "email", email, sizeof email);
     if (rc != RC_OK || !text_is_email(email)) {
         signup_form(req, res, 400, "Enter a valid email address.", rc == RC_OK ? email : "");
@@ -197,6 +259,7 @@ void web_signup(struct http_request *req, struct http_response *res)
         signup_form(req, res, 400, msg, email);
         goto out;
     }
+    /* The hash is made in every case, so a taken address answers as slowly as a new one. */
     char hash[STORE_PASSWORD_HASH_SIZE];
     if (crypto_pwhash_str(hash, password, pwlen, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
@@ -207,40 +270,22 @@ void web_signup(struct http_request *req, struct http_response *res)
     token_new_id("usr_", user.id);
     store_copy_field(user.email, sizeof user.email, email);
     user.created_at = auth_now(&app->auth);
-    rc = store_user_create(app->store, &user);
+    rc = create_account(app, &user, hash, ip);
     if (rc == RC_CONFLICT) {
-        signup_form(req, res, 409,
-                    "An account with this email already exists. Sign in instead.", email);
-        goto out;
-    }
-    if (rc == RC_OK)
-        rc = store_user_set_password(app->store, user.id, hash);
-    /* A personal organization, its new owner as admin. */
-    struct store_org org = {0};
-    for (int attempt = 0; rc == RC_OK && attempt < 5; attempt++) {
-        token_new_id("org_", org.id);
-        personal_slug(email, attempt, org.name);
-        snprintf(org.verbose_name, sizeof org.verbose_name, "%.100s (personal)", org.name);
-        org.created_at = user.created_at;
-        rc = store_org_create(app->store, &org);
-        if (rc != RC_CONFLICT)
-            break;
+        /* Taken: the owner hears of it by mail; the page is the one a new address gets. */
+        char err[200];
+        if (auth_signup_taken_send(&app->auth, email, app->public_url, err, sizeof err) !=
+            RC_OK)
+            log_warn("sign-up: cannot tell an existing account of the attempt: %s", err);
+        auth_audit(&app->auth, "web.signup_taken", NULL, NULL, NULL, ip, NULL);
         rc = RC_OK;
-        org.id[0] = '\0';
     }
-    if (rc == RC_OK && !org.id[0])
-        rc = RC_CONFLICT;
-    if (rc == RC_OK)
-        rc = store_membership_put(app->store, user.id, org.id, "admin", user.created_at);
-    if (rc == RC_OK)
-        rc = web_session_start(req, res, &user, org.id);
     if (rc != RC_OK) {
         web_message(req, res, 503, NULL, "Unavailable",
                     "The account could not be created. Try again in a moment.", "/signup");
         goto out;
     }
-    auth_audit(&app->auth, "web.signup", user.id, NULL, org.id, http_client_ip(req), NULL);
-    web_redirect(res, "/account/tokens");
+    signup_sent(req, res, email);
 out:
     sodium_memzero(password, sizeof password);
 }

@@ -131,6 +131,14 @@ void web_signout_everywhere(struct http_request *req, struct http_response *res)
 enum rc web_oauth_logins_render(struct http_request *req, const struct web_ctx *ctx,
                                 struct buf *out);
 void web_signin(struct http_request *req, struct http_response *res);
+/* Invitations and email verification (invitations.c, orgs.c). */
+void web_invitations_page(struct http_request *req, struct http_response *res);
+void web_invitation_accept(struct http_request *req, struct http_response *res);
+void web_invitation_decline(struct http_request *req, struct http_response *res);
+void web_invitation_revoke(struct http_request *req, struct http_response *res);
+void web_verify_page(struct http_request *req, struct http_response *res);
+void web_verify(struct http_request *req, struct http_response *res);
+void web_verify_resend(struct http_request *req, struct http_response *res);
 void web_signup_page(struct http_request *req, struct http_response *res);
 void web_signup(struct http_request *req, struct http_response *res);
 void web_signout(struct http_request *req, struct http_response *res);

@@ -1,12 +1,15 @@
-/* orgs.c: organizations (create, list, switch the active one), their members (admins add by
- * email, change roles, remove; never the last admin) and their API keys (create, list,
- * revoke: the data of the apiKeys endpoints). */
+/* orgs.c: organizations (create, list, switch the active one), their members (admins invite by
+ * email, withdraw invitations, change roles, remove; never the last admin) and their API keys
+ * (create, list, revoke: the data of the apiKeys endpoints). Nobody is added without accepting an
+ * invitation (invitations.c), and inviting tells nothing about whether an address has an
+ * account. */
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "internal.h"
+#include "orgadmin.h"
 #include "text.h"
 #include "banned.h"
 
@@ -181,9 +184,29 @@ static void members_page(struct http_request *req, struct http_response *res, st
                               {"csrf", ctx->csrf, 0}};
         web_render(&rows, "member_row.html", v, sizeof v / sizeof v[0]);
     }
+    /* Pending invitations, for admins (orgadmin_invitations refuses others). */
+    struct store_invitation *invs = NULL;
+    size_t ninv = 0;
+    char err[200];
+    struct buf inv_rows = BUF_INIT;
+    if (admin && orgadmin_invitations(&APP(req)->auth, &ctx->org, &invs, &ninv, err,
+                                      sizeof err) == RC_OK)
+        for (size_t i = 0; i < ninv; i++) {
+            char created[32], expires[32];
+            web_time(invs[i].created_at, created);
+            web_time(invs[i].expires_at, expires);
+            struct tpl_var iv[] = {{"id", invs[i].id, 0},       {"email", invs[i].email, 0},
+                                   {"role", invs[i].role, 0},   {"created", created, 0},
+                                   {"expires", expires, 0},     {"manage", "", 0},
+                                   {"csrf", ctx->csrf, 0}};
+            web_render(&inv_rows, "org_invitation_row.html", iv, sizeof iv / sizeof iv[0]);
+        }
+    store_free_list(invs);
     struct tpl_var v[] = {{"org", ctx->org.verbose_name, 0},
                           {"slug", ctx->org.name, 0},
                           {"rows", buf_str(&rows), 1},
+                          {"invitations", buf_str(&inv_rows), 1},
+                          {"no_invitations", ninv ? "" : "hidden", 0},
                           {"manage", admin ? "" : "hidden", 0},
                           {"csrf", ctx->csrf, 0},
                           {"error", error ? error : "", 0},
@@ -193,6 +216,7 @@ static void members_page(struct http_request *req, struct http_response *res, st
     web_render(&body, "members.html", v, sizeof v / sizeof v[0]);
     web_page(req, res, status, ctx, "Members", &body);
     buf_release(&rows);
+    buf_release(&inv_rows);
     buf_release(&body);
     store_free_list(list);
 }
@@ -204,11 +228,14 @@ void web_members_page(struct http_request *req, struct http_response *res)
         return;
     if (need_org(req, res, &ctx)) {
         const char *done = http_query(req, "done");
-        const char *notice = !done                          ? NULL
-                             : strcmp(done, "added") == 0   ? "Member added."
-                             : strcmp(done, "role") == 0    ? "Role changed."
-                             : strcmp(done, "removed") == 0 ? "Member removed."
-                                                            : NULL;
+        const char *notice =
+            !done                            ? NULL
+            : strcmp(done, "invited") == 0   ? "Invitation sent if the address can receive it. "
+                                               "They join once they accept it."
+            : strcmp(done, "withdrawn") == 0 ? "Invitation withdrawn."
+            : strcmp(done, "role") == 0      ? "Role changed."
+            : strcmp(done, "removed") == 0   ? "Member removed."
+                                             : NULL;
         members_page(req, res, &ctx, 200, NULL, notice);
     }
     web_ctx_release(&ctx);
@@ -221,42 +248,51 @@ void web_member_add(struct http_request *req, struct http_response *res)
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
     if (web_check_post(req, res, &ctx) != RC_OK || !need_org(req, res, &ctx) ||
-        !need_admin(req, res, &ctx, "Adding members", "/org/members"))
+        !need_admin(req, res, &ctx, "Inviting members", "/org/members"))
         goto out;
-    char email[STORE_EMAIL_SIZE], role[STORE_ROLE_SIZE];
+    char email[STORE_EMAIL_SIZE], role[STORE_ROLE_SIZE], err[256], msg[300];
     if (web_field(req, "email", email, sizeof email) != RC_OK || !text_is_email(email)) {
-        members_page(req, res, &ctx, 400, "Enter the email address of the person to add.", NULL);
+        members_page(req, res, &ctx, 400, "Enter the email address of the person to invite.",
+                     NULL);
         goto out;
     }
     if (web_field(req, "role", role, sizeof role) != RC_OK ||
         (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0))
         store_copy_field(role, sizeof role, "member");
-    struct store_user user;
-    struct store_org existing;
-    enum rc rc = store_user_by_email(app->store, email, &user);
-    if (rc == RC_NOT_FOUND) {
-        members_page(req, res, &ctx, 404,
-                     "Nobody has an account with that email yet: ask them to sign up first.",
-                     NULL);
+    const struct orgadmin_actor by = {ctx.user.id, NULL, http_client_ip(req)};
+    enum rc rc = orgadmin_invite(&app->auth, &ctx.org, email, role, &by, NULL, err, sizeof err);
+    if (rc == RC_CONFLICT || rc == RC_INVALID) {
+        web_sentence(err, msg, sizeof msg);
+        members_page(req, res, &ctx, rc == RC_CONFLICT ? 409 : 400, msg, NULL);
         goto out;
     }
-    if (rc == RC_OK &&
-        (rc = store_org_for_member(app->store, user.id, ctx.org.name, &existing)) == RC_OK) {
-        members_page(req, res, &ctx, 409, "That person is already a member.", NULL);
-        goto out;
-    }
-    if (rc == RC_NOT_FOUND)
-        rc = store_membership_put(app->store, user.id, ctx.org.id, role, auth_now(&app->auth));
     if (rc != RC_OK) {
         web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/members");
         goto out;
     }
-    char detail[96];
-    snprintf(detail, sizeof detail, "{\"userId\":\"%s\",\"role\":\"%s\"}", user.id, role);
-    auth_audit(&app->auth, "membership.added", ctx.user.id, NULL, ctx.org.id, http_client_ip(req),
-               detail);
-    web_redirect(res, "/org/members?done=added");
+    web_redirect(res, "/org/members?done=invited");
 out:
+    web_ctx_release(&ctx);
+}
+
+void web_invitation_revoke(struct http_request *req, struct http_response *res)
+{
+    struct web_ctx ctx;
+    char err[256];
+    if (web_session_require(req, res, &ctx) != RC_OK)
+        return;
+    if (web_check_post(req, res, &ctx) == RC_OK && need_org(req, res, &ctx) &&
+        need_admin(req, res, &ctx, "Withdrawing invitations", "/org/members")) {
+        const struct orgadmin_actor by = {ctx.user.id, NULL, http_client_ip(req)};
+        enum rc rc = orgadmin_invitation_revoke(&APP(req)->auth, &ctx.org, http_param(req, "id"),
+                                                &by, err, sizeof err);
+        if (rc == RC_NOT_FOUND)
+            members_page(req, res, &ctx, 404, "No pending invitation has that id.", NULL);
+        else if (rc != RC_OK)
+            web_message(req, res, 503, &ctx, "Unavailable", UNAVAILABLE, "/org/members");
+        else
+            web_redirect(res, "/org/members?done=withdrawn");
+    }
     web_ctx_release(&ctx);
 }
 

@@ -73,7 +73,8 @@ static void org_tokens_page(struct http_request *req, struct http_response *res,
 {
     struct store_org_token *toks = NULL;
     size_t count = 0;
-    if (store_tokens_for_org(APP(req)->store, org->id, &toks, &count) != RC_OK) {
+    char err[200];
+    if (orgadmin_tokens(&APP(req)->auth, org, &toks, &count, err, sizeof err) != RC_OK) {
         web_message(req, res, 503, ctx, "Unavailable", UNAVAILABLE, "/");
         return;
     }
@@ -83,6 +84,14 @@ static void org_tokens_page(struct http_request *req, struct http_response *res,
         char expires[32], used[32];
         web_time(t->expires_at, expires);
         web_time(t->last_used_at, used);
+        if (!orgadmin_token_owned(org, &toks[i])) {
+            struct tpl_var m[] = {{"id", t->id, 0},
+                                  {"owner", toks[i].owner_email, 0},
+                                  {"scopes", t->scopes[0] ? t->scopes : "full", 0},
+                                  {"expires", expires, 0}};
+            web_render(&rows, "org_token_member_row.html", m, sizeof m / sizeof m[0]);
+            continue;
+        }
         struct tpl_var v[] = {
             {"id", t->id, 0},
             {"owner", toks[i].owner_email, 0},
@@ -162,6 +171,12 @@ void web_org_token_revoke_page(struct http_request *req, struct http_response *r
         target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, back);
         goto out;
     }
+    if (orgadmin_token_revocable(&org, &tok, err, sizeof err) != RC_OK) {
+        char msg[400];
+        web_sentence(err, msg, sizeof msg);
+        web_message(req, res, 403, &ctx, "Not the organization's token", msg, back);
+        goto out;
+    }
     int service = strcmp(tok.owner_kind, "service") == 0;
     snprintf(action, sizeof action, "/org/tokens/%s/revoke%s", tok.token.id,
              strcmp(back, "/org/tokens") != 0 ? "?from=service-accounts" : "");
@@ -191,10 +206,15 @@ void web_org_token_revoke(struct http_request *req, struct http_response *res)
     enum rc rc = orgadmin_token_revoke(&APP(req)->auth, &org, http_param(req, "id"),
                                        ACTOR(req, &ctx), err, sizeof err);
     snprintf(done, sizeof done, "%s?done=revoked", back);
-    if (rc == RC_OK)
+    if (rc == RC_OK) {
         web_redirect(res, done);
-    else
+    } else if (rc == RC_FORBIDDEN && strcmp(org.role, "admin") == 0) {
+        char msg[400]; /* an admin, refused a token the organization does not own */
+        web_sentence(err, msg, sizeof msg);
+        web_message(req, res, 403, &ctx, "Not the organization's token", msg, back);
+    } else {
         target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, back);
+    }
 out:
     web_ctx_release(&ctx);
 }

@@ -111,6 +111,7 @@ static enum rc render_nav(struct buf *out, const struct web_ctx *ctx, const char
                  {"/org/keys", "API keys"},
                  {"/org/tokens", "Token oversight"},
                  {"/org/service-accounts", "Service accounts"},
+                 {"/account/invitations", "Invitations"},
                  {"/account/audit", "Audit log"}};
     struct buf items = BUF_INIT;
     enum rc rc = RC_OK;

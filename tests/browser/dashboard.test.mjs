@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
-import { createToken, launchBrowser, pipecat, signUp, startServer } from "./harness.mjs";
+import {
+  confirmEmail, createToken, launchBrowser, pipecat, signUp, startServer, verificationLink,
+} from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -82,14 +84,14 @@ test("sign up, create a PAT, see it once, use it in the CLI, delete it: the CLI 
     await context.close();
   }));
 
-test("an admin adds a member, who then sees the organization in the CLI", () =>
+test("an admin invites a member, who confirms the address, accepts, then sees the organization in the CLI", () =>
   withServer(async (server) => {
     const admin = await (await browser.newContext()).newPage();
     const bob = await (await browser.newContext()).newPage();
     await signUp(admin, server, "grace@example.com");
     await signUp(bob, server, "bob@example.com");
 
-    // Grace creates a team organization and adds Bob to it.
+    // Grace creates a team organization and invites Bob to it.
     await admin.goto(server.url + "/orgs");
     await admin.getByLabel(/^Short name/).fill("analytical-engines");
     await admin.getByLabel("Display name").fill("Analytical Engines");
@@ -99,8 +101,30 @@ test("an admin adds a member, who then sees the organization in the CLI", () =>
     assert.match(await row.textContent(), /active/);
     await admin.goto(server.url + "/org/members");
     await admin.getByLabel(/^Email/).fill("bob@example.com");
-    await admin.getByRole("button", { name: "Add member" }).click();
-    await admin.waitForURL(/done=added/);
+    await admin.getByRole("button", { name: "Send invitation" }).click();
+    await admin.waitForURL(/done=invited/);
+    await assert.doesNotReject(
+      admin.getByText("Invitation sent if the address can receive it").waitFor());
+    assert.equal(await admin.locator("tr[data-member='bob@example.com']").count(), 0,
+      "an invitation is not a membership");
+    assert.equal(await admin.locator("#pending-invitations tr[data-invitation='bob@example.com']")
+      .count(), 1);
+
+    // Bob has not confirmed his address: the invitation does not show yet.
+    await bob.goto(server.url + "/account/invitations");
+    await assert.doesNotReject(bob.locator("#verify-email").getByText("is not confirmed yet").waitFor());
+    assert.equal(await bob.locator("tr[data-invitation='analytical-engines']").count(), 0);
+    // The link's page (GET) confirms nothing until its button is pressed.
+    await bob.goto(verificationLink(server, "bob@example.com"));
+    await bob.goto(server.url + "/account/invitations");
+    assert.equal(await bob.locator("tr[data-invitation='analytical-engines']").count(), 0);
+    await confirmEmail(bob, server, "bob@example.com");
+    await bob.goto(server.url + "/account/invitations");
+    const invitation = bob.locator("tr[data-invitation='analytical-engines']");
+    assert.match(await invitation.textContent(), /grace@example\.com/);
+    await invitation.getByRole("button", { name: /Accept/ }).click();
+    await bob.waitForURL(/done=accepted/);
+    await admin.goto(server.url + "/org/members");
     assert.equal(await admin.locator("tr[data-member='bob@example.com']").count(), 1);
 
     // The last admin cannot be demoted.
@@ -260,12 +284,13 @@ test("rotating a token shows the new secret once; with no grace the old one fail
     assert.match(now.stdout, /rot@example\.com/);
   }));
 
-// Grace makes organization "team" (she is its admin, it becomes her active one) and adds Bob.
+// Grace makes organization "team" (she is its admin, it becomes her active one) and invites Bob,
+// whose address is confirmed, and who accepts on his Invitations page.
 async function teamWithMember(server) {
   const admin = await (await browser.newContext()).newPage();
   const bob = await (await browser.newContext()).newPage();
   await signUp(admin, server, "grace@example.com");
-  await signUp(bob, server, "bob@example.com");
+  await signUp(bob, server, "bob@example.com", undefined, { verify: true });
   await admin.goto(server.url + "/orgs");
   await admin.getByLabel(/^Short name/).fill("team");
   await admin.getByLabel("Display name").fill("Team");
@@ -273,15 +298,24 @@ async function teamWithMember(server) {
   await admin.waitForURL(server.url + "/orgs");
   await admin.goto(server.url + "/org/members");
   await admin.getByLabel(/^Email/).fill("bob@example.com");
-  await admin.getByRole("button", { name: "Add member" }).click();
-  await admin.waitForURL(/done=added/);
+  await admin.getByRole("button", { name: "Send invitation" }).click();
+  await admin.waitForURL(/done=invited/);
+  await bob.goto(server.url + "/account/invitations");
+  await bob.locator("tr[data-invitation='team']").getByRole("button", { name: /Accept/ }).click();
+  await bob.waitForURL(/done=accepted/);
   return { admin, bob };
 }
 
 test("an admin revokes a member's token on the oversight page after confirming: CLI gets 401", () =>
   withServer(async (server) => {
     const { admin, bob } = await teamWithMember(server);
-    const token = await createToken(bob, server, "bob-laptop");
+    // A token bound to team is the organization's to oversee; Bob's unbound one is his own.
+    const unbound = await createToken(bob, server, "bob-anywhere");
+    await bob.goto(`${server.url}/account/tokens`);
+    await bob.getByLabel(/^Name/).fill("bob-laptop");
+    await bob.getByLabel("Organization").selectOption("team");
+    await bob.getByRole("button", { name: "Create token" }).click();
+    const token = (await bob.locator("#new-token").textContent()).trim();
     assert.equal(pipecat(server, ["cloud", "auth", "whoami"], { token }).status, 0);
 
     // Bob, a member of team, is refused the page.
@@ -292,6 +326,17 @@ test("an admin revokes a member's token on the oversight page after confirming: 
 
     const resp = await admin.goto(server.url + "/org/tokens");
     assert.equal(resp.status(), 200);
+    assert.ok(!(await admin.content()).includes("bob-anywhere"), "an unbound token's name is Bob's");
+    const member = admin.locator("#org-tokens tr[data-access='membership']",
+      { hasText: "bob@example.com" });
+    assert.equal(await member.count(), 1);
+    assert.match(await member.textContent(), /has access through membership/);
+    const refusedRevoke = await admin.goto(server.url +
+      `/org/tokens/${await member.getAttribute("data-token-id")}/revoke`);
+    assert.equal(refusedRevoke.status(), 403);
+    await assert.doesNotReject(admin.getByText("remove the member").waitFor());
+    assert.equal(pipecat(server, ["cloud", "auth", "whoami"], { token: unbound }).status, 0);
+    await admin.goto(server.url + "/org/tokens");
     const row = admin.locator("#org-tokens tr", { hasText: "bob-laptop" });
     assert.equal(await row.count(), 1);
     assert.match(await row.textContent(), /bob@example\.com/);

@@ -114,12 +114,41 @@ export function pipecat(server, args, { token, home, env: extra } = {}) {
   return p;
 }
 
-// Sign up through the form; the page ends on the tokens page.
-export async function signUp(page, server, email, password = "correct horse battery") {
+// Sign up through the form, which answers "Check your email" (the same for a taken address, and
+// with no session); with verify, open the link the log mailer wrote and press Confirm; then sign
+// in. The page ends on the tokens page.
+export async function signUp(page, server, email, password = "correct horse battery",
+  { verify = false } = {}) {
   await page.goto(`${server.url}/signup`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel(/^Password/).fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Check your email" }).waitFor();
+  if (verify) await confirmEmail(page, server, email);
+  await signIn(page, server, email, password);
+}
+
+// The newest confirmation link the log mailer wrote for email.
+export function verificationLink(server, email) {
+  const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const re = new RegExp(`mail to ${escaped}: Confirm your email address: (\\S+)`, "g");
+  const links = [...server.log().matchAll(re)].map((m) => m[1]);
+  if (!links.length) throw new Error(`no confirmation link for ${email} in the log`);
+  return links[links.length - 1];
+}
+
+// Open email's confirmation link and press Confirm (GET alone confirms nothing).
+export async function confirmEmail(page, server, email) {
+  await page.goto(verificationLink(server, email));
+  await page.getByRole("button", { name: `Confirm ${email}` }).click();
+  await page.getByRole("heading", { name: "Address confirmed" }).waitFor();
+}
+
+export async function signIn(page, server, email, password = "correct horse battery") {
+  await page.goto(`${server.url}/signin`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${server.url}/account/tokens`);
 }
 

@@ -325,10 +325,12 @@ class Server:
         return run_checked([str(BIN_DIR / "pccd"), *args, *self.storage_args()],
                            "pccd " + " ".join(args[:2]), stdin=stdin, env=self.env, check=check)
 
-    def user_add(self, email, org=None, org_name=None, role=None):
+    def user_add(self, email, org=None, org_name=None, role=None, join=True):
+        """`pccd user add`; join passes --join, which joining an organization that exists
+        needs (test_invitations.py checks the refusal without it)."""
         args = ["user", "add", "--email", email]
         if org:
-            args += ["--org", org]
+            args += ["--org", org] + (["--join"] if join else [])
         if org_name:
             args += ["--org-name", org_name]
         if role:

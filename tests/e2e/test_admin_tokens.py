@@ -62,19 +62,30 @@ def test_membership_events_from_user_add_and_the_dashboard(server):
     ev = audit(server, "membership.removed")[-1]
     assert ev["org_id"] == acme and json.loads(ev["detail"])["userId"] == bob
 
-    # Adding through the dashboard too.
+    # Through the dashboard, an admin invites; the membership begins when Bob accepts.
     r = dashboard_post(server, cookie, "/org/members", {"email": BOB, "role": "member"})
     assert r.status == 303, r
-    ev = audit(server, "membership.added")[-1]
+    ev = audit(server, "invitation.created")[-1]
     assert ev["org_id"] == acme and ev["user_id"] == alice
-    assert json.loads(ev["detail"]) == {"userId": bob, "role": "member"}
+    inv = json.loads(ev["detail"])
+    assert inv["email"] == BOB and inv["role"] == "member"
+    bob_token = server.token_create(BOB, "bob-accepts")
+    r = server.request("POST", f"/v1/users/me/invitations/{inv['invitationId']}/accept",
+                       token=bob_token)
+    assert r.status == 200, r
+    ev = audit(server, "membership.added")[-1]
+    assert ev["org_id"] == acme and ev["user_id"] == bob
+    assert json.loads(ev["detail"]) == {"userId": bob, "role": "member",
+                                        "invitationId": inv["invitationId"]}
 
     # The organization's audit API lists them; no event holds a secret.
     events = [e["event"] for e in server.get(f"{ORG}/audit").body["events"]]
-    for name in ("membership.added", "membership.role_changed", "membership.removed"):
+    for name in ("membership.added", "membership.role_changed", "membership.removed",
+                 "invitation.created", "invitation.accepted"):
         assert name in events
     dump = json.dumps(server.query("SELECT * FROM audit_events"))
     assert PASSWORD not in dump and server.token not in dump and "pcc_pat_" not in dump
+    assert bob_token not in dump
 
 
 def test_token_create_help_documents_the_options(server):

@@ -26,8 +26,12 @@ def create(srv, token="__default__", status=201, **body):
 
 
 def add_member(srv, email, org="acme", role="member"):
+    """A member with a token bound to org: what the organization's oversight covers (a member's
+    unbound token it lists only as "membership" and cannot revoke: test_invitations.py)."""
     srv.user_add(email, org=org, role=role)
-    return srv.token_create(email, "t-" + email.split("@")[0])
+    p = srv.admin("token", "create", "--user", email, "--name", "t-" + email.split("@")[0],
+                  "--org", org)
+    return p.stdout.strip()
 
 
 def events(srv, event):

@@ -140,9 +140,40 @@ Test(orgadmin, a_member_is_refused_before_anything_is_looked_up)
     cr_expect_eq(mine.revoked_at, 0, "still active");
 }
 
+/* What the organization does not own, a member's unbound token, is listed without its details
+ * and cannot be revoked through it: the reason names the remedy. */
+Test(orgadmin, a_members_unbound_token_is_seen_without_details_and_not_revoked)
+{
+    struct store_token bobs = issue(&member, "bob-anywhere", 0);
+    cr_assert_eq(store_token_touch(st, bobs.id, 1700000100, "198.51.100.4", "bob-laptop/1"),
+                 RC_OK);
+    const struct orgadmin_actor by = {admin.id, NULL, "192.0.2.1"};
+    struct store_org_token found, *list = NULL;
+    size_t n = 0;
+    char err[300] = "";
+    cr_assert_eq(orgadmin_token_find(&a, &admin_view, bobs.id, &found, err, sizeof err), RC_OK);
+    cr_expect_eq(orgadmin_token_owned(&admin_view, &found), 0);
+    cr_expect_str_eq(found.owner_email, "bob@example.com");
+    cr_expect_str_eq(found.token.name, "");
+    cr_expect_str_eq(found.token.last_used_ip, "");
+    cr_expect_str_eq(found.token.last_used_agent, "");
+    cr_expect_eq(found.token.last_used_at, 0);
+    cr_assert_eq(orgadmin_tokens(&a, &admin_view, &list, &n, err, sizeof err), RC_OK);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].token.id, bobs.id) == 0)
+            cr_expect_str_eq(list[i].token.last_used_ip, "", "no address in the list either");
+    store_free_list(list);
+    cr_expect_eq(orgadmin_token_revoke(&a, &admin_view, bobs.id, &by, err, sizeof err),
+                 RC_FORBIDDEN);
+    cr_expect(strstr(err, "is not bound to organization 'acme'") != NULL, "%s", err);
+    cr_expect(strstr(err, "remove the member") != NULL, "%s", err);
+    cr_assert_eq(store_token_by_id(st, member.id, bobs.id, &bobs), RC_OK);
+    cr_expect_eq(bobs.revoked_at, 0, "still active");
+}
+
 Test(orgadmin, an_admin_revokes_a_members_token_and_the_audit_names_the_admin)
 {
-    struct store_token bobs = issue(&member, "bob-laptop", 0);
+    struct store_token bobs = issue(&member, "bob-laptop", 1); /* bound: the organization's */
     const struct orgadmin_actor by = {admin.id, NULL, "192.0.2.1"};
     struct store_org_token found;
     char err[200] = "";

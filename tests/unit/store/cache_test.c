@@ -428,3 +428,33 @@ Test(cache, without_its_generation_file_the_store_works_uncached)
     cr_assert_eq(tok.revoked_at, 1700003000);
     store_close(plain);
 }
+
+/* Accepting an invitation adds a membership: read through one handle, accept through the
+ * other, and the first sees the new organization at once. */
+Test(cache, accepting_an_invitation_reaches_the_organization_reads)
+{
+    struct fixture f = make_fixture();
+    struct store_org *list = NULL, other = {0};
+    size_t count = 0;
+    cr_assert_eq(store_orgs_for_user(a, f.user.id, &list, &count), RC_OK);
+    cr_assert_eq(count, 1);
+    store_free_list(list);
+    token_new_id("org_", other.id);
+    snprintf(other.name, sizeof other.name, "inv-%s", f.org.name);
+    cr_assert_eq(store_org_create(b, &other), RC_OK);
+    struct store_invitation inv = {0};
+    token_new_id("inv_", inv.id);
+    snprintf(inv.org_id, sizeof inv.org_id, "%s", other.id);
+    snprintf(inv.email, sizeof inv.email, "%s", f.user.email);
+    snprintf(inv.role, sizeof inv.role, "member");
+    inv.created_at = 1700000000;
+    inv.expires_at = 1700000000 + 7 * 86400;
+    cr_assert_eq(store_invitation_insert(b, &inv), RC_OK);
+    cr_assert_eq(store_orgs_for_user(a, f.user.id, &list, &count), RC_OK); /* cached now */
+    cr_assert_eq(count, 1);
+    store_free_list(list);
+    cr_assert_eq(store_invitation_decide(b, inv.id, f.user.id, 1, 1700000100, NULL), RC_OK);
+    cr_assert_eq(store_orgs_for_user(a, f.user.id, &list, &count), RC_OK);
+    cr_assert_eq(count, 2, "the accepted invitation's organization is seen at once");
+    store_free_list(list);
+}

@@ -1480,3 +1480,100 @@ Test(store, daily_keys_left_in_plaintext_are_replaced_once)
     cr_assert_str_eq(got.daily_key_sealed, "", "nothing was written");
 }
 
+static struct store_invitation make_invitation(const struct store_org *o, const char *email,
+                                               const char *role, int64_t at)
+{
+    struct store_invitation inv = {0};
+    token_new_id("inv_", inv.id);
+    snprintf(inv.org_id, sizeof inv.org_id, "%s", o->id);
+    snprintf(inv.email, sizeof inv.email, "%s", email);
+    snprintf(inv.role, sizeof inv.role, "%s", role);
+    inv.created_at = at;
+    inv.expires_at = at + 7 * 86400;
+    cr_assert_eq(store_invitation_insert(st, &inv), RC_OK, "%s", store_last_error(st));
+    return inv;
+}
+
+Test(store, invitations_are_answered_once_by_their_verified_invitee_before_they_expire)
+{
+    struct store_user u = make_user(), other = make_user();
+    struct store_org o = make_org();
+    char upper[STORE_EMAIL_SIZE];
+    snprintf(upper, sizeof upper, "%s", u.email);
+    for (char *p = upper; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    struct store_invitation inv = make_invitation(&o, upper, "admin", 1700000000);
+    struct store_invitation *list = NULL, row;
+    size_t n = 0;
+    cr_assert_eq(store_invitations_for_email(st, u.email, 1700000001, &list, &n), RC_OK);
+    cr_assert_eq(n, 1, "matched without regard to case");
+    cr_assert_str_eq(list[0].org_name, o.name);
+    store_free_list(list);
+    cr_assert_eq(store_invitations_for_org(st, o.id, 1700000001, &list, &n), RC_OK);
+    cr_assert_eq(n, 1);
+    store_free_list(list);
+    /* Not the invitee: as if there were none. */
+    cr_assert_eq(store_invitation_decide(st, inv.id, other.id, 1, 1700000002, &row),
+                 RC_NOT_FOUND);
+    cr_assert_eq(store_invitation_decide(st, inv.id, u.id, 1, 1700000002, &row), RC_OK);
+    cr_assert_str_eq(row.status, "accepted");
+    struct store_org member;
+    cr_assert_eq(store_org_for_member(st, u.id, o.name, &member), RC_OK);
+    cr_assert_str_eq(member.role, "admin");
+    cr_assert_eq(store_invitation_decide(st, inv.id, u.id, 0, 1700000003, &row), RC_CONFLICT);
+    cr_assert_str_eq(row.status, "accepted");
+
+    /* Expired, then replaced, then revoked. */
+    struct store_org o2 = make_org();
+    struct store_invitation old = make_invitation(&o2, u.email, "member", 1700000000);
+    cr_assert_eq(store_invitation_decide(st, old.id, u.id, 1, 1700000000 + 8 * 86400, &row),
+                 RC_CONFLICT);
+    struct store_invitation newer = make_invitation(&o2, u.email, "member", 1700000010);
+    cr_assert_eq(store_invitation_decide(st, old.id, u.id, 1, 1700000020, &row), RC_CONFLICT);
+    cr_assert_str_eq(row.status, "revoked", "a new invitation replaces a pending one");
+    cr_assert_eq(store_invitation_revoke(st, o2.id, newer.id, 1700000030), RC_OK);
+    cr_assert_eq(store_invitation_revoke(st, o2.id, newer.id, 1700000031), RC_NOT_FOUND);
+    cr_assert_eq(store_org_for_member(st, u.id, o2.name, &member), RC_NOT_FOUND);
+}
+
+Test(store, an_unverified_signup_sees_no_invitation_until_its_code_is_spent)
+{
+    struct store_user u = {0};
+    token_new_id("usr_", u.id);
+    char local[64];
+    unique(local, sizeof local, "s");
+    snprintf(u.email, sizeof u.email, "%s@example.com", local);
+    u.created_at = 1700000000;
+    cr_assert_eq(store_signup_user_create(st, &u, "$argon2id$x"), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_signup_user_create(st, &u, "$argon2id$x"), RC_CONFLICT);
+    int verified = 1;
+    cr_assert_eq(store_user_email_verified(st, u.id, &verified), RC_OK);
+    cr_assert_eq(verified, 0);
+    struct store_user made = make_user();
+    cr_assert_eq(store_user_email_verified(st, made.id, &verified), RC_OK);
+    cr_assert_eq(verified, 1, "other accounts count as verified");
+
+    struct store_org o = make_org();
+    struct store_invitation inv = make_invitation(&o, u.email, "member", 1700000000);
+    cr_assert_eq(store_invitation_decide(st, inv.id, u.id, 1, 1700000001, NULL), RC_NOT_FOUND);
+
+    struct store_email_code code = {0}, row;
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(code.digest, sizeof code.digest, raw, sizeof raw);
+    snprintf(code.user_id, sizeof code.user_id, "%s", u.id);
+    code.created_at = 1700000000;
+    code.expires_at = 1700000000 + 86400;
+    cr_assert_eq(store_email_code_insert(st, &code), RC_OK);
+    cr_assert_eq(store_email_code_take(st, code.digest, 1700000000 + 86401, &row), RC_CONFLICT,
+                 "expired");
+    cr_assert_eq(store_email_code_take(st, code.digest, 1700000002, &row), RC_OK);
+    cr_assert_str_eq(row.user_id, u.id);
+    cr_assert_eq(store_email_code_take(st, code.digest, 1700000003, &row), RC_CONFLICT,
+                 "spent once");
+    cr_assert_eq(store_email_code_take(st, "00", 1700000003, &row), RC_NOT_FOUND);
+    cr_assert_eq(store_user_email_verified(st, u.id, &verified), RC_OK);
+    cr_assert_eq(verified, 1);
+    cr_assert_eq(store_invitation_decide(st, inv.id, u.id, 1, 1700000004, NULL), RC_OK);
+}
