@@ -1,4 +1,4 @@
-# test_docs.py: the CLI's --help texts and its pages under docs/cli/ agree (STYLE.md rule 16),
+# test_docs.py: the CLI's --help texts and its pages under docs/cli/ agree (docs/engineering.md rule 21),
 # and every route the documentation names (`METHOD /path`) is served by pccd.
 import re
 import subprocess
