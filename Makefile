@@ -1,4 +1,4 @@
-# pcc: one Makefile with explicit object lists (STYLE.md rule 18).
+# pcc: one Makefile with explicit object lists (docs/engineering.md rule 16).
 #   make            build build/pccd, build/pipecat and build/pcc
 #   make run        install what is missing, build, start pccd on SQLite with a demo PAT
 #   make check      install what tests need, build with ASan+UBSan, run every test
@@ -95,7 +95,7 @@ WEB_FILES = $(sort $(wildcard web/templates/*.html web/static/*))
 CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
 RUNTIME_OBJ = $(call obj,$(RUNTIME_SRC))
 
-# The CLI links core and client only; it never links store, api or web (DESIGN.md section 3).
+# The CLI links core and client only; it never links store, api or web (docs/engineering.md rule 1).
 LIBCORE   = $(BUILD)/libpcc-core.a
 LIBSERVER = $(BUILD)/libpcc-server.a
 LIBCLIENT = $(BUILD)/libpcc-client.a

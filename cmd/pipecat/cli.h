@@ -232,7 +232,7 @@ const char *out_mask(const char *secret, char *out, size_t size);
 const char *json_text(const json_t *v, char *buf, size_t size, const char *missing);
 
 /* --- deploy_config.c --- */
-/* pcc-deploy.toml (API-COMPAT section 7), validated; strings point into the parsed document. */
+/* pcc-deploy.toml (docs/cli/deploy.md), validated; strings point into the parsed document. */
 struct deploy_config {
     struct toml_table *doc; /* NULL when there is no file */
     char path[4096];        /* the file read, "" when none */

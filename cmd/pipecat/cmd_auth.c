@@ -303,7 +303,7 @@ out:
 }
 
 /* For an OAuth session (a refresh token is stored): POST /auth/logout and report the outcome
- * (API-COMPAT 2.5). 1 when the server confirmed the revocation, else 0. */
+ * (docs/api/oauth.md). 1 when the server confirmed the revocation, else 0. */
 static int oauth_logout(struct session *s)
 {
     struct cli *cli = s->cli;

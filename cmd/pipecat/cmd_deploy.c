@@ -1,6 +1,6 @@
 /* cmd_deploy.c: `deploy [AGENT_NAME] [IMAGE]`: merge options over pcc-deploy.toml, check that
  * the secret set and image pull secret exist, show the plan, create or update the agent, then
- * wait until the deployment is ready (API-COMPAT 3.5). */
+ * wait until the deployment is ready (docs/api/services.md). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* deploy_config.c: pcc-deploy.toml, the deploy file of the reference client (API-COMPAT
- * section 7), read strictly: an unknown key or a value of the wrong type is an error that names
+/* deploy_config.c: pcc-deploy.toml, the deploy file of the reference client
+ * (docs/cli/deploy.md), read strictly: an unknown key or a value of the wrong type is an error that names
  * it, not something silently ignored. */
 #include <errno.h>
 #include <stdio.h>

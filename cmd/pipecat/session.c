@@ -111,7 +111,7 @@ static int lock_and_reload(struct session *s)
 
 /* When the token from the file is an OAuth access token that expires within 60 s and a
  * refresh token is stored, trade the refresh token for new tokens at the issuer's token
- * endpoint and store them (API-COMPAT 2.4). EXIT_OK (also when nothing was due), or EXIT_FAIL
+ * endpoint and store them (docs/api/oauth.md). EXIT_OK (also when nothing was due), or EXIT_FAIL
  * after telling the user to log in again. */
 static int refresh_if_due(struct session *s)
 {

@@ -1,4 +1,4 @@
-/* routes.c: the route table of the JSON API (paths as in API-COMPAT.md and docs/api/). */
+/* routes.c: the route table of the JSON API (paths as in docs/api/). */
 #include "internal.h"
 #include "banned.h"
 

@@ -1,6 +1,6 @@
 /* services.c: services (agents) and their deployments: list, deploy (POST creates, PUT on the
  * collection updates), status, delete, and the logs/deployments/sessions views. The runtime
- * adapter is "none" (DESIGN.md section 6): a deployment is active at once, nothing runs. */
+ * adapter is "none" (docs/runtime.md): a deployment is active at once, nothing runs. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +96,7 @@ static json_t *condition(const char *type, const char *status, const char *reaso
                      reason, "message", message, "lastTransitionTime", api_time(since));
 }
 
-/* The status the reference client reads (API-COMPAT.md 3.5): ready and available, so its
+/* The status the reference client reads (docs/api/services.md): ready and available, so its
  * deploy poll ends at once, with a condition and a revision health saying nothing runs. */
 static json_t *service_status_json(const struct store_org *org, const struct store_service *svc,
                                    const struct store_deployment *d)

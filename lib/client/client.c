@@ -66,7 +66,7 @@ struct client {
     int tls_failed; /* the last request failed in TLS */
 };
 
-/* Frozen configuration, set once by the front end before any request (STYLE.md rule 12). */
+/* Frozen configuration, set once by the front end before any request (docs/engineering.md rule 12). */
 static const char *ca_file;
 static const char *ca_dir;
 

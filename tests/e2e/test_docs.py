@@ -1,4 +1,4 @@
-# test_docs.py: the CLI's --help texts and its pages under docs/cli/ agree (STYLE.md rule 16),
+# test_docs.py: the CLI's --help texts and its pages under docs/cli/ agree (docs/engineering.md rule 21),
 # and every route the documentation names (`METHOD /path`) is served by pccd.
 import re
 import subprocess
@@ -120,3 +120,21 @@ def test_every_documented_route_exists(shared_server, method, path):
     assert not (r.status == 404 and isinstance(r.body, dict)
                 and r.body.get("error") == "no such endpoint"), \
         f"{method} {path} ({where}): no such route in pccd"
+
+
+def test_the_project_cites_only_its_own_files():
+    """The repository stands alone: nothing in it points at design notes kept outside it."""
+    outside = ["../" + "shared", "STYLE" + ".md", "DESIGN" + ".md", "API-" + "COMPAT"]
+    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
+                           check=True).stdout.split()
+    found = []
+    for name in files:
+        path = REPO / name
+        if path.suffix in (".png", ".gz") or not path.is_file():
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        found += [f"{name}: {w}" for w in outside if w in text]
+    assert not found, "cites files outside the repository:\n" + "\n".join(found)

@@ -1,5 +1,5 @@
-# test_platform_api.py: the contract of the platform endpoints (API-COMPAT.md sections 3.3-3.8
-# and 8) over real HTTP: API keys, secrets, services and deployments, the public start,
+# test_platform_api.py: the contract of the platform endpoints (docs/api/: apikeys, secrets,
+# services, public, regions) over real HTTP: API keys, secrets, services and deployments, the public start,
 # regions and properties; field types the reference client relies on, authorization, the
 # failure paths, and that no secret value ever comes back or reaches the log.
 import json
@@ -89,7 +89,7 @@ def assert_table_cells(obj, keys, what):
 
 
 def assert_service_status(body, name, region="us-west"):
-    """A ServiceStatus as API-COMPAT.md 3.5 and section 8 (points 3 and 4) require."""
+    """A ServiceStatus as docs/api/services.md describes it, in the shape the official client reads."""
     assert body["name"] == name
     assert body["region"] == region
     assert body["ready"] is True and body["available"] is True
@@ -133,7 +133,7 @@ def assert_service_status(body, name, region="us-west"):
         assert isinstance(c["message"], str) and c["message"]
     assert conditions["Available"]["status"] == "True"
     assert conditions["Degraded"]["status"] == "False"
-    # DESIGN.md section 6: the status says plainly that no runtime is attached.
+    # docs/runtime.md: the status says plainly that no runtime is attached.
     runtime = conditions["RuntimeAttached"]
     assert runtime["status"] == "False" and "no agent runtime" in runtime["message"]
     return body

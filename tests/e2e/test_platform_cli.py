@@ -865,7 +865,7 @@ def test_member_can_deploy_but_not_into_an_unknown_org(cli):
 
 # --- deploy readiness against a stub -----------------------------------------------------------
 # pccd without a runtime is ready at once, so the waiting, failing and timing-out paths of
-# deploy (API-COMPAT 3.5's readiness rules) cannot be produced for real: this stub answers the
+# deploy (the readiness rules of docs/api/services.md) cannot be produced for real: this stub answers the
 # deploy sequence with a scripted series of status bodies.
 
 
