@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
 #include "banned.h"
 
 enum rc form_next(const char *s, size_t len, size_t *pos, struct form_field *f)
@@ -29,17 +30,6 @@ enum rc form_next(const char *s, size_t len, size_t *pos, struct form_field *f)
     return RC_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 enum rc form_decode(const char *s, size_t len, char *out, size_t size, size_t *out_len)
 {
     size_t j = 0;
@@ -52,8 +42,8 @@ enum rc form_decode(const char *s, size_t len, char *out, size_t size, size_t *o
         } else if (c == '%') {
             if (len - i < 3)
                 return RC_INVALID;
-            int hi = hexval(s[i + 1]);
-            int lo = hexval(s[i + 2]);
+            int hi = text_hex_value(s[i + 1]);
+            int lo = text_hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return RC_INVALID;
             c = (char)(hi * 16 + lo);
@@ -81,7 +71,7 @@ static int escapes_valid(const char *s, size_t len)
             return 0;
         if (s[i] != '%')
             continue;
-        if (len - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
+        if (len - i < 3 || text_hex_value(s[i + 1]) < 0 || text_hex_value(s[i + 2]) < 0 ||
             (s[i + 1] == '0' && s[i + 2] == '0'))
             return 0;
         i += 2;

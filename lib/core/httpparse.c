@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
 #include "banned.h"
 
 /* Find "\r\n" in [p, end); NULL when absent. */
@@ -117,17 +118,6 @@ enum rc httpparse_head(const char *data, size_t len, struct httpparse_head *out)
     return RC_OK;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 enum rc httpparse_chunked(const char *data, size_t len, struct buf *body, size_t *consumed)
 {
     const char *p = data, *end = data + len;
@@ -139,10 +129,10 @@ enum rc httpparse_chunked(const char *data, size_t len, struct buf *body, size_t
         uint64_t size = 0;
         const char *q = p;
         int digits = 0;
-        for (; q < eol && hex_value(*q) >= 0; q++, digits++) {
+        for (; q < eol && text_hex_value(*q) >= 0; q++, digits++) {
             if (size > (UINT64_MAX >> 4))
                 return RC_PARSE;
-            size = (size << 4) | (uint64_t)hex_value(*q);
+            size = (size << 4) | (uint64_t)text_hex_value(*q);
         }
         if (!digits || (q < eol && *q != ';' && *q != ' ' && *q != '\t'))
             return RC_PARSE; /* chunk extensions after ';' are ignored */

@@ -126,3 +126,14 @@ int text_is_image_ref(const char *s)
         return digest > last && digest[1] != '\0' && strchr(digest, ':') != NULL;
     return tag && tag > last && tag[1] != '\0' && !strchr(tag + 1, ':');
 }
+
+int text_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

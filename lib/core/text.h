@@ -6,6 +6,8 @@
 
 /* 1 when (s, len) is valid UTF-8 (no overlongs, no surrogates) without C0/C1 controls or DEL. */
 int text_is_clean_utf8(const char *s, size_t len);
+/* The value of one hexadecimal digit (either case), or -1 for any other character. */
+int text_hex_value(char c);
 /* 1 when s is an organization slug: [a-z0-9] then [a-z0-9-], 1..63 bytes, no trailing '-'. */
 int text_is_slug(const char *s);
 /* 1 when s looks like an email address: local@domain, printable ASCII, 3..254 bytes. */

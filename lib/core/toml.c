@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "text.h"
 #include "banned.h"
 
 /* How a table came to exist; only the parser looks at these (TOML's "defined twice" rules). */
@@ -730,17 +731,6 @@ static size_t put_utf8(char *d, uint32_t cp)
     return 4;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The character a one-letter escape such as \n stands for, or 0. */
 static char simple_escape(char e)
 {
@@ -848,7 +838,7 @@ static enum rc decode_string(struct parser *ps, enum str_kind kind, const char *
                 goto out;
             }
             for (int i = 0; i < digits; i++) {
-                int h = hexval(ps->p[2 + i]);
+                int h = text_hex_value(ps->p[2 + i]);
                 if (h < 0) {
                     rc = perr(ps, "\\%c escape needs %d hex digits", e, digits);
                     goto out;
@@ -973,9 +963,9 @@ static bool scan_digits(const char *s, size_t n, size_t *i, int base, char *clea
     bool prev_digit = false;
     for (; *i < n; (*i)++) {
         char c = s[*i];
-        int v = hexval(c);
+        int v = text_hex_value(c);
         if (c == '_') {
-            if (!prev_digit || *i + 1 >= n || hexval(s[*i + 1]) < 0 || hexval(s[*i + 1]) >= base)
+            if (!prev_digit || *i + 1 >= n || text_hex_value(s[*i + 1]) < 0 || text_hex_value(s[*i + 1]) >= base)
                 return false;
             prev_digit = false;
             continue;
@@ -994,7 +984,7 @@ static enum rc parse_int_digits(struct parser *ps, const char *digits, int base,
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     uint64_t acc = 0;
     for (const char *d = digits; *d; d++) {
-        uint64_t v = (uint64_t)hexval(*d);
+        uint64_t v = (uint64_t)text_hex_value(*d);
         if (acc > (limit - v) / (uint64_t)base)
             return perr(ps, "integer %.*s is out of range", (int)toklen, tok);
         acc = acc * (uint64_t)base + v;

@@ -21,6 +21,7 @@
 #include "json.h"
 #include "log.h"
 #include "token.h"
+#include "text.h"
 #include "banned.h"
 
 /* MHD's own per-connection pool; headers beyond HTTP_MAX_HEADER_BYTES but inside this pool get
@@ -1055,17 +1056,6 @@ static enum rc watchdog_start(struct http_server *srv)
     return RC_OK;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* MHD's unescaping of the path and of query arguments (%XX; a bad escape stays as it is),
  * except that an escaped control byte decodes to DEL: a %00 cannot cut a path parameter short
  * ("secrets/victimset%00.x" acting on "victimset") and %0a cannot reach a log as a line end;
@@ -1077,7 +1067,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     char *w = s;
     for (const char *r = s; *r;) {
         int hi, lo;
-        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0) {
+        if (r[0] == '%' && (hi = text_hex_value(r[1])) >= 0 && (lo = text_hex_value(r[2])) >= 0) {
             unsigned char c = (unsigned char)(hi << 4 | lo);
             *w++ = (char)(c < 0x20 ? 0x7f : c);
             r += 3;

@@ -86,6 +86,23 @@ static enum rc open_db(const char *path, int flags, sqlite3 **out, char *err, si
     return RC_OK;
 }
 
+/* Put the finished copy tmp (*dst, if still open, is closed here) in place of path: synced,
+ * renamed over it, and the rename synced too. */
+static enum rc install_copy(sqlite3 **dst, const char *tmp, const char *path, char *err,
+                            size_t errlen)
+{
+    sqlite3_close(*dst);
+    *dst = NULL;
+    enum rc rc = fsync_path(tmp, err, errlen);
+    if (rc != RC_OK)
+        return rc;
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return RC_IO;
+    }
+    return fsync_dir_of(path, err, errlen);
+}
+
 /* A file worth restoring: a SQLite database that passes integrity_check and holds pcc's
  * schema (its migrations table); *version gets its schema version. */
 static enum rc check_backup(sqlite3 *db, const char *path, int *version, char *err,
@@ -150,16 +167,7 @@ enum rc store_backup(const char *url, const char *dest, char *err, size_t errlen
         (rc = copy_db(dst, src, path, err, errlen)) != RC_OK ||
         (rc = seal_copy(dst, tmp, err, errlen)) != RC_OK)
         goto out;
-    sqlite3_close(dst);
-    dst = NULL;
-    if ((rc = fsync_path(tmp, err, errlen)) != RC_OK)
-        goto out;
-    if (rename(tmp, dest) != 0) {
-        snprintf(err, errlen, "%s: %s", dest, strerror(errno));
-        rc = RC_IO;
-        goto out;
-    }
-    rc = fsync_dir_of(dest, err, errlen);
+    rc = install_copy(&dst, tmp, dest, err, errlen);
 out:
     sqlite3_close(dst);
     sqlite3_close(src);
@@ -197,12 +205,13 @@ enum rc store_restore(const char *src_path, const char *url, int replace, int *v
             RC_OK ||
         (rc = copy_db(dst, src, src_path, err, errlen)) != RC_OK)
         goto out;
-    /* The server runs the database in WAL mode; pccd sets it again when it opens the file. */
+    /* The copy is durable before the old database's WAL goes. */
     sqlite3_close(dst);
     dst = NULL;
     if ((rc = fsync_path(tmp, err, errlen)) != RC_OK)
         goto out;
-    /* A WAL left by the old database would be replayed into the new one: remove it first. */
+    /* A WAL left by the old database would be replayed into the new one: remove it first.
+     * (The server runs the database in WAL mode; pccd sets it again when it opens the file.) */
     char side[4096];
     const char *const suffixes[] = {"-wal", "-shm"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
@@ -213,12 +222,7 @@ enum rc store_restore(const char *src_path, const char *url, int replace, int *v
             goto out;
         }
     }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        rc = RC_IO;
-        goto out;
-    }
-    rc = fsync_dir_of(path, err, errlen);
+    rc = install_copy(&dst, tmp, path, err, errlen);
 out:
     sqlite3_close(dst);
     sqlite3_close(src);
