@@ -220,6 +220,8 @@ int org_call(struct session *s, const char *method, const char *path, const json
  * closes s either way. */
 int org_request(struct cli *cli, struct session *s, const char *flag_org, const char *method,
                 const json_t *body, struct client_reply *reply, ...);
+/* 0 when a service status says no agent runtime runs it (`"runtime": "none"`), else 1. */
+int runtime_attached(const json_t *status);
 /* The organization's regions array (new reference) into *out; 0 or an exit code. */
 int regions_fetch(struct session *s, json_t **out);
 /* EXIT_OK if region is one of the organization's regions; EXIT_USAGE naming the valid ones. */

@@ -173,9 +173,11 @@ static int cmd_agent_status(struct cli *cli, int argc, char **argv)
     json_t *scaling = json_object_get(b, "autoScaling");
     json_t *krisp = json_object_get(json_object_get(b, "krispViva"), "audioFilter");
     json_t *msd = json_object_get(spec, "maxSessionDurationSeconds");
-    int ready = json_is_true(json_object_get(b, "ready"));
+    /* A pccd without a runtime calls a recorded deployment ready; nothing runs it. */
+    int attached = runtime_attached(b);
+    int ready = attached && json_is_true(json_object_get(b, "ready"));
     out_field(cli, "Agent", pos[0]);
-    out_field(cli, "Ready", ready ? "yes" : "no");
+    out_field(cli, "Ready", ready ? "yes" : attached ? "no" : "no (no agent runtime attached)");
     if (json_object_get(b, "region"))
         out_field(cli, "Region", str_or(json_object_get(b, "region"), ""));
     out_field(cli, "Image", str_or(json_object_get(spec, "image"), "N/A"));
@@ -237,7 +239,7 @@ static int cmd_agent_status(struct cli *cli, int argc, char **argv)
     }
     if (ready)
         out_note(cli, "Start a session with `%s agent start %s`.", cli->prog, pos[0]);
-    else
+    else if (attached)
         out_note(cli, "Check its logs with `%s agent logs %s`.", cli->prog, pos[0]);
 out:
     client_reply_release(&r);

@@ -630,8 +630,12 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
         goto out;
     if (cli->json) {
         out_json(json_pack("{s:s, s:s, s:s, s:b, s:O}", "name", d.name, "organization", s.org,
-                           "action", exists ? "updated" : "created", "ready", 1, "status",
+                           "action", exists ? "updated" : "created", "ready", runtime_attached(final), "status",
                            final));
+    } else if (!runtime_attached(final)) {
+        /* Nothing runs it: say so rather than call it ready. */
+        printf("Agent deployment '%s' is recorded; this pccd has no agent runtime attached, so "
+               "it does not run and sessions cannot be started\n", d.name);
     } else {
         printf("Agent deployment '%s' is ready\n", d.name);
         out_note(cli, "Start a session with `%s agent start %s`.", cli->prog, d.name);
@@ -660,6 +664,7 @@ const struct command deploy_commands[] = {
      "An update changes only what the arguments, options and deploy file give: the agent\n"
      "keeps its other settings (scaling, secrets, profile...).\n"
      "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
-     "exits 0, or 1 if it failed or is not ready within --timeout.\n",
+     "exits 0, or 1 if it failed or is not ready within --timeout. A pccd without an agent\n"
+     "runtime records the deployment and runs nothing: deploy says so instead of \"ready\".\n",
      "  pipecat cloud deploy my-agent repo/img:1.0 --secrets my-secrets --yes\n"),
     COMMAND_END};

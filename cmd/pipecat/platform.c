@@ -222,3 +222,9 @@ const char *json_text(const json_t *v, char *buf, size_t size, const char *missi
     free(dump);
     return buf;
 }
+
+int runtime_attached(const json_t *status)
+{
+    const char *runtime = json_string_value(json_object_get(status, "runtime"));
+    return !(runtime && strcmp(runtime, "none") == 0);
+}

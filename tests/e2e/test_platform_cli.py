@@ -585,14 +585,17 @@ def test_ci_deploy_with_only_pipecat_token(cli):
     """The README's CI example: no credentials file, only PIPECAT_TOKEN."""
     assert not cli.config_path.exists()
     p = ok(run(cli, "deploy", "my-agent", "repo/img:1.0", "--yes"))
-    assert "Agent deployment 'my-agent' is ready" in p.stdout, p.stdout
+    # This pccd has no agent runtime: the deployment is recorded, and nothing claims it runs.
+    assert "Agent deployment 'my-agent' is recorded; this pccd has no agent runtime" in p.stdout
+    assert "is ready" not in p.stdout and "Start a session" not in p.stderr, p
     assert "\r" not in p.stderr, "a progress indicator without a terminal"
     assert not cli.config_path.exists()
     p = ok(run(cli, "agent", "list"))
     assert p.stdout.splitlines()[0].split()[:2] == ["NAME", "REGION"]
     assert "my-agent" in p.stdout and "us-west" in p.stdout
     p = ok(run(cli, "agent", "status", "my-agent"))
-    assert "Ready: yes" in p.stdout and "Image: repo/img:1.0" in p.stdout, p.stdout
+    assert "Ready: no (no agent runtime attached)" in p.stdout, p.stdout
+    assert "Image: repo/img:1.0" in p.stdout and "Start a session" not in p.stderr
     st = as_json(run(cli, "agent", "status", "my-agent", "--json"))
     assert st["ready"] is True
     assert st["autoScaling"]["minReplicas"] == 0
@@ -751,7 +754,7 @@ def test_deploy_asks_on_a_terminal(cli):
     assert status == 0, text
     text = ANSI.sub("", text)
     assert "Create agent 'tty-agent'" in text and "Image: repo/img:1.0" in text
-    assert "is ready" in text
+    assert "is recorded" in text and "is ready" not in text
 
 
 def test_agent_lifecycle(cli):
