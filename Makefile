@@ -106,7 +106,7 @@ PCCD_LIBS    = -lmicrohttpd -lgnutls -ljansson -lsodium -lsqlite3 -lpq -lcurl -l
 PIPECAT_LIBS = -ljansson -lsodium -lz -ldl  # libcurl is dlopen-ed for https only
 
 .PHONY: all run check test unit e2e e2e-pg bench docs man fuzz format clean deps deps-test install \
-        uninstall deb check-deb browser screenshots engine agent-image
+        uninstall deb check-deb browser screenshots engine agent-image format-check
 all: $(BUILD)/pccd $(BUILD)/pipecat $(BUILD)/pcc
 
 V ?= 0
@@ -202,6 +202,7 @@ run: deps
 
 # The pytest runs come last so the log ends with their summaries.
 check: deps-test
+	$(MAKE) format-check
 	$(MAKE) SAN=1 all unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) check-deb
@@ -311,8 +312,12 @@ check-deb: deb
 	lintian --fail-on error,warning --tag-display-limit 0 build/pcc_*.deb
 	sh tests/package/deb_test.sh build/pcc_*.deb
 
+# The layout of .clang-format; make check fails on a file it would change.
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t split = data[0] % size;
-    struct tally whole = run(data + 1, size - 1, 0), parts = run(data + 1, size - 1,
-                                                                 split < size - 1 ? split : 0);
+    struct tally whole = run(data + 1, size - 1, 0),
+                 parts = run(data + 1, size - 1, split < size - 1 ? split : 0);
     if (whole.hash != parts.hash || whole.lines != parts.lines)
         abort();
     runtime_parse_time((const char *)data, size);

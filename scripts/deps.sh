@@ -5,7 +5,7 @@ set -eu
 
 build="gcc make pkg-config libc6-dev zlib1g-dev libmicrohttpd-dev libjansson-dev libsodium-dev
        libsqlite3-dev libcurl4-openssl-dev libpq-dev libgnutls28-dev libsystemd-dev curl help2man"
-test="$build libcriterion-dev python3 python3-pytest python3-toml sqlite3 clang postgresql
+test="$build libcriterion-dev python3 python3-pytest python3-toml sqlite3 clang clang-format postgresql
       libclang-rt-14-dev chromium openssl dpkg-dev lintian debootstrap systemd"
 bench="$build wrk nginx-light hyperfine sqlite3 time procps python3 curl postgresql"
 

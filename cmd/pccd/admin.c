@@ -65,8 +65,7 @@ int open_backend(struct pccd_settings *s, struct store **st, struct digest_key *
     char err[512];
     enum rc rc = auth_key_load(s->secret_file, key, err, sizeof err);
     if (rc != RC_OK) {
-        fprintf(stderr, "pccd: %s%s\n", err,
-                rc == RC_NOT_FOUND ? " (run `pccd init` first)" : "");
+        fprintf(stderr, "pccd: %s%s\n", err, rc == RC_NOT_FOUND ? " (run `pccd init` first)" : "");
         return 1;
     }
     if ((rc = store_open(s->db_url, st, err, sizeof err)) != RC_OK) {
@@ -93,8 +92,10 @@ int open_backend(struct pccd_settings *s, struct store **st, struct digest_key *
         return 1;
     }
     if (sealed)
-        fprintf(stderr, "pccd: sealed %d Daily API key(s) stored in plaintext by an earlier "
-                "version\n", sealed);
+        fprintf(stderr,
+                "pccd: sealed %d Daily API key(s) stored in plaintext by an earlier "
+                "version\n",
+                sealed);
     return 0;
 }
 
@@ -203,8 +204,10 @@ static int keep_or_change_role(struct store *st, struct auth *auth, const char *
     }
     enum rc rc = store_membership_change(st, current->id, user->id, role);
     if (rc == RC_FORBIDDEN) {
-        die_msg("user add", "%s is the last admin of organization %s; make another member "
-                "admin first", email, current->name);
+        die_msg("user add",
+                "%s is the last admin of organization %s; make another member "
+                "admin first",
+                email, current->name);
         return 1;
     }
     if (rc != RC_OK) {
@@ -212,8 +215,8 @@ static int keep_or_change_role(struct store *st, struct auth *auth, const char *
         return 1;
     }
     char detail[128];
-    snprintf(detail, sizeof detail, "{\"userId\":\"%s\",\"role\":\"%s\",\"was\":\"%s\"}",
-             user->id, role, current->role);
+    snprintf(detail, sizeof detail, "{\"userId\":\"%s\",\"role\":\"%s\",\"was\":\"%s\"}", user->id,
+             role, current->role);
     auth_audit(auth, "membership.role_changed", user->id, NULL, current->id, "admin-cli", detail);
     fprintf(stderr, "pccd user add: %s is now %s of organization %s (was %s)\n", email, role,
             current->name, current->role);
@@ -288,13 +291,14 @@ static int user_add(int argc, char **argv)
         }
     }
     if (!email || !text_is_email(email)) {
-        die_msg("user add", email ? "'%s' is not an email address" : "--email is required",
-                email);
+        die_msg("user add", email ? "'%s' is not an email address" : "--email is required", email);
         return 2;
     }
     if (org_slug && !text_is_slug(org_slug)) {
-        die_msg("user add", "organization slug '%s' must be 1-63 lowercase letters, digits or "
-                            "'-', starting with a letter or digit", org_slug);
+        die_msg("user add",
+                "organization slug '%s' must be 1-63 lowercase letters, digits or "
+                "'-', starting with a letter or digit",
+                org_slug);
         return 2;
     }
     if (role && strcmp(role, "admin") != 0 && strcmp(role, "member") != 0) {
@@ -354,8 +358,10 @@ static int user_add(int argc, char **argv)
             goto out;
         }
         if (rc == RC_OK && !join) {
-            die_msg("user add", "organization %s exists already: add --join to make %s a "
-                    "member of it", org.name, email);
+            die_msg("user add",
+                    "organization %s exists already: add --join to make %s a "
+                    "member of it",
+                    org.name, email);
             goto out;
         }
         int verified = 0;
@@ -364,9 +370,11 @@ static int user_add(int argc, char **argv)
             goto out;
         }
         if (!verified) {
-            die_msg("user add", "%s signed up on the dashboard and has not verified that address "
+            die_msg("user add",
+                    "%s signed up on the dashboard and has not verified that address "
                     "yet; it can join an organization once its owner has (the dashboard's "
-                    "Invitations page sends a new link)", email);
+                    "Invitations page sends a new link)",
+                    email);
             goto out;
         }
         if ((rc = ensure_org(st, org_slug, org_name, &org, &created)) != RC_OK) {
@@ -396,9 +404,8 @@ out:
 static int user_passwd(int argc, char **argv)
 {
     enum { OPT_EMAIL = 1 };
-    static const struct option opts[] = {COMMON_OPTIONS,
-                                         {"email", required_argument, NULL, OPT_EMAIL},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        COMMON_OPTIONS, {"email", required_argument, NULL, OPT_EMAIL}, {0, 0, 0, 0}};
     static const char help[] =
         "usage: pccd user passwd --data DIR --email EMAIL < password-file\n\n"
         "Set the dashboard password of the user with that email. The password is the first line\n"
@@ -470,8 +477,10 @@ static int user_passwd(int argc, char **argv)
     struct store_user user;
     enum rc rc = store_user_by_email(st, email, &user);
     if (rc != RC_OK) {
-        die_msg("user passwd", rc == RC_NOT_FOUND ? "no user %s (create one with `pccd user add`)"
-                                                  : "cannot read user %s", email);
+        die_msg("user passwd",
+                rc == RC_NOT_FOUND ? "no user %s (create one with `pccd user add`)"
+                                   : "cannot read user %s",
+                email);
         goto out;
     }
     if ((rc = store_user_set_password(st, user.id, hash)) != RC_OK) {
@@ -711,8 +720,10 @@ static int token_command(const char *sub, int argc, char **argv)
     struct store_user user;
     enum rc rc = store_user_by_email(st, email, &user);
     if (rc != RC_OK) {
-        die_msg(cmdname, rc == RC_NOT_FOUND ? "no user %s (create one with `pccd user add`)"
-                                            : "cannot read user %s", email);
+        die_msg(cmdname,
+                rc == RC_NOT_FOUND ? "no user %s (create one with `pccd user add`)"
+                                   : "cannot read user %s",
+                email);
         goto out;
     }
     if (creating) {
@@ -724,8 +735,7 @@ static int token_command(const char *sub, int argc, char **argv)
         struct auth_pat_spec spec = {.user_id = user.id, .name = name, .scopes = scopes};
         if (days)
             spec.expires_at = t + (int64_t)days * 86400;
-        if (auth_check_expiry(spec.expires_at, t, "--expires-in-days", err, sizeof err) !=
-            RC_OK) {
+        if (auth_check_expiry(spec.expires_at, t, "--expires-in-days", err, sizeof err) != RC_OK) {
             die_msg(cmdname, "%s", err);
             goto out;
         }
@@ -733,8 +743,9 @@ static int token_command(const char *sub, int argc, char **argv)
         if (org_slug) {
             rc = store_org_for_member(st, user.id, org_slug, &org);
             if (rc != RC_OK) {
-                die_msg(cmdname, rc == RC_NOT_FOUND ? "--org: %s is not a member of '%s'"
-                                                    : "cannot read the organization of %s: %s",
+                die_msg(cmdname,
+                        rc == RC_NOT_FOUND ? "--org: %s is not a member of '%s'"
+                                           : "cannot read the organization of %s: %s",
                         email, org_slug);
                 goto out;
             }
@@ -742,8 +753,7 @@ static int token_command(const char *sub, int argc, char **argv)
             probe.created_at = t;
             probe.expires_at = spec.expires_at;
             store_copy_field(probe.org_id, sizeof probe.org_id, org.id);
-            if (auth_check_policy(&probe, &org.token_policy, org.name, err, sizeof err) !=
-                RC_OK) {
+            if (auth_check_policy(&probe, &org.token_policy, org.name, err, sizeof err) != RC_OK) {
                 die_msg(cmdname, "%s", err);
                 goto out;
             }
@@ -768,8 +778,10 @@ static int token_command(const char *sub, int argc, char **argv)
         char why[320];
         rc = auth_revoke(&auth, NULL, user.id, id, "admin-cli", why, sizeof why);
         if (rc != RC_OK) {
-            die_msg(cmdname, rc == RC_NOT_FOUND ? "%s has no active token %s"
-                                                : "cannot revoke for %s token %s", email, id);
+            die_msg(cmdname,
+                    rc == RC_NOT_FOUND ? "%s has no active token %s"
+                                       : "cannot revoke for %s token %s",
+                    email, id);
             goto out;
         }
         fprintf(stderr, "pccd token revoke: revoked %s\n", id);
@@ -783,8 +795,8 @@ static int token_command(const char *sub, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             char created[TIMEFMT_SIZE];
             timefmt_iso8601(list[i].created_at, created);
-            fprintf(stderr, "%s  %-24s %s  created %s\n", list[i].id, list[i].display,
-                    list[i].name, created);
+            fprintf(stderr, "%s  %-24s %s  created %s\n", list[i].id, list[i].display, list[i].name,
+                    created);
         }
         store_free_list(list);
     }

@@ -9,14 +9,16 @@
 
 /* Options every admin command shares; extra holds the command's own. */
 enum { OPT_DATA = 1000, OPT_DB, OPT_SECRET, OPT_HELP };
-#define COMMON_OPTIONS                                                                         \
-    {"data", required_argument, NULL, OPT_DATA}, {"db", required_argument, NULL, OPT_DB},      \
-        {"secret-file", required_argument, NULL, OPT_SECRET},                                  \
-        {"help", no_argument, NULL, OPT_HELP}
-#define COMMON_HELP                                                                            \
-    "  --data DIR          data directory (PCCD_DATA)\n"                                       \
+#define COMMON_OPTIONS                                                                             \
+    {"data", required_argument, NULL, OPT_DATA}, {"db", required_argument, NULL, OPT_DB},          \
+        {"secret-file", required_argument, NULL, OPT_SECRET},                                      \
+    {                                                                                              \
+        "help", no_argument, NULL, OPT_HELP                                                        \
+    }
+#define COMMON_HELP                                                                                \
+    "  --data DIR          data directory (PCCD_DATA)\n"                                           \
     "  --db URL            database, sqlite:PATH (PCCD_DATABASE_URL; default sqlite:DIR/pcc.db)\n" \
-    "  --secret-file PATH  server secret (PCCD_SECRET_FILE; default DIR/secret)\n"             \
+    "  --secret-file PATH  server secret (PCCD_SECRET_FILE; default DIR/secret)\n"                 \
     "  --help              show this help\n"
 
 /* Handle a shared option (optarg is its value); returns 1 when it was one. */

@@ -11,9 +11,9 @@
 
 enum { OPT_TO = 2000, OPT_FROM, OPT_FORCE };
 
-#define SECRET_NOTE                                                                            \
-    "The backup holds the database only. Token digests are keyed with the server secret\n"    \
-    "(DIR/secret): keep a copy of that file too, apart from the backups; a database restored\n" \
+#define SECRET_NOTE                                                                                \
+    "The backup holds the database only. Token digests are keyed with the server secret\n"         \
+    "(DIR/secret): keep a copy of that file too, apart from the backups; a database restored\n"    \
     "without its secret rejects every token.\n"
 
 /* Parse the shared options plus --to/--from (into *path) and --force; 0, or an exit code. */
@@ -101,8 +101,9 @@ int cmd_restore(int argc, char **argv)
     fprintf(stderr, "pccd restore: restored %s (schema version %d)\n", from, version);
     struct stat st;
     if (stat(s.secret_file, &st) != 0)
-        fprintf(stderr, "pccd restore: no server secret at %s yet: put the secret this "
-                        "database was used with there, or every token is rejected\n",
+        fprintf(stderr,
+                "pccd restore: no server secret at %s yet: put the secret this "
+                "database was used with there, or every token is rejected\n",
                 s.secret_file);
     return 0;
 }

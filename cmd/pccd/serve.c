@@ -178,8 +178,7 @@ static void *housekeeping_run(void *arg)
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += HOUSEKEEPING_SECONDS;
-        while (!hk->stopping &&
-               pthread_cond_timedwait(&hk->wake, &hk->lock, &until) != ETIMEDOUT)
+        while (!hk->stopping && pthread_cond_timedwait(&hk->wake, &hk->lock, &until) != ETIMEDOUT)
             ;
         if (hk->stopping)
             break;
@@ -223,41 +222,59 @@ static void end_request_view(void *app) { store_request_end(((struct api_app *)a
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { OPT_DATA = 1, OPT_DB, OPT_SECRET, OPT_HELP, OPT_LISTEN, OPT_THREADS, OPT_MAXCONN,
-           OPT_PERIP, OPT_TIMEOUT, OPT_REQ_TIMEOUT, OPT_FAILS, OPT_PROXY, OPT_LOG, OPT_REGIONS,
-           OPT_TEST_CLOCK, OPT_PUBLIC_URL, OPT_ACCESS_TTL, OPT_TLS_CERT, OPT_TLS_KEY, OPT_RUNTIME,
-           OPT_ACCOUNT_FAILS, OPT_SIGNUP_LIMIT, OPT_SMTP_URL, OPT_SMTP_FROM };
-    static const struct option opts[] = {{"data", required_argument, NULL, OPT_DATA},
-                                         {"db", required_argument, NULL, OPT_DB},
-                                         {"secret-file", required_argument, NULL, OPT_SECRET},
-                                         {"help", no_argument, NULL, OPT_HELP},
-                                         {"listen", required_argument, NULL, OPT_LISTEN},
-                                         {"threads", required_argument, NULL, OPT_THREADS},
-                                         {"max-connections", required_argument, NULL, OPT_MAXCONN},
-                                         {"max-per-ip", required_argument, NULL, OPT_PERIP},
-                                         {"timeout", required_argument, NULL, OPT_TIMEOUT},
-                                         {"request-timeout", required_argument, NULL,
-                                          OPT_REQ_TIMEOUT},
-                                         {"auth-fail-limit", required_argument, NULL, OPT_FAILS},
-                                         {"trust-proxy", no_argument, NULL, OPT_PROXY},
-                                         {"log-level", required_argument, NULL, OPT_LOG},
-                                         {"regions", required_argument, NULL, OPT_REGIONS},
-                                         {"signup", required_argument, NULL, 'S'},
-                                         {"test-clock-file", required_argument, NULL,
-                                          OPT_TEST_CLOCK},
-                                         {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
-                                         {"oauth-access-ttl", required_argument, NULL,
-                                          OPT_ACCESS_TTL},
-                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-                                         {"runtime", required_argument, NULL, OPT_RUNTIME},
-                                         {"account-fail-limit", required_argument, NULL,
-                                          OPT_ACCOUNT_FAILS},
-                                         {"signup-limit", required_argument, NULL,
-                                          OPT_SIGNUP_LIMIT},
-                                         {"smtp-url", required_argument, NULL, OPT_SMTP_URL},
-                                         {"smtp-from", required_argument, NULL, OPT_SMTP_FROM},
-                                         {0, 0, 0, 0}};
+    enum {
+        OPT_DATA = 1,
+        OPT_DB,
+        OPT_SECRET,
+        OPT_HELP,
+        OPT_LISTEN,
+        OPT_THREADS,
+        OPT_MAXCONN,
+        OPT_PERIP,
+        OPT_TIMEOUT,
+        OPT_REQ_TIMEOUT,
+        OPT_FAILS,
+        OPT_PROXY,
+        OPT_LOG,
+        OPT_REGIONS,
+        OPT_TEST_CLOCK,
+        OPT_PUBLIC_URL,
+        OPT_ACCESS_TTL,
+        OPT_TLS_CERT,
+        OPT_TLS_KEY,
+        OPT_RUNTIME,
+        OPT_ACCOUNT_FAILS,
+        OPT_SIGNUP_LIMIT,
+        OPT_SMTP_URL,
+        OPT_SMTP_FROM
+    };
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, OPT_DATA},
+        {"db", required_argument, NULL, OPT_DB},
+        {"secret-file", required_argument, NULL, OPT_SECRET},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"max-connections", required_argument, NULL, OPT_MAXCONN},
+        {"max-per-ip", required_argument, NULL, OPT_PERIP},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT},
+        {"auth-fail-limit", required_argument, NULL, OPT_FAILS},
+        {"trust-proxy", no_argument, NULL, OPT_PROXY},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"regions", required_argument, NULL, OPT_REGIONS},
+        {"signup", required_argument, NULL, 'S'},
+        {"test-clock-file", required_argument, NULL, OPT_TEST_CLOCK},
+        {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+        {"oauth-access-ttl", required_argument, NULL, OPT_ACCESS_TTL},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"runtime", required_argument, NULL, OPT_RUNTIME},
+        {"account-fail-limit", required_argument, NULL, OPT_ACCOUNT_FAILS},
+        {"signup-limit", required_argument, NULL, OPT_SIGNUP_LIMIT},
+        {"smtp-url", required_argument, NULL, OPT_SMTP_URL},
+        {"smtp-from", required_argument, NULL, OPT_SMTP_FROM},
+        {0, 0, 0, 0}};
     struct pccd_settings s;
     settings_from_env(&s);
     const char *listen = getenv("PCCD_LISTEN") && *getenv("PCCD_LISTEN") ? getenv("PCCD_LISTEN")
@@ -266,8 +283,8 @@ int cmd_serve(int argc, char **argv)
     struct {
         const char *env;
         const char *value;
-    } numeric[] = {{"PCCD_THREADS", NULL}, {"PCCD_MAX_CONNECTIONS", NULL},
-                   {"PCCD_MAX_PER_IP", NULL}, {"PCCD_TIMEOUT", NULL},
+    } numeric[] = {{"PCCD_THREADS", NULL},         {"PCCD_MAX_CONNECTIONS", NULL},
+                   {"PCCD_MAX_PER_IP", NULL},      {"PCCD_TIMEOUT", NULL},
                    {"PCCD_AUTH_FAIL_LIMIT", NULL}, {"PCCD_LOG_LEVEL", NULL},
                    {"PCCD_REQUEST_TIMEOUT", NULL}};
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
@@ -282,7 +299,8 @@ int cmd_serve(int argc, char **argv)
     const char *access_ttl = getenv("PCCD_OAUTH_ACCESS_TTL");
     const char *tls_cert = getenv("PCCD_TLS_CERT"), *tls_key = getenv("PCCD_TLS_KEY");
     const char *runtime_spec = getenv("PCCD_RUNTIME") && *getenv("PCCD_RUNTIME")
-                                   ? getenv("PCCD_RUNTIME") : "none";
+                                   ? getenv("PCCD_RUNTIME")
+                                   : "none";
     const char *account_fails = getenv("PCCD_ACCOUNT_FAIL_LIMIT");
     const char *signup_limit = getenv("PCCD_SIGNUP_LIMIT");
     const char *smtp_url = getenv("PCCD_SMTP_URL"), *smtp_from = getenv("PCCD_SMTP_FROM");
@@ -345,11 +363,12 @@ int cmd_serve(int argc, char **argv)
         tls_key = NULL;
     if (!tls_cert != !tls_key) {
         die_msg("serve", "--tls-cert and --tls-key go together: give both, or neither for "
-                "plain HTTP");
+                         "plain HTTP");
         return 2;
     }
     if (tls_cert && !http_tls_supported()) {
-        die_msg("serve", "this libmicrohttpd was built without TLS support: install one built "
+        die_msg("serve",
+                "this libmicrohttpd was built without TLS support: install one built "
                 "with GnuTLS (Debian's libmicrohttpd12 is), or serve HTTP behind a TLS proxy");
         return 1;
     }
@@ -387,8 +406,7 @@ int cmd_serve(int argc, char **argv)
     }
     if (strcmp(runtime_spec, "none") != 0 && strcmp(runtime_spec, "docker") != 0 &&
         strncmp(runtime_spec, "docker:", 7) != 0) {
-        die_msg("serve", "--runtime must be none, docker or docker:SOCKET, not '%s'",
-                runtime_spec);
+        die_msg("serve", "--runtime must be none, docker or docker:SOCKET, not '%s'", runtime_spec);
         return 2;
     }
     if (strcmp(signup, "open") != 0 && strcmp(signup, "closed") != 0) {
@@ -458,13 +476,18 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct http_config cfg = {.listen = listen, .threads = threads, .max_connections = maxconn,
-                              .max_per_ip = perip, .timeout_seconds = timeout,
+    struct http_config cfg = {.listen = listen,
+                              .threads = threads,
+                              .max_connections = maxconn,
+                              .max_per_ip = perip,
+                              .timeout_seconds = timeout,
                               .request_timeout_seconds = request_timeout,
-                              .trust_proxy = trust_proxy, .authenticate = api_authenticate,
+                              .trust_proxy = trust_proxy,
+                              .authenticate = api_authenticate,
                               .tls = tls_cert ? &tls : NULL,
                               .authenticate_public_key = api_authenticate_public_key,
-                              .app = &app, .route_begin = begin_request_view,
+                              .app = &app,
+                              .route_begin = begin_request_view,
                               .route_end = end_request_view};
     /* The JSON API's routes, then the dashboard's. */
     size_t api_count, web_count;
@@ -496,8 +519,7 @@ int cmd_serve(int argc, char **argv)
      * request can arrive before the port is printed below. */
     const char *scheme = tls_cert ? "https" : "http";
     if (!(public_url && *public_url))
-        snprintf(public_buf, sizeof public_buf, "%s://%s:%u", scheme, host,
-                 http_server_port(srv));
+        snprintf(public_buf, sizeof public_buf, "%s://%s:%u", scheme, host, http_server_port(srv));
     /* The runtime is attached and reported; the API does not use it yet (agent starts still
      * answer 503 until the session wiring lands). */
     struct runtime *runtime = open_runtime(runtime_spec);

@@ -236,8 +236,7 @@ int args_parse_org(struct cli *cli, int argc, char **argv, const char **org, con
     return args_parse(cli, argc, argv, opts, pos, max_pos, npos);
 }
 
-int args_int(struct cli *cli, const char *option, const char *text, long min, long max,
-             long *out)
+int args_int(struct cli *cli, const char *option, const char *text, long min, long max, long *out)
 {
     char *end = NULL;
     long v = text && *text ? strtol(text, &end, 10) : 0;
@@ -246,8 +245,8 @@ int args_int(struct cli *cli, const char *option, const char *text, long min, lo
             out_error(cli, "%s must be a whole number of at least %ld, not '%s'", option, min,
                       text ? text : "");
         else
-            out_error(cli, "%s must be a whole number from %ld to %ld, not '%s'", option, min,
-                      max, text ? text : "");
+            out_error(cli, "%s must be a whole number from %ld to %ld, not '%s'", option, min, max,
+                      text ? text : "");
         return EXIT_USAGE;
     }
     *out = v;
@@ -274,9 +273,8 @@ int ask_yes_no(const char *question, int default_yes)
     if (!answer) {
         yes = 0;
     } else if (answer[0]) {
-        yes = strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
-              strcmp(answer, "yes") == 0 || strcmp(answer, "Yes") == 0 ||
-              strcmp(answer, "YES") == 0;
+        yes = strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0 ||
+              strcmp(answer, "Yes") == 0 || strcmp(answer, "YES") == 0;
     }
     free(answer);
     return yes;
@@ -285,8 +283,8 @@ int ask_yes_no(const char *question, int default_yes)
 int ask_confirm(struct cli *cli, const char *question, int default_yes, const char *flag)
 {
     if (!stdin_is_terminal()) {
-        out_error(cli, "%s: no terminal to confirm on; pass %s to proceed without asking",
-                  question, flag);
+        out_error(cli, "%s: no terminal to confirm on; pass %s to proceed without asking", question,
+                  flag);
         return EXIT_USAGE;
     }
     if (!ask_yes_no(question, default_yes)) {

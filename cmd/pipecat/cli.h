@@ -23,10 +23,10 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 #define EXIT_HELP 100
 
 struct cli {
-    int json;           /* --json: machine-readable output on stdout */
-    int color_out;      /* colour on stdout */
-    int color_err;      /* colour on stderr */
-    const char *prog;   /* "pipecat cloud" or "pcc", for messages */
+    int json;                  /* --json: machine-readable output on stdout */
+    int color_out;             /* colour on stdout */
+    int color_err;             /* colour on stderr */
+    const char *prog;          /* "pipecat cloud" or "pcc", for messages */
     const struct command *cmd; /* the command running, for its --help */
 };
 
@@ -55,8 +55,8 @@ void out_field(struct cli *cli, const char *label, const char *value);
 /* Print v as indented JSON on stdout (steals the reference). */
 void out_json(json_t *v);
 /* Print a table: ncols headers, then rows of ncols strings ("" for empty). */
-void out_table(struct cli *cli, size_t ncols, const char *const headers[],
-               const char *const *cells, size_t nrows);
+void out_table(struct cli *cli, size_t ncols, const char *const headers[], const char *const *cells,
+               size_t nrows);
 /* One column of a table printed from a JSON array by out_rows: its header, the member of each
  * element it shows (nested: "manifest.spec.image"; NULL: the element itself), and how (format
  * NULL: the member as text, "" when missing). A formatter writes into buf (size bytes) and
@@ -67,7 +67,10 @@ struct column {
     const char *(*format)(const json_t *value, const json_t *row, void *ctx, char *buf,
                           size_t size);
 };
-#define COLUMN_END {NULL, NULL, NULL}
+#define COLUMN_END                                                                                 \
+    {                                                                                              \
+        NULL, NULL, NULL                                                                           \
+    }
 /* The field of a column that shows the member's name when out_rows prints an object. */
 #define COLUMN_NAME "@name"
 /* Formatters: a timestamp as out_when shows it; a secret masked as out_mask does. */
@@ -93,15 +96,15 @@ struct session {
     struct cli *cli;
     char config_path[4096];
     struct credfile *file;
-    const char *token;          /* points into env or file; never printed */
+    const char *token; /* points into env or file; never printed */
     enum token_source source;
     const char *api_host;
     struct client *client;
-    char org[128];              /* resolved organization slug */
-    json_t *orgs;               /* cached GET /v1/organizations list */
-    int quiet_not_found;        /* session_call returns SESSION_NOT_FOUND on 404, silently */
-    char not_found[256];        /* the server's message of that 404 */
-    int expiry_warned;          /* the "token expires soon" warning was shown this run */
+    char org[128];       /* resolved organization slug */
+    json_t *orgs;        /* cached GET /v1/organizations list */
+    int quiet_not_found; /* session_call returns SESSION_NOT_FOUND on 404, silently */
+    char not_found[256]; /* the server's message of that 404 */
+    int expiry_warned;   /* the "token expires soon" warning was shown this run */
 };
 
 /* What session_call returns for a 404 when quiet_not_found is set: the command words it. */
@@ -147,16 +150,34 @@ struct opt {
     const char *argh;
     const char *help;
 };
-#define OPT_STRING(s, l, v, argh, help) {(s), (l), NULL, 1, (v), NULL, (argh), (help)}
-#define OPT_BOOL(s, l, f, help) {(s), (l), NULL, 0, NULL, (f), NULL, (help)}
+#define OPT_STRING(s, l, v, argh, help)                                                            \
+    {                                                                                              \
+        (s), (l), NULL, 1, (v), NULL, (argh), (help)                                               \
+    }
+#define OPT_BOOL(s, l, f, help)                                                                    \
+    {                                                                                              \
+        (s), (l), NULL, 0, NULL, (f), NULL, (help)                                                 \
+    }
 /* With a multi-letter single-dash alias ("-min") in place of a one-letter short form. */
-#define OPT_ALIAS_STRING(a, l, v, argh, help) {0, (l), (a), 1, (v), NULL, (argh), (help)}
-#define OPT_ALIAS_BOOL(a, l, f, help) {0, (l), (a), 0, NULL, (f), NULL, (help)}
+#define OPT_ALIAS_STRING(a, l, v, argh, help)                                                      \
+    {                                                                                              \
+        0, (l), (a), 1, (v), NULL, (argh), (help)                                                  \
+    }
+#define OPT_ALIAS_BOOL(a, l, f, help)                                                              \
+    {                                                                                              \
+        0, (l), (a), 0, NULL, (f), NULL, (help)                                                    \
+    }
 /* Accepted but left out of help and completion (deprecated spellings). */
-#define OPT_HIDDEN_STRING(l, v) {0, (l), NULL, 1, (v), NULL, NULL, NULL}
-#define OPT_ORG(v)                                                                            \
+#define OPT_HIDDEN_STRING(l, v)                                                                    \
+    {                                                                                              \
+        0, (l), NULL, 1, (v), NULL, NULL, NULL                                                     \
+    }
+#define OPT_ORG(v)                                                                                 \
     OPT_STRING('o', "organization", (v), "ORG", "act on ORG instead of the active organization")
-#define OPT_END() {0, NULL, NULL, 0, NULL, NULL, NULL, NULL}
+#define OPT_END()                                                                                  \
+    {                                                                                              \
+        0, NULL, NULL, 0, NULL, NULL, NULL, NULL                                                   \
+    }
 /* The hidden flag that makes a command list its options for shell completion. */
 #define ARGS_COMPLETION_FLAG "--pcc-completion-helper"
 /* Parse argv[1..] against opts: options may come before or after positional arguments, "--"
@@ -175,8 +196,7 @@ int args_usage(struct cli *cli);
 void args_help(const struct cli *cli, const struct opt *opts, FILE *f);
 /* text as an integer in min..max into *out; otherwise names option and the range, and
  * returns EXIT_USAGE. */
-int args_int(struct cli *cli, const char *option, const char *text, long min, long max,
-             long *out);
+int args_int(struct cli *cli, const char *option, const char *text, long min, long max, long *out);
 /* Whether standard input is a terminal: prompts are only ever shown there. */
 int stdin_is_terminal(void);
 /* Show prompt on stderr and read one line of stdin (malloc'd, or NULL at end of input). */
@@ -255,14 +275,19 @@ void deploy_config_release(struct deploy_config *dc);
 
 /* --- commands --- */
 /* A command row: its --help is generated from these fields and the command's option table. */
-#define COMMAND(g, n, fn, summ, syn, desc, ex)                                                 \
-    {.group = (g), .name = (n), .run = (fn), .summary = (summ), .synopsis = (syn),               \
-     .description = (desc), .examples = (ex)}
-#define COMMAND_END {.name = NULL}
+#define COMMAND(g, n, fn, summ, syn, desc, ex)                                                     \
+    {                                                                                              \
+        .group = (g), .name = (n), .run = (fn), .summary = (summ), .synopsis = (syn),              \
+        .description = (desc), .examples = (ex)                                                    \
+    }
+#define COMMAND_END                                                                                \
+    {                                                                                              \
+        .name = NULL                                                                               \
+    }
 
 /* Each cmd_*.c file's table of commands (ending with COMMAND_END), gathered by main.c. */
-extern const struct command login_commands[], auth_commands[], orgs_commands[],
-    tokens_commands[], orgtokens_commands[], invitations_commands[], props_commands[], keys_commands[],
+extern const struct command login_commands[], auth_commands[], orgs_commands[], tokens_commands[],
+    orgtokens_commands[], invitations_commands[], props_commands[], keys_commands[],
     secrets_commands[], agent_commands[], deploy_commands[], completion_commands[];
 
 /* Print a tokens array as a table (cmd_tokens.c); with_owner adds the owner's email. */

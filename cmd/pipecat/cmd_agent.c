@@ -38,8 +38,7 @@ static int agent_name_from(struct cli *cli, const char *arg, const char *config_
 }
 
 /* GET .../services/NAME: the "body" object (owned by r); a 404 names the agent. */
-static int get_service(struct session *s, const char *name, struct client_reply *r,
-                       json_t **body)
+static int get_service(struct session *s, const char *name, struct client_reply *r, json_t **body)
 {
     char path[1024];
     int status;
@@ -76,8 +75,7 @@ static int cmd_agent_list(struct cli *cli, int argc, char **argv)
     const char *flag_org = NULL, *region = NULL;
     int npos;
     const struct opt opts[] = {
-        OPT_STRING('r', "region", &region, "REGION", "only agents in REGION"),
-        OPT_ORG(&flag_org),
+        OPT_STRING('r', "region", &region, "REGION", "only agents in REGION"), OPT_ORG(&flag_org),
         OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
@@ -105,10 +103,13 @@ static int cmd_agent_list(struct cli *cli, int argc, char **argv)
                region ? " in region " : "", region ? region : "", cli->prog);
         goto out;
     }
-    static const struct column cols[] = {
-        {"NAME", "name", NULL}, {"REGION", "region", NULL}, {"AGENT ID", "id", NULL},
-        {"ACTIVE DEPLOYMENT", "activeDeploymentId", NULL}, {"CREATED", "createdAt", col_when},
-        {"UPDATED", "updatedAt", col_when}, COLUMN_END};
+    static const struct column cols[] = {{"NAME", "name", NULL},
+                                         {"REGION", "region", NULL},
+                                         {"AGENT ID", "id", NULL},
+                                         {"ACTIVE DEPLOYMENT", "activeDeploymentId", NULL},
+                                         {"CREATED", "createdAt", col_when},
+                                         {"UPDATED", "updatedAt", col_when},
+                                         COLUMN_END};
     status = out_rows(cli, cols, services, NULL);
 out:
     client_reply_release(&r);
@@ -216,7 +217,8 @@ static int cmd_agent_status(struct cli *cli, int argc, char **argv)
     revision_line(cli, "Previous Revision", json_object_get(b, "previousRevision"));
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(b, "conditions"), i, c) {
+    json_array_foreach(json_object_get(b, "conditions"), i, c)
+    {
         char line[600];
         const char *msg = json_string_value(json_object_get(c, "message"));
         const char *reason = json_string_value(json_object_get(c, "reason"));
@@ -229,7 +231,8 @@ static int cmd_agent_status(struct cli *cli, int argc, char **argv)
         }
         out_field(cli, "Condition", line);
     }
-    json_array_foreach(json_object_get(b, "errors"), i, c) {
+    json_array_foreach(json_object_get(b, "errors"), i, c)
+    {
         char line[600], buf[400];
         const char *msg = json_string_value(json_object_get(c, "message"));
         if (!msg)
@@ -268,8 +271,8 @@ static int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
         goto out;
     json_t *list = json_object_get(r.body, "deployments");
     if (cli->json) {
-        out_json(json_pack("{s:s, s:O}", "agent", pos[0], "deployments",
-                           list ? list : json_array()));
+        out_json(
+            json_pack("{s:s, s:O}", "agent", pos[0], "deployments", list ? list : json_array()));
         goto out;
     }
     size_t n = json_array_size(list);
@@ -277,10 +280,12 @@ static int cmd_agent_deployments(struct cli *cli, int argc, char **argv)
         printf("No deployments found for agent '%s'.\n", pos[0]);
         goto out;
     }
-    static const struct column cols[] = {
-        {"ID", "id", NULL}, {"NODE TYPE", "manifest.spec.dailyNodeType", NULL},
-        {"IMAGE", "manifest.spec.image", NULL}, {"CREATED", "createdAt", col_when},
-        {"UPDATED", "updatedAt", col_when}, COLUMN_END};
+    static const struct column cols[] = {{"ID", "id", NULL},
+                                         {"NODE TYPE", "manifest.spec.dailyNodeType", NULL},
+                                         {"IMAGE", "manifest.spec.image", NULL},
+                                         {"CREATED", "createdAt", col_when},
+                                         {"UPDATED", "updatedAt", col_when},
+                                         COLUMN_END};
     status = out_rows(cli, cols, list, NULL);
 out:
     client_reply_release(&r);
@@ -371,7 +376,8 @@ static int cmd_agent_logs(struct cli *cli, int argc, char **argv)
     json_t *logs = json_object_get(r.body, "logs"), *shown = json_array();
     size_t i;
     json_t *entry;
-    json_array_foreach(logs, i, entry) {
+    json_array_foreach(logs, i, entry)
+    {
         const char *text = json_string_value(json_object_get(entry, "log"));
         if (!text || !*text || (want && strcmp(level_of(text), want) != 0))
             continue;
@@ -387,7 +393,8 @@ static int cmd_agent_logs(struct cli *cli, int argc, char **argv)
         json_decref(shown);
         goto out;
     }
-    json_array_foreach(shown, i, entry) {
+    json_array_foreach(shown, i, entry)
+    {
         const char *text = json_string_value(json_object_get(entry, "log"));
         const char *ts = str_or(json_object_get(entry, "timestamp"), "");
         if (as_json_lines) {
@@ -457,9 +464,10 @@ static int show_session(struct cli *cli, const char *agent, const json_t *d)
     out_field(cli, "Status", session_status(d));
     out_field(cli, "Duration", secs >= 0 ? dur : "N/A");
     out_field(cli, "Created", out_when(json_object_get(d, "createdAt"), t1, sizeof t1));
-    out_field(cli, "Ended", json_is_string(json_object_get(d, "endedAt"))
-                                ? out_when(json_object_get(d, "endedAt"), t2, sizeof t2)
-                                : "N/A");
+    out_field(cli, "Ended",
+              json_is_string(json_object_get(d, "endedAt"))
+                  ? out_when(json_object_get(d, "endedAt"), t2, sizeof t2)
+                  : "N/A");
     const json_t *bot = json_object_get(d, "botStartSeconds");
     if (json_is_number(bot))
         snprintf(bs, sizeof bs, "%ss", json_text(bot, n, sizeof n, ""));
@@ -493,8 +501,7 @@ static int cmd_agent_sessions(struct cli *cli, int argc, char **argv)
         OPT_STRING(0, "config-file", &config_file, "FILE",
                    "the deploy file to read the agent name from (default\n"
                    "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
-        OPT_ORG(&flag_org),
-        OPT_END()};
+        OPT_ORG(&flag_org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -599,10 +606,8 @@ static int cmd_agent_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int force = 0, npos;
-    const struct opt opts[] = {
-        OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
-        OPT_ORG(&flag_org),
-        OPT_END()};
+    const struct opt opts[] = {OPT_BOOL('f', "force", &force, "do not ask for confirmation"),
+                               OPT_ORG(&flag_org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -665,8 +670,10 @@ static int public_start(struct session *s, const char *name, const char *key, co
     const char *msg = client_reply_error(r);
     const char *code = json_string_value(json_object_get(r->body, "code"));
     if (r->status == 401)
-        out_error(cli, "the public API key was rejected (%s): it is invalid, revoked or not a "
-                       "public key. See `%s organizations keys list`.", msg, cli->prog);
+        out_error(cli,
+                  "the public API key was rejected (%s): it is invalid, revoked or not a "
+                  "public key. See `%s organizations keys list`.",
+                  msg, cli->prog);
     else if (r->status == 404)
         out_error(cli, "%s (HTTP 404): the agent does not exist in the API key's organization",
                   msg);
@@ -721,8 +728,8 @@ static int cmd_agent_start(struct cli *cli, int argc, char **argv)
     }
     if (props && (!(props_json = json_loads(props, JSON_REJECT_DUPLICATES, &jerr)) ||
                   !json_is_object(props_json))) {
-        out_error(cli, "--daily-properties must be a JSON object%s%s",
-                  props_json ? "" : ": ", props_json ? "" : jerr.text);
+        out_error(cli, "--daily-properties must be a JSON object%s%s", props_json ? "" : ": ",
+                  props_json ? "" : jerr.text);
         status = EXIT_USAGE;
         goto out;
     }
@@ -741,8 +748,10 @@ static int cmd_agent_start(struct cli *cli, int argc, char **argv)
     if (!key)
         key = credfile_org_get_in(s.file, s.org, "default_public_key");
     if (!key || !*key) {
-        out_error(cli, "Public API Key Required: pass --api-key pk_..., or make a key the "
-                       "default of %s with `%s organizations keys use`", s.org, cli->prog);
+        out_error(cli,
+                  "Public API Key Required: pass --api-key pk_..., or make a key the "
+                  "default of %s with `%s organizations keys use`",
+                  s.org, cli->prog);
         status = EXIT_USAGE;
         goto out;
     }
@@ -797,8 +806,7 @@ static int cmd_agent_stop(struct cli *cli, int argc, char **argv)
         OPT_STRING(0, "config-file", &config_file, "FILE",
                    "the deploy file to read the agent name from (default\n"
                    "$PIPECAT_DEPLOY_CONFIG_PATH, else ./pcc-deploy.toml)"),
-        OPT_ORG(&flag_org),
-        OPT_END()};
+        OPT_ORG(&flag_org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -832,8 +840,8 @@ static int cmd_agent_stop(struct cli *cli, int argc, char **argv)
     if (status != EXIT_OK)
         goto out;
     if (cli->json)
-        out_json(json_pack("{s:s, s:s, s:b}", "agent", name, "sessionId", session_id, "stopped",
-                           1));
+        out_json(
+            json_pack("{s:s, s:s, s:b}", "agent", name, "sessionId", session_id, "stopped", 1));
     else
         printf("Session '%s' stopped successfully\n", session_id);
 out:
@@ -847,44 +855,44 @@ out:
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command agent_commands[] = {
     COMMAND("agent", "list", cmd_agent_list, "list the organization's agents",
-     "[-r REGION] [-o ORG]",
-     "List the organization's agents: name, region, id, active deployment, creation and\n"
-     "update time.\n",
-     "  pipecat cloud agent list\n"),
-    COMMAND("agent", "status", cmd_agent_status, "show an agent's deployment status",
-     "NAME [-o ORG]",
-     "Show agent NAME: readiness, image, profile, scaling, session count, revisions, health,\n"
-     "conditions and errors. Exits 0 when the agent exists, ready or not.\n",
-     "  pipecat cloud agent status my-agent\n"),
+            "[-r REGION] [-o ORG]",
+            "List the organization's agents: name, region, id, active deployment, creation and\n"
+            "update time.\n",
+            "  pipecat cloud agent list\n"),
+    COMMAND(
+        "agent", "status", cmd_agent_status, "show an agent's deployment status", "NAME [-o ORG]",
+        "Show agent NAME: readiness, image, profile, scaling, session count, revisions, health,\n"
+        "conditions and errors. Exits 0 when the agent exists, ready or not.\n",
+        "  pipecat cloud agent status my-agent\n"),
     COMMAND("agent", "deployments", cmd_agent_deployments, "list an agent's deployments",
-     "NAME [-o ORG]",
-     "List the deployments of agent NAME: id, node type, image, creation and update time.\n",
-     "  pipecat cloud agent deployments my-agent\n"),
-    COMMAND("agent", "logs", cmd_agent_logs, "show an agent's logs",
-     "NAME [OPTIONS]",
-     "Show the logs of agent NAME, one entry per line (timestamp, then the message).\n",
-     "  pipecat cloud agent logs my-agent -n 20 -l ERROR\n"),
-    COMMAND("agent", "sessions", cmd_agent_sessions, "list an agent's sessions, or show one",
-     "[NAME] [-i SESSION_ID] [--config-file FILE] [-o ORG]",
-     "List the sessions of agent NAME with a summary (count, durations, bot start times, cold\n"
-     "starts), or with --id show one session in detail. NAME defaults to agent_name in the\n"
-     "deploy file.\n",
-     "  pipecat cloud agent sessions my-agent\n"),
-    COMMAND("agent", "delete", cmd_agent_delete, "delete an agent",
-     "NAME [-f] [-o ORG]",
-     "Delete agent NAME and its deployments. Active sessions are not interrupted. Asks to\n"
-     "confirm unless --force (needed without a terminal).\n",
-     "  pipecat cloud agent delete my-agent --force\n"),
+            "NAME [-o ORG]",
+            "List the deployments of agent NAME: id, node type, image, creation and update time.\n",
+            "  pipecat cloud agent deployments my-agent\n"),
+    COMMAND("agent", "logs", cmd_agent_logs, "show an agent's logs", "NAME [OPTIONS]",
+            "Show the logs of agent NAME, one entry per line (timestamp, then the message).\n",
+            "  pipecat cloud agent logs my-agent -n 20 -l ERROR\n"),
+    COMMAND(
+        "agent", "sessions", cmd_agent_sessions, "list an agent's sessions, or show one",
+        "[NAME] [-i SESSION_ID] [--config-file FILE] [-o ORG]",
+        "List the sessions of agent NAME with a summary (count, durations, bot start times, cold\n"
+        "starts), or with --id show one session in detail. NAME defaults to agent_name in the\n"
+        "deploy file.\n",
+        "  pipecat cloud agent sessions my-agent\n"),
+    COMMAND("agent", "delete", cmd_agent_delete, "delete an agent", "NAME [-f] [-o ORG]",
+            "Delete agent NAME and its deployments. Active sessions are not interrupted. Asks to\n"
+            "confirm unless --force (needed without a terminal).\n",
+            "  pipecat cloud agent delete my-agent --force\n"),
     COMMAND("agent", "start", cmd_agent_start, "start a session of an agent",
-     "[NAME] [-k KEY] [-d JSON] [-D [-p JSON]] [-f] [-o ORG]",
-     "Start a session of agent NAME (default: agent_name in the deploy file) through the\n"
-     "public start endpoint, authenticated with a public API key: --api-key, else the\n"
-     "organization's default key (see `organizations keys use`). The agent must be ready.\n"
-     "Asks to confirm unless --force (needed without a terminal).\n",
-     "  pipecat cloud agent start my-agent --force -D\n"),
-    COMMAND("agent", "stop", cmd_agent_stop, "stop a session of an agent",
-     "[NAME] -s SESSION_ID [-f] [-o ORG]",
-     "Stop session SESSION_ID of agent NAME (default: agent_name in the deploy file). Asks to\n"
-     "confirm unless --force (needed without a terminal).\n",
-     "  pipecat cloud agent stop my-agent --session-id sess_... --force\n"),
+            "[NAME] [-k KEY] [-d JSON] [-D [-p JSON]] [-f] [-o ORG]",
+            "Start a session of agent NAME (default: agent_name in the deploy file) through the\n"
+            "public start endpoint, authenticated with a public API key: --api-key, else the\n"
+            "organization's default key (see `organizations keys use`). The agent must be ready.\n"
+            "Asks to confirm unless --force (needed without a terminal).\n",
+            "  pipecat cloud agent start my-agent --force -D\n"),
+    COMMAND(
+        "agent", "stop", cmd_agent_stop, "stop a session of an agent",
+        "[NAME] -s SESSION_ID [-f] [-o ORG]",
+        "Stop session SESSION_ID of agent NAME (default: agent_name in the deploy file). Asks to\n"
+        "confirm unless --force (needed without a terminal).\n",
+        "  pipecat cloud agent stop my-agent --session-id sess_... --force\n"),
     COMMAND_END};

@@ -41,8 +41,9 @@ static int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
         return parsed;
     char *raw = NULL;
     if (npos == 1) {
-        out_warn(cli, "passing the token as an argument leaks it to your shell history and "
-                      "process list; pipe it instead: echo \"$TOKEN\" | %s auth use-pat",
+        out_warn(cli,
+                 "passing the token as an argument leaks it to your shell history and "
+                 "process list; pipe it instead: echo \"$TOKEN\" | %s auth use-pat",
                  cli->prog);
         raw = strdup(pos[0]);
     } else if (isatty(STDIN_FILENO)) {
@@ -91,8 +92,8 @@ static int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
             out_error(cli, "Invalid or expired token: %s rejected it. Nothing was stored.",
                       client_host(s.client));
         else
-            out_error(cli, "%s (HTTP %ld from %s). Nothing was stored.",
-                      client_reply_error(&reply), reply.status, client_host(s.client));
+            out_error(cli, "%s (HTTP %ld from %s). Nothing was stored.", client_reply_error(&reply),
+                      reply.status, client_host(s.client));
         client_reply_release(&reply);
         goto out;
     }
@@ -110,7 +111,8 @@ static int cmd_auth_use_pat(struct cli *cli, int argc, char **argv)
     const char *chosen = NULL;
     size_t i;
     json_t *o;
-    json_array_foreach(orgs, i, o) {
+    json_array_foreach(orgs, i, o)
+    {
         const char *name = json_string_value(json_object_get(o, "name"));
         if (name && current && strcmp(name, current) == 0)
             chosen = name;
@@ -153,7 +155,8 @@ static json_t *find_org(json_t *orgs, const char *slug)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(orgs, i, o) {
+    json_array_foreach(orgs, i, o)
+    {
         const char *name = json_string_value(json_object_get(o, "name"));
         if (name && strcmp(name, slug) == 0)
             return o;
@@ -185,15 +188,13 @@ static int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
     if ((status = session_call(&s, "GET", "/v1/users", NULL, &user)) != EXIT_OK)
         goto out;
     json_t *u = json_object_get(user.body, "user");
-    const char *email =
-        json_string_value(json_object_get(json_array_get(json_object_get(u, "emails"), 0),
-                                          "emailAddress"));
+    const char *email = json_string_value(
+        json_object_get(json_array_get(json_object_get(u, "emails"), 0), "emailAddress"));
     const char *user_id = json_string_value(json_object_get(u, "userId"));
     char who[320], email_copy[320], expires[64];
     snprintf(who, sizeof who, "%s", email ? email : user_id ? user_id : "unknown");
     /* Every authenticated answer says when the token expires (no header: never). */
-    out_when_text(user.token_expiration[0] ? user.token_expiration : NULL, expires,
-                  sizeof expires);
+    out_when_text(user.token_expiration[0] ? user.token_expiration : NULL, expires, sizeof expires);
     snprintf(email_copy, sizeof email_copy, "%s", email ? email : "");
     client_reply_release(&user); /* email and user_id point into it */
 
@@ -204,8 +205,10 @@ static int cmd_auth_whoami(struct cli *cli, int argc, char **argv)
     }
     json_t *org = find_org(orgs, s.org);
     if (!org) {
-        out_error(cli, "organization '%s' is not one of yours: choose one with `%s "
-                       "organizations select`", s.org, cli->prog);
+        out_error(cli,
+                  "organization '%s' is not one of yours: choose one with `%s "
+                  "organizations select`",
+                  s.org, cli->prog);
         status = EXIT_FAIL;
         goto out;
     }
@@ -269,14 +272,13 @@ static int cmd_auth_status(struct cli *cli, int argc, char **argv)
     char expires[64];
     out_when(json_object_get(self.body, "expiresAt"), expires, sizeof expires);
     if (cli->json) {
-        out_json(json_pack("{s:b, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "authenticated", 1,
-                           "email", email ? email : "", "tokenSource", session_token_source(&s),
-                           "apiHost", client_host(s.client), "token",
-                           json_object_get(self.body, "id"), "tokenName",
-                           json_object_get(self.body, "name"), "expiresAt",
-                           json_object_get(self.body, "expiresAt"), "scopes",
-                           json_object_get(self.body, "scopes"), "organization",
-                           json_object_get(self.body, "organization")));
+        out_json(json_pack(
+            "{s:b, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "authenticated", 1, "email",
+            email ? email : "", "tokenSource", session_token_source(&s), "apiHost",
+            client_host(s.client), "token", json_object_get(self.body, "id"), "tokenName",
+            json_object_get(self.body, "name"), "expiresAt",
+            json_object_get(self.body, "expiresAt"), "scopes", json_object_get(self.body, "scopes"),
+            "organization", json_object_get(self.body, "organization")));
     } else {
         printf("Authenticated as %s on %s\n", email ? email : "?", client_host(s.client));
         char tok[300];
@@ -287,7 +289,8 @@ static int cmd_auth_status(struct cli *cli, int argc, char **argv)
         char scopes[128] = "";
         size_t used = 0, i;
         json_t *v;
-        json_array_foreach(json_object_get(self.body, "scopes"), i, v) {
+        json_array_foreach(json_object_get(self.body, "scopes"), i, v)
+        {
             if (used < sizeof scopes)
                 used += (size_t)snprintf(scopes + used, sizeof scopes - used, "%s%s",
                                          used ? ", " : "", json_string_value(v));
@@ -313,14 +316,15 @@ static int oauth_logout(struct session *s)
     json_t *body = json_pack("{s:s}", "refresh_token", rt);
     struct client_reply r = {0};
     char err[512];
-    enum rc rc = body ? client_request(s->client, "POST", "/auth/logout", body, &r, err,
-                                       sizeof err)
+    enum rc rc = body ? client_request(s->client, "POST", "/auth/logout", body, &r, err, sizeof err)
                       : RC_NOMEM;
     json_decref(body);
     int revoked = 0;
     if (rc == RC_NETWORK) {
-        out_warn(cli, "Could not reach logout endpoint (%s); the session may stay valid until "
-                      "it expires.", err);
+        out_warn(cli,
+                 "Could not reach logout endpoint (%s); the session may stay valid until "
+                 "it expires.",
+                 err);
     } else if (rc == RC_OK && r.status >= 200 && r.status < 300) {
         revoked = 1;
         if (!cli->json)
@@ -372,8 +376,8 @@ static int cmd_auth_logout(struct cli *cli, int argc, char **argv)
     int env_set = env && *env;
     if (cli->json) {
         out_json(json_pack("{s:b, s:b, s:b, s:s}", "loggedOut", 1, "revoked",
-                           revoked || oauth_revoked,
-                           "removedFile", had_file, "configPath", s.config_path));
+                           revoked || oauth_revoked, "removedFile", had_file, "configPath",
+                           s.config_path));
     } else {
         if (had_file)
             printf("Local credentials removed (%s).\n", s.config_path);
@@ -398,28 +402,26 @@ out:
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command auth_commands[] = {
     COMMAND("auth", "use-pat", cmd_auth_use_pat, "validate a personal access token and store it",
-     "[TOKEN]",
-     "Validate a personal access token against the API, then store it (with the active\n"
-     "organization) in the credentials file. The token is read from a hidden prompt on a\n"
-     "terminal, or from the first line of standard input when it is piped:\n"
-     "    echo \"$PIPECAT_TOKEN\" | pipecat cloud auth use-pat\n"
-     "Passing TOKEN as an argument still works but leaks it to shell history.\n",
-     "  echo \"$TOKEN\" | pipecat cloud auth use-pat\n"),
+            "[TOKEN]",
+            "Validate a personal access token against the API, then store it (with the active\n"
+            "organization) in the credentials file. The token is read from a hidden prompt on a\n"
+            "terminal, or from the first line of standard input when it is piped:\n"
+            "    echo \"$PIPECAT_TOKEN\" | pipecat cloud auth use-pat\n"
+            "Passing TOKEN as an argument still works but leaks it to shell history.\n",
+            "  echo \"$TOKEN\" | pipecat cloud auth use-pat\n"),
     COMMAND("auth", "whoami", cmd_auth_whoami, "show the user, organization and credential in use",
-     "[-o ORG]",
-     "Show the signed-in user, the active organization, how the CLI authenticates (PAT or\n"
-     "OAuth) and where the token came from (PIPECAT_TOKEN or the credentials file).\n",
-     "  pipecat cloud auth whoami\n"),
-    COMMAND("auth", "status", cmd_auth_status, "check that the stored or given token works",
-     "",
-     "Check the token in use against the API. Exits 0 when it is accepted, 1 when there is\n"
-     "no token or the server rejects it.\n",
-     "  pipecat cloud auth status\n"),
+            "[-o ORG]",
+            "Show the signed-in user, the active organization, how the CLI authenticates (PAT or\n"
+            "OAuth) and where the token came from (PIPECAT_TOKEN or the credentials file).\n",
+            "  pipecat cloud auth whoami\n"),
+    COMMAND("auth", "status", cmd_auth_status, "check that the stored or given token works", "",
+            "Check the token in use against the API. Exits 0 when it is accepted, 1 when there is\n"
+            "no token or the server rejects it.\n",
+            "  pipecat cloud auth status\n"),
     COMMAND("auth", "logout", cmd_auth_logout,
-            "remove local credentials (optionally revoke the token)",
-     "[--revoke]",
-     "Remove the credentials file. After `auth login` the session (its access and refresh\n"
-     "tokens) is first revoked on the server. A personal access token stays valid until it\n"
-     "is revoked; --revoke revokes it on the server first.\n",
-     "  pipecat cloud auth logout --revoke\n"),
+            "remove local credentials (optionally revoke the token)", "[--revoke]",
+            "Remove the credentials file. After `auth login` the session (its access and refresh\n"
+            "tokens) is first revoked on the server. A personal access token stays valid until it\n"
+            "is revoked; --revoke revokes it on the server first.\n",
+            "  pipecat cloud auth logout --revoke\n"),
     COMMAND_END};

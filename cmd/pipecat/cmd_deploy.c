@@ -86,7 +86,8 @@ static int condition_true(const json_t *b, const char *type)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(b, "conditions"), i, c) {
+    json_array_foreach(json_object_get(b, "conditions"), i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         const char *st = json_string_value(json_object_get(c, "status"));
         if (t && st && strcmp(t, type) == 0 && strcmp(st, "True") == 0)
@@ -95,12 +96,20 @@ static int condition_true(const json_t *b, const char *type)
     return 0;
 }
 
-enum readiness { WAITING, READY, DEGRADED_AVAILABLE, PROGRESSING_AVAILABLE, PROGRESSING,
-                 UNAVAILABLE };
-static const char *const READINESS_TEXT[] = {
-    "waiting for the new deployment to be picked up", "ready",
-    "degraded (the previous revision still serves)", "rolling out (the previous revision serves)",
-    "rolling out", "not available yet"};
+enum readiness {
+    WAITING,
+    READY,
+    DEGRADED_AVAILABLE,
+    PROGRESSING_AVAILABLE,
+    PROGRESSING,
+    UNAVAILABLE
+};
+static const char *const READINESS_TEXT[] = {"waiting for the new deployment to be picked up",
+                                             "ready",
+                                             "degraded (the previous revision still serves)",
+                                             "rolling out (the previous revision serves)",
+                                             "rolling out",
+                                             "not available yet"};
 
 /* interpret_deployment_status of the reference client, in its order. */
 static enum readiness readiness_of(const json_t *b)
@@ -130,7 +139,8 @@ static void print_errors(struct cli *cli, const char *name, const json_t *errors
     out_error(cli, "deployment of agent '%s' failed:", name);
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e) {
+    json_array_foreach(errors, i, e)
+    {
         char buf[400];
         const char *msg = json_string_value(json_object_get(e, "message"));
         if (!msg)
@@ -181,8 +191,9 @@ static int wait_ready(struct session *s, const char *name, long timeout, json_t 
             if (json_array_size(errors) > 0)
                 print_errors(cli, name, errors);
             else
-                out_error(cli, "deployment of agent '%s' failed (revision phase Failed): see "
-                               "`%s agent status %s` and `%s agent logs %s`",
+                out_error(cli,
+                          "deployment of agent '%s' failed (revision phase Failed): see "
+                          "`%s agent status %s` and `%s agent logs %s`",
                           name, cli->prog, name, cli->prog, name);
             client_reply_release(&r);
             status = EXIT_FAIL;
@@ -202,16 +213,16 @@ static int wait_ready(struct session *s, const char *name, long timeout, json_t 
             status = EXIT_FAIL;
             if (tty)
                 fputs("\r\033[K", stderr);
-            out_error(cli, "agent '%s' is not ready after %lds: %s. It may still become ready: "
-                           "check `%s agent status %s`.",
+            out_error(cli,
+                      "agent '%s' is not ready after %lds: %s. It may still become ready: "
+                      "check `%s agent status %s`.",
                       name, timeout, READINESS_TEXT[state], cli->prog, name);
             break;
         }
         while (now_seconds() < next) {
             if (tty) {
                 fprintf(stderr, "\r\033[K%c Waiting for agent '%s' to be ready: %s (%.0fs)",
-                        spinner[frame++ % 4], name, READINESS_TEXT[state],
-                        now_seconds() - start);
+                        spinner[frame++ % 4], name, READINESS_TEXT[state], now_seconds() - start);
                 fflush(stderr);
             }
             double left = next - now_seconds();
@@ -233,8 +244,9 @@ static int same_region(struct session *s, const char *what, const char *name,
 {
     if (!set_region || !agent_region || strcmp(set_region, agent_region) == 0)
         return EXIT_OK;
-    out_error(s->cli, "%s '%s' is in region %s, but the agent is in %s: it must be in the "
-                      "agent's region (create one there with -r %s)",
+    out_error(s->cli,
+              "%s '%s' is in region %s, but the agent is in %s: it must be in the "
+              "agent's region (create one there with -r %s)",
               what, name, set_region, agent_region, agent_region);
     return EXIT_FAIL;
 }
@@ -250,7 +262,8 @@ static int check_pull_secret(struct session *s, const char *name, const char *ag
     size_t i;
     json_t *set;
     int found = 0, other_type = 0;
-    json_array_foreach(json_object_get(r.body, "sets"), i, set) {
+    json_array_foreach(json_object_get(r.body, "sets"), i, set)
+    {
         const char *nm = json_string_value(json_object_get(set, "name"));
         const char *type = json_string_value(json_object_get(set, "type"));
         if (!nm || strcmp(nm, name) != 0)
@@ -258,8 +271,7 @@ static int check_pull_secret(struct session *s, const char *name, const char *ag
         if (type && strcmp(type, "imagePullSecret") == 0) {
             found = 1;
             status = same_region(s, "image pull secret", name,
-                                 json_string_value(json_object_get(set, "region")),
-                                 agent_region);
+                                 json_string_value(json_object_get(set, "region")), agent_region);
         } else {
             other_type = 1;
         }
@@ -268,12 +280,15 @@ static int check_pull_secret(struct session *s, const char *name, const char *ag
     if (found)
         return status;
     if (other_type)
-        out_error(s->cli, "'%s' is a secret set, not an image pull secret: create one with `%s "
-                          "secrets image-pull-secret %s HOST`", name, s->cli->prog, name);
+        out_error(s->cli,
+                  "'%s' is a secret set, not an image pull secret: create one with `%s "
+                  "secrets image-pull-secret %s HOST`",
+                  name, s->cli->prog, name);
     else
-        out_error(s->cli, "image pull secret '%s' not found in organization '%s': create it with "
-                          "`%s secrets image-pull-secret %s HOST`", name, s->org, s->cli->prog,
-                  name);
+        out_error(s->cli,
+                  "image pull secret '%s' not found in organization '%s': create it with "
+                  "`%s secrets image-pull-secret %s HOST`",
+                  name, s->org, s->cli->prog, name);
     return EXIT_FAIL;
 }
 
@@ -294,8 +309,10 @@ static int check_secret_set(struct session *s, const char *name, const char *age
                              json_string_value(json_object_get(r.body, "region")), agent_region);
     client_reply_release(&r);
     if (status == SESSION_NOT_FOUND)
-        return org_not_found(s, "Secret set '%s' not found in organization '%s': create it with "
-                                "`%s secrets set %s KEY=VALUE`", name, s->org, s->cli->prog, name);
+        return org_not_found(s,
+                             "Secret set '%s' not found in organization '%s': create it with "
+                             "`%s secrets set %s KEY=VALUE`",
+                             name, s->org, s->cli->prog, name);
     return status;
 }
 
@@ -321,8 +338,7 @@ static void show_plan(struct cli *cli, const struct session *s, const struct dep
     const json_t *spec = json_object_get(
         json_object_get(json_object_get(current, "deployment"), "manifest"), "spec");
     const json_t *scaling = json_object_get(current, "autoScaling");
-    printf("%s agent '%s' in organization '%s':\n", current ? "Update" : "Create", d->name,
-           s->org);
+    printf("%s agent '%s' in organization '%s':\n", current ? "Update" : "Create", d->name, s->org);
     if (d->build_id)
         plan_line(cli, "Build", d->build_id);
     else
@@ -447,10 +463,8 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
         OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
         OPT_STRING(0, "timeout", &timeout_text, "SECONDS",
                    "how long to wait for readiness (default 600)"),
-        OPT_ORG(&flag_org),
-        OPT_HIDDEN_STRING("min-instances", &min_inst),
-        OPT_HIDDEN_STRING("max-instances", &max_inst),
-        OPT_HIDDEN_STRING("dockerfile", &dockerfile),
+        OPT_ORG(&flag_org), OPT_HIDDEN_STRING("min-instances", &min_inst),
+        OPT_HIDDEN_STRING("max-instances", &max_inst), OPT_HIDDEN_STRING("dockerfile", &dockerfile),
         OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 2, &npos);
     if (status != EXIT_OK)
@@ -498,8 +512,10 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (!text_is_service_name(d.name)) {
-        out_error(cli, "invalid agent name '%s': 1-54 characters of a-z, 0-9 and -, starting "
-                       "and ending with a letter or digit", d.name);
+        out_error(cli,
+                  "invalid agent name '%s': 1-54 characters of a-z, 0-9 and -, starting "
+                  "and ending with a letter or digit",
+                  d.name);
         goto out;
     }
     if (!d.image && !d.build_id) {
@@ -510,8 +526,10 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (d.image && !text_is_image_ref(d.image)) {
-        out_error(cli, "invalid image '%s': give repository:tag (e.g. repo/img:1.0) or "
-                       "repository@sha256:DIGEST", d.image);
+        out_error(cli,
+                  "invalid image '%s': give repository:tag (e.g. repo/img:1.0) or "
+                  "repository@sha256:DIGEST",
+                  d.image);
         goto out;
     }
     if (min_inst) {
@@ -540,8 +558,8 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (msd_text) {
-        if (args_int(cli, "--max-session-duration", msd_text, 60, 14400,
-                     &d.max_session_duration) != EXIT_OK)
+        if (args_int(cli, "--max-session-duration", msd_text, 60, 14400, &d.max_session_duration) !=
+            EXIT_OK)
             goto out;
         d.has_msd = 1;
     }
@@ -598,8 +616,10 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
     const json_t *current_status = exists ? json_object_get(r.body, "body") : NULL;
     const char *current = json_string_value(json_object_get(current_status, "region"));
     snprintf(agent_region, sizeof agent_region, "%s",
-             exists && current ? current : d.region ? d.region
-                                                     : default_region ? default_region : "");
+             exists && current ? current
+             : d.region        ? d.region
+             : default_region  ? default_region
+                               : "");
     const char *target = agent_region[0] ? agent_region : NULL;
     if (d.secret_set && (status = check_secret_set(&s, d.secret_set, target)) != EXIT_OK)
         goto out;
@@ -630,12 +650,13 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
         goto out;
     if (cli->json) {
         out_json(json_pack("{s:s, s:s, s:s, s:b, s:O}", "name", d.name, "organization", s.org,
-                           "action", exists ? "updated" : "created", "ready", runtime_attached(final), "status",
-                           final));
+                           "action", exists ? "updated" : "created", "ready",
+                           runtime_attached(final), "status", final));
     } else if (!runtime_attached(final)) {
         /* Nothing runs it: say so rather than call it ready. */
         printf("Agent deployment '%s' is recorded; this pccd has no agent runtime attached, so "
-               "it does not run and sessions cannot be started\n", d.name);
+               "it does not run and sessions cannot be started\n",
+               d.name);
     } else {
         printf("Agent deployment '%s' is ready\n", d.name);
         out_note(cli, "Start a session with `%s agent start %s`.", cli->prog, d.name);
@@ -654,17 +675,18 @@ out:
 /* The commands of this file: name, summary, synopsis, description and examples; their --help,
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command deploy_commands[] = {
-    COMMAND("", "deploy", cmd_deploy, "deploy an agent image, or update a deployed agent",
-     "[AGENT_NAME] [IMAGE] [OPTIONS]",
-     "Create agent AGENT_NAME running IMAGE (repository:tag), or update it. Arguments and\n"
-     "options override the deploy file, pcc-deploy.toml (see --config-file). Before anything\n"
-     "changes, the plan is shown and confirmed; --yes answers yes and is needed without a\n"
-     "terminal:\n"
-     "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
-     "An update changes only what the arguments, options and deploy file give: the agent\n"
-     "keeps its other settings (scaling, secrets, profile...).\n"
-     "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
-     "exits 0, or 1 if it failed or is not ready within --timeout. A pccd without an agent\n"
-     "runtime records the deployment and runs nothing: deploy says so instead of \"ready\".\n",
-     "  pipecat cloud deploy my-agent repo/img:1.0 --secrets my-secrets --yes\n"),
+    COMMAND(
+        "", "deploy", cmd_deploy, "deploy an agent image, or update a deployed agent",
+        "[AGENT_NAME] [IMAGE] [OPTIONS]",
+        "Create agent AGENT_NAME running IMAGE (repository:tag), or update it. Arguments and\n"
+        "options override the deploy file, pcc-deploy.toml (see --config-file). Before anything\n"
+        "changes, the plan is shown and confirmed; --yes answers yes and is needed without a\n"
+        "terminal:\n"
+        "    pipecat cloud deploy my-agent repo/img:1.0 --yes\n"
+        "An update changes only what the arguments, options and deploy file give: the agent\n"
+        "keeps its other settings (scaling, secrets, profile...).\n"
+        "Then it waits until the deployment is ready (a progress indicator on a terminal) and\n"
+        "exits 0, or 1 if it failed or is not ready within --timeout. A pccd without an agent\n"
+        "runtime records the deployment and runs nothing: deploy says so instead of \"ready\".\n",
+        "  pipecat cloud deploy my-agent repo/img:1.0 --secrets my-secrets --yes\n"),
     COMMAND_END};

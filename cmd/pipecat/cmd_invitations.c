@@ -24,8 +24,8 @@ static int cmd_invitations_list(struct cli *cli, int argc, char **argv)
     json_t *list = json_object_get(r.body, "invitations");
     int verified = json_is_true(json_object_get(r.body, "emailVerified"));
     if (cli->json) {
-        out_json(json_pack("{s:O, s:b}", "invitations", list ? list : json_array(),
-                           "emailVerified", verified));
+        out_json(json_pack("{s:O, s:b}", "invitations", list ? list : json_array(), "emailVerified",
+                           verified));
         goto out;
     }
     if (!verified) {
@@ -38,9 +38,12 @@ static int cmd_invitations_list(struct cli *cli, int argc, char **argv)
         printf("No pending invitations.\n");
         goto out;
     }
-    static const struct column cols[] = {
-        {"ID", "id", NULL}, {"ORGANIZATION", "organization", NULL}, {"ROLE", "role", NULL},
-        {"INVITED BY", "invitedBy", NULL}, {"EXPIRES", "expiresAt", col_when}, COLUMN_END};
+    static const struct column cols[] = {{"ID", "id", NULL},
+                                         {"ORGANIZATION", "organization", NULL},
+                                         {"ROLE", "role", NULL},
+                                         {"INVITED BY", "invitedBy", NULL},
+                                         {"EXPIRES", "expiresAt", col_when},
+                                         COLUMN_END};
     status = out_rows(cli, cols, list, NULL);
 out:
     client_reply_release(&r);
@@ -120,7 +123,8 @@ static int cmd_orgs_invite(struct cli *cli, int argc, char **argv)
         out_json(json_incref(r.body));
     else
         printf("Invitation to %s sent if the address can receive it: they join organization %s "
-               "once they accept it (within 7 days).\n", pos[0], s.org);
+               "once they accept it (within 7 days).\n",
+               pos[0], s.org);
 out:
     json_decref(body);
     client_reply_release(&r);
@@ -129,31 +133,30 @@ out:
 }
 
 const struct command invitations_commands[] = {
-    COMMAND("organizations", "invite", cmd_orgs_invite, "invite someone to join the organization",
-     "EMAIL [--role member|admin] [-o ORG]",
-     "Invite EMAIL into the organization as member (default) or admin. Nobody joins without\n"
-     "consent: the person accepts with `organizations invitations accept` or on the\n"
-     "dashboard's Invitations page, within 7 days, once their address is confirmed. The\n"
-     "answer is the same whether or not the address has an account. Needs the admin role.\n",
-     "  pipecat cloud organizations invite bob@example.com --role member\n"),
-    COMMAND("organizations invitations", "list", cmd_invitations_list,
-            "list the invitations addressed to you",
-     "",
-     "List the pending invitations to join organizations that are addressed to your email\n"
-     "address (none while the address is not confirmed), with who invited you and when each\n"
-     "expires.\n",
-     "  pipecat cloud organizations invitations list\n"),
+    COMMAND(
+        "organizations", "invite", cmd_orgs_invite, "invite someone to join the organization",
+        "EMAIL [--role member|admin] [-o ORG]",
+        "Invite EMAIL into the organization as member (default) or admin. Nobody joins without\n"
+        "consent: the person accepts with `organizations invitations accept` or on the\n"
+        "dashboard's Invitations page, within 7 days, once their address is confirmed. The\n"
+        "answer is the same whether or not the address has an account. Needs the admin role.\n",
+        "  pipecat cloud organizations invite bob@example.com --role member\n"),
+    COMMAND(
+        "organizations invitations", "list", cmd_invitations_list,
+        "list the invitations addressed to you", "",
+        "List the pending invitations to join organizations that are addressed to your email\n"
+        "address (none while the address is not confirmed), with who invited you and when each\n"
+        "expires.\n",
+        "  pipecat cloud organizations invitations list\n"),
     COMMAND("organizations invitations", "accept", cmd_invitations_accept,
-            "accept an invitation: join its organization",
-     "ID",
-     "Accept invitation ID (see `organizations invitations list`): you become a member of\n"
-     "its organization with the role it names. An expired invitation cannot be accepted.\n"
-     "Needs an unbound token with the full scope.\n",
-     "  pipecat cloud organizations invitations accept inv_4mQd9L2xV0bN7cTe\n"),
+            "accept an invitation: join its organization", "ID",
+            "Accept invitation ID (see `organizations invitations list`): you become a member of\n"
+            "its organization with the role it names. An expired invitation cannot be accepted.\n"
+            "Needs an unbound token with the full scope.\n",
+            "  pipecat cloud organizations invitations accept inv_4mQd9L2xV0bN7cTe\n"),
     COMMAND("organizations invitations", "decline", cmd_invitations_decline,
-            "decline an invitation",
-     "ID",
-     "Decline invitation ID (see `organizations invitations list`); its organization's\n"
-     "admins can invite you again.\n",
-     "  pipecat cloud organizations invitations decline inv_4mQd9L2xV0bN7cTe\n"),
+            "decline an invitation", "ID",
+            "Decline invitation ID (see `organizations invitations list`); its organization's\n"
+            "admins can invite you again.\n",
+            "  pipecat cloud organizations invitations decline inv_4mQd9L2xV0bN7cTe\n"),
     COMMAND_END};

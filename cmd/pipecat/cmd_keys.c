@@ -38,7 +38,8 @@ static struct key_row *key_rows(const json_t *body, size_t *count)
     for (size_t l = 0; l < 2; l++) {
         size_t i;
         json_t *k;
-        json_array_foreach(json_object_get(body, lists[l]), i, k) {
+        json_array_foreach(json_object_get(body, lists[l]), i, k)
+        {
             struct key_row *r = &rows[n++];
             r->id = str_or(json_object_get(k, "id"), "");
             r->name = str_or(json_object_get(json_object_get(k, "metadata"), "name"),
@@ -54,8 +55,9 @@ static struct key_row *key_rows(const json_t *body, size_t *count)
             } else {
                 /* A private key is never shown in full, even if a server sent it. */
                 r->type = "private";
-                r->display = display ? display : key ? out_mask(key, r->masked, sizeof r->masked)
-                                                     : "";
+                r->display = display ? display
+                             : key   ? out_mask(key, r->masked, sizeof r->masked)
+                                     : "";
             }
         }
     }
@@ -63,8 +65,7 @@ static struct key_row *key_rows(const json_t *body, size_t *count)
     return rows;
 }
 
-static int fetch_keys(struct session *s, struct client_reply *r, struct key_row **rows,
-                      size_t *n)
+static int fetch_keys(struct session *s, struct client_reply *r, struct key_row **rows, size_t *n)
 {
     char path[512];
     int status;
@@ -99,17 +100,15 @@ static int cmd_keys_list(struct cli *cli, int argc, char **argv)
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(
-                list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id", rows[i].id,
-                                "name", rows[i].name, "type", rows[i].type, "key",
-                                rows[i].display, "createdAt", rows[i].created, "revoked",
-                                rows[i].revoked, "default",
+                list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id", rows[i].id, "name",
+                                rows[i].name, "type", rows[i].type, "key", rows[i].display,
+                                "createdAt", rows[i].created, "revoked", rows[i].revoked, "default",
                                 def && rows[i].key && strcmp(def, rows[i].key) == 0));
         out_json(json_pack("{s:s, s:o}", "organization", s.org, "keys", list));
         goto out;
     }
     if (n == 0) {
-        printf("No API keys found. Create one with `%s organizations keys create`.\n",
-               cli->prog);
+        printf("No API keys found. Create one with `%s organizations keys create`.\n", cli->prog);
         goto out;
     }
     enum { COLS = 6 };
@@ -128,8 +127,9 @@ static int cmd_keys_list(struct cli *cli, int argc, char **argv)
         cells[i * COLS + 2] = rows[i].display;
         cells[i * COLS + 3] = rows[i].type;
         cells[i * COLS + 4] = out_when_text(rows[i].created, when[i], 64);
-        cells[i * COLS + 5] = rows[i].revoked ? "revoked" : is_default ? "active (default)"
-                                                                        : "active";
+        cells[i * COLS + 5] = rows[i].revoked ? "revoked"
+                              : is_default    ? "active (default)"
+                                              : "active";
     }
     static const char *const headers[COLS] = {"NAME", "ID", "KEY", "TYPE", "CREATED", "STATUS"};
     out_table(cli, COLS, headers, cells, n);
@@ -149,8 +149,7 @@ static int cmd_keys_create(struct cli *cli, int argc, char **argv)
     const struct opt opts[] = {
         OPT_STRING('n', "name", &name, "NAME", "a descriptive name for the key"),
         OPT_BOOL('d', "default", &make_default, "make it this organization's default key"),
-        OPT_STRING('t', "type", &type, "TYPE", "public (default) or private"),
-        OPT_ORG(&flag_org),
+        OPT_STRING('t', "type", &type, "TYPE", "public (default) or private"), OPT_ORG(&flag_org),
         OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
@@ -201,8 +200,10 @@ static int cmd_keys_create(struct cli *cli, int argc, char **argv)
         fflush(stdout);
         sodium_memzero((void *)key, strlen(key));
         if (!cli->json)
-            out_note(cli, "Created private key '%s' (%s) in %s. Copy it now: it will not be "
-                          "shown again.", name, id ? id : "?", s.org);
+            out_note(cli,
+                     "Created private key '%s' (%s) in %s. Copy it now: it will not be "
+                     "shown again.",
+                     name, id ? id : "?", s.org);
         goto out;
     }
     if (!make_default && stdin_is_terminal() && !cli->json) {
@@ -229,8 +230,10 @@ static int cmd_keys_create(struct cli *cli, int argc, char **argv)
             out_note(cli, "Stored as the default key of %s for `%s agent start`.", s.org,
                      cli->prog);
         else
-            out_note(cli, "Make it the default for `%s agent start` with `%s organizations keys "
-                          "use %s`.", cli->prog, cli->prog, id ? id : name);
+            out_note(cli,
+                     "Make it the default for `%s agent start` with `%s organizations keys "
+                     "use %s`.",
+                     cli->prog, cli->prog, id ? id : name);
     }
 out:
     free(asked);
@@ -243,8 +246,7 @@ out:
 /* The row KEY_ID names (its id, else its name if only one row has it), among rows for which
  * usable says yes; or one picked on the terminal. Returns an exit code; *out on EXIT_OK. */
 static int choose_key(struct cli *cli, struct key_row *rows, size_t n, const char *wanted,
-                      int include_revoked, int public_only, const char *verb,
-                      struct key_row **out)
+                      int include_revoked, int public_only, const char *verb, struct key_row **out)
 {
     if (wanted) {
         struct key_row *by_name = NULL;
@@ -254,15 +256,16 @@ static int choose_key(struct cli *cli, struct key_row *rows, size_t n, const cha
                 *out = &rows[i];
                 goto found;
             }
-            if (strcmp(rows[i].name, wanted) == 0 &&
-                (include_revoked || !rows[i].revoked)) {
+            if (strcmp(rows[i].name, wanted) == 0 && (include_revoked || !rows[i].revoked)) {
                 by_name = &rows[i];
                 names++;
             }
         }
         if (names > 1) {
-            out_error(cli, "%d keys are named '%s': give the key's ID instead (see `%s "
-                           "organizations keys list`)", names, wanted, cli->prog);
+            out_error(cli,
+                      "%d keys are named '%s': give the key's ID instead (see `%s "
+                      "organizations keys list`)",
+                      names, wanted, cli->prog);
             return EXIT_FAIL;
         }
         if (!by_name) {
@@ -293,21 +296,21 @@ static int choose_key(struct cli *cli, struct key_row *rows, size_t n, const cha
     for (size_t i = 0; i < n; i++) {
         if ((rows[i].revoked && !include_revoked) || (public_only && !rows[i].key))
             continue;
-        snprintf(text[m], sizeof text[m], "%s (%s) %s", rows[i].name, rows[i].id,
-                 rows[i].display);
+        snprintf(text[m], sizeof text[m], "%s (%s) %s", rows[i].name, rows[i].id, rows[i].display);
         labels[m] = text[m];
         map[m++] = &rows[i];
     }
     if (m == 0) {
-        out_error(cli, "no active API key to %s (create one with `%s organizations keys "
-                       "create`)", verb, cli->prog);
+        out_error(cli,
+                  "no active API key to %s (create one with `%s organizations keys "
+                  "create`)",
+                  verb, cli->prog);
         goto out;
     }
     char title[64];
     snprintf(title, sizeof title, "API key to %s", verb);
     size_t pick;
-    if ((status = ask_pick(cli, title, labels, m, "the key's ID as an argument", &pick)) ==
-        EXIT_OK)
+    if ((status = ask_pick(cli, title, labels, m, "the key's ID as an argument", &pick)) == EXIT_OK)
         *out = map[pick];
 out:
     free(labels);
@@ -353,13 +356,15 @@ static int keys_revoke(struct cli *cli, int argc, char **argv)
         }
     }
     if (cli->json) {
-        out_json(json_pack("{s:s, s:s, s:b, s:b}", "id", key->id, "name", key->name, "revoked",
-                           1, "wasDefault", was_default));
+        out_json(json_pack("{s:s, s:s, s:b, s:b}", "id", key->id, "name", key->name, "revoked", 1,
+                           "wasDefault", was_default));
     } else {
         printf("API key with ID '%s' revoked successfully.\n", key->id);
         if (was_default)
-            out_note(cli, "It was your default key for %s; the default was removed. Choose "
-                          "another with `%s organizations keys use`.", s.org, cli->prog);
+            out_note(cli,
+                     "It was your default key for %s; the default was removed. Choose "
+                     "another with `%s organizations keys use`.",
+                     s.org, cli->prog);
     }
 out:
     free(rows);
@@ -415,39 +420,37 @@ out:
 /* The commands of this file: name, summary, synopsis, description and examples; their --help,
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command keys_commands[] = {
-    COMMAND("organizations keys", "list", cmd_keys_list, "list the organization's API keys",
-     "[-o ORG]",
-     "List the organization's API keys: name, id, key, creation time and status. Public keys\n"
-     "(pk_...) are shown in full, as they are meant to ship inside client apps; private keys\n"
-     "only by their display form. Your default key for `agent start` is marked.\n",
-     "  pipecat cloud organizations keys list\n"),
-    COMMAND("organizations keys", "create", cmd_keys_create, "create an API key",
-     "[-n NAME] [-d] [-t TYPE] [-o ORG]",
-     "Create a public API key (pk_...), the credential of `agent start` and of client apps.\n"
-     "Without --name the name is asked for (terminal only). With --default the key becomes\n"
-     "this organization's default in the credentials file; on a terminal you are asked.\n"
-     "--type private creates a private key (sk_...) for the management API instead: it is\n"
-     "printed once, alone on standard output. Needs the admin role.\n",
-     "  pipecat cloud organizations keys create --name \"web app\" --default\n"),
+    COMMAND(
+        "organizations keys", "list", cmd_keys_list, "list the organization's API keys", "[-o ORG]",
+        "List the organization's API keys: name, id, key, creation time and status. Public keys\n"
+        "(pk_...) are shown in full, as they are meant to ship inside client apps; private keys\n"
+        "only by their display form. Your default key for `agent start` is marked.\n",
+        "  pipecat cloud organizations keys list\n"),
+    COMMAND(
+        "organizations keys", "create", cmd_keys_create, "create an API key",
+        "[-n NAME] [-d] [-t TYPE] [-o ORG]",
+        "Create a public API key (pk_...), the credential of `agent start` and of client apps.\n"
+        "Without --name the name is asked for (terminal only). With --default the key becomes\n"
+        "this organization's default in the credentials file; on a terminal you are asked.\n"
+        "--type private creates a private key (sk_...) for the management API instead: it is\n"
+        "printed once, alone on standard output. Needs the admin role.\n",
+        "  pipecat cloud organizations keys create --name \"web app\" --default\n"),
     COMMAND("organizations keys", "revoke", cmd_keys_revoke, "revoke an API key",
-     "[KEY_ID] [-o ORG]",
-     "Revoke an API key: it stops working at once and stays listed as revoked. If it was\n"
-     "your default key, the default is removed from the credentials file. Needs the admin\n"
-     "role.\n"
-     "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
-     "pick from a list (terminal only).\n",
-     "  pipecat cloud organizations keys revoke key_C5RRL0RuQ58AcC7c\n"),
-    COMMAND("organizations keys", "delete", cmd_keys_delete, NULL,
-     "[KEY_ID] [-o ORG]",
-     "Deprecated: use `organizations keys revoke`, which this runs.\n",
-     NULL),
+            "[KEY_ID] [-o ORG]",
+            "Revoke an API key: it stops working at once and stays listed as revoked. If it was\n"
+            "your default key, the default is removed from the credentials file. Needs the admin\n"
+            "role.\n"
+            "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
+            "pick from a list (terminal only).\n",
+            "  pipecat cloud organizations keys revoke key_C5RRL0RuQ58AcC7c\n"),
+    COMMAND("organizations keys", "delete", cmd_keys_delete, NULL, "[KEY_ID] [-o ORG]",
+            "Deprecated: use `organizations keys revoke`, which this runs.\n", NULL),
     COMMAND("organizations keys", "use", cmd_keys_use,
-            "make an API key the default for agent start",
-     "[KEY_ID] [-o ORG]",
-     "Make an API key this organization's default for `agent start`: its key and name are\n"
-     "stored as default_public_key and default_public_key_name in the organization's table\n"
-     "of the credentials file.\n"
-     "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
-     "pick from a list (terminal only).\n",
-     "  pipecat cloud organizations keys use \"web app\"\n"),
+            "make an API key the default for agent start", "[KEY_ID] [-o ORG]",
+            "Make an API key this organization's default for `agent start`: its key and name are\n"
+            "stored as default_public_key and default_public_key_name in the organization's table\n"
+            "of the credentials file.\n"
+            "KEY_ID is the key's id or name as `organizations keys list` shows them; without it,\n"
+            "pick from a list (terminal only).\n",
+            "  pipecat cloud organizations keys use \"web app\"\n"),
     COMMAND_END};

@@ -81,8 +81,9 @@ static int device_login(struct cli *cli, const struct oauth_endpoints *ep,
     memset(tokens, 0, sizeof *tokens);
     enum rc rc = oauth_device_start(ep, CLI_USER_AGENT, &d, err, sizeof err);
     if (rc == RC_NOT_IMPLEMENTED) {
-        out_error(cli, "%s does not offer headless sign-in (its OpenID configuration has no "
-                       "device_authorization_endpoint); run `%s auth login` without --headless",
+        out_error(cli,
+                  "%s does not offer headless sign-in (its OpenID configuration has no "
+                  "device_authorization_endpoint); run `%s auth login` without --headless",
                   ep->issuer, cli->prog);
         return EXIT_FAIL;
     }
@@ -95,8 +96,7 @@ static int device_login(struct cli *cli, const struct oauth_endpoints *ep,
             "and enter the code:\n\n    %s\n\n",
             d.uri, d.user_code);
     if (d.uri_complete[0])
-        fprintf(stderr, "Or open this URL, which carries the code:\n\n    %s\n\n",
-                d.uri_complete);
+        fprintf(stderr, "Or open this URL, which carries the code:\n\n    %s\n\n", d.uri_complete);
     fprintf(stderr, "Waiting for approval (the code expires in %lld seconds)...\n",
             (long long)d.expires_in);
     fflush(stderr);
@@ -104,8 +104,10 @@ static int device_login(struct cli *cli, const struct oauth_endpoints *ep,
     case OAUTH_DEVICE_APPROVED: return EXIT_OK;
     case OAUTH_DEVICE_DENIED: out_error(cli, "Authorization was denied."); break;
     case OAUTH_DEVICE_EXPIRED:
-        out_error(cli, "The code expired before it was approved. Run `%s auth login --headless` "
-                       "again for a new code.", cli->prog);
+        out_error(cli,
+                  "The code expired before it was approved. Run `%s auth login --headless` "
+                  "again for a new code.",
+                  cli->prog);
         break;
     case OAUTH_DEVICE_FAILED: out_error(cli, "the sign-in failed: %s", err); break;
     }
@@ -128,8 +130,10 @@ static int browser_login(struct cli *cli, const struct oauth_endpoints *ep, int 
     memset(&cb, 0, sizeof cb);
     oauth_pkce_new(&pkce);
     if (oauth_loopback_open(&lb, FIRST_PORT, LAST_PORT) != RC_OK) {
-        out_error(cli, "cannot listen on 127.0.0.1 ports %d-%d for the sign-in answer: all "
-                       "are in use", FIRST_PORT, LAST_PORT);
+        out_error(cli,
+                  "cannot listen on 127.0.0.1 ports %d-%d for the sign-in answer: all "
+                  "are in use",
+                  FIRST_PORT, LAST_PORT);
         goto out;
     }
     if (oauth_authorize_url(ep, &pkce, lb.redirect, &url) != RC_OK) {
@@ -138,21 +142,24 @@ static int browser_login(struct cli *cli, const struct oauth_endpoints *ep, int 
     }
     if (!no_browser)
         open_browser(buf_str(&url));
-    fprintf(stderr, "Open this URL in your browser to sign in:\n\n    %s\n\n"
-                    "Waiting for the sign-in (up to %d seconds)...\n",
+    fprintf(stderr,
+            "Open this URL in your browser to sign in:\n\n    %s\n\n"
+            "Waiting for the sign-in (up to %d seconds)...\n",
             buf_str(&url), wait_seconds);
     fflush(stderr);
     if (oauth_loopback_wait(&lb, pkce.state, (int64_t)wait_seconds * 1000, &cb) != RC_OK) {
-        out_error(cli, "Authentication timed out: no sign-in came back within %d seconds. "
-                       "Run `%s auth login` again, or `%s auth login --headless` when no "
-                       "browser on this machine can reach 127.0.0.1.",
+        out_error(cli,
+                  "Authentication timed out: no sign-in came back within %d seconds. "
+                  "Run `%s auth login` again, or `%s auth login --headless` when no "
+                  "browser on this machine can reach 127.0.0.1.",
                   wait_seconds, cli->prog, cli->prog);
         goto out;
     }
     oauth_loopback_close(&lb);
     if (!cb.state_ok) {
-        out_error(cli, "the sign-in answer carried the wrong state (a possible cross-site "
-                       "request forgery): nothing was stored. Run `%s auth login` again.",
+        out_error(cli,
+                  "the sign-in answer carried the wrong state (a possible cross-site "
+                  "request forgery): nothing was stored. Run `%s auth login` again.",
                   cli->prog);
         goto out;
     }
@@ -207,8 +214,8 @@ static int cmd_auth_login(struct cli *cli, int argc, char **argv)
     const char *at = json_string_value(json_object_get(r.body, "access_token"));
     client_set_token(s.client, at);
     struct client_reply orgs_reply;
-    if (client_request(s.client, "GET", "/v1/organizations", NULL, &orgs_reply, err,
-                       sizeof err) != RC_OK) {
+    if (client_request(s.client, "GET", "/v1/organizations", NULL, &orgs_reply, err, sizeof err) !=
+        RC_OK) {
         out_error(cli, "%s", err);
         goto out;
     }
@@ -229,7 +236,8 @@ static int cmd_auth_login(struct cli *cli, int argc, char **argv)
     const char *chosen = NULL;
     size_t i;
     json_t *o2;
-    json_array_foreach(orgs, i, o2) {
+    json_array_foreach(orgs, i, o2)
+    {
         const char *name = json_string_value(json_object_get(o2, "name"));
         if (name && current && strcmp(name, current) == 0)
             chosen = name;
@@ -262,16 +270,16 @@ out:
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command login_commands[] = {
     COMMAND("auth", "login", cmd_auth_login, "sign in through the browser, or with a code (OAuth)",
-     "[--no-browser | --headless]",
-     "Sign in through the browser: the CLI opens the sign-in page of the server (or prints\n"
-     "its URL), you approve access, and the browser hands the answer back to the CLI on\n"
-     "http://127.0.0.1:8400-8404/oauth_callback (OAuth 2.0 authorization code with PKCE).\n"
-     "Gives up after 120 seconds. With --headless (a machine without a browser, or one\n"
-     "whose browser cannot reach 127.0.0.1 here) the CLI prints a URL and a short code\n"
-     "instead: open the URL on any device, sign in and enter the code; the CLI waits until\n"
-     "the code is approved, denied or expires (OAuth 2.0 device authorization grant).\n"
-     "The access token, the refresh token that renews it, its expiry and the active\n"
-     "organization are stored in the credentials file.\n",
-     "  pipecat cloud auth login\n"
-     "  pipecat cloud auth login --headless\n"),
+            "[--no-browser | --headless]",
+            "Sign in through the browser: the CLI opens the sign-in page of the server (or prints\n"
+            "its URL), you approve access, and the browser hands the answer back to the CLI on\n"
+            "http://127.0.0.1:8400-8404/oauth_callback (OAuth 2.0 authorization code with PKCE).\n"
+            "Gives up after 120 seconds. With --headless (a machine without a browser, or one\n"
+            "whose browser cannot reach 127.0.0.1 here) the CLI prints a URL and a short code\n"
+            "instead: open the URL on any device, sign in and enter the code; the CLI waits until\n"
+            "the code is approved, denied or expires (OAuth 2.0 device authorization grant).\n"
+            "The access token, the refresh token that renews it, its expiry and the active\n"
+            "organization are stored in the credentials file.\n",
+            "  pipecat cloud auth login\n"
+            "  pipecat cloud auth login --headless\n"),
     COMMAND_END};

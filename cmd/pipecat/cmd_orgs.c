@@ -80,8 +80,10 @@ static int cmd_orgs_select(struct cli *cli, int argc, char **argv)
                 chosen = name;
         }
         if (!chosen) {
-            out_error(cli, "organization '%s' not found among yours (see `%s organizations "
-                           "list`)", flag_org, cli->prog);
+            out_error(cli,
+                      "organization '%s' not found among yours (see `%s organizations "
+                      "list`)",
+                      flag_org, cli->prog);
             goto out;
         }
     } else {
@@ -125,12 +127,11 @@ out:
 /* The commands of this file: name, summary, synopsis, description and examples; their --help,
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command orgs_commands[] = {
-    COMMAND("organizations", "list", cmd_orgs_list, "list your organizations",
-     "",
-     "List the organizations you belong to; the active one is marked.\n",
-     "  pipecat cloud organizations list\n"),
+    COMMAND("organizations", "list", cmd_orgs_list, "list your organizations", "",
+            "List the organizations you belong to; the active one is marked.\n",
+            "  pipecat cloud organizations list\n"),
     COMMAND("organizations", "select", cmd_orgs_select, "choose the active organization",
-     "[-o ORG]",
-     "Store ORG as the active organization. Without -o, pick from a list (terminal only).\n",
-     "  pipecat cloud organizations select -o acme\n"),
+            "[-o ORG]",
+            "Store ORG as the active organization. Without -o, pick from a list (terminal only).\n",
+            "  pipecat cloud organizations select -o acme\n"),
     COMMAND_END};

@@ -35,10 +35,8 @@ static int cmd_org_tokens_revoke(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
     int yes = 0, npos = 0;
-    const struct opt opts[] = {
-        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
-        OPT_ORG(&org),
-        OPT_END()};
+    const struct opt opts[] = {OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+                               OPT_ORG(&org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -87,8 +85,7 @@ static int cmd_org_token_policy(struct cli *cli, int argc, char **argv)
                    "refuse tokens valid for more than N days (0: no limit)"),
         OPT_STRING(0, "require-binding", &binding, "yes|no",
                    "refuse tokens not bound to this organization"),
-        OPT_ORG(&org),
-        OPT_END()};
+        OPT_ORG(&org), OPT_END()};
     int npos = 0, status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -176,8 +173,7 @@ static int cmd_sa_list(struct cli *cli, int argc, char **argv)
         return status;
     struct session s;
     struct client_reply r;
-    if ((status = org_request(cli, &s, org, "GET", NULL, &r, "service-accounts", NULL)) !=
-        EXIT_OK)
+    if ((status = org_request(cli, &s, org, "GET", NULL, &r, "service-accounts", NULL)) != EXIT_OK)
         goto out;
     json_t *list = json_object_get(r.body, "serviceAccounts");
     if (cli->json) {
@@ -191,8 +187,7 @@ static int cmd_sa_list(struct cli *cli, int argc, char **argv)
         goto out;
     }
     static const struct column cols[] = {
-        {"NAME", "name", NULL}, {"ID", "id", NULL}, {"CREATED", "createdAt", col_when},
-        COLUMN_END};
+        {"NAME", "name", NULL}, {"ID", "id", NULL}, {"CREATED", "createdAt", col_when}, COLUMN_END};
     status = out_rows(cli, cols, list, NULL);
 out:
     client_reply_release(&r);
@@ -204,10 +199,8 @@ static int cmd_sa_delete(struct cli *cli, int argc, char **argv)
 {
     const char *org = NULL, *pos[1];
     int yes = 0, npos = 0;
-    const struct opt opts[] = {
-        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
-        OPT_ORG(&org),
-        OPT_END()};
+    const struct opt opts[] = {OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
+                               OPT_ORG(&org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -287,12 +280,9 @@ static int cmd_audit_list(struct cli *cli, int argc, char **argv)
         printf("No audit events.\n");
         goto out;
     }
-    static const struct column cols[] = {{"TIME", "at", col_when},
-                                         {"EVENT", "event", NULL},
-                                         {"TOKEN", "tokenId", NULL},
-                                         {"ADDRESS", "ip", NULL},
-                                         {"DETAIL", "detail", detail_text},
-                                         COLUMN_END};
+    static const struct column cols[] = {
+        {"TIME", "at", col_when}, {"EVENT", "event", NULL},          {"TOKEN", "tokenId", NULL},
+        {"ADDRESS", "ip", NULL},  {"DETAIL", "detail", detail_text}, COLUMN_END};
     if ((status = out_rows(cli, cols, events, NULL)) != EXIT_OK)
         goto out;
     json_t *next = json_object_get(r.body, "next");
@@ -308,52 +298,52 @@ out:
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command orgtokens_commands[] = {
     COMMAND("audit", "list", cmd_audit_list, "show audit events: yours, or an organization's",
-     "[--org | -o ORG] [--limit N] [--before ID]",
-     "Show audit events, newest first: your own (tokens created, rotated, revoked, used\n"
-     "after expiry or from a new address, scope refusals), or with --org those of the\n"
-     "active organization (or ORG; admins), including API key and membership changes.\n"
-     "Events never contain a secret.\n",
-     "  pipecat cloud audit list --limit 3\n"),
-    COMMAND("organizations tokens", "list", cmd_org_tokens_list,
-            "list the tokens that can act in the organization",
-     "[-o ORG]",
-     "List every active token that can act in the organization. What it owns (tokens bound\n"
-     "to it, its service accounts' tokens) is shown with owner, scopes, expiry and last use;\n"
-     "a member's unbound token only as \"has access through membership\" (revoking it is\n"
-     "its owner's business: remove the member instead). Needs the admin role.\n",
-     "  pipecat cloud organizations tokens list -o acme\n"),
-    COMMAND("organizations tokens", "revoke", cmd_org_tokens_revoke,
-            "revoke a token that can act in the organization",
-     "ID [--yes] [-o ORG]",
-     "Revoke token ID (see `organizations tokens list`), bound to the organization or of\n"
-     "one of its service accounts: it stops working everywhere, at once, and its owner sees\n"
-     "who revoked it in their audit log. A member's unbound token is refused (403): only\n"
-     "its owner revokes it. Asks to confirm unless --yes (needed without a terminal).\n"
-     "Needs the admin role.\n",
-     "  pipecat cloud organizations tokens revoke tok_4mQd9L2xV0bN7cTe\n"),
-    COMMAND("organizations", "token-policy", cmd_org_token_policy,
-            "show or set what tokens must meet to act in the organization",
-     "[--require-expiry yes|no]\n"
-     "       [--max-lifetime-days N] [--require-binding yes|no] [-o ORG]",
-     "Without options, show the organization's token policy. With options, change it (admin\n"
-     "role). A token outside the policy is not revoked: it gets 403 in this organization.\n",
-     "  pipecat cloud organizations token-policy --require-expiry yes --max-lifetime-days 90\n"),
-    COMMAND("service-accounts", "create", cmd_sa_create, "create a service account",
-     "NAME [-o ORG]",
-     "Create service account NAME (lowercase letters, digits, '-') in the organization: a\n"
-     "non-human member whose tokens its admins manage, for pipelines that must not depend on\n"
-     "one person's account. Give it tokens with `tokens create --service-account NAME`.\n"
-     "Needs the admin role.\n",
-     "  pipecat cloud service-accounts create deploy-bot\n"
-     "  TOKEN=$(pipecat cloud tokens create --service-account deploy-bot --name github \\\n"
-     "      --scopes deploy --expires-in 90)\n"),
+            "[--org | -o ORG] [--limit N] [--before ID]",
+            "Show audit events, newest first: your own (tokens created, rotated, revoked, used\n"
+            "after expiry or from a new address, scope refusals), or with --org those of the\n"
+            "active organization (or ORG; admins), including API key and membership changes.\n"
+            "Events never contain a secret.\n",
+            "  pipecat cloud audit list --limit 3\n"),
+    COMMAND(
+        "organizations tokens", "list", cmd_org_tokens_list,
+        "list the tokens that can act in the organization", "[-o ORG]",
+        "List every active token that can act in the organization. What it owns (tokens bound\n"
+        "to it, its service accounts' tokens) is shown with owner, scopes, expiry and last use;\n"
+        "a member's unbound token only as \"has access through membership\" (revoking it is\n"
+        "its owner's business: remove the member instead). Needs the admin role.\n",
+        "  pipecat cloud organizations tokens list -o acme\n"),
+    COMMAND(
+        "organizations tokens", "revoke", cmd_org_tokens_revoke,
+        "revoke a token that can act in the organization", "ID [--yes] [-o ORG]",
+        "Revoke token ID (see `organizations tokens list`), bound to the organization or of\n"
+        "one of its service accounts: it stops working everywhere, at once, and its owner sees\n"
+        "who revoked it in their audit log. A member's unbound token is refused (403): only\n"
+        "its owner revokes it. Asks to confirm unless --yes (needed without a terminal).\n"
+        "Needs the admin role.\n",
+        "  pipecat cloud organizations tokens revoke tok_4mQd9L2xV0bN7cTe\n"),
+    COMMAND(
+        "organizations", "token-policy", cmd_org_token_policy,
+        "show or set what tokens must meet to act in the organization",
+        "[--require-expiry yes|no]\n"
+        "       [--max-lifetime-days N] [--require-binding yes|no] [-o ORG]",
+        "Without options, show the organization's token policy. With options, change it (admin\n"
+        "role). A token outside the policy is not revoked: it gets 403 in this organization.\n",
+        "  pipecat cloud organizations token-policy --require-expiry yes --max-lifetime-days 90\n"),
+    COMMAND(
+        "service-accounts", "create", cmd_sa_create, "create a service account", "NAME [-o ORG]",
+        "Create service account NAME (lowercase letters, digits, '-') in the organization: a\n"
+        "non-human member whose tokens its admins manage, for pipelines that must not depend on\n"
+        "one person's account. Give it tokens with `tokens create --service-account NAME`.\n"
+        "Needs the admin role.\n",
+        "  pipecat cloud service-accounts create deploy-bot\n"
+        "  TOKEN=$(pipecat cloud tokens create --service-account deploy-bot --name github \\\n"
+        "      --scopes deploy --expires-in 90)\n"),
     COMMAND("service-accounts", "list", cmd_sa_list, "list the organization's service accounts",
-     "[-o ORG]",
-     "List the organization's service accounts. Needs the admin role.\n",
-     "  pipecat cloud service-accounts list -o acme\n"),
+            "[-o ORG]", "List the organization's service accounts. Needs the admin role.\n",
+            "  pipecat cloud service-accounts list -o acme\n"),
     COMMAND("service-accounts", "delete", cmd_sa_delete, "delete a service account and its tokens",
-     "NAME [--yes] [-o ORG]",
-     "Delete service account NAME; all its tokens stop working at once. Asks to confirm\n"
-     "unless --yes (needed without a terminal). Needs the admin role.\n",
-     "  pipecat cloud service-accounts delete deploy-bot --yes\n"),
+            "NAME [--yes] [-o ORG]",
+            "Delete service account NAME; all its tokens stop working at once. Asks to confirm\n"
+            "unless --yes (needed without a terminal). Needs the admin role.\n",
+            "  pipecat cloud service-accounts delete deploy-bot --yes\n"),
     COMMAND_END};

@@ -14,15 +14,16 @@ static int properties_call(struct session *s, const char *method, int schema, co
 {
     char path[512];
     int status;
-    if ((status = org_path(s, path, sizeof path, "properties", schema ? "schema" : NULL,
-                           NULL)) != EXIT_OK ||
+    if ((status = org_path(s, path, sizeof path, "properties", schema ? "schema" : NULL, NULL)) !=
+            EXIT_OK ||
         (status = org_call(s, method, path, body, r)) != EXIT_OK)
         return status;
     *props = json_object_get(r->body, "properties");
     if (!json_is_object(*props)) {
-        out_error(s->cli, "%s", strcmp(method, "PATCH") == 0
-                                    ? "Failed to update property: the answer has no properties"
-                                    : "unexpected answer from the server: no properties");
+        out_error(s->cli, "%s",
+                  strcmp(method, "PATCH") == 0
+                      ? "Failed to update property: the answer has no properties"
+                      : "unexpected answer from the server: no properties");
         return EXIT_FAIL;
     }
     return EXIT_OK;
@@ -74,7 +75,8 @@ static const char *joined_values(const json_t *entry, const json_t *row, void *c
     size_t i, len = 0;
     json_t *v;
     buf[0] = '\0';
-    json_array_foreach(json_object_get(entry, "availableValues"), i, v) {
+    json_array_foreach(json_object_get(entry, "availableValues"), i, v)
+    {
         char one[128];
         const char *t = json_text(v, one, sizeof one, "null");
         int w = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", t);
@@ -129,8 +131,8 @@ out:
 }
 
 /* PATCH {name: value}; prints what the server now holds. */
-static int set_property(struct cli *cli, const char *flag_org, const char *name,
-                        const char *value, const char *label)
+static int set_property(struct cli *cli, const char *flag_org, const char *name, const char *value,
+                        const char *label)
 {
     struct session s;
     struct client_reply r = {0};
@@ -162,8 +164,10 @@ static int cmd_props_set(struct cli *cli, int argc, char **argv)
     if (status != EXIT_OK)
         return status;
     if (npos != 2 || !*pos[0]) {
-        out_error(cli, "usage: %s organizations properties set NAME VALUE (see `%s "
-                       "organizations properties schema` for names)", cli->prog, cli->prog);
+        out_error(cli,
+                  "usage: %s organizations properties set NAME VALUE (see `%s "
+                  "organizations properties schema` for names)",
+                  cli->prog, cli->prog);
         return EXIT_USAGE;
     }
     return set_property(cli, flag_org, pos[0], pos[1], NULL);
@@ -208,7 +212,8 @@ static int cmd_orgs_default_region(struct cli *cli, int argc, char **argv)
     out_field(cli, "Default region",
               json_is_string(current) ? json_string_value(current) : "not set");
     if (json_array_size(json_object_get(entry, "availableValues")))
-        out_field(cli, "Available regions", joined_values(entry, NULL, NULL, values, sizeof values));
+        out_field(cli, "Available regions",
+                  joined_values(entry, NULL, NULL, values, sizeof values));
 out:
     client_reply_release(&r);
     session_close(&s);
@@ -247,33 +252,32 @@ out:
 /* The commands of this file: name, summary, synopsis, description and examples; their --help,
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command props_commands[] = {
-    COMMAND("organizations", "default-region", cmd_orgs_default_region,
-            "show or set the organization's default region",
-     "[REGION] [-o ORG]",
-     "Without REGION, show the organization's default region and the regions available.\n"
-     "With REGION, make it the default: agents and secret sets created without --region are\n"
-     "placed there. Needs the admin role.\n",
-     "  pipecat cloud organizations default-region\n"
-     "  pipecat cloud organizations default-region eu-central\n"),
+    COMMAND(
+        "organizations", "default-region", cmd_orgs_default_region,
+        "show or set the organization's default region", "[REGION] [-o ORG]",
+        "Without REGION, show the organization's default region and the regions available.\n"
+        "With REGION, make it the default: agents and secret sets created without --region are\n"
+        "placed there. Needs the admin role.\n",
+        "  pipecat cloud organizations default-region\n"
+        "  pipecat cloud organizations default-region eu-central\n"),
     COMMAND("organizations properties", "list", cmd_props_list,
-            "show the organization's properties",
-     "[-o ORG]",
-     "Show the organization's properties and their current values.\n",
-     "  pipecat cloud organizations properties list\n"),
-    COMMAND("organizations properties", "schema", cmd_props_schema,
-            "describe the properties that can be set",
-     "[-o ORG]",
-     "Describe every organization property: type, current value, default, whether it can be\n"
-     "changed, what it means and the values it accepts.\n",
-     "  pipecat cloud organizations properties schema\n"),
-    COMMAND("organizations properties", "set", cmd_props_set, "set an organization property",
-     "NAME VALUE [-o ORG]",
-     "Set property NAME to VALUE, for example\n"
-     "    pipecat cloud organizations properties set defaultRegion eu-central\n"
-     "See `organizations properties schema` for the names and values. Needs the admin role.\n",
-     "  pipecat cloud organizations properties set defaultRegion eu-central\n"),
-    COMMAND("regions", "list", cmd_regions_list, "list the regions agents can run in",
-     "[-o ORG]",
-     "List the regions agents and secret sets can be placed in: code and name.\n",
-     "  pipecat cloud regions list\n"),
+            "show the organization's properties", "[-o ORG]",
+            "Show the organization's properties and their current values.\n",
+            "  pipecat cloud organizations properties list\n"),
+    COMMAND(
+        "organizations properties", "schema", cmd_props_schema,
+        "describe the properties that can be set", "[-o ORG]",
+        "Describe every organization property: type, current value, default, whether it can be\n"
+        "changed, what it means and the values it accepts.\n",
+        "  pipecat cloud organizations properties schema\n"),
+    COMMAND(
+        "organizations properties", "set", cmd_props_set, "set an organization property",
+        "NAME VALUE [-o ORG]",
+        "Set property NAME to VALUE, for example\n"
+        "    pipecat cloud organizations properties set defaultRegion eu-central\n"
+        "See `organizations properties schema` for the names and values. Needs the admin role.\n",
+        "  pipecat cloud organizations properties set defaultRegion eu-central\n"),
+    COMMAND("regions", "list", cmd_regions_list, "list the regions agents can run in", "[-o ORG]",
+            "List the regions agents and secret sets can be placed in: code and name.\n",
+            "  pipecat cloud regions list\n"),
     COMMAND_END};

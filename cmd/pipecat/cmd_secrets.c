@@ -93,8 +93,8 @@ static int read_pairs_file(struct cli *cli, struct pairs *p, const char *path)
     sodium_memzero(chunk, sizeof chunk);
     fclose(f);
     if (rc != RC_OK) {
-        out_error(cli, "cannot read %s: %s", path, rc == RC_TOO_LARGE ? "larger than 1 MiB"
-                                                                      : rc_message(rc));
+        out_error(cli, "cannot read %s: %s", path,
+                  rc == RC_TOO_LARGE ? "larger than 1 MiB" : rc_message(rc));
         return EXIT_FAIL;
     }
     if (p->file.len == 0 || memchr(p->file.data, '\0', p->file.len)) {
@@ -178,8 +178,8 @@ static int read_stdin_value(struct cli *cli, struct pairs *p, struct pair *pair)
 
 /* GET .../secrets/NAME: the set's key names (a reference owned by r) or NULL when there is no
  * such set. Returns an exit code. */
-static int get_set(struct session *s, const char *name, const char *region,
-                   struct client_reply *r, json_t **keys)
+static int get_set(struct session *s, const char *name, const char *region, struct client_reply *r,
+                   json_t **keys)
 {
     char path[1024];
     int status;
@@ -207,7 +207,8 @@ static int has_key(const json_t *keys, const char *key)
 {
     size_t i;
     json_t *k;
-    json_array_foreach(keys, i, k) {
+    json_array_foreach(keys, i, k)
+    {
         const char *name = json_string_value(json_object_get(k, "fieldName"));
         if (name && strcmp(name, key) == 0)
             return 1;
@@ -225,9 +226,7 @@ static int cmd_secrets_set(struct cli *cli, int argc, char **argv)
                    "read KEY=VALUE lines from FILE (not with KEY=VALUE arguments)"),
         OPT_STRING('r', "region", &region, "REGION",
                    "region of a new set (default: the organization's default)"),
-        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
-        OPT_ORG(&flag_org),
-        OPT_END()};
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"), OPT_ORG(&flag_org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, MAX_SECRET_PAIRS + 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -237,8 +236,10 @@ static int cmd_secrets_set(struct cli *cli, int argc, char **argv)
     }
     const char *name = pos[0];
     if (!text_is_secret_set_name(name)) {
-        out_error(cli, "invalid secret set name '%s': 1-64 letters, digits, - and _, "
-                       "starting and ending with a letter or digit", name);
+        out_error(cli,
+                  "invalid secret set name '%s': 1-64 letters, digits, - and _, "
+                  "starting and ending with a letter or digit",
+                  name);
         return EXIT_USAGE;
     }
     if (file && npos > 1) {
@@ -359,8 +360,7 @@ static int cmd_secrets_set(struct cli *cli, int argc, char **argv)
     struct client_reply put = {0};
     for (size_t i = 0; i < p->n; i++) {
         json_t *body = json_pack("{s:s, s:b, s:s, s:s}", "name", name, "isImagePullSecret", 0,
-                                 "secretKey", p->items[i].key, "secretValue",
-                                 p->items[i].value);
+                                 "secretKey", p->items[i].key, "secretValue", p->items[i].value);
         if (region)
             json_object_set_new(body, "region", json_string(region));
         client_reply_release(&put);
@@ -368,8 +368,10 @@ static int cmd_secrets_set(struct cli *cli, int argc, char **argv)
         json_wipe_decref(body, "secretValue");
         if (status != EXIT_OK) {
             if (i > 0)
-                out_note(cli, "%zu of %zu keys were stored before this failure; run the command "
-                              "again to store the rest.", i, p->n);
+                out_note(cli,
+                         "%zu of %zu keys were stored before this failure; run the command "
+                         "again to store the rest.",
+                         i, p->n);
             goto out;
         }
         json_array_append_new(written, json_string(p->items[i].key));
@@ -414,8 +416,7 @@ static int cmd_secrets_list(struct cli *cli, int argc, char **argv)
     int sets_only = 0, npos;
     const struct opt opts[] = {
         OPT_BOOL('s', "sets", &sets_only, "only secret sets (leave out image pull secrets)"),
-        OPT_STRING('r', "region", &region, "REGION", "only those in REGION"),
-        OPT_ORG(&flag_org),
+        OPT_STRING('r', "region", &region, "REGION", "only those in REGION"), OPT_ORG(&flag_org),
         OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
@@ -443,9 +444,8 @@ static int cmd_secrets_list(struct cli *cli, int argc, char **argv)
             json_array_foreach(keys, i, k)
                 json_array_append(names, json_object_get(k, "fieldName"));
             out_json(json_pack("{s:s, s:O, s:o}", "name", pos[0], "region",
-                               json_object_get(r.body, "region")
-                                   ? json_object_get(r.body, "region")
-                                   : json_null(),
+                               json_object_get(r.body, "region") ? json_object_get(r.body, "region")
+                                                                 : json_null(),
                                "keys", names));
             goto out;
         }
@@ -460,8 +460,8 @@ static int cmd_secrets_list(struct cli *cli, int argc, char **argv)
             goto out;
         }
         for (size_t i = 0; i < n; i++) {
-            const char *k = json_string_value(json_object_get(json_array_get(keys, i),
-                                                              "fieldName"));
+            const char *k = json_string_value(
+                json_object_get(json_array_get(keys, i), "fieldName"));
             cells[i] = k ? k : "";
         }
         static const char *const headers[] = {"KEY"};
@@ -476,7 +476,8 @@ static int cmd_secrets_list(struct cli *cli, int argc, char **argv)
     json_t *sets = json_object_get(r.body, "sets"), *shown = json_array();
     size_t i;
     json_t *set;
-    json_array_foreach(sets, i, set) {
+    json_array_foreach(sets, i, set)
+    {
         const char *type = json_string_value(json_object_get(set, "type"));
         if (sets_only && type && strcmp(type, "imagePullSecret") == 0)
             continue;
@@ -510,10 +511,8 @@ static int cmd_secrets_unset(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[2] = {NULL, NULL};
     int skip = 0, npos;
-    const struct opt opts[] = {
-        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
-        OPT_ORG(&flag_org),
-        OPT_END()};
+    const struct opt opts[] = {OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+                               OPT_ORG(&flag_org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 2, &npos);
     if (status != EXIT_OK)
         return status;
@@ -565,10 +564,8 @@ static int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
 {
     const char *flag_org = NULL, *pos[1] = {NULL};
     int skip = 0, npos;
-    const struct opt opts[] = {
-        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
-        OPT_ORG(&flag_org),
-        OPT_END()};
+    const struct opt opts[] = {OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
+                               OPT_ORG(&flag_org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
         return status;
@@ -591,8 +588,7 @@ static int cmd_secrets_delete(struct cli *cli, int argc, char **argv)
     status = session_call(&s, "DELETE", path, NULL, &r);
     s.quiet_not_found = 0;
     if (status == SESSION_NOT_FOUND) {
-        status = org_not_found(&s, "No secret set named '%s' in organization '%s'", pos[0],
-                               s.org);
+        status = org_not_found(&s, "No secret set named '%s' in organization '%s'", pos[0], s.org);
         goto out;
     }
     if (status != EXIT_OK)
@@ -641,9 +637,7 @@ static int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
                  "the credentials are already base64-encoded: send as given"),
         OPT_STRING('r', "region", &region, "REGION",
                    "region of the secret (default: the organization's default)"),
-        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"),
-        OPT_ORG(&flag_org),
-        OPT_END()};
+        OPT_BOOL('s', "skip", &skip, "do not ask for confirmation"), OPT_ORG(&flag_org), OPT_END()};
     int status = args_parse(cli, argc, argv, opts, pos, 3, &npos);
     if (status != EXIT_OK)
         return status;
@@ -651,8 +645,10 @@ static int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
         return args_usage(cli);
     const char *name = pos[0], *host = pos[1];
     if (!text_is_secret_set_name(name)) {
-        out_error(cli, "invalid image pull secret name '%s': 1-64 letters, digits, - and "
-                       "_, starting and ending with a letter or digit", name);
+        out_error(cli,
+                  "invalid image pull secret name '%s': 1-64 letters, digits, - and "
+                  "_, starting and ending with a letter or digit",
+                  name);
         return EXIT_USAGE;
     }
     if (!*host || strchr(host, ' ') || strstr(host, "://")) {
@@ -661,9 +657,11 @@ static int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
     }
     char *creds = NULL, *encoded = NULL;
     if (npos == 3) {
-        out_warn(cli, "credentials given as an argument end up in your shell history; pipe "
-                      "them instead: echo \"$USER:$TOKEN\" | %s secrets image-pull-secret "
-                      "NAME HOST", cli->prog);
+        out_warn(cli,
+                 "credentials given as an argument end up in your shell history; pipe "
+                 "them instead: echo \"$USER:$TOKEN\" | %s secrets image-pull-secret "
+                 "NAME HOST",
+                 cli->prog);
         creds = strdup(pos[2]);
     } else {
         creds = read_registry_credentials(cli);
@@ -705,7 +703,8 @@ static int cmd_secrets_image_pull_secret(struct cli *cli, int argc, char **argv)
     int exists = 0;
     size_t i;
     json_t *set;
-    json_array_foreach(json_object_get(list.body, "sets"), i, set) {
+    json_array_foreach(json_object_get(list.body, "sets"), i, set)
+    {
         const char *nm = json_string_value(json_object_get(set, "name"));
         const char *type = json_string_value(json_object_get(set, "type"));
         if (nm && strcmp(nm, name) == 0 && type && strcmp(type, "imagePullSecret") == 0)
@@ -749,45 +748,49 @@ out:
 /* The commands of this file: name, summary, synopsis, description and examples; their --help,
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command secrets_commands[] = {
-    COMMAND("secrets", "set", cmd_secrets_set, "create a secret set or set keys in it",
-     "NAME [KEY=VALUE ...] [-f FILE] [-r REGION] [-s] [-o ORG]",
-     "Create secret set NAME, or add or replace keys in it (one request per key). Values come\n"
-     "from KEY=VALUE arguments or from FILE: one KEY=VALUE per line, # comments and blank lines\n"
-     "ignored, surrounding double quotes stripped. A VALUE of - is read from standard input\n"
-     "(a hidden prompt on a terminal), which keeps it out of shell history:\n"
-     "    printf %s \"$OPENAI_KEY\" | pipecat cloud secrets set my-secrets OPENAI_API_KEY=- -s\n"
-     "Keys are 1-64 characters of A-Z a-z 0-9 _ -. A preview shows each key with at most the\n"
-     "first 4 characters of its value and asks to confirm, again before replacing existing\n"
-     "keys; --skip answers yes and is needed without a terminal. Agents see new values after\n"
-     "a redeploy.\n",
-     "  pipecat cloud secrets set my-secrets OPENAI_API_KEY=sk-live-0123456789 PORT=8080\n"),
-    COMMAND("secrets", "list", cmd_secrets_list, "list secret sets, or the keys of one",
-     "[NAME] [-s] [-r REGION] [-o ORG]",
-     "Without NAME, list the secret sets and image pull secrets: name, region and type. With\n"
-     "NAME, list the key names of that set. Values are never shown.\n",
-     "  pipecat cloud secrets list\n"
-     "  pipecat cloud secrets list my-secrets\n"),
+    COMMAND(
+        "secrets", "set", cmd_secrets_set, "create a secret set or set keys in it",
+        "NAME [KEY=VALUE ...] [-f FILE] [-r REGION] [-s] [-o ORG]",
+        "Create secret set NAME, or add or replace keys in it (one request per key). Values come\n"
+        "from KEY=VALUE arguments or from FILE: one KEY=VALUE per line, # comments and blank "
+        "lines\n"
+        "ignored, surrounding double quotes stripped. A VALUE of - is read from standard input\n"
+        "(a hidden prompt on a terminal), which keeps it out of shell history:\n"
+        "    printf %s \"$OPENAI_KEY\" | pipecat cloud secrets set my-secrets OPENAI_API_KEY=- -s\n"
+        "Keys are 1-64 characters of A-Z a-z 0-9 _ -. A preview shows each key with at most the\n"
+        "first 4 characters of its value and asks to confirm, again before replacing existing\n"
+        "keys; --skip answers yes and is needed without a terminal. Agents see new values after\n"
+        "a redeploy.\n",
+        "  pipecat cloud secrets set my-secrets OPENAI_API_KEY=sk-live-0123456789 PORT=8080\n"),
+    COMMAND(
+        "secrets", "list", cmd_secrets_list, "list secret sets, or the keys of one",
+        "[NAME] [-s] [-r REGION] [-o ORG]",
+        "Without NAME, list the secret sets and image pull secrets: name, region and type. With\n"
+        "NAME, list the key names of that set. Values are never shown.\n",
+        "  pipecat cloud secrets list\n"
+        "  pipecat cloud secrets list my-secrets\n"),
     COMMAND("secrets", "unset", cmd_secrets_unset, "remove a key from a secret set",
-     "NAME KEY [-s] [-o ORG]",
-     "Remove KEY from secret set NAME. A set holds at least one key: removing its last key\n"
-     "deletes the set. Asks to confirm unless --skip (needed without a terminal).\n",
-     "  pipecat cloud secrets unset my-secrets PORT --skip\n"),
-    COMMAND("secrets", "delete", cmd_secrets_delete, "delete a secret set",
-     "NAME [-s] [-o ORG]",
-     "Delete secret set (or image pull secret) NAME with all its keys. Asks to confirm unless\n"
-     "--skip (needed without a terminal).\n",
-     "  pipecat cloud secrets delete my-secrets --skip\n"),
-    COMMAND("secrets", "image-pull-secret", cmd_secrets_image_pull_secret,
-            "store registry credentials for pulling images",
-     "NAME HOST [USER:PASS] [OPTIONS]",
-     "Store the credentials for pulling images from registry HOST as image pull secret NAME;\n"
-     "`deploy --credentials NAME` uses it. The credentials come from the USER:PASS argument,\n"
-     "from prompts for user name and (hidden) password on a terminal, or else from the first\n"
-     "line of standard input:\n"
-     "    echo \"$REGISTRY_USER:$REGISTRY_TOKEN\" | pipecat cloud secrets image-pull-secret \\\n"
-     "        ghcr ghcr.io -s\n"
-     "They are sent base64-encoded; with --encode they are sent as given (already base64).\n"
-     "Replacing an existing one asks to confirm unless --skip.\n",
-     "  echo \"robot:$GHCR_TOKEN\" | pipecat cloud secrets image-pull-secret ghcr ghcr.io --skip\n"
-     "  pipecat cloud deploy my-agent ghcr.io/acme/bot:1.0 --credentials ghcr --yes\n"),
+            "NAME KEY [-s] [-o ORG]",
+            "Remove KEY from secret set NAME. A set holds at least one key: removing its last key\n"
+            "deletes the set. Asks to confirm unless --skip (needed without a terminal).\n",
+            "  pipecat cloud secrets unset my-secrets PORT --skip\n"),
+    COMMAND(
+        "secrets", "delete", cmd_secrets_delete, "delete a secret set", "NAME [-s] [-o ORG]",
+        "Delete secret set (or image pull secret) NAME with all its keys. Asks to confirm unless\n"
+        "--skip (needed without a terminal).\n",
+        "  pipecat cloud secrets delete my-secrets --skip\n"),
+    COMMAND(
+        "secrets", "image-pull-secret", cmd_secrets_image_pull_secret,
+        "store registry credentials for pulling images", "NAME HOST [USER:PASS] [OPTIONS]",
+        "Store the credentials for pulling images from registry HOST as image pull secret NAME;\n"
+        "`deploy --credentials NAME` uses it. The credentials come from the USER:PASS argument,\n"
+        "from prompts for user name and (hidden) password on a terminal, or else from the first\n"
+        "line of standard input:\n"
+        "    echo \"$REGISTRY_USER:$REGISTRY_TOKEN\" | pipecat cloud secrets image-pull-secret \\\n"
+        "        ghcr ghcr.io -s\n"
+        "They are sent base64-encoded; with --encode they are sent as given (already base64).\n"
+        "Replacing an existing one asks to confirm unless --skip.\n",
+        "  echo \"robot:$GHCR_TOKEN\" | pipecat cloud secrets image-pull-secret ghcr ghcr.io "
+        "--skip\n"
+        "  pipecat cloud deploy my-agent ghcr.io/acme/bot:1.0 --credentials ghcr --yes\n"),
     COMMAND_END};

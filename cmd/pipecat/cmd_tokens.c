@@ -39,7 +39,8 @@ static const char *col_scopes(const json_t *value, const json_t *row, void *ctx,
     size_t used = 0, i;
     json_t *v;
     buf[0] = '\0';
-    json_array_foreach(value, i, v) {
+    json_array_foreach(value, i, v)
+    {
         if (used < size)
             used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "",
                                      json_string_value(v) ? json_string_value(v) : "?");
@@ -69,11 +70,16 @@ static const char *col_bound(const json_t *value, const json_t *row, void *ctx, 
 /* Print a tokens array as a table; with_owner adds the owner column (organization view). */
 void tokens_table(struct cli *cli, json_t *tokens, int with_owner)
 {
-    static const struct column cols[] = {
-        {"ID", "id", NULL}, {"NAME", "name", col_name}, {"TOKEN", "display", NULL},
-        {"SCOPES", "scopes", col_scopes}, {"ORG", "organization", col_bound},
-        {"EXPIRES", "expiresAt", col_when}, {"LAST USED", "lastUsedAt", col_when},
-        {"LAST IP", "lastUsedIp", NULL}, {"OWNER", "owner.email", NULL}, COLUMN_END};
+    static const struct column cols[] = {{"ID", "id", NULL},
+                                         {"NAME", "name", col_name},
+                                         {"TOKEN", "display", NULL},
+                                         {"SCOPES", "scopes", col_scopes},
+                                         {"ORG", "organization", col_bound},
+                                         {"EXPIRES", "expiresAt", col_when},
+                                         {"LAST USED", "lastUsedAt", col_when},
+                                         {"LAST IP", "lastUsedIp", NULL},
+                                         {"OWNER", "owner.email", NULL},
+                                         COLUMN_END};
     enum { OWNER = 8 }; /* the last column: left out of a user's own list */
     struct column shown[OWNER + 2];
     memcpy(shown, cols, sizeof shown);
@@ -89,8 +95,7 @@ static int cmd_tokens_list(struct cli *cli, int argc, char **argv)
         OPT_STRING(0, "service-account", &sa, "NAME",
                    "list the tokens of the organization's service account NAME\n"
                    "(organization admins)"),
-        OPT_ORG(&org),
-        OPT_END()};
+        OPT_ORG(&org), OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
@@ -108,8 +113,8 @@ static int cmd_tokens_list(struct cli *cli, int argc, char **argv)
      * itself; the server says how many others there are. */
     json_int_t omitted = json_integer_value(json_object_get(r.body, "omitted"));
     if (cli->json) {
-        out_json(json_pack("{s:O, s:I}", "tokens", tokens ? tokens : json_array(), "omitted",
-                           omitted));
+        out_json(
+            json_pack("{s:O, s:I}", "tokens", tokens ? tokens : json_array(), "omitted", omitted));
         goto out;
     }
     if (json_array_size(tokens) == 0)
@@ -118,9 +123,10 @@ static int cmd_tokens_list(struct cli *cli, int argc, char **argv)
     else
         tokens_table(cli, tokens, 0);
     if (omitted > 0)
-        out_note(cli, "%lld more token%s not listed: wider than the token in use (another "
-                      "organization, unbound, longer-lived or with more scopes), which can "
-                      "neither see nor change them.",
+        out_note(cli,
+                 "%lld more token%s not listed: wider than the token in use (another "
+                 "organization, unbound, longer-lived or with more scopes), which can "
+                 "neither see nor change them.",
                  (long long)omitted, omitted == 1 ? " is" : "s are");
 out:
     client_reply_release(&r);
@@ -229,8 +235,9 @@ static int cmd_tokens_create(struct cli *cli, int argc, char **argv)
     } else {
         char when[64];
         printf("%s\n", secret);
-        out_note(cli, "Created token '%s' (%s), expires %s. Copy it now: it will not be shown "
-                      "again.",
+        out_note(cli,
+                 "Created token '%s' (%s), expires %s. Copy it now: it will not be shown "
+                 "again.",
                  json_string_value(json_object_get(r.body, "name")),
                  json_string_value(json_object_get(r.body, "id")),
                  out_when(json_object_get(r.body, "expiresAt"), when, sizeof when));
@@ -249,8 +256,9 @@ static int not_a_secret(struct cli *cli, const char *id)
 {
     if (strncmp(id, "pcc_", 4) != 0)
         return EXIT_OK;
-    out_error(cli, "that is a token itself, not its id: find the id (tok_...) with `%s tokens "
-                   "list`. The token was shown on your screen: revoke it.",
+    out_error(cli,
+              "that is a token itself, not its id: find the id (tok_...) with `%s tokens "
+              "list`. The token was shown on your screen: revoke it.",
               cli->prog);
     return EXIT_USAGE;
 }
@@ -262,9 +270,7 @@ static int cmd_tokens_revoke(struct cli *cli, int argc, char **argv)
     const struct opt opts[] = {
         OPT_STRING(0, "service-account", &sa, "NAME",
                    "revoke a token of the organization's service account NAME"),
-        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"),
-        OPT_ORG(&org),
-        OPT_END()};
+        OPT_BOOL('y', "yes", &yes, "do not ask for confirmation"), OPT_ORG(&org), OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
@@ -341,8 +347,7 @@ static int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
                    "how long the old secret keeps working: 90s, 15m, 1h, 2d"),
         OPT_STRING(0, "service-account", &sa, "NAME",
                    "rotate a token of the organization's service account NAME"),
-        OPT_ORG(&org),
-        OPT_END()};
+        OPT_ORG(&org), OPT_END()};
     int npos = 0;
     int status = args_parse(cli, argc, argv, opts, pos, 1, &npos);
     if (status != EXIT_OK)
@@ -388,11 +393,12 @@ static int cmd_tokens_rotate(struct cli *cli, int argc, char **argv)
         char when[64];
         printf("%s\n", secret);
         if (grace)
-            out_note(cli, "Rotated token %s. The old secret keeps working until %s; store the "
-                          "new one (e.g. `%s auth use-pat`) before then.",
-                     id, out_when(json_object_get(r.body, "previousSecretExpiresAt"), when,
-                                  sizeof when),
-                     cli->prog);
+            out_note(
+                cli,
+                "Rotated token %s. The old secret keeps working until %s; store the "
+                "new one (e.g. `%s auth use-pat`) before then.",
+                id, out_when(json_object_get(r.body, "previousSecretExpiresAt"), when, sizeof when),
+                cli->prog);
         else
             out_note(cli, "Rotated token %s. The old secret no longer works.", id);
     }
@@ -408,8 +414,7 @@ out:
 static int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
 {
     int npos = 0;
-    const struct opt opts[] = {
-        OPT_END()};
+    const struct opt opts[] = {OPT_END()};
     int status = args_parse(cli, argc, argv, opts, NULL, 0, &npos);
     if (status != EXIT_OK)
         return status;
@@ -447,12 +452,14 @@ static int cmd_tokens_report_leaked(struct cli *cli, int argc, char **argv)
         out_json(json_pack("{s:I}", "received", (json_int_t)n));
     else
         printf("Reported %zu token(s). Every one that was valid is now revoked, and its owner "
-               "can see the report in their audit log.\n", n);
+               "can see the report in their audit log.\n",
+               n);
 out:
     /* The body holds the reported secrets. */
     json_t *v;
     size_t i;
-    json_array_foreach(json_object_get(body, "tokens"), i, v) {
+    json_array_foreach(json_object_get(body, "tokens"), i, v)
+    {
         const char *t = json_string_value(v);
         if (t)
             sodium_memzero((void *)t, strlen(t));
@@ -467,39 +474,39 @@ out:
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command tokens_commands[] = {
     COMMAND("tokens", "list", cmd_tokens_list, "list your personal access tokens",
-     "[--service-account NAME [-o ORG]]",
-     "List your active personal access tokens: id, name, display form, scopes, the\n"
-     "organization a token is bound to, expiry, and its last use (time and address).\n"
-     "Secrets are never shown again after creation. A token in use that is bound to one\n"
-     "organization, expires, or has fewer scopes lists only the tokens no wider than\n"
-     "itself, and says how many others there are.\n",
-     "  pipecat cloud tokens list\n"),
+            "[--service-account NAME [-o ORG]]",
+            "List your active personal access tokens: id, name, display form, scopes, the\n"
+            "organization a token is bound to, expiry, and its last use (time and address).\n"
+            "Secrets are never shown again after creation. A token in use that is bound to one\n"
+            "organization, expires, or has fewer scopes lists only the tokens no wider than\n"
+            "itself, and says how many others there are.\n",
+            "  pipecat cloud tokens list\n"),
     COMMAND("tokens", "create", cmd_tokens_create, "create a personal access token",
-     "--name NAME [--scopes LIST] [-o ORG] [--expires-in DAYS]",
-     "Create a personal access token. It is printed once, alone on standard output, so\n"
-     "    TOKEN=$(pipecat cloud tokens create --name ci-deploy --scopes deploy --expires-in 90)\n"
-     "captures it. Use one token per pipeline so each can be revoked alone.\n",
-     "  TOKEN=$(pipecat cloud tokens create --name github-deploy)\n"),
+            "--name NAME [--scopes LIST] [-o ORG] [--expires-in DAYS]",
+            "Create a personal access token. It is printed once, alone on standard output, so\n"
+            "    TOKEN=$(pipecat cloud tokens create --name ci-deploy --scopes deploy --expires-in "
+            "90)\n"
+            "captures it. Use one token per pipeline so each can be revoked alone.\n",
+            "  TOKEN=$(pipecat cloud tokens create --name github-deploy)\n"),
     COMMAND("tokens", "revoke", cmd_tokens_revoke, "revoke a personal access token",
-     "ID [--service-account NAME [-o ORG] [--yes]]",
-     "Revoke the token with id ID (see `tokens list`). It stops working at once. A service\n"
-     "account's token: asks to confirm unless --yes (needed without a terminal).\n",
-     "  pipecat cloud tokens revoke tok_4bX...\n"),
+            "ID [--service-account NAME [-o ORG] [--yes]]",
+            "Revoke the token with id ID (see `tokens list`). It stops working at once. A service\n"
+            "account's token: asks to confirm unless --yes (needed without a terminal).\n",
+            "  pipecat cloud tokens revoke tok_4bX...\n"),
     COMMAND("tokens", "rotate", cmd_tokens_rotate,
-            "give a token a new secret, keeping its identity",
-     "ID [--grace DURATION]",
-     "Give token ID a new secret, printed once on standard output; its id, name, scopes,\n"
-     "organization and expiry stay. The old secret keeps working for the grace period\n"
-     "(default 0: it stops at once; at most 7d), long enough to update CI:\n"
-     "    NEW=$(pipecat cloud tokens rotate tok_... --grace 1h)\n"
-     "    echo \"$NEW\" | pipecat cloud auth use-pat\n",
-     "  NEW=$(pipecat cloud tokens rotate tok_4bX... --grace 1h)\n"
-     "  echo \"$NEW\" | pipecat cloud auth use-pat\n"),
+            "give a token a new secret, keeping its identity", "ID [--grace DURATION]",
+            "Give token ID a new secret, printed once on standard output; its id, name, scopes,\n"
+            "organization and expiry stay. The old secret keeps working for the grace period\n"
+            "(default 0: it stops at once; at most 7d), long enough to update CI:\n"
+            "    NEW=$(pipecat cloud tokens rotate tok_... --grace 1h)\n"
+            "    echo \"$NEW\" | pipecat cloud auth use-pat\n",
+            "  NEW=$(pipecat cloud tokens rotate tok_4bX... --grace 1h)\n"
+            "  echo \"$NEW\" | pipecat cloud auth use-pat\n"),
     COMMAND("tokens", "report-leaked", cmd_tokens_report_leaked, "revoke tokens found exposed",
-     "< FILE",
-     "Report tokens found where they should not be (a public repository, a log, a chat),\n"
-     "one per line on standard input. Each one that is valid is revoked at once and its\n"
-     "owner sees the report in their audit log. Needs no credential; the answer never says\n"
-     "which tokens were valid.\n",
-     "  grep -ho 'pcc_pat_[0-9A-Za-z]*' build.log | pipecat cloud tokens report-leaked\n"),
+            "< FILE",
+            "Report tokens found where they should not be (a public repository, a log, a chat),\n"
+            "one per line on standard input. Each one that is valid is revoked at once and its\n"
+            "owner sees the report in their audit log. Needs no credential; the answer never says\n"
+            "which tokens were valid.\n",
+            "  grep -ho 'pcc_pat_[0-9A-Za-z]*' build.log | pipecat cloud tokens report-leaked\n"),
     COMMAND_END};

@@ -91,12 +91,13 @@ static int cmd_completion(struct cli *cli, int argc, char **argv)
 /* The commands of this file: name, summary, synopsis, description and examples; their --help,
  * docs/cli page, completion and man page are generated from these and the option tables. */
 const struct command completion_commands[] = {
-    COMMAND("", "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)",
-     "SHELL",
-     "Print the completion script for SHELL: bash, zsh or fish. It completes groups, commands\n"
-     "and options of both pipecat and pcc by asking the CLI itself, so it never goes stale.\n"
-     "`make install` installs all three, and man pages for every command (`make man`).\n",
-     "  source <(pipecat cloud completion bash)\n"
-     "  pipecat cloud completion zsh > \"${fpath[1]}/_pipecat\"\n"
-     "  pipecat cloud completion fish > ~/.config/fish/completions/pipecat.fish\n"),
+    COMMAND(
+        "", "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)",
+        "SHELL",
+        "Print the completion script for SHELL: bash, zsh or fish. It completes groups, commands\n"
+        "and options of both pipecat and pcc by asking the CLI itself, so it never goes stale.\n"
+        "`make install` installs all three, and man pages for every command (`make man`).\n",
+        "  source <(pipecat cloud completion bash)\n"
+        "  pipecat cloud completion zsh > \"${fpath[1]}/_pipecat\"\n"
+        "  pipecat cloud completion fish > ~/.config/fish/completions/pipecat.fish\n"),
     COMMAND_END};

@@ -97,10 +97,21 @@ static int scaling_int(struct cli *cli, const struct deploy_config *dc, const st
 
 static int validate(struct cli *cli, struct deploy_config *dc)
 {
-    static const char *const top[] = {
-        "agent_name", "image", "build_id", "image_credentials", "secret_set", "region",
-        "enable_krisp", "agent_profile", "websocket_auth", "max_session_duration", "scaling",
-        "krisp_viva", "build", "docker", NULL};
+    static const char *const top[] = {"agent_name",
+                                      "image",
+                                      "build_id",
+                                      "image_credentials",
+                                      "secret_set",
+                                      "region",
+                                      "enable_krisp",
+                                      "agent_profile",
+                                      "websocket_auth",
+                                      "max_session_duration",
+                                      "scaling",
+                                      "krisp_viva",
+                                      "build",
+                                      "docker",
+                                      NULL};
     static const char *const scaling[] = {"min_agents", "max_agents", "min_instances",
                                           "max_instances", NULL};
     static const char *const krisp[] = {"audio_filter", NULL};
@@ -110,14 +121,13 @@ static int validate(struct cli *cli, struct deploy_config *dc)
         (status = get_string(cli, dc, t, "agent_name", &dc->agent_name)) != EXIT_OK ||
         (status = get_string(cli, dc, t, "image", &dc->image)) != EXIT_OK ||
         (status = get_string(cli, dc, t, "build_id", &dc->build_id)) != EXIT_OK ||
-        (status = get_string(cli, dc, t, "image_credentials", &dc->image_credentials)) !=
-            EXIT_OK ||
+        (status = get_string(cli, dc, t, "image_credentials", &dc->image_credentials)) != EXIT_OK ||
         (status = get_string(cli, dc, t, "secret_set", &dc->secret_set)) != EXIT_OK ||
         (status = get_string(cli, dc, t, "region", &dc->region)) != EXIT_OK ||
         (status = get_string(cli, dc, t, "agent_profile", &dc->agent_profile)) != EXIT_OK ||
         (status = get_string(cli, dc, t, "websocket_auth", &dc->websocket_auth)) != EXIT_OK ||
-        (status = get_int(cli, dc, t, "max_session_duration", 60, 14400,
-                          &dc->max_session_duration, &dc->has_max_session_duration)) != EXIT_OK)
+        (status = get_int(cli, dc, t, "max_session_duration", 60, 14400, &dc->max_session_duration,
+                          &dc->has_max_session_duration)) != EXIT_OK)
         return status;
     if (dc->image && !text_is_image_ref(dc->image))
         return bad(cli, dc, "image '%s' is not repository:tag (or repository@sha256:...)%s",
@@ -126,8 +136,8 @@ static int validate(struct cli *cli, struct deploy_config *dc)
         return bad(cli, dc, "image and build_id exclude each other%s%s", "", "");
     if (dc->websocket_auth && strcmp(dc->websocket_auth, "none") != 0 &&
         strcmp(dc->websocket_auth, "token") != 0)
-        return bad(cli, dc, "websocket_auth must be none or token, not '%s'%s",
-                   dc->websocket_auth, "");
+        return bad(cli, dc, "websocket_auth must be none or token, not '%s'%s", dc->websocket_auth,
+                   "");
     if (toml_type_of(t, "enable_krisp") != TOML_NONE) {
         bool v;
         if (toml_get_bool(t, "enable_krisp", &v) != RC_OK)
@@ -175,8 +185,8 @@ static int validate(struct cli *cli, struct deploy_config *dc)
                 return bad(cli, dc, "[build] %s must be a table%s", "exclude", "");
             const struct toml_array *pat = toml_get_array(ex, "patterns");
             if (toml_type_of(ex, "patterns") != TOML_NONE && !pat)
-                return bad(cli, dc, "[build.exclude] %s must be a list of strings%s",
-                           "patterns", "");
+                return bad(cli, dc, "[build.exclude] %s must be a list of strings%s", "patterns",
+                           "");
             for (size_t i = 0; i < toml_array_len(pat); i++)
                 if (!toml_array_string(pat, i))
                     return bad(cli, dc, "[build.exclude] %s must be a list of strings%s",

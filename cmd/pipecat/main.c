@@ -17,26 +17,22 @@ static int cmd_complete(struct cli *cli, int argc, char **argv);
 
 /* The commands of main.c itself: help, version and what the completion scripts ask. */
 static const struct command main_commands[] = {
-    COMMAND("", "help", cmd_help, "show the help of a group or command",
-     "[GROUP ...] [COMMAND]",
-     "Show the help of a group or command, as `GROUP ... COMMAND --help` does; without\n"
-     "arguments, the list of groups and commands.\n",
-     "  pipecat cloud help agent logs\n"
-     "  pipecat help organizations keys\n"),
-    COMMAND("", "version", cmd_version, "print the CLI's version",
-     "",
-     "Print the version of this client (also `pipecat version`, `pipecat --version`).\n",
-     "  pipecat cloud version --json\n"),
+    COMMAND("", "help", cmd_help, "show the help of a group or command", "[GROUP ...] [COMMAND]",
+            "Show the help of a group or command, as `GROUP ... COMMAND --help` does; without\n"
+            "arguments, the list of groups and commands.\n",
+            "  pipecat cloud help agent logs\n"
+            "  pipecat help organizations keys\n"),
+    COMMAND("", "version", cmd_version, "print the CLI's version", "",
+            "Print the version of this client (also `pipecat version`, `pipecat --version`).\n",
+            "  pipecat cloud version --json\n"),
     /* Hidden: what the completion scripts ask, the words typed so far in, candidates out. */
-    COMMAND("", "__complete", cmd_complete, NULL, "[WORD ...]", "", NULL),
-    COMMAND_END};
+    COMMAND("", "__complete", cmd_complete, NULL, "[WORD ...]", "", NULL), COMMAND_END};
 /* Every file's table of commands, in the order the help lists them. A command added to a
  * file's table needs nothing here; a new file adds its table to this list. */
 static const struct command *const tables[] = {
-    login_commands, auth_commands,    orgs_commands,  tokens_commands, orgtokens_commands,
-    invitations_commands,
-    props_commands, keys_commands,    secrets_commands, agent_commands, deploy_commands,
-    main_commands,  completion_commands};
+    login_commands,       auth_commands,  orgs_commands,      tokens_commands,  orgtokens_commands,
+    invitations_commands, props_commands, keys_commands,      secrets_commands, agent_commands,
+    deploy_commands,      main_commands,  completion_commands};
 
 #define MAX_COMMANDS 256
 static const struct command *cli_commands[MAX_COMMANDS];
@@ -46,8 +42,7 @@ static size_t cli_command_count;
 static void collect_commands(void)
 {
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-        for (const struct command *c = tables[t]; c->name && cli_command_count < MAX_COMMANDS;
-             c++)
+        for (const struct command *c = tables[t]; c->name && cli_command_count < MAX_COMMANDS; c++)
             cli_commands[cli_command_count++] = c;
 }
 
@@ -78,8 +73,7 @@ static size_t list_width(const char *path)
         const char *g = groups[i].name;
         if (!*path && !strchr(g, ' ') && strlen(g) > width)
             width = strlen(g) + 1;
-        if (*path && strncmp(g, path, plen) == 0 && g[plen] == ' ' &&
-            strlen(g + plen + 1) >= width)
+        if (*path && strncmp(g, path, plen) == 0 && g[plen] == ' ' && strlen(g + plen + 1) >= width)
             width = strlen(g + plen + 1) + 1;
     }
     for (size_t i = 0; i < cli_command_count; i++)
@@ -119,12 +113,14 @@ static void list_entries(FILE *f, const char *path)
 
 static void usage_root(FILE *f, const struct cli *cli)
 {
-    fprintf(f, "usage: %s GROUP COMMAND [OPTIONS]\n\n"
-               "Pipecat Cloud command-line client (pcc %s).\n\n",
+    fprintf(f,
+            "usage: %s GROUP COMMAND [OPTIONS]\n\n"
+            "Pipecat Cloud command-line client (pcc %s).\n\n",
             cli->prog, PCC_CLI_VERSION);
     list_entries(f, "");
-    fprintf(f, "\nEnvironment: PIPECAT_API_HOST (server, default %s), PIPECAT_TOKEN,\n"
-               "PIPECAT_ORG, PIPECAT_CONFIG_PATH (credentials file). Run `%s GROUP --help`.\n",
+    fprintf(f,
+            "\nEnvironment: PIPECAT_API_HOST (server, default %s), PIPECAT_TOKEN,\n"
+            "PIPECAT_ORG, PIPECAT_CONFIG_PATH (credentials file). Run `%s GROUP --help`.\n",
             DEFAULT_API_HOST, cli->prog);
 }
 
@@ -341,4 +337,3 @@ int main(int argc, char **argv)
 
     return cli_dispatch(&cli, nargs, args);
 }
-

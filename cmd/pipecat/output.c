@@ -19,8 +19,7 @@
 #define BOLD "\033[1m"
 #define RESET "\033[0m"
 
-static void vmessage(int color, const char *tint, const char *label, const char *fmt,
-                     va_list ap)
+static void vmessage(int color, const char *tint, const char *label, const char *fmt, va_list ap)
 {
     if (label)
         fprintf(stderr, "%s%s%s", color ? tint : "", label, color ? RESET : "");
@@ -55,8 +54,7 @@ void out_note(struct cli *cli, const char *fmt, ...)
 
 void out_field(struct cli *cli, const char *label, const char *value)
 {
-    printf("%s%s:%s %s\n", cli->color_out ? BOLD : "", label, cli->color_out ? RESET : "",
-           value);
+    printf("%s%s:%s %s\n", cli->color_out ? BOLD : "", label, cli->color_out ? RESET : "", value);
 }
 
 void out_json(json_t *v)
@@ -76,8 +74,8 @@ static size_t text_width(const char *s)
     return w;
 }
 
-void out_table(struct cli *cli, size_t ncols, const char *const headers[],
-               const char *const *cells, size_t nrows)
+void out_table(struct cli *cli, size_t ncols, const char *const headers[], const char *const *cells,
+               size_t nrows)
 {
     size_t width[16] = {0};
     if (ncols > 16)
@@ -208,7 +206,8 @@ int out_rows(struct cli *cli, const struct column *cols, const json_t *rows, voi
         size_t r = 0;
         const char *name;
         json_t *v;
-        json_object_foreach((json_t *)rows, name, v) {
+        json_object_foreach((json_t *)rows, name, v)
+        {
             names[r] = name;
             items[r++] = v;
         }

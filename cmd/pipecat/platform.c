@@ -26,8 +26,7 @@ static int add_segment(struct cli *cli, char *out, size_t size, size_t *len, con
         out_error(cli, "invalid name '%s'", seg);
         return EXIT_USAGE;
     }
-    if (client_escape_segment(seg, esc, sizeof esc) != RC_OK ||
-        *len + 1 + strlen(esc) >= size) {
+    if (client_escape_segment(seg, esc, sizeof esc) != RC_OK || *len + 1 + strlen(esc) >= size) {
         out_error(cli, "name too long: '%.40s...'", seg);
         return EXIT_USAGE;
     }
@@ -93,7 +92,8 @@ int org_is_mine(struct session *s)
         return -1;
     size_t i;
     json_t *o;
-    json_array_foreach(orgs, i, o) {
+    json_array_foreach(orgs, i, o)
+    {
         const char *name = json_string_value(json_object_get(o, "name"));
         if (name && strcmp(name, s->org) == 0)
             return 1;
@@ -167,7 +167,8 @@ int region_check(struct session *s, const char *region)
     size_t i;
     json_t *r;
     int found = 0;
-    json_array_foreach(list, i, r) {
+    json_array_foreach(list, i, r)
+    {
         const char *code = json_string_value(json_object_get(r, "code"));
         if (!code)
             continue;

@@ -182,8 +182,9 @@ int session_open(struct cli *cli, struct session *s, int need_token)
         return EXIT_FAIL;
     }
     if (repaired)
-        out_warn(cli, "%s was readable by other users; its permissions were reset to 0600. "
-                      "Consider revoking the token it holds if others could read it.",
+        out_warn(cli,
+                 "%s was readable by other users; its permissions were reset to 0600. "
+                 "Consider revoking the token it holds if others could read it.",
                  s->config_path);
 
     if ((s->token = env_nonempty("PIPECAT_TOKEN")))
@@ -196,8 +197,10 @@ int session_open(struct cli *cli, struct session *s, int need_token)
         s->token = NULL;
 
     if (!s->token && need_token) {
-        out_error(cli, "not logged in: run `%s auth login`, set PIPECAT_TOKEN, or run `%s auth "
-                       "use-pat`", cli->prog, cli->prog);
+        out_error(cli,
+                  "not logged in: run `%s auth login`, set PIPECAT_TOKEN, or run `%s auth "
+                  "use-pat`",
+                  cli->prog, cli->prog);
         return EXIT_FAIL;
     }
     if (s->token && strncmp(s->token, "pcc_pat_", 8) == 0) {
@@ -275,16 +278,19 @@ int session_call(struct session *s, const char *method, const char *path, const 
         return SESSION_NOT_FOUND;
     }
     if (reply->status == 401) {
-        out_error(cli, "token rejected by %s (invalid, expired or revoked): run `%s auth "
-                       "%s%s",
+        out_error(cli,
+                  "token rejected by %s (invalid, expired or revoked): run `%s auth "
+                  "%s%s",
                   client_host(s->client), cli->prog,
                   s->token && strncmp(s->token, "pcc_pat_", 8) != 0
                       ? "login`"
                       : "use-pat` with a valid personal access token",
                   s->source == TOKEN_SOURCE_ENV ? " (or fix PIPECAT_TOKEN)" : "");
     } else if (reply->status == 429) {
-        out_error(cli, "%s: too many failed attempts from this address; wait a minute and "
-                       "retry", client_host(s->client));
+        out_error(cli,
+                  "%s: too many failed attempts from this address; wait a minute and "
+                  "retry",
+                  client_host(s->client));
     } else {
         out_error(cli, "%s (HTTP %ld from %s)", client_reply_error(reply), reply->status,
                   client_host(s->client));

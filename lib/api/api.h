@@ -14,7 +14,7 @@
 
 /* A region agents and secret sets can live in. */
 struct api_region {
-    char code[STORE_REGION_SIZE];          /* e.g. "us-west" */
+    char code[STORE_REGION_SIZE];            /* e.g. "us-west" */
     char display_name[API_REGION_NAME_SIZE]; /* e.g. "US West" */
 };
 
@@ -44,7 +44,7 @@ enum rc api_authenticate_public_key(struct http_request *req, struct http_respon
  * API_MAX_REGIONS) into out; a code without a name is its own display name. NULL or "" gives
  * the defaults: us-west, us-east, eu-central, ap-south. RC_INVALID with err naming the bad
  * entry. */
-enum rc api_regions_parse(const char *list, struct api_region out[API_MAX_REGIONS],
-                          size_t *count, char *err, size_t errlen);
+enum rc api_regions_parse(const char *list, struct api_region out[API_MAX_REGIONS], size_t *count,
+                          char *err, size_t errlen);
 
 #endif

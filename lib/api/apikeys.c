@@ -14,8 +14,8 @@ static json_t *api_key_json(const struct store_api_key *k)
     json_t *obj = json_pack("{s:s, s:s, s:s, s:{s:s}, s:s, s:o, s:o, s:b, s:o}", "id", k->id,
                             "type", k->kind, "name", k->name, "metadata", "name", k->name,
                             "display", k->display, "createdAt", api_time(k->created_at),
-                            "lastUsedAt", api_time(k->last_used_at), "revoked",
-                            k->revoked_at != 0, "revokedAt", api_time(k->revoked_at));
+                            "lastUsedAt", api_time(k->last_used_at), "revoked", k->revoked_at != 0,
+                            "revokedAt", api_time(k->revoked_at));
     if (obj && k->public_value[0])
         json_object_set_new(obj, "key", json_string(k->public_value));
     return obj;
@@ -106,8 +106,7 @@ void api_revoke_api_key(struct http_request *req, struct http_response *res)
     if (rc == RC_NOT_FOUND) {
         /* The id is not echoed: people paste keys where ids belong. */
         char msg[160];
-        snprintf(msg, sizeof msg, "organization '%s' has no active API key with that id",
-                 org.name);
+        snprintf(msg, sizeof msg, "organization '%s' has no active API key with that id", org.name);
         http_error(req, res, RC_NOT_FOUND, msg);
         return;
     }

@@ -56,11 +56,11 @@ static void reply_events(struct http_request *req, struct http_response *res,
             detail = json_object();
         }
         json_array_append_new(
-            list, json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id",
-                            (json_int_t)ev[i].id, "at", api_time(ev[i].at), "event", ev[i].event,
-                            "userId", text_or_null(ev[i].user_id), "tokenId",
-                            text_or_null(ev[i].token_id), "orgId", text_or_null(ev[i].org_id),
-                            "ip", text_or_null(ev[i].ip), "detail", detail));
+            list,
+            json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)ev[i].id, "at",
+                      api_time(ev[i].at), "event", ev[i].event, "userId",
+                      text_or_null(ev[i].user_id), "tokenId", text_or_null(ev[i].token_id), "orgId",
+                      text_or_null(ev[i].org_id), "ip", text_or_null(ev[i].ip), "detail", detail));
     }
     json_t *next = count == limit && count ? json_integer((json_int_t)ev[count - 1].id)
                                            : json_null();

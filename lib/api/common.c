@@ -32,11 +32,11 @@ json_t *api_token_json(const struct store_token *tok, const char *org_name)
             p++;
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", tok->id,
-                     "kind", tok->kind == TOKEN_KIND_OAUTH_ACCESS ? "oauth" : "pat", "name", tok->name, "display", tok->display, "scopes", scopes,
-                     "organization", text_or_null(org_name), "createdAt",
-                     api_time(tok->created_at), "expiresAt", api_time(tok->expires_at),
-                     "lastUsedAt", api_time(tok->last_used_at), "lastUsedIp",
-                     text_or_null(tok->last_used_ip), "lastUsedUserAgent",
+                     "kind", tok->kind == TOKEN_KIND_OAUTH_ACCESS ? "oauth" : "pat", "name",
+                     tok->name, "display", tok->display, "scopes", scopes, "organization",
+                     text_or_null(org_name), "createdAt", api_time(tok->created_at), "expiresAt",
+                     api_time(tok->expires_at), "lastUsedAt", api_time(tok->last_used_at),
+                     "lastUsedIp", text_or_null(tok->last_used_ip), "lastUsedUserAgent",
                      text_or_null(tok->last_used_agent));
 }
 
@@ -63,8 +63,7 @@ void api_org_slug(struct http_request *req, const char *org_id, char *out, size_
 static enum rc member_org(struct http_request *req, struct http_response *res,
                           struct store_org *out, int check_policy);
 
-enum rc api_member_org(struct http_request *req, struct http_response *res,
-                       struct store_org *out)
+enum rc api_member_org(struct http_request *req, struct http_response *res, struct store_org *out)
 {
     return member_org(req, res, out, 1);
 }
@@ -205,8 +204,8 @@ enum rc api_authenticate(struct http_request *req, struct http_response *res)
         char msg[96];
         snprintf(msg, sizeof msg, "token lacks the %s scope", scope);
         api_audit(req, "token.scope_refused", p->token.org_id,
-                  json_pack("{s:s, s:s, s:s}", "needed", scope, "method", http_method(req),
-                            "route", route ? route->pattern : ""));
+                  json_pack("{s:s, s:s, s:s}", "needed", scope, "method", http_method(req), "route",
+                            route ? route->pattern : ""));
         http_error(req, res, RC_FORBIDDEN, msg);
         return RC_FORBIDDEN;
     }

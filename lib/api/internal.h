@@ -21,8 +21,7 @@ json_t *api_time(int64_t epoch);
 json_t *api_token_json(const struct store_token *tok, const char *org_name);
 /* Look up {org} as an organization the caller belongs to. On RC_OK fills out; otherwise the
  * 404 (same for missing and not-a-member) or 5xx is already in res. */
-enum rc api_member_org(struct http_request *req, struct http_response *res,
-                       struct store_org *out);
+enum rc api_member_org(struct http_request *req, struct http_response *res, struct store_org *out);
 /* api_member_org without the organization's token policy: for the policy endpoints, so that
  * admins can always change a policy their own token no longer meets. */
 enum rc api_member_org_any_token(struct http_request *req, struct http_response *res,
@@ -138,8 +137,7 @@ void api_token_created(struct http_request *req, struct http_response *res,
 /* Parse an optional rotation body {"graceSeconds": N} into *grace; 4xx in res on failure. */
 enum rc api_grace(struct http_request *req, struct http_response *res, int64_t *grace);
 /* Answer a rotation: the token object plus "token" (the new secret, wiped here). */
-void api_rotated(struct http_request *req, struct http_response *res,
-                 const struct store_token *row, const char *org_name,
-                 char secret[TOKEN_BUF_SIZE]);
+void api_rotated(struct http_request *req, struct http_response *res, const struct store_token *row,
+                 const char *org_name, char secret[TOKEN_BUF_SIZE]);
 
 #endif

@@ -58,8 +58,8 @@ void api_create_invitation(struct http_request *req, struct http_response *res)
         return;
     json_t *email = json_object_get(body, "email"), *role = json_object_get(body, "role");
     if (!json_is_string(email) || (role && !json_is_string(role))) {
-        http_error(req, res, RC_INVALID, !json_is_string(email) ? "email: must be a string"
-                                                                : "role: must be a string");
+        http_error(req, res, RC_INVALID,
+                   !json_is_string(email) ? "email: must be a string" : "role: must be a string");
         goto out;
     }
     struct store_invitation inv;
@@ -104,14 +104,13 @@ void api_revoke_invitation(struct http_request *req, struct http_response *res)
     if (api_member_org(req, res, &org) != RC_OK)
         return;
     const char *id = http_param(req, "id");
-    enum rc rc = orgadmin_invitation_revoke(&APP(req)->auth, &org, id, ACTOR(req), err,
-                                            sizeof err);
+    enum rc rc = orgadmin_invitation_revoke(&APP(req)->auth, &org, id, ACTOR(req), err, sizeof err);
     if (rc != RC_OK) {
         fail(req, res, rc, err);
         return;
     }
-    api_reply(req, res, 200, json_pack("{s:s, s:s, s:s}", "status", "OK", "id", id, "invitation",
-                                       "revoked"));
+    api_reply(req, res, 200,
+              json_pack("{s:s, s:s, s:s}", "status", "OK", "id", id, "invitation", "revoked"));
 }
 
 void api_my_invitations(struct http_request *req, struct http_response *res)
@@ -128,8 +127,8 @@ void api_my_invitations(struct http_request *req, struct http_response *res)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, invitee_json(&list[i]));
     store_free_list(list);
-    api_reply(req, res, 200, json_pack("{s:o, s:b}", "invitations", arr, "emailVerified",
-                                       verified));
+    api_reply(req, res, 200,
+              json_pack("{s:o, s:b}", "invitations", arr, "emailVerified", verified));
 }
 
 static void decide(struct http_request *req, struct http_response *res, int accept)

@@ -33,12 +33,11 @@ void api_oidc_config(struct http_request *req, struct http_response *res)
     snprintf(device, sizeof device, "%s/oauth/device/code", base);
     json_t *body = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:[sss], s:[s], s:[s,s,s,s]}", "issuer", base,
-        "authorization_endpoint", authorize, "token_endpoint", token, "revocation_endpoint",
-        revoke, "device_authorization_endpoint", device, "code_challenge_methods_supported",
-        "S256", "response_types_supported", "code", "grant_types_supported",
-        "authorization_code", "refresh_token", DEVICE_GRANT,
-        "token_endpoint_auth_methods_supported", "none", "scopes_supported", "read", "deploy",
-        "secrets", "full");
+        "authorization_endpoint", authorize, "token_endpoint", token, "revocation_endpoint", revoke,
+        "device_authorization_endpoint", device, "code_challenge_methods_supported", "S256",
+        "response_types_supported", "code", "grant_types_supported", "authorization_code",
+        "refresh_token", DEVICE_GRANT, "token_endpoint_auth_methods_supported", "none",
+        "scopes_supported", "read", "deploy", "secrets", "full");
     http_reply(res, 200, body);
 }
 
@@ -115,8 +114,7 @@ void api_oauth_token(struct http_request *req, struct http_response *res)
     } else if (strcmp(grant, "refresh_token") == 0) {
         rc = auth_oauth_refresh(&app->auth, refresh, client, ip, &t, err, sizeof err);
     } else if (strcmp(grant, DEVICE_GRANT) == 0) {
-        rc = auth_oauth_device_poll(&app->auth, device, client, ip, &t, oauth_err, err,
-                                    sizeof err);
+        rc = auth_oauth_device_poll(&app->auth, device, client, ip, &t, oauth_err, err, sizeof err);
     } else {
         oauth_error(res, 400, grant[0] ? "unsupported_grant_type" : "invalid_request",
                     "grant_type must be authorization_code, refresh_token or " DEVICE_GRANT);
@@ -127,9 +125,8 @@ void api_oauth_token(struct http_request *req, struct http_response *res)
         goto out;
     }
     if (rc == RC_INVALID) {
-        oauth_error(res, 400, strncmp(err, "client_id", 9) == 0 ? "invalid_client"
-                                                                : "invalid_grant",
-                    err);
+        oauth_error(res, 400,
+                    strncmp(err, "client_id", 9) == 0 ? "invalid_client" : "invalid_grant", err);
         goto out;
     }
     if (rc != RC_OK) {

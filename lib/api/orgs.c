@@ -21,9 +21,9 @@ void api_list_orgs(struct http_request *req, struct http_response *res)
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++)
         if (!bound[0] || strcmp(bound, orgs[i].id) == 0)
-            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", orgs[i].name,
-                                              "verboseName", orgs[i].verbose_name, "role",
-                                              orgs[i].role));
+            json_array_append_new(list,
+                                  json_pack("{s:s, s:s, s:s}", "name", orgs[i].name, "verboseName",
+                                            orgs[i].verbose_name, "role", orgs[i].role));
     store_free_list(orgs);
     http_reply(res, 200, json_pack("{s:o}", "organizations", list));
 }
@@ -38,8 +38,10 @@ void api_get_daily_key(struct http_request *req, struct http_response *res)
     enum rc rc = auth_daily_key_unseal(&APP(req)->auth.key, org.daily_key_sealed, key);
     if (rc != RC_OK && rc != RC_NOT_FOUND) {
         char msg[160];
-        snprintf(msg, sizeof msg, "the Daily API key of organization '%s' does not open with "
-                 "this server's secret", org.name);
+        snprintf(msg, sizeof msg,
+                 "the Daily API key of organization '%s' does not open with "
+                 "this server's secret",
+                 org.name);
         http_error(req, res, rc == RC_NOMEM ? RC_NOMEM : RC_INTERNAL, msg);
         return;
     }

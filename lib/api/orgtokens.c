@@ -24,8 +24,8 @@ static void fail(struct http_request *req, struct http_response *res, enum rc rc
 }
 
 /* The organization of the path, for its admins only (4xx/5xx in res otherwise). */
-static enum rc admin_org(struct http_request *req, struct http_response *res,
-                         struct store_org *org, const char *what)
+static enum rc admin_org(struct http_request *req, struct http_response *res, struct store_org *org,
+                         const char *what)
 {
     char err[200];
     enum rc rc = api_member_org(req, res, org);
@@ -39,8 +39,8 @@ static enum rc admin_org(struct http_request *req, struct http_response *res,
 static json_t *membership_token_json(const struct store_org_token *t)
 {
     json_t *full = api_token_json(&t->token, NULL);
-    json_t *out = json_pack("{s:s, s:s, s:O, s:O, s:O}", "id", t->token.id, "access",
-                            "membership", "scopes", json_object_get(full, "scopes"), "createdAt",
+    json_t *out = json_pack("{s:s, s:s, s:O, s:O, s:O}", "id", t->token.id, "access", "membership",
+                            "scopes", json_object_get(full, "scopes"), "createdAt",
                             json_object_get(full, "createdAt"), "expiresAt",
                             json_object_get(full, "expiresAt"));
     json_decref(full);
@@ -63,16 +63,15 @@ void api_org_tokens(struct http_request *req, struct http_response *res)
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++) {
         int owned = orgadmin_token_owned(&org, &toks[i]);
-        json_t *t = owned ? api_token_json(&toks[i].token, toks[i].token.org_id[0] ? org.name
-                                                                                   : NULL)
-                          : membership_token_json(&toks[i]);
+        json_t *t = owned
+                        ? api_token_json(&toks[i].token, toks[i].token.org_id[0] ? org.name : NULL)
+                        : membership_token_json(&toks[i]);
         if (t && owned)
             json_object_set_new(t, "access", json_string("organization"));
         if (t)
             json_object_set_new(t, "owner",
-                                json_pack("{s:s, s:s, s:s}", "userId", toks[i].owner_id,
-                                          "email", toks[i].owner_email, "kind",
-                                          toks[i].owner_kind));
+                                json_pack("{s:s, s:s, s:s}", "userId", toks[i].owner_id, "email",
+                                          toks[i].owner_email, "kind", toks[i].owner_kind));
         json_array_append_new(list, t);
     }
     store_free_list(toks);
@@ -100,8 +99,7 @@ static json_t *policy_json(const struct store_org *org)
     return json_pack("{s:s, s:b, s:o, s:b, s:o}", "organization", org->name, "requireExpiry",
                      p->require_expiry, "maxLifetimeDays",
                      p->max_lifetime_days ? json_integer(p->max_lifetime_days) : json_null(),
-                     "requireBinding", p->require_binding, "updatedAt",
-                     api_time(p->updated_at));
+                     "requireBinding", p->require_binding, "updatedAt", api_time(p->updated_at));
 }
 
 void api_get_token_policy(struct http_request *req, struct http_response *res)
@@ -170,8 +168,8 @@ out:
 
 static json_t *account_json(const struct store_service_account *a, const char *org_name)
 {
-    return json_pack("{s:s, s:s, s:s, s:o}", "id", a->user_id, "name", a->name,
-                     "organization", org_name, "createdAt", api_time(a->created_at));
+    return json_pack("{s:s, s:s, s:s, s:o}", "id", a->user_id, "name", a->name, "organization",
+                     org_name, "createdAt", api_time(a->created_at));
 }
 
 void api_list_service_accounts(struct http_request *req, struct http_response *res)
@@ -239,8 +237,8 @@ void api_delete_service_account(struct http_request *req, struct http_response *
         fail(req, res, rc, err);
         return;
     }
-    http_reply(res, 200, json_pack("{s:s, s:s, s:b}", "status", "OK", "name", acct.name,
-                                   "deleted", 1));
+    http_reply(res, 200,
+               json_pack("{s:s, s:s, s:b}", "status", "OK", "name", acct.name, "deleted", 1));
 }
 
 void api_sa_list_tokens(struct http_request *req, struct http_response *res)
@@ -265,8 +263,8 @@ void api_sa_list_tokens(struct http_request *req, struct http_response *res)
 
 void api_sa_create_token(struct http_request *req, struct http_response *res)
 {
-    static const char *const fields[] = {"name", "scopes", "organization", "expiresAt",
-                                         "expiresInDays", NULL};
+    static const char *const fields[] = {"name",      "scopes",        "organization",
+                                         "expiresAt", "expiresInDays", NULL};
     struct store_org org;
     struct store_service_account acct;
     if (find_account(req, res, &org, &acct) != RC_OK)
@@ -305,8 +303,9 @@ void api_sa_revoke_token(struct http_request *req, struct http_response *res)
         fail(req, res, rc, err);
         return;
     }
-    http_reply(res, 200, json_pack("{s:s, s:s, s:b}", "status", "OK", "id",
-                                   http_param(req, "id"), "revoked", 1));
+    http_reply(
+        res, 200,
+        json_pack("{s:s, s:s, s:b}", "status", "OK", "id", http_param(req, "id"), "revoked", 1));
 }
 
 void api_sa_rotate_token(struct http_request *req, struct http_response *res)

@@ -10,9 +10,13 @@
 
 void api_public_start(struct http_request *req, struct http_response *res)
 {
-    static const char *const fields[] = {"createDailyRoom", "dailyRoomProperties",
-                                         "dailyMeetingTokenProperties", "enableDefaultIceServers",
-                                         "transport", "body", NULL};
+    static const char *const fields[] = {"createDailyRoom",
+                                         "dailyRoomProperties",
+                                         "dailyMeetingTokenProperties",
+                                         "enableDefaultIceServers",
+                                         "transport",
+                                         "body",
+                                         NULL};
     const struct store_api_key *key = PUBLIC_KEY(req);
     const char *name = http_param(req, "service");
     struct store_service svc;

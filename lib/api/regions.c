@@ -18,8 +18,8 @@ static const struct api_region default_regions[] = {
 };
 #define DEFAULT_REGION_COUNT (sizeof default_regions / sizeof default_regions[0])
 
-enum rc api_regions_parse(const char *list, struct api_region out[API_MAX_REGIONS],
-                          size_t *count, char *err, size_t errlen)
+enum rc api_regions_parse(const char *list, struct api_region out[API_MAX_REGIONS], size_t *count,
+                          char *err, size_t errlen)
 {
     if (!list || !*list) {
         memcpy(out, default_regions, sizeof default_regions);
@@ -102,8 +102,8 @@ void api_unknown_region(struct http_request *req, struct http_response *res, con
         used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
                                  r[i].code);
     char msg[400];
-    snprintf(msg, sizeof msg, "field \"%s\": unknown region '%.40s'; available regions: %s",
-             field, code, known);
+    snprintf(msg, sizeof msg, "field \"%s\": unknown region '%.40s'; available regions: %s", field,
+             code, known);
     http_error(req, res, RC_INVALID, msg);
 }
 
@@ -158,8 +158,8 @@ void api_list_regions(struct http_request *req, struct http_response *res)
     const struct api_region *r = api_regions(APP(req), &n);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:s, s:s}", "code", r[i].code, "display_name",
-                                              r[i].display_name));
+        json_array_append_new(
+            list, json_pack("{s:s, s:s}", "code", r[i].code, "display_name", r[i].display_name));
     api_reply(req, res, 200, json_pack("{s:o}", "regions", list));
 }
 
@@ -173,8 +173,7 @@ static void reply_properties(struct http_request *req, struct http_response *res
         api_store_error(req, res, rc);
         return;
     }
-    api_reply(req, res, 200,
-              json_pack("{s:{s:s}}", "properties", PROPERTY_DEFAULT_REGION, region));
+    api_reply(req, res, 200, json_pack("{s:{s:s}}", "properties", PROPERTY_DEFAULT_REGION, region));
 }
 
 void api_get_properties(struct http_request *req, struct http_response *res)

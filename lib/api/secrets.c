@@ -10,16 +10,16 @@
 #include "text.h"
 #include "banned.h"
 
-#define SECRET_VALUE_MAX 32768       /* bytes of one value */
-#define IMAGE_PULL_KEY "auth"        /* the one key an image pull secret holds */
+#define SECRET_VALUE_MAX 32768 /* bytes of one value */
+#define IMAGE_PULL_KEY "auth"  /* the one key an image pull secret holds */
 #define KIND_SECRET "secret"
 #define KIND_IMAGE_PULL "imagePullSecret"
 
 /* The JSON form of a set for lists and answers: never a value. */
 static json_t *set_json(const struct store_secret_set *set)
 {
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", set->name, "type",
-                            set->kind, "region", set->region, "status", "ready", "createdAt",
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", set->name, "type", set->kind,
+                            "region", set->region, "status", "ready", "createdAt",
                             api_time(set->created_at), "updatedAt", api_time(set->updated_at));
     if (obj && set->host[0])
         json_object_set_new(obj, "host", json_string(set->host));
@@ -215,17 +215,17 @@ static enum rc choose_region(struct http_request *req, struct http_response *res
 {
     char msg[300];
     if (exists && strcmp(existing->kind, r->image_pull ? KIND_IMAGE_PULL : KIND_SECRET) != 0) {
-        snprintf(msg, sizeof msg, "'%s' is %s; its type cannot change (delete it first)",
-                 existing->name,
-                 strcmp(existing->kind, KIND_SECRET) == 0 ? "a secret set"
-                                                          : "an image pull secret");
+        snprintf(
+            msg, sizeof msg, "'%s' is %s; its type cannot change (delete it first)", existing->name,
+            strcmp(existing->kind, KIND_SECRET) == 0 ? "a secret set" : "an image pull secret");
         http_error(req, res, RC_INVALID, msg);
         return RC_INVALID;
     }
     if (exists && r->region && strcmp(r->region, existing->region) != 0) {
-        snprintf(msg, sizeof msg, "secret set '%s' lives in region '%s', not '%.40s': a set "
-                 "lives in one region (delete it first to move it)", existing->name,
-                 existing->region, r->region);
+        snprintf(msg, sizeof msg,
+                 "secret set '%s' lives in region '%s', not '%.40s': a set "
+                 "lives in one region (delete it first to move it)",
+                 existing->name, existing->region, r->region);
         http_error(req, res, RC_CONFLICT, msg);
         return RC_CONFLICT;
     }
@@ -249,8 +249,8 @@ static enum rc choose_region(struct http_request *req, struct http_response *res
 
 void api_put_secret(struct http_request *req, struct http_response *res)
 {
-    static const char *const fields[] = {"name",   "isImagePullSecret", "secretKey", "secretValue",
-                                         "host",   "region",            NULL};
+    static const char *const fields[] = {
+        "name", "isImagePullSecret", "secretKey", "secretValue", "host", "region", NULL};
     struct api_app *app = APP(req);
     struct store_org org;
     struct store_secret_set existing, set = {0};
@@ -262,9 +262,10 @@ void api_put_secret(struct http_request *req, struct http_response *res)
     if (api_member_org(req, res, &org) != RC_OK)
         return;
     if (!text_is_secret_set_name(name)) {
-        snprintf(err, sizeof err, "secret set name '%.64s' must be 1 to %d of a-z, A-Z, 0-9, "
-                 "'_' and '-', starting and ending with a letter or digit", name,
-                 TEXT_SECRET_NAME_MAX);
+        snprintf(err, sizeof err,
+                 "secret set name '%.64s' must be 1 to %d of a-z, A-Z, 0-9, "
+                 "'_' and '-', starting and ending with a letter or digit",
+                 name, TEXT_SECRET_NAME_MAX);
         http_error(req, res, RC_INVALID, err);
         return;
     }
@@ -312,8 +313,8 @@ void api_put_secret(struct http_request *req, struct http_response *res)
         json_object_set_new(detail, "key", json_string(r.key));
     api_audit(req, "secret.set", org.id, detail);
     api_reply(req, res, 200,
-              json_pack("{s:s, s:s, s:s, s:s}", "status", "OK", "name", set.name, "type",
-                        set.kind, "region", set.region));
+              json_pack("{s:s, s:s, s:s, s:s}", "status", "OK", "name", set.name, "type", set.kind,
+                        "region", set.region));
 out:
     if (r.value) /* the value must not linger in freed memory */
         sodium_memzero((char *)json_string_value(r.value), json_string_length(r.value));
@@ -336,8 +337,8 @@ void api_delete_secret(struct http_request *req, struct http_response *res)
     }
     int set_deleted = 0;
     enum rc rc = text_is_secret_key(key)
-                     ? store_secret_delete(APP(req)->store, set.id, key,
-                                           auth_now(&APP(req)->auth), &set_deleted)
+                     ? store_secret_delete(APP(req)->store, set.id, key, auth_now(&APP(req)->auth),
+                                           &set_deleted)
                      : RC_NOT_FOUND;
     if (rc == RC_NOT_FOUND) {
         snprintf(msg, sizeof msg, "secret '%.64s' not found in secret set '%s'", key, set.name);
@@ -351,8 +352,7 @@ void api_delete_secret(struct http_request *req, struct http_response *res)
     /* A set holds at least one key: the last one takes the set with it, so lists, reads and
      * deploys never meet an empty set (which the reference client takes for a missing one). */
     api_audit(req, "secret.deleted", org.id,
-              json_pack("{s:s, s:s, s:b}", "set", set.name, "key", key, "setDeleted",
-                        set_deleted));
+              json_pack("{s:s, s:s, s:b}", "set", set.name, "key", key, "setDeleted", set_deleted));
     api_reply(req, res, 200,
               json_pack("{s:s, s:s, s:s, s:b, s:b}", "status", "OK", "name", set.name, "key", key,
                         "deleted", 1, "setDeleted", set_deleted));

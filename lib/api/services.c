@@ -18,8 +18,8 @@
 #define SESSION_SECONDS_DEFAULT 7200
 #define LOG_LIMIT_MAX 10000
 #define NODE_TYPE "arm"
-#define NO_RUNTIME_MESSAGE                                                                     \
-    "no agent runtime is attached to this pccd (runtime adapter 'none'): deployments are "     \
+#define NO_RUNTIME_MESSAGE                                                                         \
+    "no agent runtime is attached to this pccd (runtime adapter 'none'): deployments are "         \
     "recorded as desired state, no agent runs and sessions cannot be started"
 
 /* Agent profiles and the resources each one stands for. */
@@ -52,11 +52,11 @@ static json_t *manifest_json(const struct store_org *org, const struct store_ser
     if (d->secret_set[0])
         json_array_append_new(secrets, json_string(d->secret_set));
     json_t *spec = json_pack(
-        "{s:s, s:s, s:{s:i, s:i}, s:o, s:{s:s, s:s}, s:{s:o}, s:b, s:i, s:s, s:s}",
-        "dailyNodeType", NODE_TYPE, "image", d->image, "autoScaling", "minReplicas",
-        svc->min_agents, "maxReplicas", svc->max_agents, "envFromSecretNames", secrets,
-        "resources", "cpu", p ? p->cpu : "", "memory", p ? p->memory : "", "krispViva",
-        "audioFilter", text_or_null(d->krisp_viva_filter), "enableKrisp", d->enable_krisp,
+        "{s:s, s:s, s:{s:i, s:i}, s:o, s:{s:s, s:s}, s:{s:o}, s:b, s:i, s:s, s:s}", "dailyNodeType",
+        NODE_TYPE, "image", d->image, "autoScaling", "minReplicas", svc->min_agents, "maxReplicas",
+        svc->max_agents, "envFromSecretNames", secrets, "resources", "cpu", p ? p->cpu : "",
+        "memory", p ? p->memory : "", "krispViva", "audioFilter",
+        text_or_null(d->krisp_viva_filter), "enableKrisp", d->enable_krisp,
         "maxSessionDurationSeconds", d->max_session_duration, "agentProfile", d->agent_profile,
         "websocketAuth", d->websocket_auth);
     if (spec && d->image_pull_secret_set[0])
@@ -71,9 +71,8 @@ static json_t *deployment_json(const struct store_org *org, const struct store_s
                                const struct store_deployment *d)
 {
     return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:b}", "id", d->id, "serviceId", svc->id,
-                     "revision", d->revision, "manifest", manifest_json(org, svc, d),
-                     "createdAt", api_time(d->created_at), "updatedAt",
-                     api_time(d->created_at), "active",
+                     "revision", d->revision, "manifest", manifest_json(org, svc, d), "createdAt",
+                     api_time(d->created_at), "updatedAt", api_time(d->created_at), "active",
                      strcmp(d->id, svc->active_deployment_id) == 0);
 }
 
@@ -81,19 +80,19 @@ static json_t *deployment_json(const struct store_org *org, const struct store_s
  * active deployment are one: with no runtime, what is recorded is what there is. */
 static json_t *service_summary_json(const struct store_org *org, const struct store_service *svc)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:n}", "id", svc->id,
-                     "name", svc->name, "region", svc->region, "organizationId", org->id,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:n}", "id", svc->id, "name",
+                     svc->name, "region", svc->region, "organizationId", org->id,
                      "activeDeploymentId", svc->active_deployment_id, "desiredDeploymentId",
-                     svc->active_deployment_id, "reconciledDeploymentId",
-                     svc->active_deployment_id, "createdAt", api_time(svc->created_at),
-                     "updatedAt", api_time(svc->updated_at), "deletedAt");
+                     svc->active_deployment_id, "reconciledDeploymentId", svc->active_deployment_id,
+                     "createdAt", api_time(svc->created_at), "updatedAt", api_time(svc->updated_at),
+                     "deletedAt");
 }
 
 static json_t *condition(const char *type, const char *status, const char *reason,
                          const char *message, int64_t since)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", type, "status", status, "reason",
-                     reason, "message", message, "lastTransitionTime", api_time(since));
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", type, "status", status, "reason", reason,
+                     "message", message, "lastTransitionTime", api_time(since));
 }
 
 /* The status the reference client reads (docs/api/services.md): ready and available, so its
@@ -116,8 +115,8 @@ static json_t *service_status_json(const struct store_org *org, const struct sto
     /* No lastExitCode nor lastTerminationReason: nothing has run, so nothing has exited (the
      * reference client would print a 0 as "NoRuntime (exit 0)"). */
     json_t *revision = json_pack(
-        "{s:s, s:s, s:i, s:o, s:b, s:{s:b, s:s, s:s, s:s, s:s, s:i, s:i}}", "deploymentID",
-        d->id, "phase", "Active", "readyReplicas", 0, "phaseStartedAt", api_time(d->created_at),
+        "{s:s, s:s, s:i, s:o, s:b, s:{s:b, s:s, s:s, s:s, s:s, s:i, s:i}}", "deploymentID", d->id,
+        "phase", "Active", "readyReplicas", 0, "phaseStartedAt", api_time(d->created_at),
         "hasInfrastructureIssue", 0, "health", "ready", 0, "state", "waiting", "reason",
         "NoRuntime", "headline", "No agent runtime is attached: nothing runs this deployment",
         "message", NO_RUNTIME_MESSAGE, "restartCount", 0, "replicasStarted", 0);
@@ -140,8 +139,8 @@ static json_t *service_status_json(const struct store_org *org, const struct sto
 
 /* --- lookups ------------------------------------------------------------------------------- */
 
-static void service_not_found(struct http_request *req, struct http_response *res,
-                              const char *name, const struct store_org *org)
+static void service_not_found(struct http_request *req, struct http_response *res, const char *name,
+                              const struct store_org *org)
 {
     char msg[200];
     snprintf(msg, sizeof msg, "service '%.64s' not found in organization '%s'", name, org->name);
@@ -227,8 +226,8 @@ static enum rc get_int(const json_t *obj, const char *key, const char *field, in
         return RC_OK;
     }
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return fail_field(err, errlen, "field \"%s\" must be an integer from %d to %d", field,
-                          min, max);
+        return fail_field(err, errlen, "field \"%s\" must be an integer from %d to %d", field, min,
+                          max);
     *out = (int)json_integer_value(v);
     return RC_OK;
 }
@@ -271,7 +270,8 @@ static enum rc get_object(const json_t *obj, const char *key, const char *const 
         return fail_field(err, errlen, "field \"%s\" must be an object", key);
     const char *k;
     json_t *value;
-    json_object_foreach(v, k, value) {
+    json_object_foreach(v, k, value)
+    {
         int known = 0;
         for (size_t i = 0; allowed[i]; i++)
             known |= strcmp(k, allowed[i]) == 0;
@@ -282,8 +282,7 @@ static enum rc get_object(const json_t *obj, const char *key, const char *const 
     return RC_OK;
 }
 
-static enum rc read_scaling(const json_t *body, struct deploy_request *r, char *err,
-                            size_t errlen)
+static enum rc read_scaling(const json_t *body, struct deploy_request *r, char *err, size_t errlen)
 {
     static const char *const fields[] = {"minAgents", "maxAgents", NULL};
     const json_t *as;
@@ -308,11 +307,12 @@ static enum rc check_scaling(const struct deploy_request *r, char *err, size_t e
 {
     if (r->scaling.max_agents >= r->scaling.min_agents)
         return RC_OK;
-    return fail_field(err, errlen, "field \"autoScaling.maxAgents\" (%d%s) must be at least "
-                      "autoScaling.minAgents (%d%s)", r->scaling.max_agents,
-                      r->given & FIELD_MAX_AGENTS ? "" : ", the current value",
-                      r->scaling.min_agents,
-                      r->given & FIELD_MIN_AGENTS ? "" : ", the current value");
+    return fail_field(
+        err, errlen,
+        "field \"autoScaling.maxAgents\" (%d%s) must be at least "
+        "autoScaling.minAgents (%d%s)",
+        r->scaling.max_agents, r->given & FIELD_MAX_AGENTS ? "" : ", the current value",
+        r->scaling.min_agents, r->given & FIELD_MIN_AGENTS ? "" : ", the current value");
 }
 
 static enum rc read_choices(const json_t *body, struct store_deployment *d, char *err,
@@ -325,22 +325,24 @@ static enum rc read_choices(const json_t *body, struct store_deployment *d, char
     if (rc != RC_OK)
         return rc;
     if (profile && !find_profile(profile))
-        return fail_field(err, errlen, "field \"agentProfile\" must be agent-1x, agent-2x or "
-                                       "agent-3x");
-    store_copy_field(d->agent_profile, sizeof d->agent_profile, profile ? profile
-                                                                          : PROFILE_DEFAULT);
+        return fail_field(err, errlen,
+                          "field \"agentProfile\" must be agent-1x, agent-2x or "
+                          "agent-3x");
+    store_copy_field(d->agent_profile, sizeof d->agent_profile,
+                     profile ? profile : PROFILE_DEFAULT);
     if ((rc = get_text(body, "websocketAuth", "websocketAuth", 16, &ws, err, errlen)) != RC_OK)
         return rc;
     if (ws && strcmp(ws, "none") != 0 && strcmp(ws, "token") != 0)
         return fail_field(err, errlen, "field \"websocketAuth\" must be \"none\" or \"token\"");
     store_copy_field(d->websocket_auth, sizeof d->websocket_auth, ws ? ws : "token");
     if ((rc = get_object(body, "krispViva", krisp_fields, &krisp, err, errlen)) != RC_OK ||
-        (rc = get_text(krisp, "audioFilter", "krispViva.audioFilter", 16, &filter, err,
-                       errlen)) != RC_OK)
+        (rc = get_text(krisp, "audioFilter", "krispViva.audioFilter", 16, &filter, err, errlen)) !=
+            RC_OK)
         return rc;
     if (filter && strcmp(filter, "tel") != 0 && strcmp(filter, "pro") != 0)
-        return fail_field(err, errlen, "field \"krispViva.audioFilter\" must be \"tel\" or "
-                                       "\"pro\"");
+        return fail_field(err, errlen,
+                          "field \"krispViva.audioFilter\" must be \"tel\" or "
+                          "\"pro\"");
     store_copy_field(d->krisp_viva_filter, sizeof d->krisp_viva_filter, filter);
     if ((rc = get_bool(body, "enableKrisp", &d->enable_krisp, err, errlen)) != RC_OK)
         return rc;
@@ -363,32 +365,32 @@ static enum rc read_deploy_request(const json_t *body, struct deploy_request *r,
     if (rc != RC_OK)
         return rc;
     if (!r->name || !text_is_service_name(r->name))
-        return fail_field(err, errlen, "field \"serviceName\" must be 1 to %d of a-z, 0-9 and "
+        return fail_field(err, errlen,
+                          "field \"serviceName\" must be 1 to %d of a-z, 0-9 and "
                           "'-', starting and ending with a letter or digit",
                           TEXT_SERVICE_NAME_MAX);
     if ((rc = get_text(body, "image", "image", TEXT_IMAGE_MAX, &image, err, errlen)) != RC_OK ||
-        (rc = get_text(body, "buildId", "buildId", ID_BUF_SIZE - 1, &build, err, errlen)) !=
-            RC_OK)
+        (rc = get_text(body, "buildId", "buildId", ID_BUF_SIZE - 1, &build, err, errlen)) != RC_OK)
         return rc;
     if (image && build)
         return fail_field(err, errlen, "give exactly one of the fields \"image\" and \"buildId\"");
     if (image || build)
         r->given |= FIELD_IMAGE;
     if (image && !text_is_image_ref(image))
-        return fail_field(err, errlen, "field \"image\" must be an image reference with a tag, "
-                                       "such as repo/agent:1.0");
+        return fail_field(err, errlen,
+                          "field \"image\" must be an image reference with a tag, "
+                          "such as repo/agent:1.0");
     store_copy_field(r->dep.image, sizeof r->dep.image, image);
     store_copy_field(r->dep.build_id, sizeof r->dep.build_id, build);
-    if ((rc = get_text(body, "region", "region", STORE_REGION_SIZE - 1, &r->region, err,
-                       errlen)) != RC_OK ||
+    if ((rc = get_text(body, "region", "region", STORE_REGION_SIZE - 1, &r->region, err, errlen)) !=
+            RC_OK ||
         (rc = get_text(body, "secretSet", "secretSet", STORE_SET_NAME_SIZE - 1, &secret_set, err,
                        errlen)) != RC_OK ||
         (rc = get_text(body, "imagePullSecretSet", "imagePullSecretSet", STORE_SET_NAME_SIZE - 1,
                        &pull_set, err, errlen)) != RC_OK)
         return rc;
     store_copy_field(r->dep.secret_set, sizeof r->dep.secret_set, secret_set);
-    store_copy_field(r->dep.image_pull_secret_set, sizeof r->dep.image_pull_secret_set,
-                     pull_set);
+    store_copy_field(r->dep.image_pull_secret_set, sizeof r->dep.image_pull_secret_set, pull_set);
     if ((rc = read_scaling(body, r, err, errlen)) != RC_OK ||
         (rc = read_choices(body, &r->dep, err, errlen)) != RC_OK ||
         (rc = get_bool(body, "forceRedeploy", &r->force, err, errlen)) != RC_OK)
@@ -397,9 +399,12 @@ static enum rc read_deploy_request(const json_t *body, struct deploy_request *r,
         const char *key;
         unsigned field;
     } presence[] = {
-        {"secretSet", FIELD_SECRET_SET},         {"imagePullSecretSet", FIELD_PULL_SET},
-        {"agentProfile", FIELD_PROFILE},         {"websocketAuth", FIELD_WEBSOCKET_AUTH},
-        {"krispViva", FIELD_KRISP_VIVA},         {"enableKrisp", FIELD_ENABLE_KRISP},
+        {"secretSet", FIELD_SECRET_SET},
+        {"imagePullSecretSet", FIELD_PULL_SET},
+        {"agentProfile", FIELD_PROFILE},
+        {"websocketAuth", FIELD_WEBSOCKET_AUTH},
+        {"krispViva", FIELD_KRISP_VIVA},
+        {"enableKrisp", FIELD_ENABLE_KRISP},
         {"maxSessionDuration", FIELD_SESSION_DURATION},
     };
     for (size_t i = 0; i < sizeof presence / sizeof presence[0]; i++)
@@ -421,9 +426,8 @@ static enum rc check_set(struct http_request *req, struct http_response *res,
                      ? store_secret_set_by_name(APP(req)->store, org->id, name, &set)
                      : RC_NOT_FOUND;
     if (rc == RC_NOT_FOUND) {
-        snprintf(msg, sizeof msg, "field \"%s\": %s '%.64s' not found in organization '%s'",
-                 field, strcmp(kind, "secret") == 0 ? "Secret set" : "Image pull secret", name,
-                 org->name);
+        snprintf(msg, sizeof msg, "field \"%s\": %s '%.64s' not found in organization '%s'", field,
+                 strcmp(kind, "secret") == 0 ? "Secret set" : "Image pull secret", name, org->name);
         http_error(req, res, RC_NOT_FOUND, msg);
         return rc;
     }
@@ -439,9 +443,10 @@ static enum rc check_set(struct http_request *req, struct http_response *res,
         return RC_INVALID;
     }
     if (strcmp(set.region, region) != 0) {
-        snprintf(msg, sizeof msg, "field \"%s\": '%s' is in region '%s' but the service is in "
-                 "'%s': secret sets must be in the service's region", field, set.name,
-                 set.region, region);
+        snprintf(msg, sizeof msg,
+                 "field \"%s\": '%s' is in region '%s' but the service is in "
+                 "'%s': secret sets must be in the service's region",
+                 field, set.name, set.region, region);
         http_error(req, res, RC_CONFLICT, msg);
         return RC_CONFLICT;
     }
@@ -485,8 +490,7 @@ static void keep_unsent(struct deploy_request *r, const struct store_service *sv
     if (!(given & FIELD_WEBSOCKET_AUTH))
         store_copy_field(d->websocket_auth, sizeof d->websocket_auth, cur->websocket_auth);
     if (!(given & FIELD_KRISP_VIVA))
-        store_copy_field(d->krisp_viva_filter, sizeof d->krisp_viva_filter,
-                         cur->krisp_viva_filter);
+        store_copy_field(d->krisp_viva_filter, sizeof d->krisp_viva_filter, cur->krisp_viva_filter);
     if (!(given & FIELD_ENABLE_KRISP))
         d->enable_krisp = cur->enable_krisp;
     if (!(given & FIELD_SESSION_DURATION))
@@ -498,11 +502,22 @@ static void keep_unsent(struct deploy_request *r, const struct store_service *sv
  * only the fields the request holds (keep_unsent). */
 static void deploy(struct http_request *req, struct http_response *res, int create)
 {
-    static const char *const fields[] = {
-        "serviceName",  "image",          "buildId",           "imagePullSecretSet",
-        "secretSet",    "region",         "autoScaling",       "enableKrisp",
-        "agentProfile", "krispViva",      "forceRedeploy",     "websocketAuth",
-        "maxSessionDuration", "nodeType", "enableIntegratedKeysProxy", NULL};
+    static const char *const fields[] = {"serviceName",
+                                         "image",
+                                         "buildId",
+                                         "imagePullSecretSet",
+                                         "secretSet",
+                                         "region",
+                                         "autoScaling",
+                                         "enableKrisp",
+                                         "agentProfile",
+                                         "krispViva",
+                                         "forceRedeploy",
+                                         "websocketAuth",
+                                         "maxSessionDuration",
+                                         "nodeType",
+                                         "enableIntegratedKeysProxy",
+                                         NULL};
     struct api_app *app = APP(req);
     struct store_org org;
     struct store_service svc = {0};
@@ -527,8 +542,10 @@ static void deploy(struct http_request *req, struct http_response *res, int crea
         goto out;
     }
     if (create && rc == RC_OK) {
-        snprintf(err, sizeof err, "service '%s' already exists in organization '%s': update it "
-                 "with PUT .../services", r.name, org.name);
+        snprintf(err, sizeof err,
+                 "service '%s' already exists in organization '%s': update it "
+                 "with PUT .../services",
+                 r.name, org.name);
         http_error(req, res, RC_CONFLICT, err);
         goto out;
     }
@@ -537,8 +554,10 @@ static void deploy(struct http_request *req, struct http_response *res, int crea
         goto out;
     }
     if (!create && r.region && strcmp(r.region, svc.region) != 0) {
-        snprintf(err, sizeof err, "service '%s' lives in region '%s', not '%s': a service "
-                 "cannot move (delete it and deploy it again)", svc.name, svc.region, r.region);
+        snprintf(err, sizeof err,
+                 "service '%s' lives in region '%s', not '%s': a service "
+                 "cannot move (delete it and deploy it again)",
+                 svc.name, svc.region, r.region);
         http_error(req, res, RC_CONFLICT, err);
         goto out;
     }
@@ -564,8 +583,10 @@ static void deploy(struct http_request *req, struct http_response *res, int crea
         }
     }
     if (r.dep.build_id[0]) {
-        snprintf(err, sizeof err, "field \"buildId\": build '%.40s' not found (cloud builds are "
-                 "not available on this pccd)", r.dep.build_id);
+        snprintf(err, sizeof err,
+                 "field \"buildId\": build '%.40s' not found (cloud builds are "
+                 "not available on this pccd)",
+                 r.dep.build_id);
         http_error(req, res, RC_NOT_FOUND, err);
         goto out;
     }
@@ -602,8 +623,7 @@ static void deploy(struct http_request *req, struct http_response *res, int crea
         svc.updated_at = now;
         rc = store_service_update(app->store, &svc, new_deployment ? &r.dep : NULL);
         if (rc == RC_OK && new_deployment)
-            store_copy_field(svc.active_deployment_id, sizeof svc.active_deployment_id,
-                             r.dep.id);
+            store_copy_field(svc.active_deployment_id, sizeof svc.active_deployment_id, r.dep.id);
     }
     if (rc == RC_CONFLICT || rc == RC_NOT_FOUND) {
         snprintf(err, sizeof err, "service '%s' was %s at the same time; try again", r.name,
@@ -618,9 +638,9 @@ static void deploy(struct http_request *req, struct http_response *res, int crea
     const struct store_deployment *active = new_deployment ? &r.dep : &current;
     if (new_deployment || rescaled)
         api_audit(req, new_deployment ? "service.deployed" : "service.scaled", org.id,
-                  json_pack("{s:s, s:s, s:s, s:i, s:b}", "service", svc.name, "region",
-                            svc.region, "deploymentId", active->id, "revision", active->revision,
-                            "created", create));
+                  json_pack("{s:s, s:s, s:s, s:i, s:b}", "service", svc.name, "region", svc.region,
+                            "deploymentId", active->id, "revision", active->revision, "created",
+                            create));
     json_t *reply = service_status_json(&org, &svc, active);
     if (reply && !new_deployment)
         json_object_set_new(reply, "warning",
@@ -667,8 +687,8 @@ void api_list_services(struct http_request *req, struct http_response *res)
         json_t *item = service_summary_json(&org, &list[i]);
         struct store_deployment d;
         if (item && with_deployment &&
-            (rc = store_deployment_by_id(APP(req)->store, list[i].id,
-                                         list[i].active_deployment_id, &d)) == RC_OK)
+            (rc = store_deployment_by_id(APP(req)->store, list[i].id, list[i].active_deployment_id,
+                                         &d)) == RC_OK)
             json_object_set_new(item, "deployment", deployment_json(&org, &list[i], &d));
         json_array_append_new(services, item);
     }
@@ -773,7 +793,9 @@ void api_service_session(struct http_request *req, struct http_response *res)
     if (find_service(req, res, &org, &svc) != RC_OK)
         return;
     char msg[200];
-    snprintf(msg, sizeof msg, "session '%.64s' not found: no agent runtime is attached, so "
-             "service '%s' has no sessions", http_param(req, "id"), svc.name);
+    snprintf(msg, sizeof msg,
+             "session '%.64s' not found: no agent runtime is attached, so "
+             "service '%s' has no sessions",
+             http_param(req, "id"), svc.name);
     http_error(req, res, RC_NOT_FOUND, msg);
 }

@@ -91,7 +91,8 @@ enum rc api_token_spec(struct http_request *req, struct http_response *res, json
         }
         size_t i, used = 0;
         json_t *v;
-        json_array_foreach(list, i, v) {
+        json_array_foreach(list, i, v)
+        {
             const char *name = json_string_value(v);
             if (!name) {
                 snprintf(err, sizeof err, "scopes: must be a non-empty array of scope names");
@@ -118,8 +119,7 @@ enum rc api_token_spec(struct http_request *req, struct http_response *res, json
     struct store_org org;
     if (bind_org) {
         if (slug && strcmp(slug, bind_org->name) != 0) {
-            snprintf(err, sizeof err,
-                     "organization: a service account's tokens are bound to '%s'",
+            snprintf(err, sizeof err, "organization: a service account's tokens are bound to '%s'",
                      bind_org->name);
             rc = RC_INVALID;
             goto fail;
@@ -235,8 +235,8 @@ static void issue(struct http_request *req, struct http_response *res,
     char err[256] = "";
     char secret[TOKEN_BUF_SIZE];
     struct store_token row;
-    enum rc rc = auth_issue_pat_spec(&APP(req)->auth, spec, http_client_ip(req), secret, &row,
-                                     err, sizeof err);
+    enum rc rc = auth_issue_pat_spec(&APP(req)->auth, spec, http_client_ip(req), secret, &row, err,
+                                     sizeof err);
     if (rc == RC_STORE || rc == RC_UNAVAILABLE) {
         api_store_error(req, res, rc);
         return;
@@ -250,8 +250,8 @@ static void issue(struct http_request *req, struct http_response *res,
 
 void api_create_token(struct http_request *req, struct http_response *res)
 {
-    static const char *const fields[] = {"name", "scopes", "organization", "expiresAt",
-                                         "expiresInDays", NULL};
+    static const char *const fields[] = {"name",      "scopes",        "organization",
+                                         "expiresAt", "expiresInDays", NULL};
     if (refuse_service_account(req, res))
         return;
     json_t *body = http_json_body(req, res, fields);
@@ -294,9 +294,8 @@ enum rc api_grace(struct http_request *req, struct http_response *res, int64_t *
     return rc;
 }
 
-void api_rotated(struct http_request *req, struct http_response *res,
-                 const struct store_token *row, const char *org_name,
-                 char secret[TOKEN_BUF_SIZE])
+void api_rotated(struct http_request *req, struct http_response *res, const struct store_token *row,
+                 const char *org_name, char secret[TOKEN_BUF_SIZE])
 {
     json_t *reply = api_token_json(row, org_name && *org_name ? org_name : NULL);
     if (reply) {
@@ -316,8 +315,8 @@ static void rotate(struct http_request *req, struct http_response *res, const ch
         return;
     char secret[TOKEN_BUF_SIZE], err[320];
     struct store_token row;
-    enum rc rc = auth_rotate(&APP(req)->auth, &CALLER(req)->token, CALLER(req)->user.id, id,
-                             grace, http_client_ip(req), secret, &row, err, sizeof err);
+    enum rc rc = auth_rotate(&APP(req)->auth, &CALLER(req)->token, CALLER(req)->user.id, id, grace,
+                             http_client_ip(req), secret, &row, err, sizeof err);
     if (rc == RC_NOT_FOUND || rc == RC_INVALID || rc == RC_FORBIDDEN || rc == RC_CONFLICT) {
         http_error(req, res, rc, err);
         return;
@@ -373,8 +372,7 @@ void api_token_self(struct http_request *req, struct http_response *res)
     json_t *reply = api_token_json(&p->token, slug[0] ? slug : NULL);
     if (reply)
         json_object_set_new(reply, "owner",
-                            json_pack("{s:s, s:s}", "userId", p->user.id, "email",
-                                      p->user.email));
+                            json_pack("{s:s, s:s}", "userId", p->user.id, "email", p->user.email));
     api_reply(req, res, 200, reply);
 }
 
@@ -403,12 +401,12 @@ void api_report_leaked(struct http_request *req, struct http_response *res)
     if (!json_is_array(list) || json_array_size(list) == 0 ||
         json_array_size(list) > LEAK_REPORT_MAX) {
         char msg[96];
-        snprintf(msg, sizeof msg, "tokens: must be an array of 1 to %d strings",
-                 LEAK_REPORT_MAX);
+        snprintf(msg, sizeof msg, "tokens: must be an array of 1 to %d strings", LEAK_REPORT_MAX);
         http_error(req, res, RC_INVALID, msg);
         goto out;
     }
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         if (!json_is_string(v)) {
             http_error(req, res, RC_INVALID, "tokens: must be an array of strings");
             goto out;
@@ -416,8 +414,7 @@ void api_report_leaked(struct http_request *req, struct http_response *res)
         tokens[n++] = json_string_value(v);
     }
     int retry_after = 0;
-    enum rc rc = auth_report_leaked(&APP(req)->auth, tokens, n, http_client_ip(req),
-                                    &retry_after);
+    enum rc rc = auth_report_leaked(&APP(req)->auth, tokens, n, http_client_ip(req), &retry_after);
     if (rc == RC_THROTTLED) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", retry_after);

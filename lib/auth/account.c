@@ -131,8 +131,8 @@ static enum rc send_mail(struct auth *a, const struct auth_mail *mail, char *err
     return a->mailer->send(a->mailer, mail, err, errlen);
 }
 
-enum rc auth_verification_send(struct auth *a, const struct store_user *user,
-                               const char *base_url, const char *ip, char *err, size_t errlen)
+enum rc auth_verification_send(struct auth *a, const struct store_user *user, const char *base_url,
+                               const char *ip, char *err, size_t errlen)
 {
     char code[AUTH_VERIFY_CODE_BUF_SIZE], link[1024], text[1536];
     struct store_email_code row = {0};
@@ -166,8 +166,8 @@ out:
     return rc;
 }
 
-enum rc auth_signup_taken_send(struct auth *a, const char *email, const char *base_url,
-                               char *err, size_t errlen)
+enum rc auth_signup_taken_send(struct auth *a, const char *email, const char *base_url, char *err,
+                               size_t errlen)
 {
     char link[600], text[1200];
     snprintf(link, sizeof link, "%s/signin", base_url);
@@ -242,7 +242,7 @@ enum rc auth_invitation_decide(struct auth *a, const struct store_user *user, co
     if (rc == RC_CONFLICT)
         snprintf(err, errlen, "the invitation to organization '%s' %s", row.org_name,
                  strcmp(row.status, "pending") != 0
-                     ? (strcmp(row.status, "revoked") == 0 ? "was withdrawn"
+                     ? (strcmp(row.status, "revoked") == 0    ? "was withdrawn"
                         : strcmp(row.status, "accepted") == 0 ? "was accepted already"
                                                               : "was declined already")
                      : "has expired: ask an admin of the organization for a new one");
@@ -255,8 +255,8 @@ enum rc auth_invitation_decide(struct auth *a, const struct store_user *user, co
     free(text);
     json_decref(detail);
     if (accept) {
-        detail = json_pack("{s:s, s:s, s:s}", "userId", user->id, "role", row.role,
-                           "invitationId", row.id);
+        detail = json_pack("{s:s, s:s, s:s}", "userId", user->id, "role", row.role, "invitationId",
+                           row.id);
         text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
         auth_audit(a, "membership.added", user->id, token_id, row.org_id, ip, text);
         free(text);

@@ -10,8 +10,8 @@
 
 #include "auth.h"
 
-#define AUTH_VERIFY_SECONDS (24 * 3600)     /* a verification link works for a day */
-#define AUTH_VERIFY_CODE_LEN 43             /* base62 characters: 256 bits */
+#define AUTH_VERIFY_SECONDS (24 * 3600) /* a verification link works for a day */
+#define AUTH_VERIFY_CODE_LEN 43         /* base62 characters: 256 bits */
 #define AUTH_VERIFY_CODE_BUF_SIZE (AUTH_VERIFY_CODE_LEN + 1)
 #define AUTH_INVITATION_SECONDS (7 * 86400) /* an invitation can be accepted for a week */
 
@@ -34,8 +34,7 @@ struct auth_mail {
 /* Where mail goes. send may be called from several threads at once; it returns RC_OK or
  * RC_UNAVAILABLE with err (never holding the message). free releases the mailer. */
 struct auth_mailer {
-    enum rc (*send)(struct auth_mailer *m, const struct auth_mail *mail, char *err,
-                    size_t errlen);
+    enum rc (*send)(struct auth_mailer *m, const struct auth_mail *mail, char *err, size_t errlen);
     void (*free)(struct auth_mailer *m);
 };
 
@@ -45,8 +44,8 @@ struct auth_mailer {
 struct auth_mailer *auth_mailer_log_new(void);
 /* A mailer that sends through the SMTP relay at url (smtp://HOST[:PORT] or smtps://...) with
  * libcurl, from the address from. RC_INVALID with err for another scheme or a bad from. */
-enum rc auth_mailer_smtp_new(const char *url, const char *from, struct auth_mailer **out,
-                             char *err, size_t errlen);
+enum rc auth_mailer_smtp_new(const char *url, const char *from, struct auth_mailer **out, char *err,
+                             size_t errlen);
 /* Free m (NULL: no-op). */
 void auth_mailer_free(struct auth_mailer *m);
 /* Replace a's mailer with m (a owns it from now on). */
@@ -71,12 +70,12 @@ int auth_signup_attempt(struct auth *a, const char *ip);
 /* Send user a new verification link, base_url + "/verify-email?code=CODE" (the code stored as
  * its keyed digest, valid AUTH_VERIFY_SECONDS), through a's mailer; audits
  * "email.verification_sent". RC_UNAVAILABLE with err when the mailer fails. */
-enum rc auth_verification_send(struct auth *a, const struct store_user *user,
-                               const char *base_url, const char *ip, char *err, size_t errlen);
+enum rc auth_verification_send(struct auth *a, const struct store_user *user, const char *base_url,
+                               const char *ip, char *err, size_t errlen);
 /* Tell email that someone tried to sign up with it while it has an account (sign-up answers
  * the same either way, so this mail is where the owner learns it). */
-enum rc auth_signup_taken_send(struct auth *a, const char *email, const char *base_url,
-                               char *err, size_t errlen);
+enum rc auth_signup_taken_send(struct auth *a, const char *email, const char *base_url, char *err,
+                               size_t errlen);
 /* The code's row and its user without spending it: RC_OK when it can still be used,
  * RC_CONFLICT when used or expired, RC_NOT_FOUND when unknown (or malformed). */
 enum rc auth_verification_find(struct auth *a, const char *code, struct store_email_code *out,

@@ -39,8 +39,8 @@ enum rc auth_apikey_parse(const char *s, size_t len, enum auth_apikey_kind *kind
             return RC_TOKEN_FORMAT;
     char sum[TOKEN_CHECKSUM_LEN + 1];
     token_checksum(s + AUTH_APIKEY_PREFIX_LEN, TOKEN_RANDOM_LEN, sum);
-    if (!digest_bytes_equal(sum, TOKEN_CHECKSUM_LEN,
-                            s + AUTH_APIKEY_PREFIX_LEN + TOKEN_RANDOM_LEN, TOKEN_CHECKSUM_LEN))
+    if (!digest_bytes_equal(sum, TOKEN_CHECKSUM_LEN, s + AUTH_APIKEY_PREFIX_LEN + TOKEN_RANDOM_LEN,
+                            TOKEN_CHECKSUM_LEN))
         return RC_TOKEN_CHECKSUM;
     *kind = which == 1 ? AUTH_APIKEY_PRIVATE : AUTH_APIKEY_PUBLIC;
     return RC_OK;
@@ -66,16 +66,17 @@ static enum rc check_name(const char *name, char *err, size_t errlen)
         return RC_INVALID;
     }
     if (!text_is_clean_utf8(name, len) || name[0] == ' ' || name[len - 1] == ' ') {
-        snprintf(err, errlen, "field \"name\" must be UTF-8 text without control characters "
-                              "or surrounding spaces");
+        snprintf(err, errlen,
+                 "field \"name\" must be UTF-8 text without control characters "
+                 "or surrounding spaces");
         return RC_INVALID;
     }
     return RC_OK;
 }
 
 /* A short JSON object for the audit log from a jansson value (consumed); never a secret. */
-static void audit_json(struct auth *a, const char *event, const char *user_id,
-                       const char *key_id, const char *org_id, const char *ip, json_t *detail)
+static void audit_json(struct auth *a, const char *event, const char *user_id, const char *key_id,
+                       const char *org_id, const char *ip, json_t *detail)
 {
     char *text = detail ? json_to_string(detail) : NULL;
     auth_audit(a, event, user_id, key_id, org_id, ip, text);

@@ -93,8 +93,7 @@ static enum rc reject(struct auth *a, const char *ip, const char *reason,
 }
 
 enum rc auth_verify_bearer(struct auth *a, const char *authorization, const char *ip,
-                           const char *user_agent, struct auth_principal *out,
-                           int *retry_after)
+                           const char *user_agent, struct auth_principal *out, int *retry_after)
 {
     int64_t now = auth_now(a);
     if (!authorization || !*authorization)
@@ -171,8 +170,7 @@ static enum rc reject_api_key(struct auth *a, const char *ip, const char *reason
     char detail[96];
     snprintf(detail, sizeof detail, "{\"reason\":\"%s\",\"credential\":\"apikey\"}", reason);
     auth_throttle_fail(a->throttle, ip ? ip : "", auth_now(a));
-    auth_audit(a, "auth.failed", NULL, key ? key->id : NULL, key ? key->org_id : NULL, ip,
-               detail);
+    auth_audit(a, "auth.failed", NULL, key ? key->id : NULL, key ? key->org_id : NULL, ip, detail);
     return RC_UNAUTHORIZED;
 }
 

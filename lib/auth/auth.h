@@ -13,7 +13,7 @@
 
 #define AUTH_LAST_USED_INTERVAL 60 /* seconds between stored last-use stamps of one token */
 #define AUTH_TOKEN_NAME_MAX 100
-#define AUTH_MAX_ACTIVE_TOKENS 500 /* per user, through the API */
+#define AUTH_MAX_ACTIVE_TOKENS 500         /* per user, through the API */
 #define AUTH_MAX_GRACE_SECONDS (7 * 86400) /* longest a rotated-out secret keeps working */
 #define AUTH_MAX_LIFETIME_DAYS 3650        /* longest expiry a token can be given */
 #define AUTH_ROTATE_INTERVAL 10            /* seconds before a token can be rotated again */
@@ -33,9 +33,9 @@ struct auth_throttle;
 struct auth_seen;
 
 struct auth_limits {
-    unsigned failures;        /* failed attempts from one address within window... */
-    unsigned window_seconds;  /* ...that trigger a block */
-    unsigned block_seconds;   /* how long the address then gets 429 */
+    unsigned failures;       /* failed attempts from one address within window... */
+    unsigned window_seconds; /* ...that trigger a block */
+    unsigned block_seconds;  /* how long the address then gets 429 */
 };
 
 /* Clock used for every decision (expiry, last use, throttling); tests may replace it. */
@@ -77,8 +77,7 @@ int64_t auth_now(const struct auth *a);
  * RC_THROTTLED when ip is blocked (*retry_after gets the seconds left) and RC_STORE /
  * RC_UNAVAILABLE when storage fails. Failures are counted against ip and audited. */
 enum rc auth_verify_bearer(struct auth *a, const char *authorization, const char *ip,
-                           const char *user_agent, struct auth_principal *out,
-                           int *retry_after);
+                           const char *user_agent, struct auth_principal *out, int *retry_after);
 
 /* Validate a token name: 1..AUTH_TOKEN_NAME_MAX bytes of UTF-8 text without control
  * characters. RC_INVALID with a message in err. */
@@ -141,8 +140,8 @@ enum rc auth_check_reach(const struct store_token *actor, const struct store_tok
  * or expiry (err says which); otherwise as auth_issue_pat. The audit event names the scopes
  * and carries the org. */
 enum rc auth_issue_pat_spec(struct auth *a, const struct auth_pat_spec *spec, const char *ip,
-                            char token_out[TOKEN_BUF_SIZE], struct store_token *row_out,
-                            char *err, size_t errlen);
+                            char token_out[TOKEN_BUF_SIZE], struct store_token *row_out, char *err,
+                            size_t errlen);
 
 /* Give user_id's active token token_id a new secret (token_out, shown once) keeping its id,
  * name, scopes, binding and expiry, on behalf of actor (as auth_revoke). The secret it had
@@ -166,8 +165,8 @@ enum rc auth_revoke_for(struct auth *a, const char *owner_id, const char *token_
  * (its current secret, or its previous one inside the grace period) and audit
  * "token.revoked" for its owner with {"reason":"leak-report","source":ip}. Invalid entries are
  * ignored silently. RC_THROTTLED (with *retry_after) when ip reported too often. */
-enum rc auth_report_leaked(struct auth *a, const char *const tokens[], size_t n,
-                           const char *ip, int *retry_after);
+enum rc auth_report_leaked(struct auth *a, const char *const tokens[], size_t n, const char *ip,
+                           int *retry_after);
 
 /* Append an audit event (best effort: a failure is logged, not returned). Any id may be
  * NULL. detail is a JSON object text or NULL; it must never contain a secret. */
@@ -185,9 +184,9 @@ void auth_audit(struct auth *a, const char *event, const char *user_id, const ch
 #define AUTH_OAUTH_CODE_LEN 43                  /* base62 characters of a code: 256 bits */
 #define AUTH_OAUTH_CODE_BUF_SIZE (AUTH_OAUTH_CODE_LEN + 1)
 
-#define AUTH_OAUTH_DEVICE_SECONDS 600  /* device authorizations (RFC 8628) */
-#define AUTH_OAUTH_DEVICE_INTERVAL 5   /* seconds between polls; slow_down adds 5 */
-#define AUTH_OAUTH_USER_CODE_LEN 8     /* letters of a user code, shown as "BCDF-GHJK" */
+#define AUTH_OAUTH_DEVICE_SECONDS 600 /* device authorizations (RFC 8628) */
+#define AUTH_OAUTH_DEVICE_INTERVAL 5  /* seconds between polls; slow_down adds 5 */
+#define AUTH_OAUTH_USER_CODE_LEN 8    /* letters of a user code, shown as "BCDF-GHJK" */
 #define AUTH_OAUTH_USER_CODE_BUF_SIZE (AUTH_OAUTH_USER_CODE_LEN + 2)
 #define AUTH_OAUTH_ERROR_SIZE 32
 
@@ -230,8 +229,7 @@ enum rc auth_oauth_exchange(struct auth *a, const char *code, const char *client
  * refresh with one token at once); presenting it after that revokes the whole family.
  * RC_INVALID with err for every refusal. */
 enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *client_id,
-                           const char *ip, struct auth_oauth_tokens *out, char *err,
-                           size_t errlen);
+                           const char *ip, struct auth_oauth_tokens *out, char *err, size_t errlen);
 /* Revoke the family of refresh (its refresh and access tokens). RC_NOT_FOUND when refresh is
  * no refresh token of ours. */
 enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const char *ip);
@@ -241,8 +239,7 @@ enum rc auth_oauth_revoke_refresh(struct auth *a, const char *refresh, const cha
  * refusal. Both codes are stored only as keyed digests; out holds the secrets (wipe it). */
 enum rc auth_oauth_device_start(struct auth *a, const char *client_id, const char *scopes,
                                 const char *ip, struct auth_oauth_device_grant *out,
-                                char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
-                                size_t errlen);
+                                char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err, size_t errlen);
 /* A user code as typed (any case, dashes and spaces ignored) into its canonical 8 letters;
  * 0 when it cannot be one (wrong length or a letter outside the alphabet). */
 int auth_oauth_user_code_normalize(const char *typed, char out[AUTH_OAUTH_USER_CODE_LEN + 1]);
@@ -260,8 +257,7 @@ enum rc auth_oauth_device_decide(struct auth *a, const char *user_code, const ch
  * "access_denied", "invalid_grant", "invalid_client") and err a description. */
 enum rc auth_oauth_device_poll(struct auth *a, const char *device_code, const char *client_id,
                                const char *ip, struct auth_oauth_tokens *out,
-                               char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
-                               size_t errlen);
+                               char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err, size_t errlen);
 /* Revoke every OAuth login of user_id (refresh families and their access tokens). */
 enum rc auth_oauth_revoke_user(struct auth *a, const char *user_id, const char *ip);
 
@@ -334,8 +330,7 @@ enum rc auth_daily_key_unseal(const struct digest_key *server, const char *seale
                               char plain[STORE_SECRET_SIZE]);
 /* Seal the Daily API keys an earlier pccd stored in plaintext (set aside by migration 0010);
  * every pccd command runs this right after migrating. *count gets how many it sealed. */
-enum rc auth_daily_keys_seal_legacy(struct store *st, const struct digest_key *server,
-                                    int *count);
+enum rc auth_daily_keys_seal_legacy(struct store *st, const struct digest_key *server, int *count);
 
 /* Server secret file: DIGEST_KEY_LEN random bytes, hex-encoded, mode 0600. create fails with
  * RC_CONFLICT if path exists. load refuses a file others can read (RC_FORBIDDEN). */

@@ -48,8 +48,10 @@ enum rc auth_key_load(const char *path, struct digest_key *key, char *err, size_
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0 || (sb.st_mode & 077)) {
-        snprintf(err, errlen, "the server secret %s must not be readable by group or others "
-                 "(chmod 600 it)", path);
+        snprintf(err, errlen,
+                 "the server secret %s must not be readable by group or others "
+                 "(chmod 600 it)",
+                 path);
         close(fd);
         return RC_FORBIDDEN;
     }

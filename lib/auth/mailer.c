@@ -69,10 +69,7 @@ static size_t read_message(char *out, size_t size, size_t n, void *arg)
 }
 
 /* An address that can stand between angle brackets in an SMTP command and a header. */
-static int plain_address(const char *s)
-{
-    return text_is_email(s) && !strpbrk(s, "<>()[],;:\\\"");
-}
+static int plain_address(const char *s) { return text_is_email(s) && !strpbrk(s, "<>()[],;:\\\""); }
 
 /* The message: headers, then text with CRLF line ends (and dot-stuffing left to libcurl). */
 static enum rc compose(const struct smtp_mailer *sm, const struct auth_mail *mail, struct buf *b)
@@ -86,11 +83,11 @@ static enum rc compose(const struct smtp_mailer *sm, const struct auth_mail *mai
     token_new_id("msg_", id);
     const char *domain = strchr(sm->from, '@') + 1;
     enum rc rc = buf_addf(b,
-                             "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-                             "Message-ID: <%s@%s>\r\nMIME-Version: 1.0\r\n"
-                             "Content-Type: text/plain; charset=utf-8\r\n"
-                             "Content-Transfer-Encoding: 8bit\r\n\r\n",
-                             date, sm->from, mail->to, mail->subject, id, domain);
+                          "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
+                          "Message-ID: <%s@%s>\r\nMIME-Version: 1.0\r\n"
+                          "Content-Type: text/plain; charset=utf-8\r\n"
+                          "Content-Transfer-Encoding: 8bit\r\n\r\n",
+                          date, sm->from, mail->to, mail->subject, id, domain);
     for (const char *p = mail->text; rc == RC_OK && *p; p++)
         rc = *p == '\n' ? buf_add(b, "\r\n", 2) : buf_addc(b, *p);
     return rc;
@@ -145,12 +142,12 @@ out:
     return rc;
 }
 
-enum rc auth_mailer_smtp_new(const char *url, const char *from, struct auth_mailer **out,
-                             char *err, size_t errlen)
+enum rc auth_mailer_smtp_new(const char *url, const char *from, struct auth_mailer **out, char *err,
+                             size_t errlen)
 {
     *out = NULL;
     if (!url || (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0) ||
-        strlen(url) >= sizeof ((struct smtp_mailer *)0)->url || strpbrk(url, " \r\n")) {
+        strlen(url) >= sizeof((struct smtp_mailer *)0)->url || strpbrk(url, " \r\n")) {
         snprintf(err, errlen, "the SMTP URL must be smtp://HOST[:PORT] or smtps://HOST[:PORT]");
         return RC_INVALID;
     }

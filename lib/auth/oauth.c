@@ -39,8 +39,8 @@ int auth_oauth_redirect_ok(const char *uri)
 
 static int urlsafe_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 int auth_oauth_challenge_ok(const char *challenge)
@@ -97,7 +97,8 @@ enum rc auth_oauth_code_issue(struct auth *a, const char *user_id, const char *r
         sodium_memzero(code_out, AUTH_OAUTH_CODE_BUF_SIZE);
         return rc;
     }
-    auth_audit(a, "oauth.consent", user_id, NULL, NULL, ip, "{\"client\":\"" AUTH_OAUTH_CLIENT_ID "\"}");
+    auth_audit(a, "oauth.consent", user_id, NULL, NULL, ip,
+               "{\"client\":\"" AUTH_OAUTH_CLIENT_ID "\"}");
     return RC_OK;
 }
 
@@ -167,8 +168,7 @@ static enum rc issue_pair(struct auth *a, const char *user_id, const char *scope
     char detail[128];
     snprintf(detail, sizeof detail, "{\"client\":\"%s\",\"family\":\"%s\"}", AUTH_OAUTH_CLIENT_ID,
              family);
-    auth_audit(a, fresh ? "oauth.login" : "oauth.refreshed", user_id, row.id,
-               NULL, ip, detail);
+    auth_audit(a, fresh ? "oauth.login" : "oauth.refreshed", user_id, row.id, NULL, ip, detail);
     return RC_OK;
 }
 
@@ -269,8 +269,7 @@ static int successor_alive(struct auth *a, const char *next)
 }
 
 enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *client_id,
-                           const char *ip, struct auth_oauth_tokens *out, char *err,
-                           size_t errlen)
+                           const char *ip, struct auth_oauth_tokens *out, char *err, size_t errlen)
 {
     int64_t now = auth_now(a);
     enum token_kind kind;
@@ -292,8 +291,8 @@ enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *clie
     successors(a, refresh, len, out);
     out->expires_in = access_ttl(a);
     store_copy_field(out->scopes, sizeof out->scopes, row.scopes);
-    snprintf(detail, sizeof detail, "{\"client\":\"%s\",\"family\":\"%s\"}",
-             AUTH_OAUTH_CLIENT_ID, row.family_id);
+    snprintf(detail, sizeof detail, "{\"client\":\"%s\",\"family\":\"%s\"}", AUTH_OAUTH_CLIENT_ID,
+             row.family_id);
     if (!row.used_at) {
         /* Spend it and write its successors in one transaction: one caller wins. */
         struct store_token access;
@@ -316,8 +315,7 @@ enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *clie
     if (!row.revoked_at && now - row.used_at <= AUTH_OAUTH_REFRESH_GRACE_SECONDS &&
         successor_alive(a, out->refresh)) {
         out->expires_in = row.used_at + access_ttl(a) - now;
-        snprintf(detail, sizeof detail,
-                 "{\"client\":\"%s\",\"family\":\"%s\",\"repeated\":true}",
+        snprintf(detail, sizeof detail, "{\"client\":\"%s\",\"family\":\"%s\",\"repeated\":true}",
                  AUTH_OAUTH_CLIENT_ID, row.family_id);
         auth_audit(a, "oauth.refreshed", row.user_id, NULL, NULL, ip, detail);
         return RC_OK;
@@ -326,8 +324,7 @@ enum rc auth_oauth_refresh(struct auth *a, const char *refresh, const char *clie
     if (!row.revoked_at) {
         /* Reuse of a spent refresh token: someone holds a copy. End the whole login. */
         store_oauth_family_revoke(a->store, row.family_id, now);
-        snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"reuse\"}",
-                 row.family_id);
+        snprintf(detail, sizeof detail, "{\"family\":\"%s\",\"reason\":\"reuse\"}", row.family_id);
         auth_audit(a, "oauth.family_revoked", row.user_id, NULL, NULL, ip, detail);
         log_warn("auth: refresh token reuse; family %s revoked", row.family_id);
     }
@@ -414,8 +411,7 @@ static int scopes_ok(const char *scopes, char *err, size_t errlen)
 
 enum rc auth_oauth_device_start(struct auth *a, const char *client_id, const char *scopes,
                                 const char *ip, struct auth_oauth_device_grant *out,
-                                char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
-                                size_t errlen)
+                                char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (!client_id || strcmp(client_id, AUTH_OAUTH_CLIENT_ID) != 0) {
@@ -484,8 +480,8 @@ enum rc auth_oauth_device_decide(struct auth *a, const char *user_code, const ch
 }
 
 static enum rc device_refuse(struct auth *a, const char *ip,
-                             char oauth_error[AUTH_OAUTH_ERROR_SIZE], const char *code,
-                             char *err, size_t errlen, const char *why, int counts)
+                             char oauth_error[AUTH_OAUTH_ERROR_SIZE], const char *code, char *err,
+                             size_t errlen, const char *why, int counts)
 {
     snprintf(oauth_error, AUTH_OAUTH_ERROR_SIZE, "%s", code);
     snprintf(err, errlen, "%s", why);
@@ -496,8 +492,7 @@ static enum rc device_refuse(struct auth *a, const char *ip,
 
 enum rc auth_oauth_device_poll(struct auth *a, const char *device_code, const char *client_id,
                                const char *ip, struct auth_oauth_tokens *out,
-                               char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err,
-                               size_t errlen)
+                               char oauth_error[AUTH_OAUTH_ERROR_SIZE], char *err, size_t errlen)
 {
     int64_t now = auth_now(a);
     if (!client_id || strcmp(client_id, AUTH_OAUTH_CLIENT_ID) != 0)
@@ -510,9 +505,9 @@ enum rc auth_oauth_device_poll(struct auth *a, const char *device_code, const ch
     device_digest(a, "device", device_code, digest);
     struct store_oauth_device row;
     enum rc rc = store_oauth_device_take(a->store, digest, now, &row);
-    if (rc == RC_NOT_FOUND || ((rc == RC_OK || rc == RC_CONFLICT) &&
-                               (!digest_equal(digest, row.digest) ||
-                                strcmp(row.client_id, client_id) != 0)))
+    if (rc == RC_NOT_FOUND ||
+        ((rc == RC_OK || rc == RC_CONFLICT) &&
+         (!digest_equal(digest, row.digest) || strcmp(row.client_id, client_id) != 0)))
         return device_refuse(a, ip, oauth_error, "invalid_grant", err, errlen,
                              "device_code: unknown or already used", 1);
     if (rc == RC_OK)

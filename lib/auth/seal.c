@@ -49,9 +49,9 @@ out:
     return rc;
 }
 
-static enum rc unseal_with(const struct digest_key *server, uint64_t subkey,
-                           const char *nonce_hex, size_t nonce_hex_len, const char *cipher_hex,
-                           char **value_out, size_t *len_out)
+static enum rc unseal_with(const struct digest_key *server, uint64_t subkey, const char *nonce_hex,
+                           size_t nonce_hex_len, const char *cipher_hex, char **value_out,
+                           size_t *len_out)
 {
     unsigned char key[crypto_secretbox_KEYBYTES];
     unsigned char nonce[crypto_secretbox_NONCEBYTES];
@@ -97,8 +97,8 @@ enum rc auth_seal(const struct auth *a, const void *value, size_t len,
 enum rc auth_unseal(const struct auth *a, const char *nonce_hex, const char *cipher_hex,
                     char **value_out, size_t *len_out)
 {
-    return unseal_with(&a->key, SEAL_SUBKEY_SECRET_VALUE, nonce_hex, strlen(nonce_hex),
-                       cipher_hex, value_out, len_out);
+    return unseal_with(&a->key, SEAL_SUBKEY_SECRET_VALUE, nonce_hex, strlen(nonce_hex), cipher_hex,
+                       value_out, len_out);
 }
 
 /* --- Daily API keys ------------------------------------------------------------------------ */

@@ -160,8 +160,7 @@ static enum rc normalize_scopes(const char *in, char out[STORE_SCOPES_SIZE], cha
     while (*p) {
         size_t n = strcspn(p, " ");
         char name[48];
-        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n : sizeof name - 1),
-                 p);
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n : sizeof name - 1), p);
         int found = 0;
         for (size_t i = 0; i < SCOPE_COUNT; i++)
             if (strcmp(scopes[i].name, name) == 0)
@@ -176,8 +175,8 @@ static enum rc normalize_scopes(const char *in, char out[STORE_SCOPES_SIZE], cha
     out[0] = '\0';
     for (size_t i = 0; i < SCOPE_COUNT; i++)
         if (wanted[i])
-            used += (size_t)snprintf(out + used, STORE_SCOPES_SIZE - used, "%s%s",
-                                     used ? " " : "", scopes[i].name);
+            used += (size_t)snprintf(out + used, STORE_SCOPES_SIZE - used, "%s%s", used ? " " : "",
+                                     scopes[i].name);
     if (!used) {
         snprintf(err, errlen, "scopes: give at least one scope");
         return RC_INVALID;
@@ -186,8 +185,8 @@ static enum rc normalize_scopes(const char *in, char out[STORE_SCOPES_SIZE], cha
 }
 
 enum rc auth_issue_pat_spec(struct auth *a, const struct auth_pat_spec *spec, const char *ip,
-                            char token_out[TOKEN_BUF_SIZE], struct store_token *row_out,
-                            char *err, size_t errlen)
+                            char token_out[TOKEN_BUF_SIZE], struct store_token *row_out, char *err,
+                            size_t errlen)
 {
     struct store_token row = {0};
     struct store_token *list = NULL;
@@ -360,8 +359,8 @@ static void revoke_leaked(struct auth *a, const char *secret, const char *ip, in
     log_warn("auth: token %s revoked after a leak report from %s", tok.id, ip ? ip : "-");
 }
 
-enum rc auth_report_leaked(struct auth *a, const char *const tokens[], size_t n,
-                           const char *ip, int *retry_after)
+enum rc auth_report_leaked(struct auth *a, const char *const tokens[], size_t n, const char *ip,
+                           int *retry_after)
 {
     int64_t now = auth_now(a);
     int left = auth_throttle_blocked(a->report_throttle, ip ? ip : "", now);

@@ -49,7 +49,7 @@ struct curl_api {
 };
 
 struct client {
-    char *base;        /* "scheme://authority[/prefix]" without a trailing '/' */
+    char *base; /* "scheme://authority[/prefix]" without a trailing '/' */
     char *user_agent;
     char *auth_header; /* "Authorization: Bearer ..." or NULL; wiped on change and free */
     int tls;
@@ -227,8 +227,8 @@ static int wait_fd(int fd, short events, int64_t deadline)
 
 static enum rc plain_connect(struct client *c, char *err, size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int gai = getaddrinfo(c->hostname, c->port, &hints, &ai);
     if (gai != 0) {
@@ -376,8 +376,7 @@ static enum rc read_response(struct client *c, struct buf *resp, struct buf *bod
 }
 
 static enum rc plain_request(struct client *c, const char *method, const char *path,
-                             const char *payload, const char *ctype, long *status,
-                             struct buf *body,
+                             const char *payload, const char *ctype, long *status, struct buf *body,
                              char expiration[CLIENT_EXPIRATION_SIZE], char *err, size_t errlen)
 {
     struct buf req, resp;
@@ -450,13 +449,13 @@ static enum rc load_curl(struct client *c, char *err, size_t errlen)
                  dlerror());
         return RC_NETWORK;
     }
-#define RESOLVE(field, name)                                                                   \
-    do {                                                                                       \
-        *(void **)&a->field = dlsym(a->lib, name);                                             \
-        if (!a->field) {                                                                       \
-            snprintf(err, errlen, "libcurl lacks %s", name);                                   \
-            return RC_NETWORK;                                                                 \
-        }                                                                                      \
+#define RESOLVE(field, name)                                                                       \
+    do {                                                                                           \
+        *(void **)&a->field = dlsym(a->lib, name);                                                 \
+        if (!a->field) {                                                                           \
+            snprintf(err, errlen, "libcurl lacks %s", name);                                       \
+            return RC_NETWORK;                                                                     \
+        }                                                                                          \
     } while (0)
     RESOLVE(global_init, "curl_global_init");
     RESOLVE(easy_init, "curl_easy_init");
@@ -498,29 +497,36 @@ static void transfer_error(struct client *c, CURLcode cc, char *err, size_t errl
     c->tls_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
                     cc == CURLE_SSL_CONNECT_ERROR;
     if (cc == CURLE_PEER_FAILED_VERIFICATION && ca_file)
-        snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
-                 "with the CA file %s (%s)", c->base, c->hostname, ca_file, detail);
+        snprintf(err, errlen,
+                 "cannot reach %s: the TLS certificate of %s could not be verified "
+                 "with the CA file %s (%s)",
+                 c->base, c->hostname, ca_file, detail);
     else if (cc == CURLE_PEER_FAILED_VERIFICATION && ca_dir)
-        snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
-                 "with the system's CAs and those in %s (%s)", c->base, c->hostname, ca_dir,
-                 detail);
+        snprintf(err, errlen,
+                 "cannot reach %s: the TLS certificate of %s could not be verified "
+                 "with the system's CAs and those in %s (%s)",
+                 c->base, c->hostname, ca_dir, detail);
     else if (cc == CURLE_PEER_FAILED_VERIFICATION)
-        snprintf(err, errlen, "cannot reach %s: the TLS certificate of %s could not be verified "
+        snprintf(err, errlen,
+                 "cannot reach %s: the TLS certificate of %s could not be verified "
                  "(%s); if your own CA signed it, set SSL_CERT_FILE to that CA's PEM file",
                  c->base, c->hostname, detail);
     else if (cc == CURLE_SSL_CACERT_BADFILE && ca_file)
-        snprintf(err, errlen, "cannot use the CA file %s for %s (%s): SSL_CERT_FILE or "
-                 "CURL_CA_BUNDLE must name a readable PEM file", ca_file, c->base, detail);
+        snprintf(err, errlen,
+                 "cannot use the CA file %s for %s (%s): SSL_CERT_FILE or "
+                 "CURL_CA_BUNDLE must name a readable PEM file",
+                 ca_file, c->base, detail);
     else if (cc == CURLE_SSL_CONNECT_ERROR)
-        snprintf(err, errlen, "cannot reach %s: the TLS handshake with %s failed (%s); if the "
-                 "server speaks plain HTTP, use http://", c->base, c->hostname, detail);
+        snprintf(err, errlen,
+                 "cannot reach %s: the TLS handshake with %s failed (%s); if the "
+                 "server speaks plain HTTP, use http://",
+                 c->base, c->hostname, detail);
     else
         snprintf(err, errlen, "cannot reach %s: %s", c->base, detail);
 }
 
 static enum rc curl_request(struct client *c, const char *method, const char *path,
-                            const char *payload, const char *ctype, long *status,
-                            struct buf *body,
+                            const char *payload, const char *ctype, long *status, struct buf *body,
                             char expiration[CLIENT_EXPIRATION_SIZE], char *err, size_t errlen)
 {
     enum rc rc = load_curl(c, err, errlen);
@@ -612,9 +618,8 @@ static enum rc send_payload(struct client *c, const char *method, const char *pa
     return rc;
 }
 
-enum rc client_request(struct client *c, const char *method, const char *path,
-                       const json_t *body, struct client_reply *reply, char *err,
-                       size_t errlen)
+enum rc client_request(struct client *c, const char *method, const char *path, const json_t *body,
+                       struct client_reply *reply, char *err, size_t errlen)
 {
     reply->status = 0;
     reply->body = NULL;
@@ -636,8 +641,8 @@ enum rc client_post_form(struct client *c, const char *path, const char *form,
     reply->status = 0;
     reply->body = NULL;
     reply->token_expiration[0] = '\0';
-    return send_payload(c, "POST", path, form ? form : "",
-                        "application/x-www-form-urlencoded", reply, err, errlen);
+    return send_payload(c, "POST", path, form ? form : "", "application/x-www-form-urlencoded",
+                        reply, err, errlen);
 }
 
 void client_reply_release(struct client_reply *reply)

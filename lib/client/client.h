@@ -40,7 +40,7 @@ const char *client_host(const struct client *c);
 
 /* The outcome of one request. */
 struct client_reply {
-    long status; /* HTTP status; 0 when no answer arrived */
+    long status;  /* HTTP status; 0 when no answer arrived */
     json_t *body; /* the parsed JSON body, or NULL when it was empty or not JSON */
     /* The Pipecat-Token-Expiration header: when the token used expires (ISO-8601), "" when
      * the server sent none (the token never expires). */
@@ -50,9 +50,8 @@ struct client_reply {
 /* Send METHOD api_host+path with body (NULL: none) as JSON. RC_OK whenever an HTTP answer
  * arrived, whatever its status; RC_NETWORK (err says why) when none did; RC_PROTOCOL when the
  * answer was not JSON. The caller releases reply with client_reply_release. */
-enum rc client_request(struct client *c, const char *method, const char *path,
-                       const json_t *body, struct client_reply *reply, char *err,
-                       size_t errlen);
+enum rc client_request(struct client *c, const char *method, const char *path, const json_t *body,
+                       struct client_reply *reply, char *err, size_t errlen);
 /* POST api_host+path with form (already application/x-www-form-urlencoded) as the body, for
  * OAuth token endpoints; results as client_request (the answer must be JSON). */
 enum rc client_post_form(struct client *c, const char *path, const char *form,

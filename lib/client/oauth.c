@@ -72,7 +72,8 @@ static int list_allows(const json_t *list, const char *want)
         return 1;
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         const char *s = json_string_value(v);
         if (s && strcmp(s, want) == 0)
             return 1;
@@ -98,8 +99,7 @@ enum rc oauth_discover(const char *api_host, const char *user_agent, struct oaut
     struct client_reply r = {0};
     enum rc status = RC_PROTOCOL;
     if (client_new(api_host, user_agent, &c) != RC_OK) {
-        snprintf(err, errlen, "PIPECAT_API_HOST '%s' is not an http:// or https:// URL",
-                 api_host);
+        snprintf(err, errlen, "PIPECAT_API_HOST '%s' is not an http:// or https:// URL", api_host);
         return RC_INVALID;
     }
     enum rc rc = client_request(c, "GET", "/auth/config", NULL, &r, why, sizeof why);
@@ -112,8 +112,10 @@ enum rc oauth_discover(const char *api_host, const char *user_agent, struct oaut
     if (!copy_str(r.body, "issuer", ep->issuer, sizeof ep->issuer) ||
         !copy_str(r.body, "client_id", ep->client_id, sizeof ep->client_id) ||
         !copy_str(r.body, "scopes", ep->scopes, sizeof ep->scopes)) {
-        snprintf(err, errlen, "Failed to fetch authentication configuration: %s/auth/config "
-                              "lacks issuer, client_id or scopes", client_host(c));
+        snprintf(err, errlen,
+                 "Failed to fetch authentication configuration: %s/auth/config "
+                 "lacks issuer, client_id or scopes",
+                 client_host(c));
         goto out;
     }
     client_reply_release(&r);
@@ -123,8 +125,7 @@ enum rc oauth_discover(const char *api_host, const char *user_agent, struct oaut
         snprintf(err, errlen, "the issuer '%s' is not an http:// or https:// URL", ep->issuer);
         goto out;
     }
-    rc = client_request(c, "GET", "/.well-known/openid-configuration", NULL, &r, why,
-                        sizeof why);
+    rc = client_request(c, "GET", "/.well-known/openid-configuration", NULL, &r, why, sizeof why);
     if (rc != RC_OK || r.status != 200) {
         snprintf(err, errlen, "cannot read the OpenID configuration of %s: %s", ep->issuer,
                  rc != RC_OK ? why : client_reply_error(&r));
@@ -213,8 +214,8 @@ static int has_access_token(const json_t *body)
     return at && *at && !strpbrk(at, "\r\n");
 }
 
-enum rc oauth_token_post(const struct oauth_endpoints *ep, const char *user_agent,
-                         const char *form, struct client_reply *reply, char *err, size_t errlen)
+enum rc oauth_token_post(const struct oauth_endpoints *ep, const char *user_agent, const char *form,
+                         struct client_reply *reply, char *err, size_t errlen)
 {
     struct client *c = NULL;
     memset(reply, 0, sizeof *reply);
@@ -473,8 +474,10 @@ enum rc oauth_device_start(const struct oauth_endpoints *ep, const char *user_ag
     if (!copy_str(r.body, "device_code", d->device_code, sizeof d->device_code) ||
         !printable(user_code, 64) || !printable(uri, 1000) || !json_is_integer(jexp) ||
         (complete && !printable(complete, 1100))) {
-        snprintf(err, errlen, "the device authorization answer of %s lacks device_code, "
-                              "user_code, verification_uri or expires_in", ep->issuer);
+        snprintf(err, errlen,
+                 "the device authorization answer of %s lacks device_code, "
+                 "user_code, verification_uri or expires_in",
+                 ep->issuer);
         goto out;
     }
     snprintf(d->user_code, sizeof d->user_code, "%s", user_code);
@@ -509,10 +512,9 @@ static void sleep_until(int64_t ms, int64_t deadline)
     }
 }
 
-enum oauth_device_result oauth_device_poll(const struct oauth_endpoints *ep,
-                                           const char *user_agent, struct oauth_device *d,
-                                           struct client_reply *tokens, char *err,
-                                           size_t errlen)
+enum oauth_device_result oauth_device_poll(const struct oauth_endpoints *ep, const char *user_agent,
+                                           struct oauth_device *d, struct client_reply *tokens,
+                                           char *err, size_t errlen)
 {
     struct client *c = NULL;
     struct client_reply r = {0};

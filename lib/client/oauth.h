@@ -49,9 +49,8 @@ enum rc oauth_authorize_url(const struct oauth_endpoints *ep, const struct oauth
 
 /* POST form to the token endpoint. RC_OK with reply holding a 200 answer that has a usable
  * access_token; otherwise an error code, why in err, and reply released. */
-enum rc oauth_token_post(const struct oauth_endpoints *ep, const char *user_agent,
-                         const char *form, struct client_reply *reply, char *err,
-                         size_t errlen);
+enum rc oauth_token_post(const struct oauth_endpoints *ep, const char *user_agent, const char *form,
+                         struct client_reply *reply, char *err, size_t errlen);
 /* The authorization code grant's token request (RFC 7636 4.5), through oauth_token_post. */
 enum rc oauth_exchange_code(const struct oauth_endpoints *ep, const char *user_agent,
                             const char *code, const char *redirect, const char *verifier,
@@ -108,9 +107,8 @@ enum oauth_device_result {
 };
 /* Poll the token endpoint at d's interval (5 s longer after each slow_down) until the code is
  * approved, denied or expires. Wipes d's device code before returning. */
-enum oauth_device_result oauth_device_poll(const struct oauth_endpoints *ep,
-                                           const char *user_agent, struct oauth_device *d,
-                                           struct client_reply *tokens, char *err,
-                                           size_t errlen);
+enum oauth_device_result oauth_device_poll(const struct oauth_endpoints *ep, const char *user_agent,
+                                           struct oauth_device *d, struct client_reply *tokens,
+                                           char *err, size_t errlen);
 
 #endif

@@ -16,7 +16,10 @@ struct buf {
 };
 
 #define BUF_DEFAULT_CAP ((size_t)16 << 20)
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 /* Prepare an empty buffer that may hold at most cap bytes (0: the default cap). */
 void buf_init(struct buf *b, size_t cap);

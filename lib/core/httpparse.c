@@ -164,8 +164,7 @@ enum rc httpparse_chunked(const char *data, size_t len, struct buf *body, size_t
     }
 }
 
-enum rc httpparse_header(const char *data, size_t len, const char *name, char *out,
-                         size_t size)
+enum rc httpparse_header(const char *data, size_t len, const char *name, char *out, size_t size)
 {
     size_t nlen = strlen(name);
     const char *p = data, *end = data + len;

@@ -33,7 +33,6 @@ enum rc httpparse_chunked(const char *data, size_t len, struct buf *body, size_t
 /* Find header name (case-insensitive) among the header lines of (data, len) (a response head,
  * or one header line as libcurl hands them over) and copy its value, trimmed, into out (size
  * bytes, truncated). RC_OK when found; RC_NOT_FOUND leaves out untouched. */
-enum rc httpparse_header(const char *data, size_t len, const char *name, char *out,
-                         size_t size);
+enum rc httpparse_header(const char *data, size_t len, const char *name, char *out, size_t size);
 
 #endif

@@ -42,9 +42,9 @@ enum rc json_parse_object(const char *data, size_t len, json_t **out, char *err,
     if (!v) {
         /* jansson names its own flag here; say what is wrong with the input instead. */
         const char *why = strstr(jerr.text, "JSON_ALLOW_NUL") ? "\\u0000 is not allowed in strings"
-                                                               : jerr.text;
-        snprintf(err, errlen, "malformed JSON at line %d, column %d: %s", jerr.line,
-                 jerr.column, why);
+                                                              : jerr.text;
+        snprintf(err, errlen, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                 why);
         return RC_BAD_JSON;
     }
     if (!json_is_object(v)) {
@@ -56,12 +56,12 @@ enum rc json_parse_object(const char *data, size_t len, json_t **out, char *err,
     return RC_OK;
 }
 
-enum rc json_check_fields(const json_t *obj, const char *const allowed[], char *err,
-                          size_t errlen)
+enum rc json_check_fields(const json_t *obj, const char *const allowed[], char *err, size_t errlen)
 {
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         (void)value;
         int known = 0;
         for (size_t i = 0; allowed[i]; i++)

@@ -16,8 +16,7 @@
 enum rc json_parse_object(const char *data, size_t len, json_t **out, char *err, size_t errlen);
 
 /* RC_INVALID naming the first key of obj that is not in the NULL-terminated allowed list. */
-enum rc json_check_fields(const json_t *obj, const char *const allowed[], char *err,
-                          size_t errlen);
+enum rc json_check_fields(const json_t *obj, const char *const allowed[], char *err, size_t errlen);
 
 /* Read obj[key] as a string of 1..max_len bytes. Missing: RC_NOT_FOUND when optional is set
  * (out untouched), else RC_INVALID. Wrong type or length: RC_INVALID naming the field. */

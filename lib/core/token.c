@@ -125,8 +125,7 @@ void token_display(const char *s, size_t len, char out[TOKEN_DISPLAY_SIZE])
         return;
     }
     const char *random = s + TOKEN_PREFIX_LEN;
-    snprintf(out, TOKEN_DISPLAY_SIZE, "%.*s%.4s...%.4s", TOKEN_PREFIX_LEN, s, random,
-             s + len - 4);
+    snprintf(out, TOKEN_DISPLAY_SIZE, "%.*s%.4s...%.4s", TOKEN_PREFIX_LEN, s, random, s + len - 4);
 }
 
 void token_new_id(const char *prefix, char out[ID_BUF_SIZE])

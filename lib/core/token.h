@@ -9,7 +9,7 @@
 
 #define TOKEN_RANDOM_LEN 32
 #define TOKEN_CHECKSUM_LEN 6
-#define TOKEN_PREFIX_LEN 8 /* "pcc_pat_" */
+#define TOKEN_PREFIX_LEN 8                                                   /* "pcc_pat_" */
 #define TOKEN_LEN (TOKEN_PREFIX_LEN + TOKEN_RANDOM_LEN + TOKEN_CHECKSUM_LEN) /* 46 */
 #define TOKEN_BUF_SIZE (TOKEN_LEN + 1)
 /* Longest credential any part of pcc accepts: tokens issued elsewhere have other lengths. */

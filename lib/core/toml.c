@@ -846,8 +846,8 @@ static enum rc decode_string(struct parser *ps, enum str_kind kind, const char *
                 cp = cp << 4 | (uint32_t)h;
             }
             if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                rc =
-                    perr(ps, "escape \\%c%.*s is not a Unicode scalar value", e, digits, ps->p + 2);
+                rc = perr(ps, "escape \\%c%.*s is not a Unicode scalar value", e, digits,
+                          ps->p + 2);
                 goto out;
             }
             if (cp == 0) {
@@ -893,8 +893,8 @@ static enum rc parse_string(struct parser *ps, bool allow_ml, char **out)
 {
     char q = *ps->p;
     bool ml = at(ps, 1, q) && at(ps, 2, q);
-    enum str_kind kind =
-        q == '"' ? (ml ? STR_ML_BASIC : STR_BASIC) : (ml ? STR_ML_LITERAL : STR_LITERAL);
+    enum str_kind kind = q == '"' ? (ml ? STR_ML_BASIC : STR_BASIC)
+                                  : (ml ? STR_ML_LITERAL : STR_LITERAL);
     const char *body_end = NULL, *after = NULL;
     enum rc rc;
 
@@ -965,7 +965,8 @@ static bool scan_digits(const char *s, size_t n, size_t *i, int base, char *clea
         char c = s[*i];
         int v = text_hex_value(c);
         if (c == '_') {
-            if (!prev_digit || *i + 1 >= n || text_hex_value(s[*i + 1]) < 0 || text_hex_value(s[*i + 1]) >= base)
+            if (!prev_digit || *i + 1 >= n || text_hex_value(s[*i + 1]) < 0 ||
+                text_hex_value(s[*i + 1]) >= base)
                 return false;
             prev_digit = false;
             continue;
@@ -1213,8 +1214,8 @@ static enum rc parse_value(struct parser *ps, unsigned table_depth, struct toml_
         if (ps->depth >= TOML_MAX_DEPTH)
             return perr(ps, "arrays and inline tables nested more than %d deep", TOML_MAX_DEPTH);
         ps->depth++;
-        rc =
-            c == '[' ? parse_array(ps, table_depth, out) : parse_inline_table(ps, table_depth, out);
+        rc = c == '[' ? parse_array(ps, table_depth, out)
+                      : parse_inline_table(ps, table_depth, out);
         ps->depth--;
         return rc;
     }

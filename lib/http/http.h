@@ -82,8 +82,8 @@ int http_tls_supported(void);
  * PEM, an unencrypted key that belongs to the certificate. RC_NOT_FOUND / RC_IO (unreadable),
  * RC_FORBIDDEN (key permissions), RC_INVALID (not usable), RC_NOMEM; err then names the file
  * at fault (never its contents) and tls holds nothing. Release with http_tls_release. */
-enum rc http_tls_load(struct http_tls *tls, const char *cert_path, const char *key_path,
-                      char *err, size_t errlen);
+enum rc http_tls_load(struct http_tls *tls, const char *cert_path, const char *key_path, char *err,
+                      size_t errlen);
 /* Wipe the key and free both texts; safe on a zeroed or released struct, and right after
  * http_server_start (the server keeps its own copy in GnuTLS). */
 void http_tls_release(struct http_tls *tls);
@@ -100,12 +100,12 @@ struct http_config {
      * (for a connection's first request, from its accept); 0 = 30. A connection whose request
      * is late is closed, however steadily it trickles in. */
     unsigned request_timeout_seconds;
-    int trust_proxy;            /* take the client address from X-Forwarded-For (last hop) */
+    int trust_proxy; /* take the client address from X-Forwarded-For (last hop) */
     const struct http_route *routes;
     size_t route_count;
     http_authenticate_fn authenticate;
     http_authenticate_fn authenticate_public_key; /* for HTTP_ROUTE_PUBLIC_KEY routes */
-    void *app; /* handed to handlers through http_app() */
+    void *app;                                    /* handed to handlers through http_app() */
     /* Called with app around the hooks and handler of every matched route, on its thread (may
      * be NULL): a request's reads can share one view of the storage (store_request_begin). */
     void (*route_begin)(void *app);

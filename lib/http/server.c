@@ -48,7 +48,7 @@ enum conn_state {
 struct conn_track {
     struct conn_track *prev, *next;
     int fd;
-    int cut; /* shut down by the watchdog or the shedding; closing */
+    int cut;          /* shut down by the watchdog or the shedding; closing */
     atomic_int first; /* still on the connection's first request (its TLS handshake included) */
     atomic_int state;
     atomic_llong since;       /* CLOCK_MONOTONIC milliseconds the state began */
@@ -64,11 +64,11 @@ struct http_server {
     /* The connection watchdog and the connections it watches (under track_lock). */
     pthread_mutex_t track_lock;
     pthread_cond_t track_wake;
-    struct conn_track *tracked; /* newest first */
-    unsigned live;              /* tracked and not cut */
-    unsigned shed_above;        /* shed the slowest incomplete connection past this many */
+    struct conn_track *tracked;     /* newest first */
+    unsigned live;                  /* tracked and not cut */
+    unsigned shed_above;            /* shed the slowest incomplete connection past this many */
     long long request_ms, first_ms; /* deadlines: any request; a TLS connection's first */
-    atomic_uint shed_count;     /* since the watchdog last logged */
+    atomic_uint shed_count;         /* since the watchdog last logged */
     pthread_t watchdog;
     int watchdog_running;
     int wake_ready; /* track_wake initialised */
@@ -232,8 +232,7 @@ void http_error(struct http_request *req, struct http_response *res, enum rc rc,
         char text[128];
         snprintf(text, sizeof text, "%s (request id %s)", rc_message(rc),
                  req ? req->request_id : "-");
-        http_reply(res, status,
-                   json_pack("{s:s, s:s}", "error", text, "code", rc_api_code(rc)));
+        http_reply(res, status, json_pack("{s:s, s:s}", "error", text, "code", rc_api_code(rc)));
         return;
     }
     http_reply(res, status,
@@ -394,8 +393,7 @@ static enum MHD_Result send_response(struct http_request *req, struct http_respo
             return MHD_NO;
         text_len = strlen(text);
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(text_len, text, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(text_len, text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
         return MHD_NO;
@@ -444,11 +442,11 @@ static enum MHD_Result respond(struct http_request *req, struct http_response *r
 
 /* What one pass over a request's header lines finds about its framing (RFC 9112 6.3). */
 struct framing {
-    size_t bytes;           /* the header block's size, about */
-    unsigned host, cl, te;  /* Host, Content-Length, Transfer-Encoding lines */
-    const char *cl_value;   /* the first Content-Length */
-    int cl_conflict;        /* Content-Length lines that disagree, or one that is not digits */
-    int te_unknown;         /* a Transfer-Encoding other than exactly "chunked" */
+    size_t bytes;            /* the header block's size, about */
+    unsigned host, cl, te;   /* Host, Content-Length, Transfer-Encoding lines */
+    const char *cl_value;    /* the first Content-Length */
+    int cl_conflict;         /* Content-Length lines that disagree, or one that is not digits */
+    int te_unknown;          /* a Transfer-Encoding other than exactly "chunked" */
     int bad_name, bad_value; /* a name that is no token; a value with a control byte */
 };
 
@@ -549,8 +547,8 @@ static enum MHD_Result last_forwarded_for(void *cls, enum MHD_ValueKind kind, co
 
 static void client_address(struct http_request *req)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(req->ip, sizeof req->ip, "unknown");
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
@@ -588,9 +586,9 @@ static size_t credential_prefix(const char *p)
         return 8;
     if (strncmp(p, "pk_", 3) == 0 || strncmp(p, "sk_", 3) == 0) {
         size_t n = 0;
-        while (n < 32 && ((p[3 + n] >= '0' && p[3 + n] <= '9') ||
-                          (p[3 + n] >= 'a' && p[3 + n] <= 'z') ||
-                          (p[3 + n] >= 'A' && p[3 + n] <= 'Z')))
+        while (n < 32 &&
+               ((p[3 + n] >= '0' && p[3 + n] <= '9') || (p[3 + n] >= 'a' && p[3 + n] <= 'z') ||
+                (p[3 + n] >= 'A' && p[3 + n] <= 'Z')))
             n++;
         return n == 32 ? 3 : 0;
     }
@@ -643,8 +641,8 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
     req->srv = srv;
     req->conn = conn;
     req->method = method;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     req->track = ci ? ci->socket_context : NULL;
     clock_gettime(CLOCK_MONOTONIC, &req->started);
     buf_init(&req->body, HTTP_MAX_BODY_BYTES);
@@ -775,9 +773,8 @@ static void slow_stop(struct http_server *srv)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct http_server *srv = cls;
     struct http_request *req = *con_cls;
@@ -823,8 +820,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!req->body_too_large &&
-            buf_add(&req->body, upload_data, *upload_data_size) != RC_OK) {
+        if (!req->body_too_large && buf_add(&req->body, upload_data, *upload_data_size) != RC_OK) {
             req->body_too_large = 1;
             buf_release(&req->body);
         }
@@ -888,7 +884,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         atomic_store(&t->state, CONN_IDLE);
     }
     buf_release_secret(&req->body); /* bodies may carry secrets */
-    if (req->slow_res) { /* answered by a slow-work thread, but the client had gone */
+    if (req->slow_res) {            /* answered by a slow-work thread, but the client had gone */
         json_decref(req->slow_res->body);
         free(req->slow_res->raw);
         free(req->slow_res);
@@ -943,8 +939,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     struct http_server *srv = cls;
     struct conn_track *t = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (!ci || !(t = calloc(1, sizeof *t)))
             return; /* unwatched: MHD's own limits still apply */
         t->fd = ci->connect_fd;
@@ -1017,11 +1013,12 @@ static void *conn_watchdog(void *arg)
         unsigned shed = atomic_exchange(&srv->shed_count, 0);
         if (cut)
             log_info("http: closed %u connection(s) whose request did not arrive whole within "
-                     "%llds", cut, srv->request_ms / 1000);
+                     "%llds",
+                     cut, srv->request_ms / 1000);
         if (shed)
             log_warn("http: %u connection(s) shed, slowest incomplete first: %u of at most %u "
-                     "connections open (--max-connections)", shed, srv->live,
-                     srv->cfg.max_connections ? srv->cfg.max_connections : 1024u);
+                     "connections open (--max-connections)",
+                     shed, srv->live, srv->cfg.max_connections ? srv->cfg.max_connections : 1024u);
     }
     pthread_mutex_unlock(&srv->track_lock);
     return NULL;
@@ -1091,14 +1088,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
      * CA, a scanner): worth a line, not a warning, and one that says what it means. */
     if (srv && srv->tls && strstr(msg, "andshake"))
         log_info("http: a TLS handshake failed (plain HTTP sent to this HTTPS port, or a client "
-                 "that does not trust the certificate?): %s", msg);
+                 "that does not trust the certificate?): %s",
+                 msg);
     else
         log_warn("http: %s", msg);
 }
 
 /* Parse "HOST:PORT" or "[V6]:PORT", bind and listen. */
-static enum rc open_listener(const char *listen_addr, int *fd_out, unsigned *port_out,
-                             char *err, size_t errlen)
+static enum rc open_listener(const char *listen_addr, int *fd_out, unsigned *port_out, char *err,
+                             size_t errlen)
 {
     char host[256];
     const char *colon = strrchr(listen_addr, ':');
@@ -1113,7 +1111,8 @@ static enum rc open_listener(const char *listen_addr, int *fd_out, unsigned *por
         memmove(host, host + 1, hlen - 2);
         host[hlen - 2] = '\0';
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int gai = getaddrinfo(host, colon + 1, &hints, &ai);
@@ -1145,7 +1144,8 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
                           size_t errlen)
 {
     if (cfg->tls && !http_tls_supported()) {
-        snprintf(err, errlen, "this libmicrohttpd was built without TLS support: use a build "
+        snprintf(err, errlen,
+                 "this libmicrohttpd was built without TLS support: use a build "
                  "with GnuTLS (Debian's libmicrohttpd12 has it) or a TLS proxy in front");
         return RC_INVALID;
     }
@@ -1191,14 +1191,12 @@ enum rc http_server_start(const struct http_config *cfg, struct http_server **ou
     pthread_mutex_init(&srv->track_lock, NULL);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-        MHD_OPTION_ARRAY, tls_options,
-        MHD_OPTION_LISTEN_SOCKET, srv->fd,
+        MHD_OPTION_ARRAY, tls_options, MHD_OPTION_LISTEN_SOCKET, srv->fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip ? cfg->max_per_ip : 256u,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv, MHD_OPTION_END);
     if (srv->daemon)
         slow_start(srv, cpus);
     if (!srv->daemon) {

@@ -49,8 +49,10 @@ static enum rc read_pem(const char *path, const char *what, int is_key, char **o
         goto out;
     }
     if (is_key && !key_mode_ok(&sb)) {
-        snprintf(err, errlen, "the TLS key %s must not be readable by group or others "
-                 "(chmod 600 it)", path);
+        snprintf(err, errlen,
+                 "the TLS key %s must not be readable by group or others "
+                 "(chmod 600 it)",
+                 path);
         rc = RC_FORBIDDEN;
         goto out;
     }
@@ -104,8 +106,8 @@ out:
 
 /* Parse both files on their own, then as a pair, so an error names the file at fault.
  * GnuTLS's messages describe the failure, never the bytes. */
-static enum rc check_pair(const struct http_tls *tls, const char *cert_path,
-                          const char *key_path, char *err, size_t errlen)
+static enum rc check_pair(const struct http_tls *tls, const char *cert_path, const char *key_path,
+                          char *err, size_t errlen)
 {
     enum rc rc = RC_OK;
     gnutls_datum_t cert = {(unsigned char *)tls->cert_pem, (unsigned)tls->cert_len};
@@ -128,8 +130,8 @@ static enum rc check_pair(const struct http_tls *tls, const char *cert_path,
     }
     g = gnutls_x509_privkey_import2(pk, &key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN);
     if (g < 0) {
-        snprintf(err, errlen, "the TLS key %s is not an unencrypted PEM private key: %s",
-                 key_path, gnutls_strerror(g));
+        snprintf(err, errlen, "the TLS key %s is not an unencrypted PEM private key: %s", key_path,
+                 gnutls_strerror(g));
         rc = RC_INVALID;
         goto out;
     }
@@ -158,12 +160,11 @@ out:
     return rc;
 }
 
-enum rc http_tls_load(struct http_tls *tls, const char *cert_path, const char *key_path,
-                      char *err, size_t errlen)
+enum rc http_tls_load(struct http_tls *tls, const char *cert_path, const char *key_path, char *err,
+                      size_t errlen)
 {
     memset(tls, 0, sizeof *tls);
-    enum rc rc = read_pem(cert_path, "certificate", 0, &tls->cert_pem, &tls->cert_len, err,
-                          errlen);
+    enum rc rc = read_pem(cert_path, "certificate", 0, &tls->cert_pem, &tls->cert_len, err, errlen);
     if (rc == RC_OK)
         rc = read_pem(key_path, "key", 1, &tls->key_pem, &tls->key_len, err, errlen);
     if (rc == RC_OK)

@@ -17,9 +17,9 @@
 #include "runtime.h"
 #include "banned.h"
 
-#define REPLY_CAP ((size_t)4 << 20)  /* inspect and list answers */
+#define REPLY_CAP ((size_t)4 << 20)         /* inspect and list answers */
 #define PULL_PENDING_CAP ((size_t)64 << 10) /* one progress object of a pull */
-#define CALL_TIMEOUT_MS 30000L       /* every call but logs, wait and pull */
+#define CALL_TIMEOUT_MS 30000L              /* every call but logs, wait and pull */
 #define PULL_TIMEOUT_MS 1800000L
 #define API_DEFAULT "1.41" /* Podman 4.3's compat API; dockerd 20.10 and later */
 #define API_MAX "1.44"     /* the newest shapes this adapter relies on; dockerd 29's minimum */
@@ -35,24 +35,21 @@ struct docker {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /* --- requests ----------------------------------------------------------------------------- */
 
 struct call {
     const char *method;
-    const char *path;  /* after the version prefix, e.g. "/containers/json?all=1" */
-    int unversioned;   /* /_ping and /version */
-    const char *body;  /* JSON, or NULL */
+    const char *path; /* after the version prefix, e.g. "/containers/json?all=1" */
+    int unversioned;  /* /_ping and /version */
+    const char *body; /* JSON, or NULL */
     size_t body_len;
-    struct curl_slist *headers; /* extra headers, borrowed */
-    long timeout_ms;   /* 0: none */
+    struct curl_slist *headers;                                 /* extra headers, borrowed */
+    long timeout_ms;                                            /* 0: none */
     size_t (*write)(char *p, size_t size, size_t n, void *arg); /* NULL: into reply */
     void *write_arg;
-    int *stopped; /* set by write when it stopped on purpose: not an error */
+    int *stopped;     /* set by write when it stopped on purpose: not an error */
     struct buf *head; /* the reply's header lines, when wanted */
     /* filled */
     CURL *h;
@@ -161,8 +158,10 @@ static enum rc perform(struct docker *d, struct call *c, char *err, size_t errle
                  c->path, c->timeout_ms);
         rc = RC_TIMEOUT;
     } else if (cc == CURLE_WRITE_ERROR) { /* a reply over its cap, or a stream not as expected */
-        snprintf(err, errlen, "the container engine's answer to %s %.64s is unreadable or "
-                 "over %zu bytes", c->method, c->path, (size_t)REPLY_CAP);
+        snprintf(err, errlen,
+                 "the container engine's answer to %s %.64s is unreadable or "
+                 "over %zu bytes",
+                 c->method, c->path, (size_t)REPLY_CAP);
         rc = RC_PROTOCOL;
     } else if (cc != CURLE_OK) {
         snprintf(err, errlen, "the container engine does not answer on %s: %s", d->socket,
@@ -184,8 +183,7 @@ out:
 /* Judges a finished call: 2xx (and the statuses in also_ok) are RC_OK; 404 RC_NOT_FOUND, 409
  * RC_CONFLICT, anything else RC_ENGINE, with what (e.g. "inspect abc") and the engine's message
  * in err. */
-static enum rc judge(const struct call *c, const char *what, long also_ok, char *err,
-                     size_t errlen)
+static enum rc judge(const struct call *c, const char *what, long also_ok, char *err, size_t errlen)
 {
     char msg[RUNTIME_ERROR_SIZE];
     if ((c->status >= 200 && c->status < 300) || (also_ok && c->status == also_ok))
@@ -223,7 +221,8 @@ static void take_labels(struct runtime_instance *out, const json_t *labels)
     const char *key;
     json_t *value;
     size_t plen = strlen(RUNTIME_LABEL_PREFIX);
-    json_object_foreach((json_t *)labels, key, value) {
+    json_object_foreach((json_t *)labels, key, value)
+    {
         const char *v = json_string_value(value);
         if (out->n_labels == RUNTIME_LABELS_MAX || !v || strncmp(key, RUNTIME_LABEL_PREFIX, plen))
             continue;
@@ -240,10 +239,10 @@ static enum runtime_state state_of(const char *status)
     static const struct {
         const char *name;
         enum runtime_state state;
-    } map[] = {{"created", RUNTIME_STATE_CREATED},   {"configured", RUNTIME_STATE_CREATED},
-               {"running", RUNTIME_STATE_RUNNING},   {"paused", RUNTIME_STATE_RUNNING},
+    } map[] = {{"created", RUNTIME_STATE_CREATED},    {"configured", RUNTIME_STATE_CREATED},
+               {"running", RUNTIME_STATE_RUNNING},    {"paused", RUNTIME_STATE_RUNNING},
                {"restarting", RUNTIME_STATE_RUNNING}, {"exited", RUNTIME_STATE_EXITED},
-               {"stopped", RUNTIME_STATE_EXITED},    {"dead", RUNTIME_STATE_EXITED},
+               {"stopped", RUNTIME_STATE_EXITED},     {"dead", RUNTIME_STATE_EXITED},
                {"removing", RUNTIME_STATE_EXITED}};
     for (size_t i = 0; status && i < sizeof map / sizeof map[0]; i++)
         if (strcmp(status, map[i].name) == 0)
@@ -274,9 +273,10 @@ static void parse_inspect(const json_t *j, struct runtime_instance *out)
     const char *key;
     json_t *bindings;
     json_object_foreach(json_object_get(json_object_get(j, "NetworkSettings"), "Ports"), key,
-                        bindings) {
-        const char *port = json_string_value(json_object_get(json_array_get(bindings, 0),
-                                                             "HostPort"));
+                        bindings)
+    {
+        const char *port = json_string_value(
+            json_object_get(json_array_get(bindings, 0), "HostPort"));
         if (port && *port && !out->host_port)
             out->host_port = (int)strtol(port, NULL, 10);
     }
@@ -306,8 +306,8 @@ static int version_less(const char *a, const char *b)
 static int header_value(const char *head, const char *name, char *out, size_t outlen)
 {
     size_t nlen = strlen(name);
-    for (const char *line = head; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1
-                                                                          : NULL) {
+    for (const char *line = head; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (strncasecmp(line, name, nlen) != 0)
             continue;
         const char *v = line + nlen;
@@ -326,7 +326,10 @@ static enum rc docker_ping(struct runtime *rt, struct runtime_version *out, char
 {
     struct docker *d = (struct docker *)rt;
     struct buf head;
-    struct call c = {.method = "GET", .path = "/_ping", .unversioned = 1, .head = &head,
+    struct call c = {.method = "GET",
+                     .path = "/_ping",
+                     .unversioned = 1,
+                     .head = &head,
                      .timeout_ms = CALL_TIMEOUT_MS};
     char api[16] = "", server[RUNTIME_VERSION_SIZE] = "";
     buf_init(&head, 16384);
@@ -467,11 +470,10 @@ static int mentions(const char *msg, const char *const *words)
 }
 
 static enum rc docker_image_pull(struct runtime *rt, const char *image,
-                                 const struct runtime_registry_auth *auth, char *err,
-                                 size_t errlen)
+                                 const struct runtime_registry_auth *auth, char *err, size_t errlen)
 {
-    static const char *const refused[] = {"unauthorized", "authentication required", "denied",
-                                          "forbidden", "401", "403", NULL};
+    static const char *const refused[] = {
+        "unauthorized", "authentication required", "denied", "forbidden", "401", "403", NULL};
     static const char *const missing[] = {"manifest unknown", "not found", "does not exist",
                                           "no such", NULL};
     struct docker *d = (struct docker *)rt;
@@ -526,7 +528,7 @@ static enum rc docker_image_pull(struct runtime *rt, const char *image,
     if (!pl->error[0]) /* an error before the stream began: one {"message": ...} reply */
         engine_message(&c, pl->error, sizeof pl->error);
     rc = mentions(pl->error, refused) && !mentions(pl->error, missing) ? RC_PULL_REFUSED
-       : c.status == 404 || mentions(pl->error, missing)               ? RC_IMAGE_NOT_FOUND
+         : c.status == 404 || mentions(pl->error, missing)             ? RC_IMAGE_NOT_FOUND
                                                                        : RC_ENGINE;
     snprintf(err, errlen, "pull of %.200s: %s", image, pl->error);
 out:
@@ -544,8 +546,7 @@ out:
     return rc;
 }
 
-static enum rc docker_image_remove(struct runtime *rt, const char *image, char *err,
-                                   size_t errlen)
+static enum rc docker_image_remove(struct runtime *rt, const char *image, char *err, size_t errlen)
 {
     struct docker *d = (struct docker *)rt;
     char path[RUNTIME_IMAGE_SIZE + 32];
@@ -578,16 +579,16 @@ static enum rc create_body(const struct runtime_spec *spec, char **out, size_t *
     if (!labels || !exposed || !bindings || !ulimits)
         goto out;
     for (size_t i = 0; i < spec->n_labels; i++)
-        if (json_object_set_new(labels, spec->labels[i].name,
-                                json_string(spec->labels[i].value)) != 0) {
+        if (json_object_set_new(labels, spec->labels[i].name, json_string(spec->labels[i].value)) !=
+            0) {
             snprintf(err, errlen, "label '%.64s' is not valid UTF-8", spec->labels[i].name);
             rc = RC_INVALID;
             goto out;
         }
     snprintf(port, sizeof port, "%d/tcp", spec->container_port);
     json_object_set_new(exposed, port, json_object());
-    json_object_set_new(bindings, port, json_pack("[{s:s, s:s}]", "HostIp", "127.0.0.1",
-                                                  "HostPort", ""));
+    json_object_set_new(bindings, port,
+                        json_pack("[{s:s, s:s}]", "HostIp", "127.0.0.1", "HostPort", ""));
     const struct {
         const char *name;
         int64_t value;
@@ -595,18 +596,17 @@ static enum rc create_body(const struct runtime_spec *spec, char **out, size_t *
     for (size_t i = 0; i < 2; i++)
         if (limits[i].value > 0)
             json_array_append_new(ulimits, json_pack("{s:s, s:I, s:I}", "Name", limits[i].name,
-                                                     "Soft", (json_int_t)limits[i].value,
-                                                     "Hard", (json_int_t)limits[i].value));
+                                                     "Soft", (json_int_t)limits[i].value, "Hard",
+                                                     (json_int_t)limits[i].value));
     /* Least privilege: no privileged mode, no new privileges, the default (bridge) network, no
      * restart by the engine (pcc decides), memory without extra swap. */
     root = json_pack("{s:s, s:O, s:O, s:i, s:{s:I, s:I, s:I, s:O, s:O, s:b, s:[s], s:{s:s}}}",
-                     "Image", spec->image, "Labels", labels, "ExposedPorts", exposed,
-                     "StopTimeout", spec->stop_timeout_s, "HostConfig",
-                     "NanoCpus", (json_int_t)spec->nano_cpus,
-                     "Memory", (json_int_t)spec->memory_bytes,
-                     "MemorySwap", (json_int_t)(spec->memory_bytes ? spec->memory_bytes : 0),
-                     "PortBindings", bindings, "Ulimits", ulimits, "Privileged", 0,
-                     "SecurityOpt", "no-new-privileges", "RestartPolicy", "Name", "no");
+                     "Image", spec->image, "Labels", labels, "ExposedPorts", exposed, "StopTimeout",
+                     spec->stop_timeout_s, "HostConfig", "NanoCpus", (json_int_t)spec->nano_cpus,
+                     "Memory", (json_int_t)spec->memory_bytes, "MemorySwap",
+                     (json_int_t)(spec->memory_bytes ? spec->memory_bytes : 0), "PortBindings",
+                     bindings, "Ulimits", ulimits, "Privileged", 0, "SecurityOpt",
+                     "no-new-privileges", "RestartPolicy", "Name", "no");
     if (!root || !(rest = json_dumps(root, JSON_COMPACT)))
         goto out;
     size_t cap = strlen(rest) + 16;
@@ -768,7 +768,8 @@ static enum rc docker_stop(struct runtime *rt, const char *id, int timeout_s, ch
 {
     struct docker *d = (struct docker *)rt;
     char path[RUNTIME_NAME_SIZE + 48], what[RUNTIME_NAME_SIZE + 16];
-    struct call c = {.method = "POST", .path = path,
+    struct call c = {.method = "POST",
+                     .path = path,
                      .timeout_ms = CALL_TIMEOUT_MS + (long)(timeout_s > 0 ? timeout_s : 0) * 1000};
     enum rc rc = check_ref(id, NULL, "instance id", err, errlen);
     if (rc != RC_OK)
@@ -815,7 +816,8 @@ static enum rc docker_list(struct runtime *rt, const char *label, struct runtime
     /* The list's own rows lack exit codes and times: inspect each (gone meanwhile: skipped). */
     size_t i;
     json_t *row;
-    json_array_foreach(j, i, row) {
+    json_array_foreach(j, i, row)
+    {
         const char *id = json_string_value(json_object_get(row, "Id"));
         if (!id)
             continue;
@@ -851,8 +853,12 @@ static enum rc docker_logs(struct runtime *rt, const char *id, int64_t since_ms,
     struct docker *d = (struct docker *)rt;
     char path[RUNTIME_NAME_SIZE + 128], what[RUNTIME_NAME_SIZE + 16];
     struct runtime_demux dx;
-    struct call c = {.method = "GET", .path = path, .write = demux_write, .write_arg = &dx,
-                     .stopped = &dx.stopped, .timeout_ms = follow ? 0 : CALL_TIMEOUT_MS};
+    struct call c = {.method = "GET",
+                     .path = path,
+                     .write = demux_write,
+                     .write_arg = &dx,
+                     .stopped = &dx.stopped,
+                     .timeout_ms = follow ? 0 : CALL_TIMEOUT_MS};
     enum rc rc = check_ref(id, NULL, "instance id", err, errlen);
     if (rc != RC_OK)
         return rc;

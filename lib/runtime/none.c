@@ -12,20 +12,16 @@ static enum rc refuse(char *err, size_t errlen)
     return RC_NO_RUNTIME;
 }
 
-static void none_free(struct runtime *rt)
-{
-    free(rt);
-}
+static void none_free(struct runtime *rt) { free(rt); }
 
-static enum rc none_ping(struct runtime *rt, struct runtime_version *out, char *err,
-                         size_t errlen)
+static enum rc none_ping(struct runtime *rt, struct runtime_version *out, char *err, size_t errlen)
 {
     (void)rt, (void)out;
     return refuse(err, errlen);
 }
 
-static enum rc none_image_inspect(struct runtime *rt, const char *image,
-                                  struct runtime_image *out, char *err, size_t errlen)
+static enum rc none_image_inspect(struct runtime *rt, const char *image, struct runtime_image *out,
+                                  char *err, size_t errlen)
 {
     (void)rt, (void)image, (void)out;
     return refuse(err, errlen);
@@ -38,8 +34,7 @@ static enum rc none_image_pull(struct runtime *rt, const char *image,
     return refuse(err, errlen);
 }
 
-static enum rc none_image_remove(struct runtime *rt, const char *image, char *err,
-                                 size_t errlen)
+static enum rc none_image_remove(struct runtime *rt, const char *image, char *err, size_t errlen)
 {
     (void)rt, (void)image;
     return refuse(err, errlen);
@@ -88,8 +83,8 @@ static enum rc none_logs(struct runtime *rt, const char *id, int64_t since_ms, i
     return refuse(err, errlen);
 }
 
-static enum rc none_stats(struct runtime *rt, const char *id, struct runtime_stats *out,
-                          char *err, size_t errlen)
+static enum rc none_stats(struct runtime *rt, const char *id, struct runtime_stats *out, char *err,
+                          size_t errlen)
 {
     (void)rt, (void)id, (void)out;
     return refuse(err, errlen);

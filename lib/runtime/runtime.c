@@ -110,13 +110,9 @@ const char *runtime_label(const struct runtime_instance *inst, const char *key)
 const char *runtime_state_name(enum runtime_state state)
 {
     switch (state) {
-    case RUNTIME_STATE_CREATED:
-        return "created";
-    case RUNTIME_STATE_RUNNING:
-        return "running";
-    case RUNTIME_STATE_EXITED:
-        return "exited";
-    default:
-        return "unknown";
+    case RUNTIME_STATE_CREATED: return "created";
+    case RUNTIME_STATE_RUNNING: return "running";
+    case RUNTIME_STATE_EXITED: return "exited";
+    default: return "unknown";
     }
 }

@@ -9,12 +9,12 @@
 
 #include "rc.h"
 
-#define RUNTIME_ID_SIZE 72          /* an engine's instance id (64 hex digits for Docker) */
+#define RUNTIME_ID_SIZE 72 /* an engine's instance id (64 hex digits for Docker) */
 #define RUNTIME_NAME_SIZE 128
-#define RUNTIME_IMAGE_SIZE 520      /* image references: at most 512 bytes accepted */
+#define RUNTIME_IMAGE_SIZE 520 /* image references: at most 512 bytes accepted */
 #define RUNTIME_LABEL_KEY_SIZE 64
 #define RUNTIME_LABEL_VALUE_SIZE 128
-#define RUNTIME_LABELS_MAX 8        /* labels kept per instance: those under RUNTIME_LABEL_PREFIX */
+#define RUNTIME_LABELS_MAX 8 /* labels kept per instance: those under RUNTIME_LABEL_PREFIX */
 #define RUNTIME_ERROR_SIZE 256
 #define RUNTIME_VERSION_SIZE 64
 #define RUNTIME_SOCKET_SIZE 108     /* sun_path */
@@ -70,12 +70,12 @@ struct runtime_spec {
     size_t n_labels;
     const struct runtime_pair *env;
     size_t n_env;
-    int container_port;    /* the agent's PORT; published on 127.0.0.1 at a port the engine picks */
-    int64_t nano_cpus;     /* CPU limit in 1e-9 CPUs (0.5 CPU: 500000000); 0: none */
-    int64_t memory_bytes;  /* memory limit, swap included; 0: none */
-    int64_t nofile;        /* RLIMIT_NOFILE soft = hard; 0: the engine's default */
-    int64_t nproc;         /* RLIMIT_NPROC soft = hard; 0: the engine's default */
-    int stop_timeout_s;    /* SIGTERM to SIGKILL on stop (the agent's SHUTDOWN_TIMEOUT) */
+    int container_port;   /* the agent's PORT; published on 127.0.0.1 at a port the engine picks */
+    int64_t nano_cpus;    /* CPU limit in 1e-9 CPUs (0.5 CPU: 500000000); 0: none */
+    int64_t memory_bytes; /* memory limit, swap included; 0: none */
+    int64_t nofile;       /* RLIMIT_NOFILE soft = hard; 0: the engine's default */
+    int64_t nproc;        /* RLIMIT_NPROC soft = hard; 0: the engine's default */
+    int stop_timeout_s;   /* SIGTERM to SIGKILL on stop (the agent's SHUTDOWN_TIMEOUT) */
 };
 
 /* An instance as the engine reports it. Times are milliseconds since the epoch, 0 for never. */
@@ -90,7 +90,7 @@ struct runtime_instance {
     int restart_count; /* restarts made by the engine */
     int64_t started_at;
     int64_t finished_at;
-    int host_port; /* the published container port on 127.0.0.1; 0 when none */
+    int host_port;                  /* the published container port on 127.0.0.1; 0 when none */
     char error[RUNTIME_ERROR_SIZE]; /* the engine's error for it (e.g. a failed start), or "" */
     struct runtime_label labels[RUNTIME_LABELS_MAX]; /* the RUNTIME_LABEL_PREFIX ones */
     size_t n_labels;
@@ -106,8 +106,8 @@ struct runtime_stats {
 
 /* Called once per log line, without its newline; at is ms since the epoch (0 if unknown).
  * Return nonzero to stop reading. */
-typedef int (*runtime_log_fn)(void *arg, enum runtime_stream stream, int64_t at,
-                              const char *line, size_t len);
+typedef int (*runtime_log_fn)(void *arg, enum runtime_stream stream, int64_t at, const char *line,
+                              size_t len);
 
 struct runtime;
 
@@ -135,8 +135,8 @@ struct runtime_ops {
      * RC_CONFLICT when the name is taken. */
     enum rc (*create)(struct runtime *rt, const struct runtime_spec *spec,
                       struct runtime_instance *out, char *err, size_t errlen);
-    enum rc (*inspect)(struct runtime *rt, const char *id, struct runtime_instance *out,
-                       char *err, size_t errlen);
+    enum rc (*inspect)(struct runtime *rt, const char *id, struct runtime_instance *out, char *err,
+                       size_t errlen);
     /* SIGTERM, then SIGKILL after timeout_s. RC_OK also when it was not running. */
     enum rc (*stop)(struct runtime *rt, const char *id, int timeout_s, char *err, size_t errlen);
     /* Remove, killing it if running. RC_NOT_FOUND when it does not exist. */
@@ -155,8 +155,8 @@ struct runtime_ops {
                      size_t errlen);
     /* Block until it is not running, at most timeout_ms (0: no limit); *exit_code gets its
      * code. RC_TIMEOUT when it still runs at the deadline. */
-    enum rc (*wait)(struct runtime *rt, const char *id, int timeout_ms, int *exit_code,
-                    char *err, size_t errlen);
+    enum rc (*wait)(struct runtime *rt, const char *id, int timeout_ms, int *exit_code, char *err,
+                    size_t errlen);
 };
 
 struct runtime {

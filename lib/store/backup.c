@@ -105,22 +105,20 @@ static enum rc install_copy(sqlite3 **dst, const char *tmp, const char *path, ch
 
 /* A file worth restoring: a SQLite database that passes integrity_check and holds pcc's
  * schema (its migrations table); *version gets its schema version. */
-static enum rc check_backup(sqlite3 *db, const char *path, int *version, char *err,
-                            size_t errlen)
+static enum rc check_backup(sqlite3 *db, const char *path, int *version, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     enum rc rc = RC_INVALID;
     if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW ||
         strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-        snprintf(err, errlen, "%s is not an intact SQLite database (%s)", path,
-                 sqlite3_errmsg(db));
+        snprintf(err, errlen, "%s is not an intact SQLite database (%s)", path, sqlite3_errmsg(db));
         goto out;
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-                           &st, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &st,
+                           NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW || (*version = sqlite3_column_int(st, 0)) <= 0) {
         snprintf(err, errlen, "%s is not a pcc database (no schema migrations in it)", path);
         goto out;
@@ -129,8 +127,10 @@ static enum rc check_backup(sqlite3 *db, const char *path, int *version, char *e
     while (sqlite_migrations[known])
         known++;
     if (*version > known) {
-        snprintf(err, errlen, "%s was made by a newer pccd (schema version %d; this one knows "
-                              "%d): restore it with that version", path, *version, known);
+        snprintf(err, errlen,
+                 "%s was made by a newer pccd (schema version %d; this one knows "
+                 "%d): restore it with that version",
+                 path, *version, known);
         goto out;
     }
     rc = RC_OK;
@@ -143,8 +143,9 @@ enum rc store_backup(const char *url, const char *dest, char *err, size_t errlen
 {
     const char *path = sqlite_path(url);
     if (!path) {
-        snprintf(err, errlen, "this database is PostgreSQL: back it up with pg_dump "
-                              "(docs/pccd.md, Backups)");
+        snprintf(err, errlen,
+                 "this database is PostgreSQL: back it up with pg_dump "
+                 "(docs/pccd.md, Backups)");
         return RC_INVALID;
     }
     char tmp[4096];
@@ -176,18 +177,21 @@ out:
     return rc;
 }
 
-enum rc store_restore(const char *src_path, const char *url, int replace, int *version,
-                      char *err, size_t errlen)
+enum rc store_restore(const char *src_path, const char *url, int replace, int *version, char *err,
+                      size_t errlen)
 {
     const char *path = sqlite_path(url);
     if (!path) {
-        snprintf(err, errlen, "this database is PostgreSQL: restore it with pg_restore "
-                              "(docs/pccd.md, Backups)");
+        snprintf(err, errlen,
+                 "this database is PostgreSQL: restore it with pg_restore "
+                 "(docs/pccd.md, Backups)");
         return RC_INVALID;
     }
     if (!replace && access(path, F_OK) == 0) {
-        snprintf(err, errlen, "%s exists: restoring would replace it (stop pccd, then pass "
-                              "--force)", path);
+        snprintf(err, errlen,
+                 "%s exists: restoring would replace it (stop pccd, then pass "
+                 "--force)",
+                 path);
         return RC_CONFLICT;
     }
     char tmp[4096];

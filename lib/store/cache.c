@@ -33,13 +33,13 @@
 #include "store_backend.h"
 #include "banned.h"
 
-#define SHARDS 16           /* per table; a shard is one mutex and its slots */
-#define TOKEN_SLOTS 64      /* per shard: 1,024 cached bearer lookups */
-#define ORGS_SLOTS 32       /* per shard: 512 users' organization lists */
-#define ORG_SLOTS 32        /* per shard: 512 (member, organization) pairs */
-#define ORGS_MAX 16         /* longer organization lists are not cached */
+#define SHARDS 16      /* per table; a shard is one mutex and its slots */
+#define TOKEN_SLOTS 64 /* per shard: 1,024 cached bearer lookups */
+#define ORGS_SLOTS 32  /* per shard: 512 users' organization lists */
+#define ORG_SLOTS 32   /* per shard: 512 (member, organization) pairs */
+#define ORGS_MAX 16    /* longer organization lists are not cached */
 #define KEY_SIZE (ID_BUF_SIZE + STORE_SLUG_SIZE)
-#define STUCK_SECONDS 30    /* an unfinished write older than this is taken for a dead writer */
+#define STUCK_SECONDS 30 /* an unfinished write older than this is taken for a dead writer */
 #define GEN_FILE_SIZE 4096
 
 /* --- the shared generation word ----------------------------------------------------------- */
@@ -47,9 +47,9 @@
 static int gen_balanced(uint64_t w) { return (uint32_t)(w >> 32) == (uint32_t)w; }
 
 struct generation {
-    uint64_t *word; /* in the shared mapping; NULL: the database keeps the value */
-    uint64_t stuck_word;   /* an unbalanced value seen by this process... */
-    int64_t stuck_since;   /* ...since this monotonic second */
+    uint64_t *word;      /* in the shared mapping; NULL: the database keeps the value */
+    uint64_t stuck_word; /* an unbalanced value seen by this process... */
+    int64_t stuck_since; /* ...since this monotonic second */
     pthread_mutex_t stuck_lock;
 };
 
@@ -249,9 +249,9 @@ struct store_cache {
     const struct store_ops *backend; /* the backend's own ops */
     struct store_ops ops;            /* installed in the store: the backend's, some wrapped */
     struct generation gen;
-    struct table tokens;  /* digest -> principal */
-    struct table orgs;    /* user id -> org_list */
-    struct table member;  /* user id "/" org name -> store_org */
+    struct table tokens; /* digest -> principal */
+    struct table orgs;   /* user id -> org_list */
+    struct table member; /* user id "/" org name -> store_org */
 };
 
 static struct store_cache *cache_of(struct store *st) { return st->cache; }
@@ -376,8 +376,8 @@ static void copy_org_list(const void *value, void *ctx)
     }
 }
 
-static enum rc cached_orgs_for_user(struct store *st, const char *user_id,
-                                    struct store_org **list, size_t *count)
+static enum rc cached_orgs_for_user(struct store *st, const char *user_id, struct store_org **list,
+                                    size_t *count)
 {
     struct store_cache *c = cache_of(st);
     uint64_t tag = gen_read(st);
@@ -426,59 +426,57 @@ static enum rc cached_org_for_member(struct store *st, const char *user_id, cons
  * memberships, token policies) runs between the two halves of a generation change. A new op of
  * that kind must be added here, with a test in tests/unit/store/cache_test.c that reads through one
  * handle, writes through another and reads again. */
-#define WRAP_WRITE(name, params, args)                                                         \
-    static enum rc wrapped_##name params                                                       \
-    {                                                                                          \
-        struct store_cache *c = cache_of(st);                                                  \
-        gen_write_begin(&c->gen);                                                              \
-        enum rc rc = c->backend->name args;                                                    \
-        gen_write_end(&c->gen);                                                                \
-        end_request_view(st);                                                                  \
-        return rc;                                                                             \
+#define WRAP_WRITE(name, params, args)                                                             \
+    static enum rc wrapped_##name params                                                           \
+    {                                                                                              \
+        struct store_cache *c = cache_of(st);                                                      \
+        gen_write_begin(&c->gen);                                                                  \
+        enum rc rc = c->backend->name args;                                                        \
+        gen_write_end(&c->gen);                                                                    \
+        end_request_view(st);                                                                      \
+        return rc;                                                                                 \
     }
-#define CREDENTIAL_WRITES(X)                                                                   \
-    X(migrate, (struct store * st, int *applied, char *err, size_t errlen),                    \
-      (st, applied, err, errlen))                                                              \
-    X(user_create, (struct store * st, struct store_user * user), (st, user))                  \
-    X(org_create, (struct store * st, struct store_org * org), (st, org))                      \
-    X(org_set_daily_key, (struct store * st, const char *org_id, const char *sealed),          \
-      (st, org_id, sealed))                                                                    \
-    X(daily_key_seal_legacy, (struct store * st, const char *org_id, const char *sealed),      \
-      (st, org_id, sealed))                                                                    \
-    X(membership_put,                                                                          \
-      (struct store * st, const char *user_id, const char *org_id, const char *role,           \
-       int64_t now),                                                                           \
-      (st, user_id, org_id, role, now))                                                        \
-    X(token_insert, (struct store * st, const struct store_token *tok), (st, tok))             \
-    X(token_revoke,                                                                            \
-      (struct store * st, const char *user_id, const char *token_id, int64_t now),             \
-      (st, user_id, token_id, now))                                                            \
-    X(token_rotate,                                                                            \
-      (struct store * st, const struct store_token *tok, const char *expected_digest),         \
-      (st, tok, expected_digest))                                                              \
-    X(token_policy_put,                                                                        \
-      (struct store * st, const char *org_id, const struct store_token_policy *policy),        \
-      (st, org_id, policy))                                                                    \
-    X(service_account_create,                                                                  \
-      (struct store * st, const struct store_user *user,                                       \
-       const struct store_service_account *account),                                           \
-      (st, user, account))                                                                     \
-    X(service_account_delete, (struct store * st, const char *org_id, const char *name),       \
-      (st, org_id, name))                                                                      \
-    X(membership_change,                                                                       \
-      (struct store * st, const char *org_id, const char *user_id, const char *role),          \
-      (st, org_id, user_id, role))                                                             \
-    X(oauth_refresh_rotate,                                                                    \
-      (struct store * st, const char *digest, int64_t now, const struct store_token *access,   \
-       const struct store_oauth_refresh *next, struct store_oauth_refresh *out),               \
-      (st, digest, now, access, next, out))                                                    \
-    X(oauth_family_revoke, (struct store * st, const char *family_id, int64_t now),            \
-      (st, family_id, now))                                                                    \
-    X(oauth_revoke_user, (struct store * st, const char *user_id, int64_t now),                \
-      (st, user_id, now))                                                                      \
-    X(invitation_decide,                                                                       \
-      (struct store * st, const char *id, const char *user_id, int accept, int64_t now,        \
-       struct store_invitation *out),                                                          \
+#define CREDENTIAL_WRITES(X)                                                                       \
+    X(migrate, (struct store * st, int *applied, char *err, size_t errlen),                        \
+      (st, applied, err, errlen))                                                                  \
+    X(user_create, (struct store * st, struct store_user * user), (st, user))                      \
+    X(org_create, (struct store * st, struct store_org * org), (st, org))                          \
+    X(org_set_daily_key, (struct store * st, const char *org_id, const char *sealed),              \
+      (st, org_id, sealed))                                                                        \
+    X(daily_key_seal_legacy, (struct store * st, const char *org_id, const char *sealed),          \
+      (st, org_id, sealed))                                                                        \
+    X(membership_put,                                                                              \
+      (struct store * st, const char *user_id, const char *org_id, const char *role, int64_t now), \
+      (st, user_id, org_id, role, now))                                                            \
+    X(token_insert, (struct store * st, const struct store_token *tok), (st, tok))                 \
+    X(token_revoke, (struct store * st, const char *user_id, const char *token_id, int64_t now),   \
+      (st, user_id, token_id, now))                                                                \
+    X(token_rotate,                                                                                \
+      (struct store * st, const struct store_token *tok, const char *expected_digest),             \
+      (st, tok, expected_digest))                                                                  \
+    X(token_policy_put,                                                                            \
+      (struct store * st, const char *org_id, const struct store_token_policy *policy),            \
+      (st, org_id, policy))                                                                        \
+    X(service_account_create,                                                                      \
+      (struct store * st, const struct store_user *user,                                           \
+       const struct store_service_account *account),                                               \
+      (st, user, account))                                                                         \
+    X(service_account_delete, (struct store * st, const char *org_id, const char *name),           \
+      (st, org_id, name))                                                                          \
+    X(membership_change,                                                                           \
+      (struct store * st, const char *org_id, const char *user_id, const char *role),              \
+      (st, org_id, user_id, role))                                                                 \
+    X(oauth_refresh_rotate,                                                                        \
+      (struct store * st, const char *digest, int64_t now, const struct store_token *access,       \
+       const struct store_oauth_refresh *next, struct store_oauth_refresh *out),                   \
+      (st, digest, now, access, next, out))                                                        \
+    X(oauth_family_revoke, (struct store * st, const char *family_id, int64_t now),                \
+      (st, family_id, now))                                                                        \
+    X(oauth_revoke_user, (struct store * st, const char *user_id, int64_t now),                    \
+      (st, user_id, now))                                                                          \
+    X(invitation_decide,                                                                           \
+      (struct store * st, const char *id, const char *user_id, int accept, int64_t now,            \
+       struct store_invitation *out),                                                              \
       (st, id, user_id, accept, now, out))
 
 CREDENTIAL_WRITES(WRAP_WRITE)
@@ -505,8 +503,7 @@ static void cached_close(struct store *st)
     st->ops->close(st);
 }
 
-enum rc store_cache_attach(struct store *st, const char *generation_path, char *err,
-                           size_t errlen)
+enum rc store_cache_attach(struct store *st, const char *generation_path, char *err, size_t errlen)
 {
     if (!generation_path && !st->ops->credential_generation) {
         snprintf(err, errlen, "the database keeps no credential generation");

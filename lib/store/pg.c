@@ -32,42 +32,41 @@ enum { READ, WRITE }; /* a write is never retried once it may have reached the s
 
 /* The statements only PostgreSQL runs, and those whose text differs from sqlite.c's, each
  * saying how. */
-#define PG_SQL_TABLE(X)                                                                        \
-    /* only here: SQLite keeps the generation in a file beside the database */                 \
-    X(Q_CREDENTIAL_GENERATION, READ,                                                           \
-      "SELECT value FROM credential_generation WHERE id = 1")                                  \
-    /* RETURNING id: there is no last insert rowid to ask for */                               \
-    X(Q_AUDIT_INSERT, WRITE,                                                                   \
-      "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "           \
-      "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")                                      \
-    /* only here: SQLite creates the service user with Q_USER_INSERT */                        \
-    X(Q_SA_USER, WRITE,                                                                        \
-      "INSERT INTO users (id, email, name, created_at, kind) "                                 \
-      "VALUES ($1, $2, $3, $4, 'service')")                                                    \
-    /* FOR UPDATE: the member's row stays locked until the change commits */                   \
-    X(Q_MEMBER_ROLE, READ,                                                                     \
-      "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2 FOR UPDATE")            \
-    /* FOR UPDATE: two concurrent demotions cannot both see two admins and leave none */       \
-    X(Q_ADMIN_COUNT, READ,                                                                     \
-      "SELECT count(*) FROM (SELECT 1 FROM memberships WHERE org_id = $1 AND role = 'admin' "  \
-      "FOR UPDATE) a")                                                                         \
-    /* RETURNING: spending a code returns its row in the same statement */                     \
-    X(Q_OAUTH_CODE_USE, WRITE,                                                                 \
-      "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0 "                 \
-      "RETURNING " OAUTH_CODE_COLUMNS)                                                         \
-    /* RETURNING: spending a refresh token returns its row in the same statement */            \
-    X(Q_OAUTH_RT_USE, WRITE,                                                                   \
-      "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 AND used_at = 0 "        \
-      "AND revoked_at = 0 RETURNING " OAUTH_REFRESH_COLUMNS)                                   \
-    /* RETURNING: spending a device authorization returns its row in the same statement */     \
-    X(Q_OAUTH_DEVICE_USE, WRITE,                                                               \
-      "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "    \
-      "AND status = 'approved' AND expires_at > $2 RETURNING " OAUTH_DEVICE_COLUMNS)          \
+#define PG_SQL_TABLE(X)                                                                            \
+    /* only here: SQLite keeps the generation in a file beside the database */                     \
+    X(Q_CREDENTIAL_GENERATION, READ, "SELECT value FROM credential_generation WHERE id = 1")       \
+    /* RETURNING id: there is no last insert rowid to ask for */                                   \
+    X(Q_AUDIT_INSERT, WRITE,                                                                       \
+      "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "               \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")                                          \
+    /* only here: SQLite creates the service user with Q_USER_INSERT */                            \
+    X(Q_SA_USER, WRITE,                                                                            \
+      "INSERT INTO users (id, email, name, created_at, kind) "                                     \
+      "VALUES ($1, $2, $3, $4, 'service')")                                                        \
+    /* FOR UPDATE: the member's row stays locked until the change commits */                       \
+    X(Q_MEMBER_ROLE, READ,                                                                         \
+      "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2 FOR UPDATE")                \
+    /* FOR UPDATE: two concurrent demotions cannot both see two admins and leave none */           \
+    X(Q_ADMIN_COUNT, READ,                                                                         \
+      "SELECT count(*) FROM (SELECT 1 FROM memberships WHERE org_id = $1 AND role = 'admin' "      \
+      "FOR UPDATE) a")                                                                             \
+    /* RETURNING: spending a code returns its row in the same statement */                         \
+    X(Q_OAUTH_CODE_USE, WRITE,                                                                     \
+      "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0 "                     \
+      "RETURNING " OAUTH_CODE_COLUMNS)                                                             \
+    /* RETURNING: spending a refresh token returns its row in the same statement */                \
+    X(Q_OAUTH_RT_USE, WRITE,                                                                       \
+      "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 AND used_at = 0 "            \
+      "AND revoked_at = 0 RETURNING " OAUTH_REFRESH_COLUMNS)                                       \
+    /* RETURNING: spending a device authorization returns its row in the same statement */         \
+    X(Q_OAUTH_DEVICE_USE, WRITE,                                                                   \
+      "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "        \
+      "AND status = 'approved' AND expires_at > $2 RETURNING " OAUTH_DEVICE_COLUMNS)               \
     /* seq (migration 0010) breaks ties of the same second in the order of insertion, as the  \
-     * rowid does on SQLite */                                                                 \
-    X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
-      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, seq") \
-    /* FOR UPDATE OF i: the invitation stays locked until its decision commits */             \
+     * rowid does on SQLite */    \
+    X(Q_APIKEYS_FOR_ORG, READ,                                                                     \
+      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, seq")        \
+    /* FOR UPDATE OF i: the invitation stays locked until its decision commits */                  \
     X(Q_INVITATION_GET, READ, INVITATION_SELECT " WHERE i.id = $1 FOR UPDATE OF i")
 
 enum query {
@@ -100,8 +99,8 @@ struct pg_store;
 
 struct conn {
     struct pg_store *owner;
-    PGconn *pg;   /* NULL before the first connect and after a failure dropped it */
-    bool doomed;  /* the server said FATAL outside a query: it is closing the connection */
+    PGconn *pg;  /* NULL before the first connect and after a failure dropped it */
+    bool doomed; /* the server said FATAL outside a query: it is closing the connection */
     bool prepared[Q__COUNT];
     struct conn *next;
 };
@@ -202,8 +201,7 @@ static enum rc map_sqlstate(const char *state)
 {
     if (!state)
         return RC_STORE;
-    if (strcmp(state, "23505") == 0 || strcmp(state, "23514") == 0 ||
-        strcmp(state, "23503") == 0)
+    if (strcmp(state, "23505") == 0 || strcmp(state, "23514") == 0 || strcmp(state, "23503") == 0)
         return RC_CONFLICT;
     if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
         strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
@@ -288,8 +286,7 @@ static enum rc conn_connect(struct pg_store *s, struct conn *c)
 {
     int64_t start = now_ms();
     pthread_mutex_lock(&s->lock);
-    if (s->down_since_ms &&
-        (s->probing || start - s->last_attempt_ms < RECONNECT_INTERVAL_MS)) {
+    if (s->down_since_ms && (s->probing || start - s->last_attempt_ms < RECONNECT_INTERVAL_MS)) {
         char reason[sizeof s->down_reason];
         memcpy(reason, s->down_reason, sizeof reason);
         pthread_mutex_unlock(&s->lock);
@@ -303,10 +300,9 @@ static enum rc conn_connect(struct pg_store *s, struct conn *c)
      * vanishes without closing the connection (host down, network cut) is noticed in about 20 s
      * by keepalives while a call waits for an answer, and by the TCP user timeout while a
      * statement is being sent; otherwise the call would hang for the kernel's 15 minutes. */
-    static const char *const keys[] = {"connect_timeout",  "application_name",
-                                       "keepalives_idle",  "keepalives_interval",
-                                       "keepalives_count", "tcp_user_timeout",
-                                       "dbname",           NULL};
+    static const char *const keys[] = {
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
     const char *const values[] = {CONNECT_TIMEOUT, "pccd", "10", "5", "2", "20000", s->url, NULL};
     enum rc rc = RC_OK;
     PGconn *pg = PQconnectdbParams(keys, values, 1);
@@ -328,8 +324,7 @@ static enum rc conn_connect(struct pg_store *s, struct conn *c)
     pthread_mutex_lock(&s->lock);
     if (rc == RC_OK) {
         if (s->down_since_ms)
-            log_info("pg: connected again after %" PRId64 " ms",
-                     now_ms() - s->down_since_ms);
+            log_info("pg: connected again after %" PRId64 " ms", now_ms() - s->down_since_ms);
         s->down_since_ms = 0;
     } else {
         s->last_attempt_ms = now_ms();
@@ -528,9 +523,8 @@ static void read_audit(const PGresult *r, int row, void *out)
 }
 
 /* Run q and collect every row into an array of elem_size-byte rows filled by reader. */
-static enum rc fetch_all(struct pg_store *s, enum query q, const struct params *p,
-                         size_t elem_size, void (*reader)(const PGresult *, int, void *),
-                         void **list, size_t *count)
+static enum rc fetch_all(struct pg_store *s, enum query q, const struct params *p, size_t elem_size,
+                         void (*reader)(const PGresult *, int, void *), void **list, size_t *count)
 {
     PGresult *r = NULL;
     char *rows = NULL;
@@ -722,8 +716,8 @@ static enum rc s_token_by_id(struct store *st_, const char *user_id, const char 
     return rc;
 }
 
-static enum rc s_tokens_for_user(struct store *st_, const char *user_id,
-                                 struct store_token **list, size_t *count)
+static enum rc s_tokens_for_user(struct store *st_, const char *user_id, struct store_token **list,
+                                 size_t *count)
 {
     SELF;
     struct params p = {0};
@@ -744,8 +738,8 @@ static enum rc s_token_revoke(struct store *st_, const char *user_id, const char
     return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
 }
 
-static enum rc s_token_touch(struct store *st_, const char *token_id, int64_t now,
-                             const char *ip, const char *agent)
+static enum rc s_token_touch(struct store *st_, const char *token_id, int64_t now, const char *ip,
+                             const char *agent)
 {
     SELF;
     struct params p = {0};
@@ -1011,8 +1005,8 @@ static struct params two_texts(const char *a, const char *b)
     return p;
 }
 
-static enum rc s_org_properties(struct store *st_, const char *org_id,
-                                struct store_property **list, size_t *count)
+static enum rc s_org_properties(struct store *st_, const char *org_id, struct store_property **list,
+                                size_t *count)
 {
     SELF;
     struct params p = {0};
@@ -1059,8 +1053,7 @@ static enum rc s_api_keys_for_org(struct store *st_, const char *org_id,
     SELF;
     struct params p = {0};
     add_text(&p, org_id);
-    return fetch_all(s, Q_APIKEYS_FOR_ORG, &p, sizeof **list, read_api_key, (void **)list,
-                     count);
+    return fetch_all(s, Q_APIKEYS_FOR_ORG, &p, sizeof **list, read_api_key, (void **)list, count);
 }
 
 static enum rc s_api_key_revoke(struct store *st_, const char *org_id, const char *key_id,
@@ -1086,8 +1079,7 @@ static enum rc s_secret_sets_for_org(struct store *st_, const char *org_id, cons
 {
     SELF;
     struct params p = two_texts(org_id, region ? region : "");
-    return fetch_all(s, Q_SETS_FOR_ORG, &p, sizeof **list, read_secret_set, (void **)list,
-                     count);
+    return fetch_all(s, Q_SETS_FOR_ORG, &p, sizeof **list, read_secret_set, (void **)list, count);
 }
 
 static enum rc s_secret_set_by_name(struct store *st_, const char *org_id, const char *name,
@@ -1213,8 +1205,8 @@ static enum rc secret_delete_body(struct pg_store *s, struct conn *c, void *arg)
     return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
-static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name,
-                               int64_t now, int *set_deleted)
+static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name, int64_t now,
+                               int *set_deleted)
 {
     SELF;
     struct secret_delete_args a = {set_id, name, now, set_deleted};
@@ -1229,8 +1221,7 @@ static enum rc s_secret_set_delete(struct store *st_, const char *org_id, const 
 }
 
 /* Insert dep as the service's next revision on c and read back the revision it got. */
-static enum rc tx_deployment_insert(struct pg_store *s, struct conn *c,
-                                    struct store_deployment *d)
+static enum rc tx_deployment_insert(struct pg_store *s, struct conn *c, struct store_deployment *d)
 {
     PGresult *r = NULL;
     struct params p = two_texts(d->id, d->service_id);
@@ -1328,8 +1319,7 @@ static enum rc s_services_for_org(struct store *st_, const char *org_id, const c
 {
     SELF;
     struct params p = two_texts(org_id, region ? region : "");
-    return fetch_all(s, Q_SERVICES_FOR_ORG, &p, sizeof **list, read_service, (void **)list,
-                     count);
+    return fetch_all(s, Q_SERVICES_FOR_ORG, &p, sizeof **list, read_service, (void **)list, count);
 }
 
 static enum rc s_service_delete(struct store *st_, const char *org_id, const char *name)
@@ -1373,8 +1363,7 @@ static void read_password(const PGresult *r, int row, void *out)
 
 /* The user by email, then the hash by id (see sqlite.c: users are never deleted). */
 static enum rc s_user_password_by_email(struct store *st_, const char *email,
-                                        struct store_user *out,
-                                        char hash[STORE_PASSWORD_HASH_SIZE])
+                                        struct store_user *out, char hash[STORE_PASSWORD_HASH_SIZE])
 {
     SELF;
     enum rc rc = s_user_by_email(st_, email, out);
@@ -1454,8 +1443,8 @@ static void read_member(const PGresult *r, int row, void *out)
     m->joined_at = col_int(r, row, 5);
 }
 
-static enum rc s_members_of_org(struct store *st_, const char *org_id,
-                                struct store_member **list, size_t *count)
+static enum rc s_members_of_org(struct store *st_, const char *org_id, struct store_member **list,
+                                size_t *count)
 {
     SELF;
     struct params p = {0};
@@ -1540,8 +1529,7 @@ static enum rc s_token_rotate(struct store *st_, const struct store_token *t,
     return active ? RC_CONFLICT : RC_NOT_FOUND;
 }
 
-static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip,
-                              int64_t now)
+static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip, int64_t now)
 {
     SELF;
     struct params p = {0};
@@ -1568,8 +1556,7 @@ static enum rc s_tokens_for_org(struct store *st_, const char *org_id,
     SELF;
     struct params p = {0};
     add_text(&p, org_id);
-    return fetch_all(s, Q_TOKENS_FOR_ORG, &p, sizeof **list, read_org_token, (void **)list,
-                     count);
+    return fetch_all(s, Q_TOKENS_FOR_ORG, &p, sizeof **list, read_org_token, (void **)list, count);
 }
 
 static enum rc s_audit_for_org(struct store *st_, const char *org_id, int64_t before_id,
@@ -1662,8 +1649,8 @@ static enum rc s_service_accounts_for_org(struct store *st_, const char *org_id,
                      count);
 }
 
-static enum rc s_service_account_by_name(struct store *st_, const char *org_id,
-                                         const char *name, struct store_service_account *out)
+static enum rc s_service_account_by_name(struct store *st_, const char *org_id, const char *name,
+                                         struct store_service_account *out)
 {
     SELF;
     struct params p = two_texts(org_id, name);
@@ -1701,8 +1688,8 @@ static enum rc migrate_body(struct pg_store *s, struct conn *c, void *arg)
     while (pg_migrations[known])
         known++;
     if (current > known)
-        log_warn("pg: the database schema (version %d) is newer than this pccd knows (%d)",
-                 current, known);
+        log_warn("pg: the database schema (version %d) is newer than this pccd knows (%d)", current,
+                 known);
     for (int v = current; v < known; v++) {
         if ((rc = tx_exec(s, c, pg_migrations_names[v], pg_migrations[v], NULL, NULL)) != RC_OK)
             goto out;
@@ -1957,8 +1944,7 @@ static enum rc s_oauth_device_take(struct store *st_, const char *digest, int64_
                                    struct store_oauth_device *out)
 {
     SELF;
-    return take_row(s, Q_OAUTH_DEVICE_USE, Q_OAUTH_DEVICE_GET, digest, now, read_oauth_device,
-                    out);
+    return take_row(s, Q_OAUTH_DEVICE_USE, Q_OAUTH_DEVICE_GET, digest, now, read_oauth_device, out);
 }
 
 static enum rc s_oauth_device_poll(struct store *st_, const char *digest, int64_t now,
@@ -1981,8 +1967,8 @@ static enum rc s_oauth_device_by_user_code(struct store *st_, const char *user_c
     return fetch_row(s, Q_OAUTH_DEVICE_BY_USER_CODE, &p, read_oauth_device, out);
 }
 
-static enum rc s_oauth_device_decide(struct store *st_, const char *user_code,
-                                     const char *user_id, const char *status, int64_t now)
+static enum rc s_oauth_device_decide(struct store *st_, const char *user_code, const char *user_id,
+                                     const char *status, int64_t now)
 {
     SELF;
     struct params p = two_texts(user_code, user_id);
@@ -1999,8 +1985,8 @@ static enum rc s_oauth_logins_for_user(struct store *st_, const char *user_id, i
     struct params p = {0};
     add_text(&p, user_id);
     add_int(&p, now);
-    return fetch_all(s, Q_OAUTH_LOGINS_FOR_USER, &p, sizeof **list, read_oauth_login,
-                     (void **)list, count);
+    return fetch_all(s, Q_OAUTH_LOGINS_FOR_USER, &p, sizeof **list, read_oauth_login, (void **)list,
+                     count);
 }
 
 static enum rc s_oauth_revoke_user(struct store *st_, const char *user_id, int64_t now)
@@ -2024,8 +2010,8 @@ static enum rc s_web_sessions_delete_user(struct store *st_, const char *user_id
 static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *removed)
 {
     SELF;
-    static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES,
-                                        Q_PURGE_WEB_SESSIONS, Q_PURGE_EMAIL_CODES};
+    static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES, Q_PURGE_WEB_SESSIONS,
+                                        Q_PURGE_EMAIL_CODES};
     *removed = 0;
     for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++) {
         struct params p = {0};
@@ -2084,8 +2070,7 @@ static enum rc s_email_code_insert(struct store *st_, const struct store_email_c
     return run(s, Q_EMAIL_CODE_INSERT, &p, NULL);
 }
 
-static enum rc s_email_code_get(struct store *st_, const char *digest,
-                                struct store_email_code *out)
+static enum rc s_email_code_get(struct store *st_, const char *digest, struct store_email_code *out)
 {
     SELF;
     struct params p = {0};
@@ -2420,8 +2405,9 @@ enum rc store_pg_open(const char *url, struct store **out, char *err, size_t err
     PQconninfoOption *opts = PQconninfoParse(url, &why);
     PQfreemem(why);
     if (!opts) {
-        snprintf(err, errlen, "invalid database URL: expected "
-                              "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAM=VALUE&...]");
+        snprintf(err, errlen,
+                 "invalid database URL: expected "
+                 "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAM=VALUE&...]");
         return RC_INVALID;
     }
     PQconninfoFree(opts);

@@ -20,32 +20,32 @@
 #define SQL_TABLE(X) SHARED_SQL_TABLE(X) SQLITE_SQL_TABLE(X)
 
 /* The statements whose text differs from pg.c's, each saying how. */
-#define SQLITE_SQL_TABLE(X)                                                                    \
-    /* no RETURNING id: the id is read with sqlite3_last_insert_rowid() */                     \
-    X(Q_AUDIT_INSERT, WRITE,                                                                   \
-      "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "           \
-      "VALUES ($1, $2, $3, $4, $5, $6, $7)")                                                   \
-    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
-    X(Q_MEMBER_ROLE, READ, "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")  \
-    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
-    X(Q_ADMIN_COUNT, READ,                                                                     \
-      "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'admin'")                 \
-    /* no RETURNING: take_row() reads the row back with Q_OAUTH_CODE_GET */                    \
-    X(Q_OAUTH_CODE_USE, WRITE,                                                                 \
-      "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0")                 \
-    /* no RETURNING: take_row() reads the row back with Q_OAUTH_RT_GET */                      \
-    X(Q_OAUTH_RT_USE, WRITE,                                                                   \
-      "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 AND used_at = 0 "        \
-      "AND revoked_at = 0")                                                                    \
-    /* no RETURNING: take_row() reads the row back with Q_OAUTH_DEVICE_GET */                  \
-    X(Q_OAUTH_DEVICE_USE, WRITE,                                                               \
-      "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "    \
-      "AND status = 'approved' AND expires_at > $2")                                          \
+#define SQLITE_SQL_TABLE(X)                                                                        \
+    /* no RETURNING id: the id is read with sqlite3_last_insert_rowid() */                         \
+    X(Q_AUDIT_INSERT, WRITE,                                                                       \
+      "INSERT INTO audit_events (at, event, user_id, token_id, org_id, ip, detail) "               \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)")                                                       \
+    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */       \
+    X(Q_MEMBER_ROLE, READ, "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")      \
+    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */       \
+    X(Q_ADMIN_COUNT, READ,                                                                         \
+      "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'admin'")                     \
+    /* no RETURNING: take_row() reads the row back with Q_OAUTH_CODE_GET */                        \
+    X(Q_OAUTH_CODE_USE, WRITE,                                                                     \
+      "UPDATE oauth_codes SET used_at = $2 WHERE digest = $1 AND used_at = 0")                     \
+    /* no RETURNING: take_row() reads the row back with Q_OAUTH_RT_GET */                          \
+    X(Q_OAUTH_RT_USE, WRITE,                                                                       \
+      "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE digest = $1 AND used_at = 0 "            \
+      "AND revoked_at = 0")                                                                        \
+    /* no RETURNING: take_row() reads the row back with Q_OAUTH_DEVICE_GET */                      \
+    X(Q_OAUTH_DEVICE_USE, WRITE,                                                                   \
+      "UPDATE oauth_device_codes SET status = 'used', last_poll_at = $2 WHERE digest = $1 "        \
+      "AND status = 'approved' AND expires_at > $2")                                               \
     /* rowid breaks ties of the same second in the order of insertion (pg.c: the seq column   \
-     * of migration 0010) */                                                                   \
-    X(Q_APIKEYS_FOR_ORG, READ,                                                                 \
-      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, rowid") \
-    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */   \
+     * of migration 0010) */    \
+    X(Q_APIKEYS_FOR_ORG, READ,                                                                     \
+      "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE org_id = $1 ORDER BY created_at, rowid")      \
+    /* no FOR UPDATE, which SQLite lacks: BEGIN IMMEDIATE already shuts out other writers */       \
     X(Q_INVITATION_GET, READ, INVITATION_SELECT " WHERE i.id = $1")
 
 enum query {
@@ -187,9 +187,8 @@ static enum rc stmt(struct sqlite_store *s, enum query q, struct conn **cout, sq
     enum rc rc = get_conn(s, &c);
     if (rc != RC_OK)
         return rc;
-    if (!c->stmts[q] &&
-        sqlite3_prepare_v3(c->db, query_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[q],
-                           NULL) != SQLITE_OK)
+    if (!c->stmts[q] && sqlite3_prepare_v3(c->db, query_sql[q], -1, SQLITE_PREPARE_PERSISTENT,
+                                           &c->stmts[q], NULL) != SQLITE_OK)
         return fail(s, c, "prepare");
     sqlite3_reset(c->stmts[q]);
     sqlite3_clear_bindings(c->stmts[q]);
@@ -207,7 +206,10 @@ static int param(sqlite3_stmt *st, int n)
     return sqlite3_bind_parameter_index(st, name);
 }
 
-static void bind_int64(sqlite3_stmt *st, int n, int64_t v) { sqlite3_bind_int64(st, param(st, n), v); }
+static void bind_int64(sqlite3_stmt *st, int n, int64_t v)
+{
+    sqlite3_bind_int64(st, param(st, n), v);
+}
 
 static void bind_text(sqlite3_stmt *st, int n, const char *v)
 {
@@ -300,24 +302,23 @@ static void read_audit(sqlite3_stmt *st, struct store_audit *a)
 }
 
 /* Run a single-row query and hand the row to reader; RC_NOT_FOUND when there is none. */
-#define FETCH_ONE(s, c, st, reader_stmt)                                                       \
-    do {                                                                                       \
-        int r_ = sqlite3_step(st);                                                             \
-        if (r_ == SQLITE_ROW) {                                                                \
-            reader_stmt;                                                                       \
-            rc = RC_OK;                                                                        \
-        } else if (r_ == SQLITE_DONE) {                                                        \
-            rc = RC_NOT_FOUND;                                                                 \
-        } else {                                                                               \
-            rc = fail(s, c, "step");                                                           \
-        }                                                                                      \
-        sqlite3_reset(st);                                                                     \
+#define FETCH_ONE(s, c, st, reader_stmt)                                                           \
+    do {                                                                                           \
+        int r_ = sqlite3_step(st);                                                                 \
+        if (r_ == SQLITE_ROW) {                                                                    \
+            reader_stmt;                                                                           \
+            rc = RC_OK;                                                                            \
+        } else if (r_ == SQLITE_DONE) {                                                            \
+            rc = RC_NOT_FOUND;                                                                     \
+        } else {                                                                                   \
+            rc = fail(s, c, "step");                                                               \
+        }                                                                                          \
+        sqlite3_reset(st);                                                                         \
     } while (0)
 
 /* Collect every row into a growing array of elem_size-byte rows filled by reader. */
-static enum rc fetch_all(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st,
-                         size_t elem_size, void (*reader)(sqlite3_stmt *, void *), void **list,
-                         size_t *count)
+static enum rc fetch_all(struct sqlite_store *s, struct conn *c, sqlite3_stmt *st, size_t elem_size,
+                         void (*reader)(sqlite3_stmt *, void *), void **list, size_t *count)
 {
     size_t n = 0, alloc = 0;
     char *rows = NULL;
@@ -357,12 +358,12 @@ static void token_reader(sqlite3_stmt *st, void *row) { read_token(st, row); }
 static void audit_reader(sqlite3_stmt *st, void *row) { read_audit(st, row); }
 
 #define SELF struct sqlite_store *s = (struct sqlite_store *)st_
-#define PREPARE(q)                                                                             \
-    struct conn *c;                                                                            \
-    sqlite3_stmt *st;                                                                          \
-    enum rc rc = stmt(s, q, &c, &st);                                                          \
-    if (rc != RC_OK)                                                                           \
-        return rc
+#define PREPARE(q)                                                                                 \
+    struct conn *c;                                                                                \
+    sqlite3_stmt *st;                                                                              \
+    enum rc rc = stmt(s, q, &c, &st);                                                              \
+    if (rc != RC_OK)                                                                               \
+    return rc
 
 static enum rc s_user_create(struct store *st_, struct store_user *u)
 {
@@ -498,8 +499,8 @@ static enum rc s_token_by_id(struct store *st_, const char *user_id, const char 
     return rc;
 }
 
-static enum rc s_tokens_for_user(struct store *st_, const char *user_id,
-                                 struct store_token **list, size_t *count)
+static enum rc s_tokens_for_user(struct store *st_, const char *user_id, struct store_token **list,
+                                 size_t *count)
 {
     SELF;
     PREPARE(Q_TOKENS_FOR_USER);
@@ -520,8 +521,8 @@ static enum rc s_token_revoke(struct store *st_, const char *user_id, const char
     return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
 }
 
-static enum rc s_token_touch(struct store *st_, const char *token_id, int64_t now,
-                             const char *ip, const char *agent)
+static enum rc s_token_touch(struct store *st_, const char *token_id, int64_t now, const char *ip,
+                             const char *agent)
 {
     SELF;
     PREPARE(Q_TOKEN_TOUCH);
@@ -679,8 +680,8 @@ static enum rc run_changing(struct sqlite_store *s, struct conn *c, sqlite3_stmt
     return rc == RC_OK && changes == 0 ? RC_NOT_FOUND : rc;
 }
 
-static enum rc s_org_properties(struct store *st_, const char *org_id,
-                                struct store_property **list, size_t *count)
+static enum rc s_org_properties(struct store *st_, const char *org_id, struct store_property **list,
+                                size_t *count)
 {
     SELF;
     PREPARE(Q_PROPERTIES_FOR_ORG);
@@ -789,8 +790,7 @@ static enum rc set_insert_if_missing(struct sqlite_store *s, const struct store_
     return run(s, c, st, NULL);
 }
 
-static enum rc set_touch(struct sqlite_store *s, const char *set_id, const char *host,
-                         int64_t now)
+static enum rc set_touch(struct sqlite_store *s, const char *set_id, const char *host, int64_t now)
 {
     PREPARE(Q_SET_TOUCH);
     bind_text(st, 1, set_id);
@@ -864,10 +864,11 @@ static enum rc s_secret_get(struct store *st_, const char *set_id, const char *n
     bind_text(st, 1, set_id);
     bind_text(st, 2, name);
     *ciphertext = NULL;
-    FETCH_ONE(s, c, st, (read_secret(st, out),
-                         *ciphertext = strdup((const char *)sqlite3_column_text(st, 5)
-                                                  ? (const char *)sqlite3_column_text(st, 5)
-                                                  : "")));
+    FETCH_ONE(
+        s, c, st,
+        (read_secret(st, out), *ciphertext = strdup((const char *)sqlite3_column_text(st, 5)
+                                                        ? (const char *)sqlite3_column_text(st, 5)
+                                                        : "")));
     if (rc == RC_OK && !*ciphertext)
         rc = RC_NOMEM;
     return rc;
@@ -905,8 +906,8 @@ static enum rc secret_delete_body(struct sqlite_store *s, void *arg)
     return rc;
 }
 
-static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name,
-                               int64_t now, int *set_deleted)
+static enum rc s_secret_delete(struct store *st_, const char *set_id, const char *name, int64_t now,
+                               int *set_deleted)
 {
     SELF;
     struct secret_delete_args a = {set_id, name, now, set_deleted};
@@ -1088,8 +1089,7 @@ static enum rc s_user_set_password(struct store *st_, const char *user_id, const
 /* The user by email, then the hash by id: users are never deleted or renamed, so the two
  * reads agree, and this keeps the user columns in one place (s_user_by_email). */
 static enum rc s_user_password_by_email(struct store *st_, const char *email,
-                                        struct store_user *out,
-                                        char hash[STORE_PASSWORD_HASH_SIZE])
+                                        struct store_user *out, char hash[STORE_PASSWORD_HASH_SIZE])
 {
     SELF;
     enum rc rc = s_user_by_email(st_, email, out);
@@ -1176,8 +1176,8 @@ static void member_reader(sqlite3_stmt *st, void *row)
     m->joined_at = sqlite3_column_int64(st, 5);
 }
 
-static enum rc s_members_of_org(struct store *st_, const char *org_id,
-                                struct store_member **list, size_t *count)
+static enum rc s_members_of_org(struct store *st_, const char *org_id, struct store_member **list,
+                                size_t *count)
 {
     SELF;
     PREPARE(Q_MEMBERS_OF_ORG);
@@ -1255,8 +1255,7 @@ static enum rc s_token_rotate(struct store *st_, const struct store_token *t,
     return rc != RC_OK ? rc : active ? RC_CONFLICT : RC_NOT_FOUND;
 }
 
-static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip,
-                              int64_t now)
+static enum rc s_token_ip_add(struct store *st_, const char *token_id, const char *ip, int64_t now)
 {
     SELF;
     PREPARE(Q_TOKEN_IP_ADD);
@@ -1330,7 +1329,7 @@ static enum rc sa_create_body(struct sqlite_store *s, void *arg)
     const struct sa_create *a = arg;
     struct store_service_account existing;
     enum rc rc = s->base.ops->service_account_by_name(&s->base, a->account->org_id,
-                                                       a->account->name, &existing);
+                                                      a->account->name, &existing);
     if (rc == RC_OK)
         return RC_CONFLICT;
     if (rc != RC_NOT_FOUND)
@@ -1375,8 +1374,8 @@ static enum rc s_service_accounts_for_org(struct store *st_, const char *org_id,
     return fetch_all(s, c, st, sizeof **list, read_service_account, (void **)list, count);
 }
 
-static enum rc s_service_account_by_name(struct store *st_, const char *org_id,
-                                         const char *name, struct store_service_account *out)
+static enum rc s_service_account_by_name(struct store *st_, const char *org_id, const char *name,
+                                         struct store_service_account *out)
 {
     SELF;
     PREPARE(Q_SA_BY_NAME);
@@ -1417,8 +1416,8 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
         goto out;
     sqlite3_stmt *q = NULL;
     int current = 0;
-    if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-                           &q, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &q,
+                           NULL) != SQLITE_OK ||
         sqlite3_step(q) != SQLITE_ROW) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(c->db));
         sqlite3_finalize(q);
@@ -1431,8 +1430,10 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
     while (sqlite_migrations[known])
         known++;
     if (current > known) {
-        snprintf(err, errlen, "the database is at schema version %d but this pccd knows only %d: "
-                 "run a newer pccd", current, known);
+        snprintf(err, errlen,
+                 "the database is at schema version %d but this pccd knows only %d: "
+                 "run a newer pccd",
+                 current, known);
         rc = RC_STORE;
         goto out;
     }
@@ -1441,8 +1442,8 @@ static enum rc s_migrate(struct store *st_, int *applied, char *err, size_t errl
             goto out;
         char sql[256];
         snprintf(sql, sizeof sql,
-                 "INSERT INTO schema_migrations VALUES (%d, '%s', strftime('%%s', 'now'))",
-                 v + 1, sqlite_migrations_names[v]);
+                 "INSERT INTO schema_migrations VALUES (%d, '%s', strftime('%%s', 'now'))", v + 1,
+                 sqlite_migrations_names[v]);
         if ((rc = exec_sql(c->db, sql, err, errlen)) != RC_OK)
             goto out;
         count++;
@@ -1528,9 +1529,8 @@ static enum rc s_oauth_code_insert(struct store *st_, const struct store_oauth_c
 
 /* Claim a row with use (an UPDATE ... WHERE unused: only one caller can win), then read it:
  * RC_OK for the winner, RC_CONFLICT when it exists but was spent before. */
-static enum rc take_row(struct sqlite_store *s, enum query use, enum query get,
-                        const char *digest, int64_t now, void (*reader)(sqlite3_stmt *, void *),
-                        void *out)
+static enum rc take_row(struct sqlite_store *s, enum query use, enum query get, const char *digest,
+                        int64_t now, void (*reader)(sqlite3_stmt *, void *), void *out)
 {
     struct conn *c;
     sqlite3_stmt *st;
@@ -1711,8 +1711,8 @@ static enum rc s_oauth_device_by_user_code(struct store *st_, const char *user_c
     return rc;
 }
 
-static enum rc s_oauth_device_decide(struct store *st_, const char *user_code,
-                                     const char *user_id, const char *status, int64_t now)
+static enum rc s_oauth_device_decide(struct store *st_, const char *user_code, const char *user_id,
+                                     const char *status, int64_t now)
 {
     SELF;
     PREPARE(Q_OAUTH_DEVICE_DECIDE);
@@ -1761,8 +1761,8 @@ static enum rc s_web_sessions_delete_user(struct store *st_, const char *user_id
 static enum rc s_purge_expired(struct store *st_, int64_t before, int64_t *removed)
 {
     SELF;
-    static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES,
-                                        Q_PURGE_WEB_SESSIONS, Q_PURGE_EMAIL_CODES};
+    static const enum query purges[] = {Q_PURGE_CODES, Q_PURGE_DEVICE_CODES, Q_PURGE_WEB_SESSIONS,
+                                        Q_PURGE_EMAIL_CODES};
     struct conn *c;
     sqlite3_stmt *st;
     *removed = 0;
@@ -1823,8 +1823,7 @@ static enum rc s_email_code_insert(struct store *st_, const struct store_email_c
     return run(s, c, st, NULL);
 }
 
-static enum rc s_email_code_get(struct store *st_, const char *digest,
-                                struct store_email_code *out)
+static enum rc s_email_code_get(struct store *st_, const char *digest, struct store_email_code *out)
 {
     SELF;
     PREPARE(Q_EMAIL_CODE_GET);

@@ -34,8 +34,8 @@ enum rc store_open(const char *url, struct store **out, char *err, size_t errlen
     int n = snprintf(gen_path, sizeof gen_path, "%s-generation", path);
     if (n < 0 || (size_t)n >= sizeof gen_path ||
         store_cache_attach(*out, gen_path, why, sizeof why) != RC_OK)
-        log_warn("store: credential cache off: %s", n > 0 && (size_t)n < sizeof gen_path
-                                                            ? why : "database path too long");
+        log_warn("store: credential cache off: %s",
+                 n > 0 && (size_t)n < sizeof gen_path ? why : "database path too long");
     return RC_OK;
 }
 

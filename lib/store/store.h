@@ -13,28 +13,28 @@
 #include "token.h"
 
 #define STORE_EMAIL_SIZE 256
-#define STORE_NAME_SIZE 128     /* token names, display names: at most 100 bytes accepted */
-#define STORE_SLUG_SIZE 64      /* organization slugs: [a-z0-9][a-z0-9-]* up to 63 */
-#define STORE_ROLE_SIZE 16      /* "admin" | "member" */
-#define STORE_SCOPES_SIZE 128   /* space-separated scope names */
+#define STORE_NAME_SIZE 128   /* token names, display names: at most 100 bytes accepted */
+#define STORE_SLUG_SIZE 64    /* organization slugs: [a-z0-9][a-z0-9-]* up to 63 */
+#define STORE_ROLE_SIZE 16    /* "admin" | "member" */
+#define STORE_SCOPES_SIZE 128 /* space-separated scope names */
 #define STORE_IP_SIZE 64
 #define STORE_AGENT_SIZE 128
-#define STORE_SECRET_SIZE 256   /* org settings such as the Daily API key, in plaintext */
-#define STORE_SEALED_SIZE 640   /* such a setting sealed: 48 hex nonce, ':', 2 * (255 + 16) hex */
+#define STORE_SECRET_SIZE 256 /* org settings such as the Daily API key, in plaintext */
+#define STORE_SEALED_SIZE 640 /* such a setting sealed: 48 hex nonce, ':', 2 * (255 + 16) hex */
 #define STORE_EVENT_SIZE 48
 #define STORE_DETAIL_SIZE 512
-#define STORE_REGION_SIZE 32      /* region codes: [a-z0-9-], at most 31 bytes */
-#define STORE_KIND_SIZE 24        /* "public" | "private", "secret" | "imagePullSecret" */
+#define STORE_REGION_SIZE 32 /* region codes: [a-z0-9-], at most 31 bytes */
+#define STORE_KIND_SIZE 24   /* "public" | "private", "secret" | "imagePullSecret" */
 #define STORE_PROPERTY_NAME_SIZE 48
 #define STORE_PROPERTY_VALUE_SIZE 128
-#define STORE_APIKEY_SIZE 48      /* a full pk_ key: "pk_" + 32 base62 + 6 base62 checksum */
-#define STORE_SET_NAME_SIZE 72    /* secret set names: at most 64 bytes accepted */
-#define STORE_SECRET_NAME_SIZE 72 /* secret key names: at most 64 bytes accepted */
-#define STORE_NONCE_HEX_SIZE 64   /* a hex secretbox nonce (48 digits) */
-#define STORE_HOST_SIZE 256       /* an image registry host */
-#define STORE_SERVICE_NAME_SIZE 64 /* service names: at most 54 bytes accepted */
-#define STORE_IMAGE_SIZE 520      /* image references: at most 512 bytes accepted */
-#define STORE_SHORT_SIZE 16       /* agent profiles, filters, websocket auth modes */
+#define STORE_APIKEY_SIZE 48         /* a full pk_ key: "pk_" + 32 base62 + 6 base62 checksum */
+#define STORE_SET_NAME_SIZE 72       /* secret set names: at most 64 bytes accepted */
+#define STORE_SECRET_NAME_SIZE 72    /* secret key names: at most 64 bytes accepted */
+#define STORE_NONCE_HEX_SIZE 64      /* a hex secretbox nonce (48 digits) */
+#define STORE_HOST_SIZE 256          /* an image registry host */
+#define STORE_SERVICE_NAME_SIZE 64   /* service names: at most 54 bytes accepted */
+#define STORE_IMAGE_SIZE 520         /* image references: at most 512 bytes accepted */
+#define STORE_SHORT_SIZE 16          /* agent profiles, filters, websocket auth modes */
 #define STORE_PASSWORD_HASH_SIZE 128 /* crypto_pwhash_str output (Argon2id, encoded) */
 
 struct store_user {
@@ -61,11 +61,11 @@ struct store_token_policy {
 
 struct store_org {
     char id[ID_BUF_SIZE];
-    char name[STORE_SLUG_SIZE];          /* the slug used in URLs */
-    char verbose_name[STORE_NAME_SIZE];  /* the human name */
+    char name[STORE_SLUG_SIZE];               /* the slug used in URLs */
+    char verbose_name[STORE_NAME_SIZE];       /* the human name */
     char daily_key_sealed[STORE_SEALED_SIZE]; /* the Daily API key as auth_daily_key_seal
                                                 * made it; "" when none is configured */
-    char role[STORE_ROLE_SIZE];          /* the member's role, when read through a membership */
+    char role[STORE_ROLE_SIZE]; /* the member's role, when read through a membership */
     int64_t created_at;
     struct store_token_policy token_policy; /* filled by org_for_member only */
 };
@@ -134,12 +134,12 @@ struct store_property {
 struct store_api_key {
     char id[ID_BUF_SIZE];
     char org_id[ID_BUF_SIZE];
-    char kind[STORE_KIND_SIZE];                 /* "public" | "private" */
+    char kind[STORE_KIND_SIZE]; /* "public" | "private" */
     char name[STORE_NAME_SIZE];
-    char public_value[STORE_APIKEY_SIZE];       /* the full pk_ key; "" for private keys */
-    char display[TOKEN_DISPLAY_SIZE];           /* "pk_abcd...wxyz" */
+    char public_value[STORE_APIKEY_SIZE]; /* the full pk_ key; "" for private keys */
+    char display[TOKEN_DISPLAY_SIZE];     /* "pk_abcd...wxyz" */
     char digest[DIGEST_HEX_SIZE];
-    char created_by[ID_BUF_SIZE];               /* the user who created it */
+    char created_by[ID_BUF_SIZE]; /* the user who created it */
     int64_t created_at;
     int64_t last_used_at; /* 0: never */
     int64_t revoked_at;   /* 0: active */
@@ -221,7 +221,7 @@ struct store_oauth_code {
     char scopes[STORE_SCOPES_SIZE];
     int64_t created_at;
     int64_t expires_at;
-    int64_t used_at; /* 0: not exchanged yet */
+    int64_t used_at;             /* 0: not exchanged yet */
     char family_id[ID_BUF_SIZE]; /* the refresh family its exchange starts (migration 0006) */
 };
 
@@ -352,13 +352,12 @@ struct store_ops {
      * that can act in org_id (its members', unbound or bound to it), oldest first. */
     enum rc (*token_rotate)(struct store *st, const struct store_token *tok,
                             const char *expected_digest);
-    enum rc (*token_ip_add)(struct store *st, const char *token_id, const char *ip,
-                            int64_t now);
-    enum rc (*tokens_for_org)(struct store *st, const char *org_id,
-                              struct store_org_token **list, size_t *count);
+    enum rc (*token_ip_add)(struct store *st, const char *token_id, const char *ip, int64_t now);
+    enum rc (*tokens_for_org)(struct store *st, const char *org_id, struct store_org_token **list,
+                              size_t *count);
     /* An organization's audit events, newest first, ids below before_id (0: from the end). */
-    enum rc (*audit_for_org)(struct store *st, const char *org_id, int64_t before_id,
-                             size_t limit, struct store_audit **list, size_t *count);
+    enum rc (*audit_for_org)(struct store *st, const char *org_id, int64_t before_id, size_t limit,
+                             struct store_audit **list, size_t *count);
     /* Insert or replace the organization's token policy. */
     enum rc (*token_policy_put)(struct store *st, const char *org_id,
                                 const struct store_token_policy *policy);
@@ -384,8 +383,8 @@ struct store_ops {
      * (RC_NOT_FOUND unless the key is the org's and active), stamp the last use. */
     enum rc (*api_key_insert)(struct store *st, const struct store_api_key *key);
     enum rc (*api_key_lookup)(struct store *st, const char *digest, struct store_api_key *out);
-    enum rc (*api_keys_for_org)(struct store *st, const char *org_id,
-                                struct store_api_key **list, size_t *count);
+    enum rc (*api_keys_for_org)(struct store *st, const char *org_id, struct store_api_key **list,
+                                size_t *count);
     enum rc (*api_key_revoke)(struct store *st, const char *org_id, const char *key_id,
                               int64_t now);
     enum rc (*api_key_touch)(struct store *st, const char *key_id, int64_t now);
@@ -440,15 +439,14 @@ struct store_ops {
     /* Dashboard (migration 0004). Passwords: set a user's crypto_pwhash_str hash
      * (RC_NOT_FOUND for no such user); read it with the user by email (hash "" when none). */
     enum rc (*user_set_password)(struct store *st, const char *user_id, const char *hash);
-    enum rc (*user_password_by_email)(struct store *st, const char *email,
-                                      struct store_user *out,
+    enum rc (*user_password_by_email)(struct store *st, const char *email, struct store_user *out,
                                       char hash[STORE_PASSWORD_HASH_SIZE]);
     /* Web sessions: insert; look up by id with the user (expired ones too: the caller
      * decides); stamp last_seen_at; set the active organization; delete (RC_NOT_FOUND when
      * gone). */
     enum rc (*web_session_insert)(struct store *st, const struct store_web_session *ws);
-    enum rc (*web_session_lookup)(struct store *st, const char *id,
-                                  struct store_web_session *out, struct store_user *user);
+    enum rc (*web_session_lookup)(struct store *st, const char *id, struct store_web_session *out,
+                                  struct store_user *user);
     enum rc (*web_session_touch)(struct store *st, const char *id, int64_t now);
     enum rc (*web_session_set_org)(struct store *st, const char *id, const char *org_id);
     enum rc (*web_session_delete)(struct store *st, const char *id);
@@ -475,8 +473,7 @@ struct store_ops {
                                   struct store_oauth_refresh *out);
     enum rc (*oauth_access_link)(struct store *st, const char *token_id, const char *family_id);
     enum rc (*oauth_family_revoke)(struct store *st, const char *family_id, int64_t now);
-    enum rc (*oauth_family_of)(struct store *st, const char *token_id,
-                               char family_id[ID_BUF_SIZE]);
+    enum rc (*oauth_family_of)(struct store *st, const char *token_id, char family_id[ID_BUF_SIZE]);
 
     /* OAuth device authorizations and logins (migration 0006). device_take spends an approved
      * authorization (status "used"): RC_OK for the one caller that wins, RC_CONFLICT (out
@@ -561,11 +558,10 @@ struct store_ops {
      * user_id a member with its role (a member already keeps the role they have) and marks it
      * "accepted", else it is marked "declined". RC_CONFLICT (out filled) when it was decided,
      * revoked or has expired. out (may be NULL) gets the row. */
-    enum rc (*invitation_decide)(struct store *st, const char *id, const char *user_id,
-                                 int accept, int64_t now, struct store_invitation *out);
+    enum rc (*invitation_decide)(struct store *st, const char *id, const char *user_id, int accept,
+                                 int64_t now, struct store_invitation *out);
     /* Revoke org_id's pending invitation id; RC_NOT_FOUND when there is no such pending one. */
-    enum rc (*invitation_revoke)(struct store *st, const char *org_id, const char *id,
-                                 int64_t now);
+    enum rc (*invitation_revoke)(struct store *st, const char *org_id, const char *id, int64_t now);
 };
 
 struct store_cache;
@@ -634,14 +630,12 @@ void store_free_list(void *list);
 #define store_tokens_for_org(st, ...) ((st)->ops->tokens_for_org((st), __VA_ARGS__))
 #define store_audit_for_org(st, ...) ((st)->ops->audit_for_org((st), __VA_ARGS__))
 #define store_token_policy_put(st, ...) ((st)->ops->token_policy_put((st), __VA_ARGS__))
-#define store_service_account_create(st, ...)                                                  \
-    ((st)->ops->service_account_create((st), __VA_ARGS__))
-#define store_service_accounts_for_org(st, ...)                                                \
+#define store_service_account_create(st, ...) ((st)->ops->service_account_create((st), __VA_ARGS__))
+#define store_service_accounts_for_org(st, ...)                                                    \
     ((st)->ops->service_accounts_for_org((st), __VA_ARGS__))
-#define store_service_account_by_name(st, ...)                                                 \
+#define store_service_account_by_name(st, ...)                                                     \
     ((st)->ops->service_account_by_name((st), __VA_ARGS__))
-#define store_service_account_delete(st, ...)                                                  \
-    ((st)->ops->service_account_delete((st), __VA_ARGS__))
+#define store_service_account_delete(st, ...) ((st)->ops->service_account_delete((st), __VA_ARGS__))
 #define store_org_properties(st, ...) ((st)->ops->org_properties((st), __VA_ARGS__))
 #define store_org_property_put(st, ...) ((st)->ops->org_property_put((st), __VA_ARGS__))
 #define store_api_key_insert(st, ...) ((st)->ops->api_key_insert((st), __VA_ARGS__))
@@ -662,11 +656,10 @@ void store_free_list(void *list);
 #define store_services_for_org(st, ...) ((st)->ops->services_for_org((st), __VA_ARGS__))
 #define store_service_delete(st, ...) ((st)->ops->service_delete((st), __VA_ARGS__))
 #define store_deployment_by_id(st, ...) ((st)->ops->deployment_by_id((st), __VA_ARGS__))
-#define store_deployments_for_service(st, ...)                                                 \
+#define store_deployments_for_service(st, ...)                                                     \
     ((st)->ops->deployments_for_service((st), __VA_ARGS__))
 #define store_user_set_password(st, ...) ((st)->ops->user_set_password((st), __VA_ARGS__))
-#define store_user_password_by_email(st, ...)                                                  \
-    ((st)->ops->user_password_by_email((st), __VA_ARGS__))
+#define store_user_password_by_email(st, ...) ((st)->ops->user_password_by_email((st), __VA_ARGS__))
 #define store_web_session_insert(st, ...) ((st)->ops->web_session_insert((st), __VA_ARGS__))
 #define store_web_session_lookup(st, ...) ((st)->ops->web_session_lookup((st), __VA_ARGS__))
 #define store_web_session_touch(st, ...) ((st)->ops->web_session_touch((st), __VA_ARGS__))
@@ -679,8 +672,7 @@ void store_free_list(void *list);
 #define store_oauth_refresh_insert(st, ...) ((st)->ops->oauth_refresh_insert((st), __VA_ARGS__))
 #define store_oauth_refresh_take(st, ...) ((st)->ops->oauth_refresh_take((st), __VA_ARGS__))
 #define store_oauth_refresh_get(st, ...) ((st)->ops->oauth_refresh_get((st), __VA_ARGS__))
-#define store_oauth_refresh_rotate(st, ...)                                                    \
-    ((st)->ops->oauth_refresh_rotate((st), __VA_ARGS__))
+#define store_oauth_refresh_rotate(st, ...) ((st)->ops->oauth_refresh_rotate((st), __VA_ARGS__))
 #define store_oauth_access_link(st, ...) ((st)->ops->oauth_access_link((st), __VA_ARGS__))
 #define store_oauth_family_revoke(st, ...) ((st)->ops->oauth_family_revoke((st), __VA_ARGS__))
 #define store_purge_expired(st, ...) ((st)->ops->purge_expired((st), __VA_ARGS__))
@@ -688,13 +680,12 @@ void store_free_list(void *list);
 #define store_oauth_device_insert(st, ...) ((st)->ops->oauth_device_insert((st), __VA_ARGS__))
 #define store_oauth_device_take(st, ...) ((st)->ops->oauth_device_take((st), __VA_ARGS__))
 #define store_oauth_device_poll(st, ...) ((st)->ops->oauth_device_poll((st), __VA_ARGS__))
-#define store_oauth_device_by_user_code(st, ...)                                               \
+#define store_oauth_device_by_user_code(st, ...)                                                   \
     ((st)->ops->oauth_device_by_user_code((st), __VA_ARGS__))
 #define store_oauth_device_decide(st, ...) ((st)->ops->oauth_device_decide((st), __VA_ARGS__))
-#define store_oauth_logins_for_user(st, ...)                                                   \
-    ((st)->ops->oauth_logins_for_user((st), __VA_ARGS__))
+#define store_oauth_logins_for_user(st, ...) ((st)->ops->oauth_logins_for_user((st), __VA_ARGS__))
 #define store_oauth_revoke_user(st, ...) ((st)->ops->oauth_revoke_user((st), __VA_ARGS__))
-#define store_web_sessions_delete_user(st, ...)                                                \
+#define store_web_sessions_delete_user(st, ...)                                                    \
     ((st)->ops->web_sessions_delete_user((st), __VA_ARGS__))
 #define store_daily_keys_legacy(st, ...) ((st)->ops->daily_keys_legacy((st), __VA_ARGS__))
 #define store_daily_key_seal_legacy(st, ...) ((st)->ops->daily_key_seal_legacy((st), __VA_ARGS__))
@@ -706,8 +697,7 @@ void store_free_list(void *list);
 #define store_email_code_take(st, ...) ((st)->ops->email_code_take((st), __VA_ARGS__))
 #define store_invitation_insert(st, ...) ((st)->ops->invitation_insert((st), __VA_ARGS__))
 #define store_invitations_for_org(st, ...) ((st)->ops->invitations_for_org((st), __VA_ARGS__))
-#define store_invitations_for_email(st, ...)                                                   \
-    ((st)->ops->invitations_for_email((st), __VA_ARGS__))
+#define store_invitations_for_email(st, ...) ((st)->ops->invitations_for_email((st), __VA_ARGS__))
 #define store_invitation_decide(st, ...) ((st)->ops->invitation_decide((st), __VA_ARGS__))
 #define store_invitation_revoke(st, ...) ((st)->ops->invitation_revoke((st), __VA_ARGS__))
 

@@ -22,8 +22,7 @@ enum rc store_pg_open(const char *url, struct store **out, char *err, size_t err
  * its generation word in the file at generation_path (created 0600 if missing), or, with
  * generation_path NULL, the value the database keeps (st->ops->credential_generation). On
  * failure st is unchanged and err says why. */
-enum rc store_cache_attach(struct store *st, const char *generation_path, char *err,
-                           size_t errlen);
+enum rc store_cache_attach(struct store *st, const char *generation_path, char *err, size_t errlen);
 
 /* The migrations built into the binary (generated from migrations/<backend>/NNNN_*.sql). */
 extern const char *const sqlite_migrations[];

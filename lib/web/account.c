@@ -84,8 +84,7 @@ void web_signin(struct http_request *req, struct http_response *res)
     struct store_user user;
     enum rc rc = RC_INVALID;
     if (web_field(req, "email", email, sizeof email) != RC_OK ||
-        web_field(req, "password", password, sizeof password) != RC_OK || !*email ||
-        !*password) {
+        web_field(req, "password", password, sizeof password) != RC_OK || !*email || !*password) {
         signin_form(req, res, 400, "Enter your email and password.", email);
         goto out;
     }
@@ -107,8 +106,8 @@ void web_signin(struct http_request *req, struct http_response *res)
              rc == RC_OK && hash[0];
     if (!ok) {
         auth_signin_failed(&app->auth, ip, email);
-        auth_audit(&app->auth, "web.signin_failed", rc == RC_OK ? user.id : NULL, NULL, NULL,
-                   ip, NULL);
+        auth_audit(&app->auth, "web.signin_failed", rc == RC_OK ? user.id : NULL, NULL, NULL, ip,
+                   NULL);
         signin_form(req, res, 401, "Wrong email or password.", email);
         goto out;
     }
@@ -119,8 +118,8 @@ void web_signin(struct http_request *req, struct http_response *res)
     }
     auth_audit(&app->auth, "web.signin", user.id, NULL, NULL, ip, NULL);
     char resume[1024]; /* back to the OAuth consent page that sent the browser here */
-    web_redirect(res, web_oauth_resume(req, res, resume, sizeof resume) ? resume
-                                                                        : "/account/tokens");
+    web_redirect(res,
+                 web_oauth_resume(req, res, resume, sizeof resume) ? resume : "/account/tokens");
 out:
     sodium_memzero(password, sizeof password);
 }
@@ -130,8 +129,7 @@ static void signup_form(struct http_request *req, struct http_response *res, int
 {
     if (!WEBCFG(req)->signup_open) {
         web_message(req, res, 403, NULL, "Sign-up is closed",
-                    "This server does not take new accounts. Ask its operator for one.",
-                    "/signin");
+                    "This server does not take new accounts. Ask its operator for one.", "/signin");
         return;
     }
     char csrf[DIGEST_HEX_SIZE], min[8];
@@ -274,8 +272,7 @@ void web_signup(struct http_request *req, struct http_response *res)
     if (rc == RC_CONFLICT) {
         /* Taken: the owner hears of it by mail; the page is the one a new address gets. */
         char err[200];
-        if (auth_signup_taken_send(&app->auth, email, app->public_url, err, sizeof err) !=
-            RC_OK)
+        if (auth_signup_taken_send(&app->auth, email, app->public_url, err, sizeof err) != RC_OK)
             log_warn("sign-up: cannot tell an existing account of the attempt: %s", err);
         auth_audit(&app->auth, "web.signup_taken", NULL, NULL, NULL, ip, NULL);
         rc = RC_OK;

@@ -44,8 +44,8 @@ void web_audit_page(struct http_request *req, struct http_response *res)
     }
     struct store_audit *ev = NULL;
     size_t count = 0;
-    enum rc rc = org_view ? store_audit_for_org(APP(req)->store, ctx.org.id, before,
-                                                WEB_AUDIT_PAGE, &ev, &count)
+    enum rc rc = org_view ? store_audit_for_org(APP(req)->store, ctx.org.id, before, WEB_AUDIT_PAGE,
+                                                &ev, &count)
                           : store_audit_for_user(APP(req)->store, ctx.user.id, before,
                                                  WEB_AUDIT_PAGE, &ev, &count);
     if (rc != RC_OK) {

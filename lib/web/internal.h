@@ -22,10 +22,10 @@
 struct web_ctx {
     struct store_web_session session;
     struct store_user user;
-    char csrf[DIGEST_HEX_SIZE];  /* the hidden field every form of this session carries */
-    struct store_org org;        /* the active organization, with the user's role */
-    int have_org;                /* 0 when the user belongs to no organization */
-    struct store_org *orgs;      /* all of the user's organizations (store_free_list) */
+    char csrf[DIGEST_HEX_SIZE]; /* the hidden field every form of this session carries */
+    struct store_org org;       /* the active organization, with the user's role */
+    int have_org;               /* 0 when the user belongs to no organization */
+    struct store_org *orgs;     /* all of the user's organizations (store_free_list) */
     size_t org_count;
 };
 

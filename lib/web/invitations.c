@@ -58,13 +58,13 @@ void web_invitations_page(struct http_request *req, struct http_response *res)
     if (web_session_require(req, res, &ctx) != RC_OK)
         return;
     const char *done = http_query(req, "done");
-    const char *notice = !done                            ? NULL
-                         : strcmp(done, "accepted") == 0  ? "Invitation accepted: you are a "
-                                                            "member now (see Organizations)."
-                         : strcmp(done, "declined") == 0  ? "Invitation declined."
-                         : strcmp(done, "sent") == 0      ? "A new link is on its way to your "
-                                                            "address."
-                                                          : NULL;
+    const char *notice = !done                           ? NULL
+                         : strcmp(done, "accepted") == 0 ? "Invitation accepted: you are a "
+                                                           "member now (see Organizations)."
+                         : strcmp(done, "declined") == 0 ? "Invitation declined."
+                         : strcmp(done, "sent") == 0     ? "A new link is on its way to your "
+                                                           "address."
+                                                         : NULL;
     invitations_page(req, res, &ctx, notice);
     web_ctx_release(&ctx);
 }
@@ -77,9 +77,8 @@ static void decide(struct http_request *req, struct http_response *res, int acce
         return;
     if (web_check_post(req, res, &ctx) != RC_OK)
         goto out;
-    enum rc rc = auth_invitation_decide(&APP(req)->auth, &ctx.user, http_param(req, "id"),
-                                        accept, NULL, http_client_ip(req), NULL, err,
-                                        sizeof err);
+    enum rc rc = auth_invitation_decide(&APP(req)->auth, &ctx.user, http_param(req, "id"), accept,
+                                        NULL, http_client_ip(req), NULL, err, sizeof err);
     if (rc == RC_NOT_FOUND || rc == RC_CONFLICT) {
         web_sentence(err, msg, sizeof msg);
         web_message(req, res, rc == RC_NOT_FOUND ? 404 : 409, &ctx, "Invitation", msg,
@@ -107,7 +106,7 @@ void web_invitation_decline(struct http_request *req, struct http_response *res)
 /* --- email verification -------------------------------------------------------------------- */
 
 #define LINK_SPENT                                                                                 \
-    "This link was used already or has expired. Sign in and send a new one from the "            \
+    "This link was used already or has expired. Sign in and send a new one from the "              \
     "Invitations page."
 #define LINK_UNKNOWN "This link is not valid. Check that it was copied whole."
 

@@ -16,8 +16,8 @@
 #define PARAM_MAX 256
 /* The consent page may send its form to the loopback callback's origin (form-action applies
  * to the redirect that follows the approval); otherwise the dashboard's usual policy. */
-#define CONSENT_CSP                                                                            \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "               \
+#define CONSENT_CSP                                                                                \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
     "form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'"
 
 struct oauth_request {
@@ -123,8 +123,9 @@ static const char *describe(const char *scope)
 static void remember(struct http_request *req, struct http_response *res)
 {
     struct buf q = BUF_INIT;
-    const char *names[] = {"response_type", "client_id", "redirect_uri", "scope",
-                           "code_challenge", "code_challenge_method", "state"};
+    const char *names[] = {"response_type", "client_id",      "redirect_uri",
+                           "scope",         "code_challenge", "code_challenge_method",
+                           "state"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *v = http_query(req, names[i]);
         if (!v)
@@ -137,8 +138,8 @@ static void remember(struct http_request *req, struct http_response *res)
     }
     if (q.len && q.len < 700) {
         char c[900];
-        snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=600%s",
-                 RESUME_COOKIE, buf_str(&q), http_secure(req) ? "; Secure" : "");
+        snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=600%s", RESUME_COOKIE,
+                 buf_str(&q), http_secure(req) ? "; Secure" : "");
         http_add_header(res, "Set-Cookie", c);
     }
     buf_release(&q);
@@ -150,7 +151,8 @@ const char *web_oauth_resume(struct http_request *req, struct http_response *res
     const char *v = http_cookie(req, RESUME_COOKIE);
     if (!v || !*v)
         return NULL;
-    http_add_header(res, "Set-Cookie", RESUME_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    http_add_header(res, "Set-Cookie",
+                    RESUME_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     for (const char *p = v; *p; p++) /* only what remember() writes */
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
               strchr("-._~%&=", *p)))
@@ -290,8 +292,7 @@ static void device_page(struct http_request *req, struct http_response *res, int
 
 /* The code entry form, with error (may be NULL) and the code as typed. */
 static void device_form(struct http_request *req, struct http_response *res,
-                        const struct web_ctx *ctx, int status, const char *error,
-                        const char *typed)
+                        const struct web_ctx *ctx, int status, const char *error, const char *typed)
 {
     struct tpl_var v[] = {{"csrf", ctx->csrf, 0},
                           {"email", ctx->user.email, 0},
@@ -506,11 +507,11 @@ enum rc web_oauth_logins_render(struct http_request *req, const struct web_ctx *
         web_render(&rows, "oauth_login_row.html", v, sizeof v / sizeof v[0]);
     }
     const char *done = http_query(req, "done");
-    struct tpl_var v[] = {{"rows", buf_str(&rows), 1},
-                          {"empty", count ? "hidden" : "", 0},
-                          {"notice_class",
-                           done && strcmp(done, "login-revoked") == 0 ? "notice" : "hidden", 0},
-                          {"csrf", ctx->csrf, 0}};
+    struct tpl_var v[] = {
+        {"rows", buf_str(&rows), 1},
+        {"empty", count ? "hidden" : "", 0},
+        {"notice_class", done && strcmp(done, "login-revoked") == 0 ? "notice" : "hidden", 0},
+        {"csrf", ctx->csrf, 0}};
     rc = web_render(out, "oauth_logins.html", v, sizeof v / sizeof v[0]);
     buf_release(&rows);
     store_free_list(logins);
@@ -528,8 +529,8 @@ void web_oauth_login_revoke(struct http_request *req, struct http_response *res)
     const char *id = http_param(req, "id");
     struct store_oauth_login *logins = NULL;
     size_t count = 0;
-    enum rc rc = store_oauth_logins_for_user(app->store, ctx.user.id, auth_now(&app->auth),
-                                             &logins, &count);
+    enum rc rc = store_oauth_logins_for_user(app->store, ctx.user.id, auth_now(&app->auth), &logins,
+                                             &count);
     int mine = 0; /* only a login of this user, found among them, is revoked */
     for (size_t i = 0; rc == RC_OK && i < count && !mine; i++)
         mine = id && strcmp(logins[i].family_id, id) == 0;

@@ -28,20 +28,16 @@ static void orgs_page(struct http_request *req, struct http_response *res, struc
     struct buf rows = BUF_INIT, body = BUF_INIT;
     for (size_t i = 0; i < ctx->org_count; i++) {
         int active = ctx->have_org && strcmp(ctx->orgs[i].id, ctx->org.id) == 0;
-        struct tpl_var v[] = {{"slug", ctx->orgs[i].name, 0},
-                              {"name", ctx->orgs[i].verbose_name, 0},
-                              {"role", ctx->orgs[i].role, 0},
-                              {"active", active ? "" : "hidden", 0},
-                              {"switch", active ? "hidden" : "", 0},
-                              {"csrf", ctx->csrf, 0}};
+        struct tpl_var v[] = {
+            {"slug", ctx->orgs[i].name, 0},        {"name", ctx->orgs[i].verbose_name, 0},
+            {"role", ctx->orgs[i].role, 0},        {"active", active ? "" : "hidden", 0},
+            {"switch", active ? "hidden" : "", 0}, {"csrf", ctx->csrf, 0}};
         web_render(&rows, "org_row.html", v, sizeof v / sizeof v[0]);
     }
-    struct tpl_var v[] = {{"rows", buf_str(&rows), 1},
-                          {"csrf", ctx->csrf, 0},
-                          {"error", error ? error : "", 0},
-                          {"error_class", error ? "error" : "hidden", 0},
-                          {"slug", slug ? slug : "", 0},
-                          {"display", display ? display : "", 0}};
+    struct tpl_var v[] = {
+        {"rows", buf_str(&rows), 1},      {"csrf", ctx->csrf, 0},
+        {"error", error ? error : "", 0}, {"error_class", error ? "error" : "hidden", 0},
+        {"slug", slug ? slug : "", 0},    {"display", display ? display : "", 0}};
     web_render(&body, "orgs.html", v, sizeof v / sizeof v[0]);
     web_page(req, res, status, ctx, "Organizations", &body);
     buf_release(&rows);
@@ -90,8 +86,7 @@ void web_org_create(struct http_request *req, struct http_response *res)
     org.created_at = auth_now(&app->auth);
     rc = store_org_create(app->store, &org);
     if (rc == RC_CONFLICT) {
-        orgs_page(req, res, &ctx, 409, "That short name is taken: choose another.", slug,
-                  display);
+        orgs_page(req, res, &ctx, 409, "That short name is taken: choose another.", slug, display);
         goto out;
     }
     if (rc == RC_OK)
@@ -152,8 +147,8 @@ static int need_admin(struct http_request *req, struct http_response *res, struc
     if (is_admin(ctx))
         return 1;
     char msg[200];
-    snprintf(msg, sizeof msg, "%s needs the admin role in this organization; you are a %s.",
-             what, ctx->org.role);
+    snprintf(msg, sizeof msg, "%s needs the admin role in this organization; you are a %s.", what,
+             ctx->org.role);
     web_message(req, res, 403, ctx, "Admins only", msg, back);
     return 0;
 }
@@ -189,15 +184,15 @@ static void members_page(struct http_request *req, struct http_response *res, st
     size_t ninv = 0;
     char err[200];
     struct buf inv_rows = BUF_INIT;
-    if (admin && orgadmin_invitations(&APP(req)->auth, &ctx->org, &invs, &ninv, err,
-                                      sizeof err) == RC_OK)
+    if (admin &&
+        orgadmin_invitations(&APP(req)->auth, &ctx->org, &invs, &ninv, err, sizeof err) == RC_OK)
         for (size_t i = 0; i < ninv; i++) {
             char created[32], expires[32];
             web_time(invs[i].created_at, created);
             web_time(invs[i].expires_at, expires);
-            struct tpl_var iv[] = {{"id", invs[i].id, 0},       {"email", invs[i].email, 0},
-                                   {"role", invs[i].role, 0},   {"created", created, 0},
-                                   {"expires", expires, 0},     {"manage", "", 0},
+            struct tpl_var iv[] = {{"id", invs[i].id, 0},     {"email", invs[i].email, 0},
+                                   {"role", invs[i].role, 0}, {"created", created, 0},
+                                   {"expires", expires, 0},   {"manage", "", 0},
                                    {"csrf", ctx->csrf, 0}};
             web_render(&inv_rows, "org_invitation_row.html", iv, sizeof iv / sizeof iv[0]);
         }
@@ -228,14 +223,14 @@ void web_members_page(struct http_request *req, struct http_response *res)
         return;
     if (need_org(req, res, &ctx)) {
         const char *done = http_query(req, "done");
-        const char *notice =
-            !done                            ? NULL
-            : strcmp(done, "invited") == 0   ? "Invitation sent if the address can receive it. "
-                                               "They join once they accept it."
-            : strcmp(done, "withdrawn") == 0 ? "Invitation withdrawn."
-            : strcmp(done, "role") == 0      ? "Role changed."
-            : strcmp(done, "removed") == 0   ? "Member removed."
-                                             : NULL;
+        const char *notice = !done ? NULL
+                             : strcmp(done, "invited") == 0
+                                 ? "Invitation sent if the address can receive it. "
+                                   "They join once they accept it."
+                             : strcmp(done, "withdrawn") == 0 ? "Invitation withdrawn."
+                             : strcmp(done, "role") == 0      ? "Role changed."
+                             : strcmp(done, "removed") == 0   ? "Member removed."
+                                                              : NULL;
         members_page(req, res, &ctx, 200, NULL, notice);
     }
     web_ctx_release(&ctx);
@@ -252,8 +247,7 @@ void web_member_add(struct http_request *req, struct http_response *res)
         goto out;
     char email[STORE_EMAIL_SIZE], role[STORE_ROLE_SIZE], err[256], msg[300];
     if (web_field(req, "email", email, sizeof email) != RC_OK || !text_is_email(email)) {
-        members_page(req, res, &ctx, 400, "Enter the email address of the person to invite.",
-                     NULL);
+        members_page(req, res, &ctx, 400, "Enter the email address of the person to invite.", NULL);
         goto out;
     }
     if (web_field(req, "role", role, sizeof role) != RC_OK ||
@@ -297,8 +291,8 @@ void web_invitation_revoke(struct http_request *req, struct http_response *res)
 }
 
 /* Apply a role change (role) or a removal (role NULL) of member {id}, with its answer. */
-static void change_member(struct http_request *req, struct http_response *res,
-                          struct web_ctx *ctx, const char *role)
+static void change_member(struct http_request *req, struct http_response *res, struct web_ctx *ctx,
+                          const char *role)
 {
     struct api_app *app = APP(req);
     const char *id = http_param(req, "id");
@@ -319,10 +313,9 @@ static void change_member(struct http_request *req, struct http_response *res,
         return;
     }
     char detail[96];
-    snprintf(detail, sizeof detail, "{\"userId\":\"%.40s\",\"role\":\"%s\"}", id,
-             role ? role : "");
-    auth_audit(&app->auth, role ? "membership.role_changed" : "membership.removed",
-               ctx->user.id, NULL, ctx->org.id, http_client_ip(req), detail);
+    snprintf(detail, sizeof detail, "{\"userId\":\"%.40s\",\"role\":\"%s\"}", id, role ? role : "");
+    auth_audit(&app->auth, role ? "membership.role_changed" : "membership.removed", ctx->user.id,
+               NULL, ctx->org.id, http_client_ip(req), detail);
     /* Someone who removed themselves no longer sees the members page. */
     web_redirect(res, !role && strcmp(id, ctx->user.id) == 0 ? "/orgs"
                       : role                                 ? "/org/members?done=role"
@@ -488,10 +481,10 @@ void web_key_create(struct http_request *req, struct http_response *res)
     }
     char key[AUTH_APIKEY_BUF_SIZE];
     struct store_api_key row;
-    enum rc rc = auth_issue_api_key(
-        &APP(req)->auth, ctx.org.id, ctx.user.id,
-        strcmp(type, "private") == 0 ? AUTH_APIKEY_PRIVATE : AUTH_APIKEY_PUBLIC, name,
-        http_client_ip(req), key, &row, err, sizeof err);
+    enum rc rc = auth_issue_api_key(&APP(req)->auth, ctx.org.id, ctx.user.id,
+                                    strcmp(type, "private") == 0 ? AUTH_APIKEY_PRIVATE
+                                                                 : AUTH_APIKEY_PUBLIC,
+                                    name, http_client_ip(req), key, &row, err, sizeof err);
     if (rc == RC_OK) {
         keys_page(req, res, &ctx, 201, NULL, &row, key);
         sodium_memzero(key, sizeof key);

@@ -105,26 +105,26 @@ static void org_tokens_page(struct http_request *req, struct http_response *res,
         web_render(&rows, "org_token_row.html", v, sizeof v / sizeof v[0]);
     }
     const char *done = http_query(req, "done");
-    const char *notice = !done                             ? ""
-                         : strcmp(done, "revoked") == 0    ? "Token revoked."
-                         : strcmp(done, "policy") == 0     ? "Token policy saved."
-                                                           : "";
+    const char *notice = !done                          ? ""
+                         : strcmp(done, "revoked") == 0 ? "Token revoked."
+                         : strcmp(done, "policy") == 0  ? "Token policy saved."
+                                                        : "";
     char max_days[16] = "";
     if (org->token_policy.max_lifetime_days)
         snprintf(max_days, sizeof max_days, "%d", org->token_policy.max_lifetime_days);
-    struct tpl_var v[] = {{"org", org->verbose_name, 0},
-                          {"slug", org->name, 0},
-                          {"csrf", ctx->csrf, 0},
-                          {"rows", buf_str(&rows), 1},
-                          {"empty", count ? "hidden" : "", 0},
-                          {"notice", notice, 0},
-                          {"notice_class", notice[0] ? "notice" : "hidden", 0},
-                          {"error", error ? error : "", 0},
-                          {"error_class", error ? "error" : "hidden", 0},
-                          {"expiry_checked", org->token_policy.require_expiry ? "checked" : "", 0},
-                          {"binding_checked", org->token_policy.require_binding ? "checked" : "",
-                           0},
-                          {"max_days", max_days, 0}};
+    struct tpl_var v[] = {
+        {"org", org->verbose_name, 0},
+        {"slug", org->name, 0},
+        {"csrf", ctx->csrf, 0},
+        {"rows", buf_str(&rows), 1},
+        {"empty", count ? "hidden" : "", 0},
+        {"notice", notice, 0},
+        {"notice_class", notice[0] ? "notice" : "hidden", 0},
+        {"error", error ? error : "", 0},
+        {"error_class", error ? "error" : "hidden", 0},
+        {"expiry_checked", org->token_policy.require_expiry ? "checked" : "", 0},
+        {"binding_checked", org->token_policy.require_binding ? "checked" : "", 0},
+        {"max_days", max_days, 0}};
     web_render(&body, "org_tokens.html", v, sizeof v / sizeof v[0]);
     web_page(req, res, status, ctx, "Token oversight", &body);
     buf_release(&rows);
@@ -150,8 +150,7 @@ void web_org_tokens_page(struct http_request *req, struct http_response *res)
 static const char *revoke_back(struct http_request *req)
 {
     const char *from = http_query(req, "from");
-    return from && strcmp(from, "service-accounts") == 0 ? "/org/service-accounts"
-                                                         : "/org/tokens";
+    return from && strcmp(from, "service-accounts") == 0 ? "/org/service-accounts" : "/org/tokens";
 }
 
 void web_org_token_revoke_page(struct http_request *req, struct http_response *res)
@@ -165,8 +164,8 @@ void web_org_token_revoke_page(struct http_request *req, struct http_response *r
         return;
     if (target_ctx(req, res, &ctx, &org, 0) != RC_OK)
         goto out;
-    enum rc rc =
-        orgadmin_token_find(&APP(req)->auth, &org, http_param(req, "id"), &tok, err, sizeof err);
+    enum rc rc = orgadmin_token_find(&APP(req)->auth, &org, http_param(req, "id"), &tok, err,
+                                     sizeof err);
     if (rc != RC_OK) {
         target_failed(req, res, &ctx, rc, NO_ORG_TOKEN, back);
         goto out;
@@ -318,11 +317,11 @@ static void sa_page(struct http_request *req, struct http_response *res, struct 
         web_render(&fresh, "token_created.html", v, sizeof v / sizeof v[0]);
     }
     const char *done = http_query(req, "done");
-    const char *notice = !done                            ? ""
-                         : strcmp(done, "created") == 0   ? "Service account created."
-                         : strcmp(done, "deleted") == 0   ? "Service account deleted."
-                         : strcmp(done, "revoked") == 0   ? "Token revoked."
-                                                          : "";
+    const char *notice = !done                          ? ""
+                         : strcmp(done, "created") == 0 ? "Service account created."
+                         : strcmp(done, "deleted") == 0 ? "Service account deleted."
+                         : strcmp(done, "revoked") == 0 ? "Token revoked."
+                                                        : "";
     struct tpl_var v[] = {{"org", org->verbose_name, 0},
                           {"csrf", ctx->csrf, 0},
                           {"created", buf_str(&fresh), 1},
@@ -364,8 +363,8 @@ void web_service_account_create(struct http_request *req, struct http_response *
     if (web_field(req, "name", name, sizeof name) != RC_OK)
         name[0] = '\0'; /* refused below, with the rule */
     /* As POST /v1/organizations/{org}/service-accounts. */
-    enum rc rc =
-        orgadmin_sa_create(&APP(req)->auth, &org, name, ACTOR(req, &ctx), &acct, err, sizeof err);
+    enum rc rc = orgadmin_sa_create(&APP(req)->auth, &org, name, ACTOR(req, &ctx), &acct, err,
+                                    sizeof err);
     if (rc == RC_OK) {
         web_redirect(res, "/org/service-accounts?done=created");
     } else if (rc == RC_INVALID || rc == RC_CONFLICT) {
@@ -439,8 +438,8 @@ void web_service_account_delete(struct http_request *req, struct http_response *
         return;
     if (find_account(req, res, &ctx, &org, &acct, 1, NO_ACCOUNT) != RC_OK)
         goto out;
-    enum rc rc =
-        orgadmin_sa_delete(&APP(req)->auth, &org, &acct, ACTOR(req, &ctx), err, sizeof err);
+    enum rc rc = orgadmin_sa_delete(&APP(req)->auth, &org, &acct, ACTOR(req, &ctx), err,
+                                    sizeof err);
     if (rc == RC_OK)
         web_redirect(res, "/org/service-accounts?done=deleted");
     else

@@ -162,8 +162,7 @@ static int same_origin(struct http_request *req, const char *url, int is_referer
     if (!host || !*host)
         return 0;
     char origin[320];
-    int n = snprintf(origin, sizeof origin, "%s://%s", http_secure(req) ? "https" : "http",
-                     host);
+    int n = snprintf(origin, sizeof origin, "%s://%s", http_secure(req) ? "https" : "http", host);
     if (n <= 0 || (size_t)n >= sizeof origin)
         return 0;
     if (strncasecmp(url, origin, (size_t)n) != 0)
@@ -189,8 +188,8 @@ static enum rc check_form_post(struct http_request *req, struct http_response *r
     const char *origin = http_header(req, "Origin");
     const char *referer = http_header(req, "Referer");
     int ok = origin && strcmp(origin, "null") != 0 ? same_origin(req, origin, 0)
-             : referer                              ? same_origin(req, referer, 1)
-                                                    : !origin;
+             : referer                             ? same_origin(req, referer, 1)
+                                                   : !origin;
     if (!ok) {
         web_message(req, res, 403, ctx, "Request refused",
                     "This form was sent from another site, so it was not accepted.", "/");
@@ -202,8 +201,8 @@ static enum rc check_form_post(struct http_request *req, struct http_response *r
 static enum rc csrf_refused(struct http_request *req, struct http_response *res,
                             const struct web_ctx *ctx)
 {
-    log_warn("web: %s %s: CSRF token missing or wrong (ip=%s)", http_method(req),
-             http_path(req), http_client_ip(req));
+    log_warn("web: %s %s: CSRF token missing or wrong (ip=%s)", http_method(req), http_path(req),
+             http_client_ip(req));
     web_message(req, res, 403, ctx, "Request refused",
                 "The form had expired or did not come from this dashboard. Go back, reload the "
                 "page and try again.",

@@ -15,8 +15,8 @@
 extern const char *const web_files[];
 extern const char *const web_files_names[];
 
-#define CSP                                                                                    \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "               \
+#define CSP                                                                                        \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 #define HTML_TYPE "text/html; charset=utf-8"
 #define ASSET_CACHE "public, max-age=31536000, immutable"

@@ -14,22 +14,22 @@
 /* What the create form asked for, kept to show the form again after an error. */
 struct token_form {
     char name[STORE_NAME_SIZE + 1];
-    char scope[16];       /* one of scope_choices */
-    char expiry[16];      /* "never", a number of days, or "date" */
-    char date[16];        /* "YYYY-MM-DD" when expiry is "date" */
+    char scope[16];            /* one of scope_choices */
+    char expiry[16];           /* "never", a number of days, or "date" */
+    char date[16];             /* "YYYY-MM-DD" when expiry is "date" */
     char org[STORE_SLUG_SIZE]; /* "" unbound */
 };
 
 static const char *const scope_choices[][2] = {
     {"full", "full (default)"}, {"read", "read"}, {"deploy", "deploy"}, {"secrets", "secrets"}};
-static const char *const expiry_choices[][2] = {{"never", "No expiry"},   {"7", "7 days"},
-                                                {"30", "30 days"},         {"60", "60 days"},
-                                                {"90", "90 days"},         {"date", "On a date"}};
+static const char *const expiry_choices[][2] = {{"never", "No expiry"}, {"7", "7 days"},
+                                                {"30", "30 days"},      {"60", "60 days"},
+                                                {"90", "90 days"},      {"date", "On a date"}};
 
 static void add_option(struct buf *out, const char *value, const char *label, int selected)
 {
-    struct tpl_var v[] = {{"value", value, 0}, {"label", label, 0},
-                          {"selected", selected ? " selected" : "", 1}};
+    struct tpl_var v[] = {
+        {"value", value, 0}, {"label", label, 0}, {"selected", selected ? " selected" : "", 1}};
     web_render(out, "option.html", v, 3);
 }
 
@@ -70,20 +70,24 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
         if (toks[i].expires_at && toks[i].expires_at <= now)
             snprintf(expires + strlen(expires), sizeof expires - strlen(expires), " (expired)");
         const char *slug = org_slug(ctx, toks[i].org_id);
-        struct tpl_var v[] = {{"id", toks[i].id, 0},
-                              {"name", toks[i].name, 0},
-                              {"display", toks[i].display, 0},
-                              {"scopes", toks[i].scopes[0] ? toks[i].scopes : "full", 0},
-                              {"org", slug ? slug : toks[i].org_id[0] ? toks[i].org_id : "any", 0},
-                              {"created", created_at, 0},
-                              {"used", used, 0},
-                              {"used_ip", toks[i].last_used_ip, 0},
-                              {"used_agent", toks[i].last_used_agent, 0},
-                              {"used_class", toks[i].last_used_ip[0] || toks[i].last_used_agent[0]
-                                                 ? "hint used-from"
-                                                 : "hidden",
-                               0},
-                              {"expires", toks[i].expires_at ? expires : "never", 0}};
+        struct tpl_var v[] = {
+            {"id", toks[i].id, 0},
+            {"name", toks[i].name, 0},
+            {"display", toks[i].display, 0},
+            {"scopes", toks[i].scopes[0] ? toks[i].scopes : "full", 0},
+            {"org",
+             slug                ? slug
+             : toks[i].org_id[0] ? toks[i].org_id
+                                 : "any",
+             0},
+            {"created", created_at, 0},
+            {"used", used, 0},
+            {"used_ip", toks[i].last_used_ip, 0},
+            {"used_agent", toks[i].last_used_agent, 0},
+            {"used_class",
+             toks[i].last_used_ip[0] || toks[i].last_used_agent[0] ? "hint used-from" : "hidden",
+             0},
+            {"expires", toks[i].expires_at ? expires : "never", 0}};
         web_render(&rows, "token_row.html", v, sizeof v / sizeof v[0]);
     }
     if (created) {
@@ -127,19 +131,20 @@ static void tokens_page(struct http_request *req, struct http_response *res, str
         buf_release(&logins);
         buf_adds(&logins, "<p class=\"error\">CLI logins cannot be listed right now.</p>");
     }
-    struct tpl_var v[] = {{"csrf", ctx->csrf, 0},
-                          {"logins", buf_str(&logins), 1},
-                          {"created", buf_str(&fresh), 1},
-                          {"rows", buf_str(&rows), 1},
-                          {"scope_options", buf_str(&scopes), 1},
-                          {"expiry_options", buf_str(&expiries), 1},
-                          {"org_options", buf_str(&orgs), 1},
-                          {"date", form ? form->date : "", 0},
-                          {"empty", pats ? "hidden" : "", 0},
-                          {"error", error ? error : "", 0},
-                          {"error_class", error ? "error" : "hidden", 0},
-                          {"notice_class", done && strcmp(done, "deleted") == 0 ? "notice" : "hidden", 0},
-                          {"name", form ? form->name : "", 0}};
+    struct tpl_var v[] = {
+        {"csrf", ctx->csrf, 0},
+        {"logins", buf_str(&logins), 1},
+        {"created", buf_str(&fresh), 1},
+        {"rows", buf_str(&rows), 1},
+        {"scope_options", buf_str(&scopes), 1},
+        {"expiry_options", buf_str(&expiries), 1},
+        {"org_options", buf_str(&orgs), 1},
+        {"date", form ? form->date : "", 0},
+        {"empty", pats ? "hidden" : "", 0},
+        {"error", error ? error : "", 0},
+        {"error_class", error ? "error" : "hidden", 0},
+        {"notice_class", done && strcmp(done, "deleted") == 0 ? "notice" : "hidden", 0},
+        {"name", form ? form->name : "", 0}};
     web_render(&body, "tokens.html", v, sizeof v / sizeof v[0]);
     web_page(req, res, status, ctx, "Personal access tokens", &body);
     buf_release_secret(&fresh);
@@ -375,8 +380,8 @@ void web_token_rotate(struct http_request *req, struct http_response *res)
     }
     char secret[TOKEN_BUF_SIZE], err[320];
     struct store_token row;
-    enum rc rc = auth_rotate(&APP(req)->auth, NULL, ctx.user.id, tok.id, grace,
-                             http_client_ip(req), secret, &row, err, sizeof err);
+    enum rc rc = auth_rotate(&APP(req)->auth, NULL, ctx.user.id, tok.id, grace, http_client_ip(req),
+                             secret, &row, err, sizeof err);
     if (rc == RC_OK) {
         tokens_page(req, res, &ctx, 200, NULL, NULL, &row, secret);
         sodium_memzero(secret, sizeof secret);

@@ -9,16 +9,16 @@
 #include "http.h"
 #include "rc.h"
 
-#define WEB_SESSION_IDLE_SECONDS (12 * 3600)     /* a session unused this long ends */
-#define WEB_SESSION_MAX_SECONDS (7 * 24 * 3600)  /* and every session ends this long after */
-#define WEB_SESSION_TOUCH_INTERVAL 60            /* seconds between stored last-seen stamps */
+#define WEB_SESSION_IDLE_SECONDS (12 * 3600)    /* a session unused this long ends */
+#define WEB_SESSION_MAX_SECONDS (7 * 24 * 3600) /* and every session ends this long after */
+#define WEB_SESSION_TOUCH_INTERVAL 60           /* seconds between stored last-seen stamps */
 #define WEB_PASSWORD_MIN 8
 #define WEB_PASSWORD_MAX 1024
 #define WEB_ASSET_URL_SIZE 64
 
 /* The dashboard's frozen state, hung off api_app.web. */
 struct web {
-    int signup_open; /* anyone may create an account (pccd serve --signup open) */
+    int signup_open;                  /* anyone may create an account (pccd serve --signup open) */
     char css_url[WEB_ASSET_URL_SIZE]; /* "/static/app.<hash>.css" */
     char js_url[WEB_ASSET_URL_SIZE];
 };

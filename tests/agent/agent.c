@@ -19,11 +19,11 @@
 
 #include "banned.h"
 
-#define HEADER_MAX 8192      /* a request's header block */
-#define BODY_MAX 65536       /* a request's body */
-#define SESSION_ID_MAX 128   /* X-Daily-Session-Id, and ?session= of /end */
-#define SESSIONS_MAX 64      /* sessions open at once (one is the contract; tests may try more) */
-#define CONNECTIONS_MAX 128  /* connections served at once */
+#define HEADER_MAX 8192     /* a request's header block */
+#define BODY_MAX 65536      /* a request's body */
+#define SESSION_ID_MAX 128  /* X-Daily-Session-Id, and ?session= of /end */
+#define SESSIONS_MAX 64     /* sessions open at once (one is the contract; tests may try more) */
+#define CONNECTIONS_MAX 128 /* connections served at once */
 
 extern char **environ;
 
@@ -111,9 +111,11 @@ static int write_all(int fd, const char *p, size_t n)
 
 static void reply(int fd, int status, const char *body)
 {
-    const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found"
-                       : status == 503 ? "Service Unavailable" : status == 413 ? "Payload Too Large"
-                       : "Bad Request";
+    const char *reason = status == 200   ? "OK"
+                         : status == 404 ? "Not Found"
+                         : status == 503 ? "Service Unavailable"
+                         : status == 413 ? "Payload Too Large"
+                                         : "Bad Request";
     char head[256];
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
@@ -377,8 +379,8 @@ static void serve(int fd)
     if (strcmp(method, "GET") == 0 && strcmp(target, "/livez") == 0)
         reply(fd, 200, "{\"status\":\"ok\"}");
     else if (strcmp(method, "GET") == 0 && strcmp(target, "/readyz") == 0)
-        reply(fd, ready() ? 200 : 503, ready() ? "{\"status\":\"ready\"}"
-                                               : "{\"status\":\"not ready\"}");
+        reply(fd, ready() ? 200 : 503,
+              ready() ? "{\"status\":\"ready\"}" : "{\"status\":\"not ready\"}");
     else if (strcmp(method, "GET") == 0 && strcmp(target, "/env") == 0)
         serve_env(fd);
     else if (strcmp(method, "POST") == 0 && strcmp(target, "/bot") == 0)
@@ -436,7 +438,8 @@ int main(void)
     sigaction(SIGINT, &sa, NULL);
 
     int one = 1, lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)cfg.port),
                                .sin_addr.s_addr = htonl(INADDR_ANY)};
     if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(lfd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(lfd, 64) != 0) {

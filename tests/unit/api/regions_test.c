@@ -38,14 +38,13 @@ Test(regions, codes_with_and_without_names)
 
 Test(regions, refused_entries_are_named)
 {
-    static const char *const bad[] = {"us-west,", ",us-west", "US-WEST", "a,a", "x=", "a b",
-                                      "-x", "x=\x01"};
+    static const char *const bad[] = {"us-west,", ",us-west", "US-WEST", "a,a",
+                                      "x=",       "a b",      "-x",      "x=\x01"};
     struct api_region r[API_MAX_REGIONS];
     size_t n = 0;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[128] = "";
-        cr_expect_eq(api_regions_parse(bad[i], r, &n, err, sizeof err), RC_INVALID, "'%s'",
-                     bad[i]);
+        cr_expect_eq(api_regions_parse(bad[i], r, &n, err, sizeof err), RC_INVALID, "'%s'", bad[i]);
         cr_expect(err[0], "a reason for '%s'", bad[i]);
     }
     char many[40 * 4] = "";

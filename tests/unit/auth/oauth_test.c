@@ -19,10 +19,10 @@ Test(oauth, user_codes_are_read_as_people_type_them)
         {" BCDF GHJK ", "BCDFGHJK"},
         {"B-C-D-F-G-H-J-K", "BCDFGHJK"},
         {"XZWV-TSRQ", "XZWVTSRQ"},
-        {"BCDF-GHJ", NULL},        /* too short */
-        {"BCDF-GHJKL", NULL},      /* too long */
-        {"BCDF-GHJA", NULL},       /* a vowel is not in the alphabet */
-        {"BCDF-GHJ0", NULL},       /* nor a digit */
+        {"BCDF-GHJ", NULL},         /* too short */
+        {"BCDF-GHJKL", NULL},       /* too long */
+        {"BCDF-GHJA", NULL},        /* a vowel is not in the alphabet */
+        {"BCDF-GHJ0", NULL},        /* nor a digit */
         {"BCDF-GHJ\xc3\x9f", NULL}, /* nor anything beyond ASCII */
         {"", NULL},
         {"--------", NULL},

@@ -67,8 +67,8 @@ static struct store_token issue(const struct store_user *u, const char *name, in
         .user_id = u->id, .name = name, .org_id = bound ? admin_view.id : NULL};
     char secret[TOKEN_BUF_SIZE], err[256] = "";
     struct store_token row;
-    cr_assert_eq(auth_issue_pat_spec(&a, &spec, "127.0.0.1", secret, &row, err, sizeof err),
-                 RC_OK, "%s", err);
+    cr_assert_eq(auth_issue_pat_spec(&a, &spec, "127.0.0.1", secret, &row, err, sizeof err), RC_OK,
+                 "%s", err);
     sodium_memzero(secret, sizeof secret);
     return row;
 }
@@ -125,8 +125,7 @@ Test(orgadmin, a_member_is_refused_before_anything_is_looked_up)
     char real[200], made_up[200];
     cr_assert_eq(orgadmin_token_find(&a, &member_view, mine.id, &found, real, sizeof real),
                  RC_FORBIDDEN);
-    cr_assert_eq(orgadmin_token_find(&a, &member_view, "tok_none", &found, made_up,
-                                     sizeof made_up),
+    cr_assert_eq(orgadmin_token_find(&a, &member_view, "tok_none", &found, made_up, sizeof made_up),
                  RC_FORBIDDEN);
     cr_expect_str_eq(real, made_up, "the answer does not depend on what exists");
     cr_expect(strstr(real, "you are a member"), "%s", real);
@@ -145,8 +144,7 @@ Test(orgadmin, a_member_is_refused_before_anything_is_looked_up)
 Test(orgadmin, a_members_unbound_token_is_seen_without_details_and_not_revoked)
 {
     struct store_token bobs = issue(&member, "bob-anywhere", 0);
-    cr_assert_eq(store_token_touch(st, bobs.id, 1700000100, "198.51.100.4", "bob-laptop/1"),
-                 RC_OK);
+    cr_assert_eq(store_token_touch(st, bobs.id, 1700000100, "198.51.100.4", "bob-laptop/1"), RC_OK);
     const struct orgadmin_actor by = {admin.id, NULL, "192.0.2.1"};
     struct store_org_token found, *list = NULL;
     size_t n = 0;
@@ -205,8 +203,7 @@ Test(orgadmin, service_accounts_live_and_die_with_their_tokens)
     struct store_audit ev = last_event("service_account.created");
     cr_expect_str_eq(ev.user_id, admin.id, "the admin who acted");
     cr_expect_str_eq(ev.token_id, "tok_admins", "through which token");
-    cr_expect_eq(orgadmin_sa_find(&a, &admin_view, "nope", &found, err, sizeof err),
-                 RC_NOT_FOUND);
+    cr_expect_eq(orgadmin_sa_find(&a, &admin_view, "nope", &found, err, sizeof err), RC_NOT_FOUND);
     cr_assert_eq(orgadmin_sa_find(&a, &admin_view, "ci", &found, err, sizeof err), RC_OK);
 
     /* Its tokens are bound to the organization and must meet its policy. */
@@ -215,14 +212,14 @@ Test(orgadmin, service_accounts_live_and_die_with_their_tokens)
     cr_expect_neq(admin_view.token_policy.updated_at, 0);
     struct auth_pat_spec forever = {.name = "forever"};
     struct store_token row;
-    cr_expect_eq(orgadmin_sa_issue(&a, &admin_view, &found, &forever, &by, secret, &row, err,
-                                   sizeof err),
-                 RC_INVALID);
+    cr_expect_eq(
+        orgadmin_sa_issue(&a, &admin_view, &found, &forever, &by, secret, &row, err, sizeof err),
+        RC_INVALID);
     cr_expect(strstr(err, "only accepts tokens that expire"), "%s", err);
     struct auth_pat_spec week = {.name = "week", .expires_at = auth_now(&a) + 7 * 86400};
-    cr_assert_eq(orgadmin_sa_issue(&a, &admin_view, &found, &week, &by, secret, &row, err,
-                                   sizeof err),
-                 RC_OK, "%s", err);
+    cr_assert_eq(
+        orgadmin_sa_issue(&a, &admin_view, &found, &week, &by, secret, &row, err, sizeof err),
+        RC_OK, "%s", err);
     sodium_memzero(secret, sizeof secret);
     cr_expect_str_eq(row.org_id, admin_view.id, "bound to the organization");
     cr_expect_str_eq(row.user_id, found.user_id);

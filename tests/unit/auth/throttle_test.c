@@ -52,8 +52,7 @@ Test(throttle, keeps_counting_when_every_probed_slot_is_blocked)
         if (auth_throttle_blocked(t, key, 1001) > 0)
             free_keys++;
     }
-    cr_assert_eq(free_keys, 50, "only %d of 50 keys were blocked after their failures",
-                 free_keys);
+    cr_assert_eq(free_keys, 50, "only %d of 50 keys were blocked after their failures", free_keys);
     /* More keys failing later push out the older blocks first, not the victims' newer ones. */
     for (int i = 0; i < 200; i++) {
         snprintf(key, sizeof key, "late-%d", i);

@@ -66,8 +66,7 @@ Test(oauth, authorization_url_carries_pkce_state_and_redirect)
     oauth_pkce_new(&p);
     struct buf url;
     buf_init(&url, 8192);
-    cr_assert_eq(oauth_authorize_url(&ep, &p, "http://127.0.0.1:8401/oauth_callback", &url),
-                 RC_OK);
+    cr_assert_eq(oauth_authorize_url(&ep, &p, "http://127.0.0.1:8401/oauth_callback", &url), RC_OK);
     const char *u = buf_str(&url);
     cr_assert(strncmp(u, "https://id.example/authorize?tenant=1&response_type=code&", 57) == 0,
               "%s", u);
@@ -187,8 +186,8 @@ static void responder_start(struct responder *r, const char *const *answers, int
     struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t alen = sizeof a;
-    cr_assert(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 &&
-              listen(lfd, 8) == 0 && getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+    cr_assert(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 8) == 0 &&
+              getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
     r->port = ntohs(a.sin_port);
     snprintf(r->log, sizeof r->log, "/tmp/pcc-oauth-test-XXXXXX");
     int logfd = mkstemp(r->log);
@@ -280,15 +279,15 @@ Test(oauth, code_exchange_sends_the_verifier_and_returns_the_tokens)
     cr_assert(strncmp(log, "POST /token HTTP/1.1\r\n", 22) == 0, "%s", log);
     cr_assert(strstr(log, "\r\n\r\ngrant_type=authorization_code&code=the%20code&redirect_uri="
                           "http%3A%2F%2F127.0.0.1%3A8400%2Foauth_callback&client_id=pcc-cli&"
-                          "code_verifier=VERIFIER"), "%s", log);
+                          "code_verifier=VERIFIER"),
+              "%s", log);
 }
 
 Test(oauth, token_errors_name_the_cause)
 {
     const char *answers[] = {
         "400 {\"error\": \"invalid_grant\", \"error_description\": \"the code was used\"}",
-        "200 {\"token_type\": \"bearer\"}",
-        "200 {\"access_token\": \"a\\r\\nX-Evil: 1\"}"};
+        "200 {\"token_type\": \"bearer\"}", "200 {\"access_token\": \"a\\r\\nX-Evil: 1\"}"};
     struct responder r;
     responder_start(&r, answers, 3);
     struct oauth_endpoints ep;
@@ -333,7 +332,8 @@ Test(oauth, device_grant_polls_until_approved, .timeout = 20)
     responder_finish(&r, log, sizeof log);
     cr_assert(strstr(log, "client_id=pcc-cli&scope=openid"), "%s", log);
     cr_assert(strstr(log, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&"
-                          "device_code=DC&client_id=pcc-cli"), "%s", log);
+                          "device_code=DC&client_id=pcc-cli"),
+              "%s", log);
 }
 
 Test(oauth, device_grant_denied_and_malformed_answers, .timeout = 20)

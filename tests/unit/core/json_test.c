@@ -29,8 +29,8 @@ Test(json, parse_table)
         json_t *v = NULL;
         char err[256] = "";
         enum rc rc = json_parse_object(cases[i].body, strlen(cases[i].body), &v, err, sizeof err);
-        cr_expect_eq(rc, cases[i].expect, "case %zu: %s -> %s (%s)", i, cases[i].body,
-                     rc_name(rc), err);
+        cr_expect_eq(rc, cases[i].expect, "case %zu: %s -> %s (%s)", i, cases[i].body, rc_name(rc),
+                     err);
         cr_expect(strstr(err, cases[i].message_part) != NULL, "case %zu: message '%s'", i, err);
         cr_expect_eq(v != NULL, rc == RC_OK);
         json_decref(v);

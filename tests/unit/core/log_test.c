@@ -42,8 +42,12 @@ static const struct log_case log_cases[] = {
     {"back\\slash", "back\\\\slash"},
     {"d\xc3\xa9ploiement \xe2\x9c\x93 \xf0\x9f\x9a\x80",
      "d\xc3\xa9ploiement \xe2\x9c\x93 \xf0\x9f\x9a\x80"},
-    {"c1 \xc2\x9b" "2J", "c1 \\xc2\\x9b2J"},    /* CSI as a C1 control */
-    {"raw \x9b" "2J", "raw \\x9b2J"},           /* CSI as a lone byte */
+    {"c1 \xc2\x9b"
+     "2J",
+     "c1 \\xc2\\x9b2J"}, /* CSI as a C1 control */
+    {"raw \x9b"
+     "2J",
+     "raw \\x9b2J"}, /* CSI as a lone byte */
     {"overlong \xc0\xaf", "overlong \\xc0\\xaf"},
     {"cut \xe2\x9c", "cut \\xe2\\x9c"},
 };

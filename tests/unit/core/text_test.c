@@ -12,25 +12,22 @@ struct utf8_case {
 };
 
 static const struct utf8_case utf8_cases[] = {
-    {"ci-deploy", 1},
-    {"d\xc3\xa9ploiement", 1},         /* é */
-    {"\xe2\x9c\x93 done", 1},          /* check mark */
-    {"\xf0\x9f\x9a\x80", 1},           /* rocket */
-    {"tab\there", 0},
-    {"nl\n", 0},
-    {"del\x7f", 0},
-    {"\xc2\x85", 0},                   /* C1 control NEL */
-    {"\xc0\xaf", 0},                   /* overlong */
-    {"\xed\xa0\x80", 0},               /* surrogate */
-    {"\xe2\x9c", 0},                   /* truncated */
-    {"\xf4\x90\x80\x80", 0},           /* beyond U+10FFFF */
+    {"ci-deploy", 1},         {"d\xc3\xa9ploiement", 1}, /* é */
+    {"\xe2\x9c\x93 done", 1},                            /* check mark */
+    {"\xf0\x9f\x9a\x80", 1},                             /* rocket */
+    {"tab\there", 0},         {"nl\n", 0},
+    {"del\x7f", 0},           {"\xc2\x85", 0}, /* C1 control NEL */
+    {"\xc0\xaf", 0},                           /* overlong */
+    {"\xed\xa0\x80", 0},                       /* surrogate */
+    {"\xe2\x9c", 0},                           /* truncated */
+    {"\xf4\x90\x80\x80", 0},                   /* beyond U+10FFFF */
 };
 
 Test(text, utf8_table)
 {
     for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++)
-        cr_expect_eq(text_is_clean_utf8(utf8_cases[i].s, strlen(utf8_cases[i].s)),
-                     utf8_cases[i].ok, "case %zu", i);
+        cr_expect_eq(text_is_clean_utf8(utf8_cases[i].s, strlen(utf8_cases[i].s)), utf8_cases[i].ok,
+                     "case %zu", i);
 }
 
 Test(text, slugs)

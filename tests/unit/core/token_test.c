@@ -88,10 +88,10 @@ static const struct parse_case parse_cases[] = {
     {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2Z", RC_OK},
     {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2Y", RC_TOKEN_CHECKSUM}, /* last char */
     {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Z46NV2Z", RC_TOKEN_CHECKSUM}, /* body typo */
-    {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2", RC_TOKEN_FORMAT},   /* truncated */
-    {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2Zz", RC_TOKEN_FORMAT}, /* too long */
-    {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7-46NV2Z", RC_TOKEN_FORMAT},  /* not base62 */
-    {"pcc_xyz_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2Z", RC_TOKEN_FORMAT},  /* unknown prefix */
+    {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2", RC_TOKEN_FORMAT},    /* truncated */
+    {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2Zz", RC_TOKEN_FORMAT},  /* too long */
+    {"pcc_pat_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7-46NV2Z", RC_TOKEN_FORMAT},   /* not base62 */
+    {"pcc_xyz_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2Z", RC_TOKEN_FORMAT},   /* unknown prefix */
     {"sk_live_6G9tdaEV0rtZ0Cii3Cz82y1Da6Yu4Q7Y46NV2Z", RC_TOKEN_FORMAT},
     {"", RC_TOKEN_FORMAT},
 };
@@ -129,8 +129,8 @@ Test(token, offline_check_table, .init = setup)
 {
     for (size_t i = 0; i < sizeof offline_cases / sizeof offline_cases[0]; i++) {
         const char *t = offline_cases[i].token;
-        cr_expect_eq(token_check_pat_offline(t, strlen(t)), offline_cases[i].expect,
-                     "case %zu: %s", i, t);
+        cr_expect_eq(token_check_pat_offline(t, strlen(t)), offline_cases[i].expect, "case %zu: %s",
+                     i, t);
     }
 }
 

@@ -33,8 +33,8 @@ static void make_pair(const char *key_name, const char *cert_name)
     gnutls_x509_privkey_t key;
     gnutls_datum_t out;
     cr_assert_eq(gnutls_x509_privkey_init(&key), 0);
-    cr_assert_eq(gnutls_x509_privkey_generate(
-                     key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+    cr_assert_eq(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                              GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
                  0);
     cr_assert_eq(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &out), 0);
     write_file(key_name, out.data, out.size, 0600);

@@ -21,8 +21,7 @@ struct seen {
     int lines;
 };
 
-static int record(void *arg, enum runtime_stream stream, int64_t at, const char *line,
-                  size_t len)
+static int record(void *arg, enum runtime_stream stream, int64_t at, const char *line, size_t len)
 {
     struct seen *s = arg;
     int n = snprintf(s->text + s->len, sizeof s->text - s->len, "%c|%lld|%.*s\n",
@@ -43,9 +42,14 @@ static char *encode(const struct frame *frames, size_t n, size_t *len)
     cr_assert_not_null(out);
     for (size_t i = 0; i < n; i++) {
         size_t plen = strlen(frames[i].payload);
-        unsigned char head[8] = {(unsigned char)frames[i].stream, 0, 0, 0,
-                                 (unsigned char)(plen >> 24), (unsigned char)(plen >> 16),
-                                 (unsigned char)(plen >> 8), (unsigned char)plen};
+        unsigned char head[8] = {(unsigned char)frames[i].stream,
+                                 0,
+                                 0,
+                                 0,
+                                 (unsigned char)(plen >> 24),
+                                 (unsigned char)(plen >> 16),
+                                 (unsigned char)(plen >> 8),
+                                 (unsigned char)plen};
         memcpy(p, head, 8);
         memcpy(p + 8, frames[i].payload, plen);
         p += 8 + plen;
@@ -95,7 +99,9 @@ static const struct {
      {{1, "no time here\n"}, {1, "0001-01-01T00:00:00Z never\n"}, {1, "\n"}},
      3,
      "O|0|no time here\nO|0|0001-01-01T00:00:00Z never\nO|0|\n"},
-    {"an empty frame", {{1, ""}, {2, "2026-12-04T16:58:31Z after\n"}}, 2,
+    {"an empty frame",
+     {{1, ""}, {2, "2026-12-04T16:58:31Z after\n"}},
+     2,
      "E|1796403511000|after\n"},
 };
 
@@ -107,8 +113,8 @@ Test(demux, known_streams_in_every_split)
         for (size_t chunk = 0; chunk <= len; chunk++) {
             struct seen s = {.len = 0};
             decode(bytes, len, chunk, &s);
-            cr_expect_str_eq(s.text, cases[i].want, "%s, chunks of %zu:\n%s", cases[i].name,
-                             chunk, s.text);
+            cr_expect_str_eq(s.text, cases[i].want, "%s, chunks of %zu:\n%s", cases[i].name, chunk,
+                             s.text);
         }
         free(bytes);
     }

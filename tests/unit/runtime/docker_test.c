@@ -27,7 +27,7 @@ static struct runtime *rt;
 static const char *image;
 static char run_label[96]; /* pcc.test-run=<unique>: every container of this test */
 static char run_id[48];
-static int64_t memory_limit; /* start_agent's memory limit when not 0; else agent-1x's */
+static int64_t memory_limit;  /* start_agent's memory limit when not 0; else agent-1x's */
 static int64_t nofile = 4096; /* start_agent's nofile ulimit */
 
 static int64_t now_ms(void)
@@ -46,7 +46,8 @@ static void setup(void)
                      "(make unit sets it after scripts/engine.sh)");
     cr_assert(sodium_init() >= 0);
     image = getenv("PCC_TEST_AGENT_IMAGE") && *getenv("PCC_TEST_AGENT_IMAGE")
-                ? getenv("PCC_TEST_AGENT_IMAGE") : IMAGE_DEFAULT;
+                ? getenv("PCC_TEST_AGENT_IMAGE")
+                : IMAGE_DEFAULT;
     snprintf(run_id, sizeof run_id, "%d-%08x", (int)getpid(), randombytes_random());
     snprintf(run_label, sizeof run_label, "pcc.test-run=%s", run_id);
     cr_assert_eq(runtime_docker_new(sock, &rt, err, sizeof err), RC_OK, "%s", err);
@@ -84,8 +85,8 @@ TestSuite(docker, .init = setup, .fini = teardown, .timeout = 120);
  * env (NULL-terminated name, value pairs after the mode). */
 static struct runtime_instance start_agent(const char *suffix, const char *mode, ...)
 {
-    struct runtime_pair env[16] = {{"PORT", "8080"}, {"SHUTDOWN_TIMEOUT", "2"},
-                                   {"AGENT_MODE", mode}};
+    struct runtime_pair env[16] = {
+        {"PORT", "8080"}, {"SHUTDOWN_TIMEOUT", "2"}, {"AGENT_MODE", mode}};
     size_t n_env = 3;
     va_list ap;
     va_start(ap, mode);
@@ -100,9 +101,15 @@ static struct runtime_instance start_agent(const char *suffix, const char *mode,
                                     {"pcc.organization", "test-org"},
                                     {"pcc.agent", suffix},
                                     {"pcc.revision", "3"}};
-    struct runtime_spec spec = {.image = image, .name = name, .labels = labels,
-                                .n_labels = 4, .env = env, .n_env = n_env,
-                                .container_port = 8080, .nofile = nofile, .nproc = 4096,
+    struct runtime_spec spec = {.image = image,
+                                .name = name,
+                                .labels = labels,
+                                .n_labels = 4,
+                                .env = env,
+                                .n_env = n_env,
+                                .container_port = 8080,
+                                .nofile = nofile,
+                                .nproc = 4096,
                                 .stop_timeout_s = 5};
     cr_assert_eq(runtime_profile_limits("agent-1x", &spec.nano_cpus, &spec.memory_bytes), RC_OK);
     if (memory_limit)
@@ -227,8 +234,8 @@ Test(docker, ping_names_the_engine_and_api_version)
 Test(docker, agent_starts_published_on_loopback_becomes_ready_and_gets_its_secrets)
 {
     const char *secret = "s3cr3t \"quoted\" = \\ and ünïcode";
-    struct runtime_instance inst = start_agent("ready", "normal", "DAILY_API_KEY", secret,
-                                               "EMPTY", "", NULL);
+    struct runtime_instance inst = start_agent("ready", "normal", "DAILY_API_KEY", secret, "EMPTY",
+                                               "", NULL);
     char err[256] = "";
     cr_assert_gt(inst.host_port, 0, "create returns the published port");
     cr_expect_eq(inst.state, RUNTIME_STATE_RUNNING, "state %s", runtime_state_name(inst.state));
@@ -295,8 +302,9 @@ Test(docker, a_session_is_held_open_and_logged_with_its_id_and_body)
 
     /* since: only what came after. */
     struct lines later = {.len = 0};
-    cr_assert_eq(rt->ops->logs(rt, inst.id, now_ms() + 60000, 0, collect_line, &later, err,
-                               sizeof err), RC_OK, "%s", err);
+    cr_assert_eq(
+        rt->ops->logs(rt, inst.id, now_ms() + 60000, 0, collect_line, &later, err, sizeof err),
+        RC_OK, "%s", err);
     cr_expect_eq(later.len, 0, "nothing logged in the future: %s", later.text);
 }
 
@@ -311,8 +319,8 @@ Test(docker, a_session_ends_on_request_and_sigterm_lets_the_agent_exit_cleanly)
     cr_assert_geq(child, 0);
     if (child == 0) {
         usleep(500 * 1000);
-        _exit(http(inst.host_port, "POST", "/end?session=held", NULL, "{}", NULL, 2000) == 200
-                  ? 0 : 1);
+        _exit(http(inst.host_port, "POST", "/end?session=held", NULL, "{}", NULL, 2000) == 200 ? 0
+                                                                                               : 1);
     }
     cr_expect_eq(http(inst.host_port, "POST", "/bot", "held", "{}", NULL, 10000), 200);
     int ws;
@@ -365,8 +373,7 @@ Test(docker, crash_mode_gives_the_exit_code_and_exited_state)
 
 Test(docker, an_instance_dying_mid_session_drops_the_session)
 {
-    struct runtime_instance inst = start_agent("midcrash", "normal", "AGENT_EXIT_CODE", "9",
-                                               NULL);
+    struct runtime_instance inst = start_agent("midcrash", "normal", "AGENT_EXIT_CODE", "9", NULL);
     char err[256] = "";
     cr_assert_eq(wait_ready(inst.host_port, 10000), 200);
     long status = http(inst.host_port, "POST", "/bot", "doomed", "{\"crash\": true}", NULL, 5000);
@@ -384,8 +391,9 @@ Test(docker, over_its_memory_limit_an_instance_is_killed)
     struct runtime_instance inst = start_agent("oom", "normal", NULL);
     char err[256] = "";
     cr_assert_eq(wait_ready(inst.host_port, 10000), 200);
-    cr_expect_eq(http(inst.host_port, "POST", "/bot", "greedy", "{\"allocateMB\": 512}", NULL,
-                      10000), 0, "no answer from a killed instance");
+    cr_expect_eq(
+        http(inst.host_port, "POST", "/bot", "greedy", "{\"allocateMB\": 512}", NULL, 10000), 0,
+        "no answer from a killed instance");
     int code = -1;
     cr_assert_eq(rt->ops->wait(rt, inst.id, 10000, &code, err, sizeof err), RC_OK, "%s", err);
     struct runtime_instance after;
@@ -405,8 +413,13 @@ Test(docker, a_start_the_engine_refuses_leaves_no_instance_behind)
     char name[128], err[256] = "";
     snprintf(name, sizeof name, "pcc-test-%s-refused", run_id);
     struct runtime_pair labels[] = {{"pcc.test-run", run_id}};
-    struct runtime_spec spec = {.image = image, .name = name, .labels = labels, .n_labels = 1,
-                                .container_port = 8080, .nofile = nofile, .nproc = 4096};
+    struct runtime_spec spec = {.image = image,
+                                .name = name,
+                                .labels = labels,
+                                .n_labels = 1,
+                                .container_port = 8080,
+                                .nofile = nofile,
+                                .nproc = 4096};
     struct runtime_instance inst;
     enum rc rc = rt->ops->create(rt, &spec, &inst, err, sizeof err);
     cr_expect_eq(rc, RC_ENGINE, "%s: %s", rc_name(rc), err);
@@ -423,8 +436,7 @@ struct until {
     int seen;
 };
 
-static int stop_at(void *arg, enum runtime_stream stream, int64_t at, const char *line,
-                   size_t len)
+static int stop_at(void *arg, enum runtime_stream stream, int64_t at, const char *line, size_t len)
 {
     struct until *u = arg;
     (void)stream, (void)at;
@@ -434,15 +446,15 @@ static int stop_at(void *arg, enum runtime_stream stream, int64_t at, const char
 
 Test(docker, followed_logs_end_with_the_instance_or_when_the_reader_stops)
 {
-    struct runtime_instance dying = start_agent("follow1", "crash", "AGENT_CRASH_AFTER_MS",
-                                                "1500", NULL);
+    struct runtime_instance dying = start_agent("follow1", "crash", "AGENT_CRASH_AFTER_MS", "1500",
+                                                NULL);
     struct runtime_instance living = start_agent("follow2", "normal", NULL);
     char err[256] = "";
     /* Follows until the instance exits: the crash line is the last one. */
     struct lines l = {.len = 0};
     int64_t t0 = now_ms();
-    cr_assert_eq(rt->ops->logs(rt, dying.id, 0, 1, collect_line, &l, err, sizeof err), RC_OK,
-                 "%s", err);
+    cr_assert_eq(rt->ops->logs(rt, dying.id, 0, 1, collect_line, &l, err, sizeof err), RC_OK, "%s",
+                 err);
     cr_expect(strstr(l.text, "crashing as configured") != NULL, "%s", l.text);
     cr_expect_lt(now_ms() - t0, 15000);
     /* Stops at the reader's word, though the instance lives on. */
@@ -464,8 +476,8 @@ Test(docker, never_ready_stays_503_while_alive)
 
 Test(docker, slow_ready_becomes_ready_later)
 {
-    struct runtime_instance inst = start_agent("slow", "slow-ready", "AGENT_READY_AFTER_MS",
-                                               "1500", NULL);
+    struct runtime_instance inst = start_agent("slow", "slow-ready", "AGENT_READY_AFTER_MS", "1500",
+                                               NULL);
     int64_t t0 = now_ms();
     cr_expect_eq(wait_ready(inst.host_port, 10000), 200);
     cr_expect_geq(now_ms() - t0, 500, "not ready at once");
@@ -506,8 +518,9 @@ Test(docker, list_by_label_finds_exactly_this_runs_instances_and_remove_leaves_n
     cr_expect_eq(rt->ops->remove(rt, one.id, err, sizeof err), RC_NOT_FOUND);
     struct runtime_instance gone;
     cr_expect_eq(rt->ops->inspect(rt, one.id, &gone, err, sizeof err), RC_NOT_FOUND);
-    cr_expect_eq(rt->ops->logs(rt, one.id, 0, 0, collect_line, &(struct lines){.len = 0}, err,
-                               sizeof err), RC_NOT_FOUND, "%s", err);
+    cr_expect_eq(
+        rt->ops->logs(rt, one.id, 0, 0, collect_line, &(struct lines){.len = 0}, err, sizeof err),
+        RC_NOT_FOUND, "%s", err);
 }
 
 Test(docker, a_taken_name_is_a_conflict)
@@ -516,8 +529,13 @@ Test(docker, a_taken_name_is_a_conflict)
     char name[128], err[256] = "";
     snprintf(name, sizeof name, "pcc-test-%s-twice", run_id);
     struct runtime_pair labels[] = {{"pcc.test-run", run_id}};
-    struct runtime_spec spec = {.image = image, .name = name, .labels = labels, .n_labels = 1,
-                                .container_port = 8080, .nofile = 4096, .nproc = 4096};
+    struct runtime_spec spec = {.image = image,
+                                .name = name,
+                                .labels = labels,
+                                .n_labels = 1,
+                                .container_port = 8080,
+                                .nofile = 4096,
+                                .nproc = 4096};
     struct runtime_instance inst;
     cr_expect_eq(rt->ops->create(rt, &spec, &inst, err, sizeof err), RC_CONFLICT, "%s", err);
 }
@@ -527,11 +545,13 @@ Test(docker, a_missing_image_is_image_not_found)
     char name[128], err[256] = "";
     snprintf(name, sizeof name, "pcc-test-%s-noimage", run_id);
     struct runtime_pair labels[] = {{"pcc.test-run", run_id}};
-    struct runtime_spec spec = {.image = NO_SUCH_IMAGE, .name = name, .labels = labels,
-                                .n_labels = 1, .container_port = 8080};
+    struct runtime_spec spec = {.image = NO_SUCH_IMAGE,
+                                .name = name,
+                                .labels = labels,
+                                .n_labels = 1,
+                                .container_port = 8080};
     struct runtime_instance inst;
-    cr_expect_eq(rt->ops->create(rt, &spec, &inst, err, sizeof err), RC_IMAGE_NOT_FOUND, "%s",
-                 err);
+    cr_expect_eq(rt->ops->create(rt, &spec, &inst, err, sizeof err), RC_IMAGE_NOT_FOUND, "%s", err);
     cr_expect(strstr(err, NO_SUCH_IMAGE) != NULL, "the message names the image: %s", err);
     struct runtime_image img;
     cr_expect_eq(rt->ops->image_inspect(rt, NO_SUCH_IMAGE, &img, err, sizeof err),
@@ -594,16 +614,16 @@ Test(docker, a_pull_with_the_image_pull_secret_runs_and_wrong_credentials_are_re
     snprintf(ref, sizeof ref, "%s/pcc-test-agent:latest", server);
     snprintf(missing, sizeof missing, "%s/pcc-test-agent:no-such-tag", server);
 
-    struct runtime_registry_auth bad = {.username = "robot", .password = "not-the-password",
-                                        .server = server};
+    struct runtime_registry_auth bad = {
+        .username = "robot", .password = "not-the-password", .server = server};
     enum rc rc = rt->ops->image_pull(rt, ref, &bad, err, sizeof err);
     cr_expect_eq(rc, RC_PULL_REFUSED, "%s: %s", rc_name(rc), err);
     cr_expect(strstr(err, "not-the-password") == NULL, "no secret in: %s", err);
     rc = rt->ops->image_pull(rt, ref, NULL, err, sizeof err);
     cr_expect_eq(rc, RC_PULL_REFUSED, "anonymous: %s: %s", rc_name(rc), err);
 
-    struct runtime_registry_auth good = {.username = "robot", .password = password,
-                                         .server = server};
+    struct runtime_registry_auth good = {
+        .username = "robot", .password = password, .server = server};
     rc = rt->ops->image_pull(rt, missing, &good, err, sizeof err);
     cr_expect_eq(rc, RC_IMAGE_NOT_FOUND, "%s: %s", rc_name(rc), err);
     cr_expect(strstr(err, password) == NULL, "no secret in: %s", err);
@@ -630,8 +650,8 @@ Test(docker, a_failed_pull_names_the_image_and_never_the_password)
 {
     /* Nothing can be pulled here: a registry on a closed loopback port fails for sure. */
     const char *pull_image = "127.0.0.1:9/pcc/nothing:latest";
-    struct runtime_registry_auth auth = {.username = "robot", .password = "hunter2-pull-secret",
-                                         .server = "127.0.0.1:9"};
+    struct runtime_registry_auth auth = {
+        .username = "robot", .password = "hunter2-pull-secret", .server = "127.0.0.1:9"};
     char err[512] = "";
     enum rc rc = rt->ops->image_pull(rt, pull_image, &auth, err, sizeof err);
     cr_expect_neq(rc, RC_OK);
@@ -648,8 +668,13 @@ Test(docker, invalid_references_never_reach_the_engine)
     cr_expect_eq(rt->ops->remove(rt, "", err, sizeof err), RC_INVALID);
     struct runtime_pair env[] = {{"A=B", "c"}};
     struct runtime_pair labels[] = {{"pcc.test-run", run_id}};
-    struct runtime_spec spec = {.image = image, .name = "pcc-test-badenv", .labels = labels,
-                                .n_labels = 1, .env = env, .n_env = 1, .container_port = 8080};
+    struct runtime_spec spec = {.image = image,
+                                .name = "pcc-test-badenv",
+                                .labels = labels,
+                                .n_labels = 1,
+                                .env = env,
+                                .n_env = 1,
+                                .container_port = 8080};
     cr_expect_eq(rt->ops->create(rt, &spec, &inst, err, sizeof err), RC_INVALID);
     cr_expect(strstr(err, "A=B") != NULL, "%s", err);
     spec.env = NULL, spec.n_env = 0, spec.name = "../x";
@@ -705,13 +730,16 @@ Test(runtime, socket_discovery_prefers_explicit_then_docker_host_then_candidates
     const char *candidates[] = {"/nonexistent-pcc/a.sock", sock, NULL};
 
     cr_assert_eq(runtime_socket_find("/x/explicit.sock", "unix:///x/host.sock", candidates, out,
-                                     sizeof out, err, sizeof err), RC_OK);
+                                     sizeof out, err, sizeof err),
+                 RC_OK);
     cr_expect_str_eq(out, "/x/explicit.sock");
     cr_assert_eq(runtime_socket_find("", "unix:///x/host.sock", candidates, out, sizeof out, err,
-                                     sizeof err), RC_OK);
+                                     sizeof err),
+                 RC_OK);
     cr_expect_str_eq(out, "/x/host.sock");
-    cr_assert_eq(runtime_socket_find(NULL, "tcp://10.0.0.1:2375", candidates, out, sizeof out,
-                                     err, sizeof err), RC_OK);
+    cr_assert_eq(runtime_socket_find(NULL, "tcp://10.0.0.1:2375", candidates, out, sizeof out, err,
+                                     sizeof err),
+                 RC_OK);
     cr_expect_str_eq(out, sock, "the first candidate that is a socket");
     const char *none[] = {"/nonexistent-pcc/a.sock", dir, NULL};
     cr_expect_eq(runtime_socket_find(NULL, NULL, none, out, sizeof out, err, sizeof err),

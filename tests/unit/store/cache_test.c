@@ -22,7 +22,7 @@
 
 static char dir[] = "/tmp/pcc-cache-XXXXXX";
 static char db_path[256];
-static const char *pg_url; /* set: the suite runs on PostgreSQL */
+static const char *pg_url;  /* set: the suite runs on PostgreSQL */
 static struct store *a, *b; /* two "processes" */
 
 static struct store *open_one(void)

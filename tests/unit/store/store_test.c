@@ -317,7 +317,7 @@ static void *fail_on_email(void *arg_)
     struct store_user dup = *a->taken_user;
     token_new_id("usr_", dup.id);
     a->rc = store_user_create(st, &dup); /* the email is taken */
-    pthread_barrier_wait(a->failed);      /* now the other thread fails */
+    pthread_barrier_wait(a->failed);     /* now the other thread fails */
     pthread_barrier_wait(a->both_failed);
     snprintf(a->seen, sizeof a->seen, "%s", store_last_error(st));
     return NULL;
@@ -372,9 +372,8 @@ static struct store_api_key make_api_key(const char *org_id, const char *kind, c
     snprintf(k.name, sizeof k.name, "%s", name);
     if (strcmp(kind, "public") == 0)
         unique(k.public_value, sizeof k.public_value, "pk_");
-    snprintf(k.display, sizeof k.display, "%.2s_abcd...wxyz", kind[0] == 'p' && kind[1] == 'u'
-                                                                   ? "pk"
-                                                                   : "sk");
+    snprintf(k.display, sizeof k.display, "%.2s_abcd...wxyz",
+             kind[0] == 'p' && kind[1] == 'u' ? "pk" : "sk");
     unique(k.digest, sizeof k.digest, "d1g");
     snprintf(k.created_by, sizeof k.created_by, "usr_creator");
     static int64_t clock_tick = 1700001000; /* distinct times: lists are ordered by them */
@@ -757,8 +756,7 @@ Test(store, passwords_are_stored_per_user)
     cr_assert_eq(store_user_password_by_email(st, u.email, &got, hash), RC_OK);
     cr_expect_str_eq(hash, h);
     cr_expect_eq(store_user_set_password(st, "usr_nobody", h), RC_NOT_FOUND);
-    cr_expect_eq(store_user_password_by_email(st, "nobody@example.com", &got, hash),
-                 RC_NOT_FOUND);
+    cr_expect_eq(store_user_password_by_email(st, "nobody@example.com", &got, hash), RC_NOT_FOUND);
 }
 
 Test(store, web_sessions_round_trip_touch_switch_and_delete)
@@ -815,7 +813,8 @@ Test(store, members_roles_and_the_last_admin)
     cr_expect_eq(store_membership_change(st, o.id, outsider.id, "member"), RC_NOT_FOUND);
     cr_expect_eq(store_membership_change(st, o.id, outsider.id, NULL), RC_NOT_FOUND);
     /* With a second admin, the first can step down, and then the second is the last. */
-    cr_assert_eq(store_membership_change(st, o.id, b.id, "admin"), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_membership_change(st, o.id, b.id, "admin"), RC_OK, "%s",
+                 store_last_error(st));
     cr_assert_eq(store_membership_change(st, o.id, a.id, "member"), RC_OK);
     cr_expect_eq(store_membership_change(st, o.id, b.id, NULL), RC_FORBIDDEN);
     cr_assert_eq(store_membership_change(st, o.id, a.id, NULL), RC_OK, "members can leave");
@@ -1115,8 +1114,7 @@ static void *race_refresh(void *arg_)
     struct store_oauth_refresh next = *a->spent;
     random_digest(next.digest);
     next.created_at = 1700000100;
-    a->rc = store_oauth_refresh_rotate(st, a->spent->digest, 1700000100, &access, &next,
-                                       &a->seen);
+    a->rc = store_oauth_refresh_rotate(st, a->spent->digest, 1700000100, &access, &next, &a->seen);
     return NULL;
 }
 
@@ -1198,7 +1196,8 @@ Test(store, oauth_refresh_families_rotate_and_revoke_together)
     cr_assert_eq(store_oauth_refresh_take(st, rt.digest, 1700000200, &got), RC_CONFLICT,
                  "a spent refresh token is reported as reuse");
 
-    cr_assert_eq(store_oauth_family_revoke(st, family, 1700000300), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_oauth_family_revoke(st, family, 1700000300), RC_OK, "%s",
+                 store_last_error(st));
     cr_assert_eq(store_oauth_refresh_take(st, rt2.digest, 1700000400, &got), RC_CONFLICT,
                  "an unspent token of a revoked family no longer works");
     cr_assert_eq(got.revoked_at, 1700000300);
@@ -1275,8 +1274,7 @@ Test(store, oauth_device_authorizations_are_decided_once_and_spent_once)
     cr_assert_eq(store_oauth_device_poll(st, other, 1700000000, 5), RC_NOT_FOUND);
 }
 
-static void add_refresh(const char *user_id, const char *family, int64_t created,
-                        int64_t expires)
+static void add_refresh(const char *user_id, const char *family, int64_t created, int64_t expires)
 {
     struct store_oauth_refresh rt = {0};
     random_digest(rt.digest);
@@ -1396,8 +1394,7 @@ Test(store, purge_removes_only_what_expired_before_the_cutoff)
     cr_assert_eq(removed, 3, "one code, one device code and one session expired before 2000");
     cr_assert_eq(store_oauth_code_take(st, codes[0].digest, 1000, &got_code), RC_NOT_FOUND);
     cr_assert_eq(store_web_session_lookup(st, sessions[0].id, &got_ws, &who), RC_NOT_FOUND);
-    cr_assert_eq(store_oauth_device_by_user_code(st, devices[0].user_code, &got_dev),
-                 RC_NOT_FOUND);
+    cr_assert_eq(store_oauth_device_by_user_code(st, devices[0].user_code, &got_dev), RC_NOT_FOUND);
     cr_assert_eq(store_web_session_lookup(st, sessions[1].id, &got_ws, &who), RC_OK);
     cr_assert_eq(store_oauth_device_by_user_code(st, devices[1].user_code, &got_dev), RC_OK);
     cr_assert_eq(store_oauth_code_take(st, codes[1].digest, 1000, &got_code), RC_OK);
@@ -1514,8 +1511,7 @@ Test(store, invitations_are_answered_once_by_their_verified_invitee_before_they_
     cr_assert_eq(n, 1);
     store_free_list(list);
     /* Not the invitee: as if there were none. */
-    cr_assert_eq(store_invitation_decide(st, inv.id, other.id, 1, 1700000002, &row),
-                 RC_NOT_FOUND);
+    cr_assert_eq(store_invitation_decide(st, inv.id, other.id, 1, 1700000002, &row), RC_NOT_FOUND);
     cr_assert_eq(store_invitation_decide(st, inv.id, u.id, 1, 1700000002, &row), RC_OK);
     cr_assert_str_eq(row.status, "accepted");
     struct store_org member;
@@ -1545,7 +1541,8 @@ Test(store, an_unverified_signup_sees_no_invitation_until_its_code_is_spent)
     unique(local, sizeof local, "s");
     snprintf(u.email, sizeof u.email, "%s@example.com", local);
     u.created_at = 1700000000;
-    cr_assert_eq(store_signup_user_create(st, &u, "$argon2id$x"), RC_OK, "%s", store_last_error(st));
+    cr_assert_eq(store_signup_user_create(st, &u, "$argon2id$x"), RC_OK, "%s",
+                 store_last_error(st));
     cr_assert_eq(store_signup_user_create(st, &u, "$argon2id$x"), RC_CONFLICT);
     int verified = 1;
     cr_assert_eq(store_user_email_verified(st, u.id, &verified), RC_OK);
