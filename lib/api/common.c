@@ -46,6 +46,15 @@ void api_store_error(struct http_request *req, struct http_response *res, enum r
                store_last_error(APP(req)->store));
 }
 
+void api_rule_error(struct http_request *req, struct http_response *res, enum rc rc,
+                    const char *err)
+{
+    if (rc == RC_FORBIDDEN || rc == RC_NOT_FOUND || rc == RC_INVALID || rc == RC_CONFLICT)
+        http_error(req, res, rc, err);
+    else
+        api_store_error(req, res, rc);
+}
+
 void api_org_slug(struct http_request *req, const char *org_id, char *out, size_t size)
 {
     out[0] = '\0';

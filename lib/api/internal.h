@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "json.h"
+#include "orgadmin.h"
 
 /* The application and the verified caller of the current request. */
 #define APP(req) ((struct api_app *)http_app(req))
@@ -29,8 +30,16 @@ enum rc api_member_org_any_token(struct http_request *req, struct http_response 
 /* The slug of organization org_id among the caller's organizations into out (size bytes), ""
  * when org_id is "" or unknown. */
 void api_org_slug(struct http_request *req, const char *org_id, char *out, size_t size);
+/* The caller as lib/auth/orgadmin.c records an organization admin's action. */
+#define API_ACTOR(req)                                                                             \
+    (&(const struct orgadmin_actor){CALLER(req)->user.id, CALLER(req)->token.id,                   \
+                                    http_client_ip(req)})
 /* Write a storage failure as a 5xx (503 when the database is unreachable). */
 void api_store_error(struct http_request *req, struct http_response *res, enum rc rc);
+/* Write what a rule of lib/auth refused (rc 403, 404, 400 or 409, with its message err) as
+ * that answer; any other rc is a storage failure (api_store_error). */
+void api_rule_error(struct http_request *req, struct http_response *res, enum rc rc,
+                    const char *err);
 /* RC_OK when the caller is an admin of org; otherwise a 403 naming the role and what it is
  * needed for (e.g. "creating API keys") is in res and RC_FORBIDDEN returned. */
 enum rc api_require_admin(struct http_request *req, struct http_response *res,

@@ -12,18 +12,6 @@
 /* What the inviter is told in every case, account or not (docs/api/invitations.md). */
 #define SENT "invitation sent if the address can receive it"
 
-#define ACTOR(req)                                                                                 \
-    (&(const struct orgadmin_actor){CALLER(req)->user.id, CALLER(req)->token.id,                   \
-                                    http_client_ip(req)})
-
-static void fail(struct http_request *req, struct http_response *res, enum rc rc, const char *err)
-{
-    if (rc == RC_FORBIDDEN || rc == RC_NOT_FOUND || rc == RC_INVALID || rc == RC_CONFLICT)
-        http_error(req, res, rc, err);
-    else
-        api_store_error(req, res, rc);
-}
-
 /* An invitation as its organization's admins see it. */
 static json_t *admin_json(const struct store_invitation *inv)
 {
@@ -50,7 +38,7 @@ void api_create_invitation(struct http_request *req, struct http_response *res)
         return;
     enum rc rc = orgadmin_require(&org, "inviting members", err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     json_t *body = http_json_body(req, res, fields);
@@ -64,10 +52,10 @@ void api_create_invitation(struct http_request *req, struct http_response *res)
     }
     struct store_invitation inv;
     rc = orgadmin_invite(&APP(req)->auth, &org, json_string_value(email),
-                         role ? json_string_value(role) : "member", ACTOR(req), &inv, err,
+                         role ? json_string_value(role) : "member", API_ACTOR(req), &inv, err,
                          sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         goto out;
     }
     json_t *reply = admin_json(&inv);
@@ -87,7 +75,7 @@ void api_list_invitations(struct http_request *req, struct http_response *res)
     size_t n = 0;
     enum rc rc = orgadmin_invitations(&APP(req)->auth, &org, &list, &n, err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     json_t *arr = json_array();
@@ -104,9 +92,10 @@ void api_revoke_invitation(struct http_request *req, struct http_response *res)
     if (api_member_org(req, res, &org) != RC_OK)
         return;
     const char *id = http_param(req, "id");
-    enum rc rc = orgadmin_invitation_revoke(&APP(req)->auth, &org, id, ACTOR(req), err, sizeof err);
+    enum rc rc = orgadmin_invitation_revoke(&APP(req)->auth, &org, id, API_ACTOR(req), err,
+                                            sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     api_reply(req, res, 200,
@@ -148,7 +137,7 @@ static void decide(struct http_request *req, struct http_response *res, int acce
                                         accept, caller->token.id, http_client_ip(req), &inv, err,
                                         sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     api_reply(req, res, 200, invitee_json(&inv));

@@ -9,20 +9,6 @@
 #include "orgadmin.h"
 #include "banned.h"
 
-/* The caller, as lib/auth's organization admin functions record it. */
-#define ACTOR(req)                                                                                 \
-    (&(const struct orgadmin_actor){CALLER(req)->user.id, CALLER(req)->token.id,                   \
-                                    http_client_ip(req)})
-
-/* Reply with a failure of an orgadmin_* call: its message for a 4xx, a 5xx otherwise. */
-static void fail(struct http_request *req, struct http_response *res, enum rc rc, const char *err)
-{
-    if (rc == RC_FORBIDDEN || rc == RC_NOT_FOUND || rc == RC_INVALID || rc == RC_CONFLICT)
-        http_error(req, res, rc, err);
-    else
-        api_store_error(req, res, rc);
-}
-
 /* The organization of the path, for its admins only (4xx/5xx in res otherwise). */
 static enum rc admin_org(struct http_request *req, struct http_response *res, struct store_org *org,
                          const char *what)
@@ -30,7 +16,7 @@ static enum rc admin_org(struct http_request *req, struct http_response *res, st
     char err[200];
     enum rc rc = api_member_org(req, res, org);
     if (rc == RC_OK && (rc = orgadmin_require(org, what, err, sizeof err)) != RC_OK)
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
     return rc;
 }
 
@@ -57,7 +43,7 @@ void api_org_tokens(struct http_request *req, struct http_response *res)
     size_t count = 0;
     enum rc rc = orgadmin_tokens(&APP(req)->auth, &org, &toks, &count, err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     json_t *list = json_array();
@@ -85,9 +71,9 @@ void api_org_revoke_token(struct http_request *req, struct http_response *res)
     if (admin_org(req, res, &org, "revoking the organization's tokens") != RC_OK)
         return;
     const char *id = http_param(req, "id");
-    enum rc rc = orgadmin_token_revoke(&APP(req)->auth, &org, id, ACTOR(req), err, sizeof err);
+    enum rc rc = orgadmin_token_revoke(&APP(req)->auth, &org, id, API_ACTOR(req), err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     http_reply(res, 200, json_pack("{s:s, s:s, s:b}", "status", "OK", "id", id, "revoked", 1));
@@ -120,7 +106,7 @@ void api_patch_token_policy(struct http_request *req, struct http_response *res)
         return;
     enum rc rc = orgadmin_require(&org, "changing the token policy", err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     json_t *body = http_json_body(req, res, fields);
@@ -148,15 +134,15 @@ void api_patch_token_policy(struct http_request *req, struct http_response *res)
             p.max_lifetime_days = 0;
         } else if ((rc = orgadmin_check_lifetime(days, "maxLifetimeDays", err, sizeof err)) !=
                    RC_OK) {
-            fail(req, res, rc, err);
+            api_rule_error(req, res, rc, err);
             goto out;
         } else {
             p.max_lifetime_days = (int)days;
         }
     }
-    if ((rc = orgadmin_policy_set(&APP(req)->auth, &org, &p, ACTOR(req), err, sizeof err)) !=
+    if ((rc = orgadmin_policy_set(&APP(req)->auth, &org, &p, API_ACTOR(req), err, sizeof err)) !=
         RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         goto out;
     }
     api_reply(req, res, 200, policy_json(&org));
@@ -205,9 +191,10 @@ void api_create_service_account(struct http_request *req, struct http_response *
     struct store_service_account acct;
     enum rc rc = json_get_string(body, "name", 0, ORGADMIN_SA_NAME_MAX, &name, err, sizeof err);
     if (rc == RC_OK)
-        rc = orgadmin_sa_create(&APP(req)->auth, &org, name, ACTOR(req), &acct, err, sizeof err);
+        rc = orgadmin_sa_create(&APP(req)->auth, &org, name, API_ACTOR(req), &acct, err,
+                                sizeof err);
     if (rc != RC_OK)
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
     else
         api_reply(req, res, 201, account_json(&acct, org.name));
     json_decref(body);
@@ -221,7 +208,7 @@ static enum rc find_account(struct http_request *req, struct http_response *res,
     enum rc rc = admin_org(req, res, org, "managing service accounts");
     if (rc == RC_OK && (rc = orgadmin_sa_find(&APP(req)->auth, org, http_param(req, "name"), acct,
                                               err, sizeof err)) != RC_OK)
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
     return rc;
 }
 
@@ -232,9 +219,9 @@ void api_delete_service_account(struct http_request *req, struct http_response *
     char err[200];
     if (find_account(req, res, &org, &acct) != RC_OK)
         return;
-    enum rc rc = orgadmin_sa_delete(&APP(req)->auth, &org, &acct, ACTOR(req), err, sizeof err);
+    enum rc rc = orgadmin_sa_delete(&APP(req)->auth, &org, &acct, API_ACTOR(req), err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     http_reply(res, 200,
@@ -279,10 +266,10 @@ void api_sa_create_token(struct http_request *req, struct http_response *res)
     if (api_token_spec(req, res, body, acct.user_id, &org, &spec, scopes, org_id, org_name) !=
         RC_OK)
         goto out;
-    enum rc rc = orgadmin_sa_issue(&APP(req)->auth, &org, &acct, &spec, ACTOR(req), secret, &row,
-                                   err, sizeof err);
+    enum rc rc = orgadmin_sa_issue(&APP(req)->auth, &org, &acct, &spec, API_ACTOR(req), secret,
+                                   &row, err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         goto out;
     }
     api_token_created(req, res, &row, org.name, secret);
@@ -297,10 +284,10 @@ void api_sa_revoke_token(struct http_request *req, struct http_response *res)
     char err[200];
     if (find_account(req, res, &org, &acct) != RC_OK)
         return;
-    enum rc rc = orgadmin_sa_revoke(&APP(req)->auth, &org, &acct, http_param(req, "id"), ACTOR(req),
-                                    err, sizeof err);
+    enum rc rc = orgadmin_sa_revoke(&APP(req)->auth, &org, &acct, http_param(req, "id"),
+                                    API_ACTOR(req), err, sizeof err);
     if (rc != RC_OK) {
-        fail(req, res, rc, err);
+        api_rule_error(req, res, rc, err);
         return;
     }
     http_reply(

@@ -317,12 +317,8 @@ static void rotate(struct http_request *req, struct http_response *res, const ch
     struct store_token row;
     enum rc rc = auth_rotate(&APP(req)->auth, &CALLER(req)->token, CALLER(req)->user.id, id, grace,
                              http_client_ip(req), secret, &row, err, sizeof err);
-    if (rc == RC_NOT_FOUND || rc == RC_INVALID || rc == RC_FORBIDDEN || rc == RC_CONFLICT) {
-        http_error(req, res, rc, err);
-        return;
-    }
     if (rc != RC_OK) {
-        api_store_error(req, res, rc);
+        api_rule_error(req, res, rc, err);
         return;
     }
     char slug[STORE_SLUG_SIZE];

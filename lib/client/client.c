@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "httpparse.h"
 #include "json.h"
+#include "timefmt.h"
 #include "banned.h"
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -203,18 +204,11 @@ enum rc client_set_token(struct client *c, const char *token)
 
 /* --- plain HTTP/1.1 -------------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events or the deadline passes: 1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - timefmt_monotonic_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = {.fd = fd, .events = events};
@@ -244,7 +238,7 @@ static enum rc plain_connect(struct client *c, char *err, size_t errlen)
         }
         int ok = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
         if (!ok && errno == EINPROGRESS &&
-            wait_fd(fd, POLLOUT, now_ms() + CONNECT_TIMEOUT_MS) == 1) {
+            wait_fd(fd, POLLOUT, timefmt_monotonic_ms() + CONNECT_TIMEOUT_MS) == 1) {
             int soerr = 0;
             socklen_t sl = sizeof soerr;
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
@@ -294,7 +288,7 @@ static enum rc read_response(struct client *c, struct buf *resp, struct buf *bod
                              int *nothing_read, size_t *head_start, size_t *head_len, char *err,
                              size_t errlen)
 {
-    int64_t deadline = now_ms() + IO_TIMEOUT_MS;
+    int64_t deadline = timefmt_monotonic_ms() + IO_TIMEOUT_MS;
     struct httpparse_head head = {0};
     size_t head_at = 0; /* start of the current head (after any 1xx) */
     int have_head = 0;
@@ -410,7 +404,7 @@ static enum rc plain_request(struct client *c, const char *method, const char *p
         int nothing_read = 1;
         buf_reset(&resp);
         buf_reset(body);
-        if (send_all(c->fd, req.data, req.len, now_ms() + IO_TIMEOUT_MS) != 0) {
+        if (send_all(c->fd, req.data, req.len, timefmt_monotonic_ms() + IO_TIMEOUT_MS) != 0) {
             close_socket(c);
             if (reused)
                 continue;

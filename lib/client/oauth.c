@@ -17,18 +17,12 @@
 #include <sodium.h>
 
 #include "form.h"
+#include "timefmt.h"
 #include "banned.h"
 
 #define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
 #define DEVICE_MAX_SECONDS 1800 /* however long the server says a code lives */
 #define REQUEST_WAIT_MS 5000    /* for one browser request on the loopback listener */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 enum rc oauth_form_add(struct buf *b, const char *name, const char *value, char sep)
 {
@@ -349,9 +343,9 @@ static int serve_one(int fd, const char *want_state, struct oauth_callback *cb)
 {
     char req[8192];
     size_t len = 0;
-    int64_t deadline = mono_ms() + REQUEST_WAIT_MS;
+    int64_t deadline = timefmt_monotonic_ms() + REQUEST_WAIT_MS;
     while (len < sizeof req - 1 && !memmem(req, len, "\r\n\r\n", 4)) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - timefmt_monotonic_ms();
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (left <= 0 || poll(&p, 1, (int)left) != 1)
             return 0;
@@ -398,9 +392,9 @@ static int serve_one(int fd, const char *want_state, struct oauth_callback *cb)
 enum rc oauth_loopback_wait(struct oauth_loopback *lb, const char *state, int64_t timeout_ms,
                             struct oauth_callback *cb)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = timefmt_monotonic_ms() + timeout_ms;
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - timefmt_monotonic_ms();
         struct pollfd p = {.fd = lb->fd, .events = POLLIN};
         int pr = left > 0 ? poll(&p, 1, left > 0x7fffffff ? 0x7fffffff : (int)left) : 0;
         if (pr < 0 && errno == EINTR)
@@ -502,11 +496,11 @@ out:
 /* Sleep ms milliseconds (or less, when the deadline comes first). */
 static void sleep_until(int64_t ms, int64_t deadline)
 {
-    int64_t end = mono_ms() + ms;
+    int64_t end = timefmt_monotonic_ms() + ms;
     if (end > deadline)
         end = deadline;
-    while (mono_ms() < end) {
-        int64_t left = end - mono_ms();
+    while (timefmt_monotonic_ms() < end) {
+        int64_t left = end - timefmt_monotonic_ms();
         struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -527,10 +521,10 @@ enum oauth_device_result oauth_device_poll(const struct oauth_endpoints *ep, con
         snprintf(err, errlen, "the token endpoint is not a URL");
         goto out;
     }
-    int64_t interval = d->interval, deadline = mono_ms() + d->expires_in * 1000;
+    int64_t interval = d->interval, deadline = timefmt_monotonic_ms() + d->expires_in * 1000;
     for (;;) {
         sleep_until(interval * 1000, deadline);
-        if (mono_ms() >= deadline) {
+        if (timefmt_monotonic_ms() >= deadline) {
             result = OAUTH_DEVICE_EXPIRED;
             goto out;
         }

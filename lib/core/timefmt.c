@@ -75,3 +75,10 @@ enum rc timefmt_parse(const char *s, size_t len, int64_t *epoch_out)
     *epoch_out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
     return RC_OK;
 }
+
+int64_t timefmt_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

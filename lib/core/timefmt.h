@@ -11,6 +11,8 @@
 
 /* Format epoch seconds as "YYYY-MM-DDTHH:MM:SS.000Z" (the reference client needs the fraction). */
 void timefmt_iso8601(int64_t epoch, char out[TIMEFMT_SIZE]);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and durations, never for dates. */
+int64_t timefmt_monotonic_ms(void);
 /* Parse "YYYY-MM-DDTHH:MM:SS[.fff]Z" (or a date "YYYY-MM-DD", taken as midnight UTC) from
  * (s, len). RC_INVALID when it is anything else. */
 enum rc timefmt_parse(const char *s, size_t len, int64_t *epoch_out);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "token.h"
 #include "text.h"
+#include "timefmt.h"
 #include "banned.h"
 
 /* MHD's own per-connection pool; headers beyond HTTP_MAX_HEADER_BYTES but inside this pool get
@@ -848,13 +849,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return respond(req, &res);
 }
 
-static long long monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Bytes the kernel has received on the socket so far (TCP_INFO), 0 when it cannot say: then a
  * keep-alive request never leaves CONN_IDLE and only the idle timeout bounds it. */
 static unsigned long long bytes_received(int fd)
@@ -880,7 +874,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (t) { /* between requests: the next one's clock starts with its first byte */
         atomic_store(&t->first, 0);
         atomic_store(&t->bytes_seen, bytes_received(t->fd));
-        atomic_store(&t->since, monotonic_ms());
+        atomic_store(&t->since, timefmt_monotonic_ms());
         atomic_store(&t->state, CONN_IDLE);
     }
     buf_release_secret(&req->body); /* bodies may carry secrets */
@@ -946,7 +940,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         t->fd = ci->connect_fd;
         atomic_init(&t->first, 1);
         atomic_init(&t->state, CONN_READING); /* its first request's clock runs from accept */
-        atomic_init(&t->since, monotonic_ms());
+        atomic_init(&t->since, timefmt_monotonic_ms());
         atomic_init(&t->bytes_seen, 0);
         pthread_mutex_lock(&srv->track_lock);
         t->next = srv->tracked;
@@ -991,7 +985,7 @@ static void *conn_watchdog(void *arg)
             wake.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&srv->track_wake, &srv->track_lock, &wake);
-        long long now = monotonic_ms();
+        long long now = timefmt_monotonic_ms();
         unsigned cut = 0;
         for (struct conn_track *t = srv->tracked; t; t = t->next) {
             if (t->cut)

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "sql.h"
 #include "store_backend.h"
+#include "timefmt.h"
 #include "banned.h"
 
 #define CONNECT_TIMEOUT "5"        /* seconds, unless the URL sets connect_timeout */
@@ -141,13 +142,6 @@ static void add_int(struct params *p, int64_t v)
 
 /* "" sends NULL: optional foreign keys (token org binding) are stored as NULL. */
 static void add_optional(struct params *p, const char *v) { add_text(p, v && *v ? v : NULL); }
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* libpq messages end in newlines and may span lines; logs want one line. */
 static void one_line(char *msg)
@@ -284,7 +278,7 @@ static bool conn_alive(struct conn *c)
  * once per RECONNECT_INTERVAL_MS; every other call fails at once with RC_UNAVAILABLE. */
 static enum rc conn_connect(struct pg_store *s, struct conn *c)
 {
-    int64_t start = now_ms();
+    int64_t start = timefmt_monotonic_ms();
     pthread_mutex_lock(&s->lock);
     if (s->down_since_ms && (s->probing || start - s->last_attempt_ms < RECONNECT_INTERVAL_MS)) {
         char reason[sizeof s->down_reason];
@@ -324,10 +318,11 @@ static enum rc conn_connect(struct pg_store *s, struct conn *c)
     pthread_mutex_lock(&s->lock);
     if (rc == RC_OK) {
         if (s->down_since_ms)
-            log_info("pg: connected again after %" PRId64 " ms", now_ms() - s->down_since_ms);
+            log_info("pg: connected again after %" PRId64 " ms",
+                     timefmt_monotonic_ms() - s->down_since_ms);
         s->down_since_ms = 0;
     } else {
-        s->last_attempt_ms = now_ms();
+        s->last_attempt_ms = timefmt_monotonic_ms();
         if (!s->down_since_ms)
             s->down_since_ms = s->last_attempt_ms;
         /* this thread's detail, just set by set_error above */
