@@ -90,6 +90,18 @@ write() { # write FILE CONTENT: replace FILE when its content differs
 write "$conf" "$want"
 write /etc/containers/registries.conf.d/50-pcc-loopback.conf "$want_registries"
 
+# A service whose working directory was deleted (started from a checkout since removed) still
+# answers pings, but conmon cannot start any container: replace it.
+for svc in $(pgrep -f "podman system service .*unix://$sock" 2>/dev/null || true); do
+    case $($sudo readlink "/proc/$svc/cwd" 2>/dev/null) in
+    *" (deleted)")
+        say "the Podman service (pid $svc) runs in a deleted directory: starting it anew"
+        $sudo kill "$svc" 2>/dev/null || true
+        i=0
+        while [ -d "/proc/$svc" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done ;;
+    esac
+done
+
 if ping_ok; then
     [ "$changed" = 0 ] ||
         say "the Podman service on $sock was started before its configuration changed: restart it"
@@ -101,7 +113,8 @@ fi
 $sudo mkdir -p "$(dirname "$sock")"
 $sudo test -S "$sock" && $sudo rm -f "$sock"
 say "starting podman system service on $sock (log: $log)"
-pid=$($sudo sh -c "setsid nohup podman system service --time=0 'unix://$sock' >'$log' 2>&1 \
+# From /, so that no directory of a checkout it was started from is held (or can vanish).
+pid=$($sudo sh -c "cd / && setsid nohup podman system service --time=0 'unix://$sock' >'$log' 2>&1 \
     </dev/null & echo \$!")
 i=0
 until ping_ok; do
